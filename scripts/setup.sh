@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages otakit needs. Run as root it calls apt-get; otherwise
+# it prints the exact command to run and exits non-zero.
+# Usage: scripts/setup.sh [--check]   (--check: exit 0 when everything is present, 1 if not)
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git curl ca-certificates
+  libmbedtls-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcjson-dev
+  python3 python3-kconfiglib
+  nginx-light
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+if [[ ${1:-} == --check ]]; then
+  echo "otakit: missing packages: ${missing[*]}" >&2
+  exit 1
+fi
+
+cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+if [[ $(id -u) -ne 0 ]]; then
+  echo "otakit: these Debian packages are missing: ${missing[*]}" >&2
+  echo "otakit: run as root:  apt-get update && ${cmd[*]}" >&2
+  exit 1
+fi
+echo "otakit: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+"${cmd[@]}"

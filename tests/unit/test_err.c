@@ -1,0 +1,47 @@
+#include "harness.h"
+#include "otakit/err.h"
+
+/* Every value is pinned: these numbers are ESP-IDF's, and logs depend on them. */
+static void test_values(void)
+{
+    CHECK_EQ(OTAKIT_FAIL, -1);
+    CHECK_EQ(OTAKIT_ERR_NO_MEM, 0x101);
+    CHECK_EQ(OTAKIT_ERR_INVALID_ARG, 0x102);
+    CHECK_EQ(OTAKIT_ERR_INVALID_STATE, 0x103);
+    CHECK_EQ(OTAKIT_ERR_INVALID_SIZE, 0x104);
+    CHECK_EQ(OTAKIT_ERR_NOT_FOUND, 0x105);
+    CHECK_EQ(OTAKIT_ERR_NOT_SUPPORTED, 0x106);
+    CHECK_EQ(OTAKIT_ERR_TIMEOUT, 0x107);
+    CHECK_EQ(OTAKIT_ERR_NOT_ALLOWED, 0x10D);
+    CHECK_EQ(OTAKIT_ERR_OTA_PARTITION_CONFLICT, 0x1501);
+    CHECK_EQ(OTAKIT_ERR_OTA_VALIDATE_FAILED, 0x1503);
+    CHECK_EQ(OTAKIT_ERR_OTA_SMALL_SEC_VER, 0x1504);
+    CHECK_EQ(OTAKIT_ERR_OTA_ROLLBACK_FAILED, 0x1505);
+    CHECK_EQ(OTAKIT_ERR_OTA_ROLLBACK_INVALID_STATE, 0x1506);
+    CHECK_EQ(OTAKIT_ERR_IMAGE_FLASH_FAIL, 0x2001);
+    CHECK_EQ(OTAKIT_ERR_IMAGE_INVALID, 0x2002);
+    CHECK_EQ(OTAKIT_ERR_FLASH_OP_FAIL, 0x6001);
+    CHECK_EQ(OTAKIT_ERR_HTTP_CONNECT, 0x7002);
+    CHECK_EQ(OTAKIT_ERR_HTTP_RANGE_NOT_SATISFIABLE, 0x700A);
+    CHECK_EQ(OTAKIT_ERR_HTTPS_OTA_IN_PROGRESS, 0x9001);
+}
+
+static void test_names(void)
+{
+    CHECK_STR(otakit_err_name(0), "ESP_OK");
+    CHECK_STR(otakit_err_name(-1), "ESP_FAIL");
+    CHECK_STR(otakit_err_name(0x104), "ESP_ERR_INVALID_SIZE");
+    CHECK_STR(otakit_err_name(0x1501), "ESP_ERR_OTA_PARTITION_CONFLICT");
+    CHECK_STR(otakit_err_name(0x1503), "ESP_ERR_OTA_VALIDATE_FAILED");
+    CHECK_STR(otakit_err_name(0x1506), "ESP_ERR_OTA_ROLLBACK_INVALID_STATE");
+    CHECK_STR(otakit_err_name(0x2002), "ESP_ERR_IMAGE_INVALID");
+    CHECK_STR(otakit_err_name(0x6001), "ESP_ERR_FLASH_OP_FAIL");
+    CHECK_STR(otakit_err_name(0x12345), "UNKNOWN ERROR");
+}
+
+int main(void)
+{
+    RUN(test_values);
+    RUN(test_names);
+    return harness_done();
+}

@@ -1,0 +1,10 @@
+#include "cmd.h"
+
+/* Not built yet: see the README's status section. */
+int cmd_boot(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    tool_error("'boot' is not built yet");
+    return EXIT_USAGE;
+}

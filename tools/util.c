@@ -1,0 +1,179 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+
+void tool_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("otakit: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int tool_read_file(const char *path, uint8_t **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        tool_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 65536, n = 0;
+    uint8_t *b = malloc(cap);
+    while (b != NULL) {
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (n < cap) {
+            break;
+        }
+        uint8_t *nb = realloc(b, cap * 2);
+        if (nb == NULL) {
+            free(b);
+            b = NULL;
+            break;
+        }
+        b = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (b == NULL || bad) {
+        free(b);
+        tool_error("%s: read failed", path);
+        return -1;
+    }
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int tool_write_file(const char *path, const void *buf, size_t len)
+{
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+            tool_error("stdout: write failed");
+            return -1;
+        }
+        return 0;
+    }
+    size_t tlen = strlen(path) + 16;
+    char *tmp = malloc(tlen);
+    if (tmp == NULL) {
+        return -1;
+    }
+    snprintf(tmp, tlen, "%s.tmpXXXXXX", path);
+    FILE *f = NULL;
+    int fd = mkstemp(tmp);
+    if (fd >= 0) {
+        f = fdopen(fd, "wb");
+    }
+    if (f == NULL) {
+        tool_error("%s: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    int ok = fwrite(buf, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        tool_error("%s: write failed: %s", path, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+int tool_parse_u32(const char *s, uint32_t *out)
+{
+    if (s == NULL || *s == '\0') {
+        return -1;
+    }
+    char buf[64];
+    size_t n = strlen(s);
+    if (n >= sizeof(buf)) {
+        return -1;
+    }
+    memcpy(buf, s, n + 1);
+    unsigned long long mult = 1;
+    char last = buf[n - 1];
+    if (last == 'K' || last == 'k') {
+        mult = 1024;
+        buf[--n] = '\0';
+    } else if (last == 'M' || last == 'm') {
+        mult = 1024 * 1024;
+        buf[--n] = '\0';
+    }
+    if (n == 0) {
+        return -1;
+    }
+    int base = 10;
+    const char *digits = buf;
+    if (n > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')) {
+        base = 16;
+        digits = buf + 2;
+    } else if (n > 2 && buf[0] == '0' && (buf[1] == 'o' || buf[1] == 'O')) {
+        base = 8;
+        digits = buf + 2;
+    } else if (n > 2 && buf[0] == '0' && (buf[1] == 'b' || buf[1] == 'B')) {
+        base = 2;
+        digits = buf + 2;
+    } else if (n > 1 && buf[0] == '0') {
+        return -1; /* Python's int(x, 0) refuses "010" */
+    }
+    if (*digits == '\0' || *digits == '-' || *digits == '+') {
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(digits, &end, base);
+    if (errno != 0 || *end != '\0') {
+        return -1;
+    }
+    v *= mult;
+    if (v > 0xFFFFFFFFull) {
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int tool_parse_flash_size(const char *s, uint32_t *out)
+{
+    char buf[32];
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof(buf)) {
+        return -1;
+    }
+    memcpy(buf, s, n + 1);
+    if (n > 2 && (strcasecmp(buf + n - 2, "MB") == 0 || strcasecmp(buf + n - 2, "KB") == 0)) {
+        buf[n - 1] = '\0'; /* "4MB" -> "4M" */
+    }
+    uint32_t v;
+    if (tool_parse_u32(buf, &v) != 0 || v == 0 || v % 0x1000) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+bool tool_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+void tool_hex(char *out, const uint8_t *in, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 0xF];
+    }
+    out[2 * n] = '\0';
+}
