@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates
   libmbedtls-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcjson-dev
   python3 python3-kconfiglib
-  nginx-light
+  nginx-light wrk openssl
 )
 
 missing=()
