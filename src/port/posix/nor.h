@@ -13,6 +13,18 @@
  * prefix of a write; an erase that leaves part of the sector erased and the rest old or
  * random). After the cut the device is dead: every operation fails with
  * OTAKIT_ERR_FLASH_OP_FAIL until otakit_nor_reboot().
+ *
+ * Decisions (docs/flash.md has the whole fault model):
+ * - the operation that is cut always returns OTAKIT_ERR_FLASH_OP_FAIL, AFTER included,
+ *   so the caller stops at the cut as the real code would (it never sees the return);
+ * - operations on a dead device fail without being counted; ops, and the numbering
+ *   used by cut_at/fail_at, count every call that reached a live device;
+ * - an erase range is done in units, largest first: an aligned 64 KiB block when the
+ *   range covers it whole (one block erase on the timing model, 16 sectors_erased),
+ *   else a 4 KiB sector (as esp_flash_erase_region does);
+ * - strict mode checks the whole write before programming: a refused write changes
+ *   nothing;
+ * - bit rot belongs to the medium: it stays armed across otakit_nor_reboot().
  */
 #ifndef OTAKIT_PORT_NOR_H
 #define OTAKIT_PORT_NOR_H
@@ -39,6 +51,7 @@ typedef struct otakit_nor_stats {
     uint64_t sectors_erased;                /**< 4 KiB sectors erased (a block erase counts 16) */
     uint64_t ops;                           /**< reads + writes + erases */
     double sim_time_us;                     /**< simulated time on the timing model */
+    uint64_t blocks_erased;                 /**< 64 KiB block erases among sectors_erased */
 } otakit_nor_stats_t;
 
 /** Per-operation costs, in microseconds. */
@@ -54,6 +67,9 @@ otakit_nor_timing_t otakit_nor_timing_default(void);
 
 #define OTAKIT_NOR_CREATE 0x1u /**< create the file (all 0xFF) when it is missing */
 #define OTAKIT_NOR_STRICT 0x2u /**< a write that would set a bit fails */
+/** Open the file read-only (PROT_READ): write and erase fail with OTAKIT_ERR_NOT_ALLOWED
+ * and the otakit_nor_data() bytes must not be modified. */
+#define OTAKIT_NOR_READONLY 0x4u
 
 /**
  * @brief Open a flash file; with OTAKIT_NOR_CREATE a missing file is made `size` bytes
@@ -64,6 +80,8 @@ otakit_nor_timing_t otakit_nor_timing_default(void);
 otakit_err_t otakit_nor_open(otakit_nor_t **out, const char *path, uint32_t size, unsigned flags);
 /** A flash in memory, all 0xFF. */
 otakit_err_t otakit_nor_open_mem(otakit_nor_t **out, uint32_t size, unsigned flags);
+/** msync a file-backed flash (close does it too); no-op in memory. */
+otakit_err_t otakit_nor_sync(otakit_nor_t *nor);
 void otakit_nor_close(otakit_nor_t *nor);
 
 /** The core's view of this device (valid until close). */
@@ -86,7 +104,7 @@ void otakit_nor_bitrot(otakit_nor_t *nor, uint32_t addr, uint32_t len, uint8_t m
 
 void otakit_nor_get_stats(const otakit_nor_t *nor, otakit_nor_stats_t *st);
 void otakit_nor_reset_stats(otakit_nor_t *nor);
-/** Erase count of one 4 KiB sector (wear). */
+/** Erase count of one 4 KiB sector (wear) since open; reset_stats keeps it. 0 out of range. */
 uint32_t otakit_nor_sector_erases(const otakit_nor_t *nor, uint32_t sector_index);
 /** Turn the timing model on (timing != NULL) or off. */
 void otakit_nor_set_timing(otakit_nor_t *nor, const otakit_nor_timing_t *timing);
