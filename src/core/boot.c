@@ -1,0 +1,342 @@
+/* The second-stage bootloader's decision (spec §6): ESP-IDF's bootloader_utility.c
+ * order, over a caller-owned result. Every otadata change is recorded in res->writes
+ * and, unless dry_run, made (erase the copy's sector, program 32 bytes). */
+#include "otakit/boot.h"
+
+#include <string.h>
+
+#include "otakit/otadata.h"
+
+static const char TAG[] = "boot";
+
+typedef struct {
+    const otakit_boot_cfg_t *cfg;
+    otakit_boot_result_t *res;
+    const otakit_part_t *factory, *test, *otadata;
+    const otakit_part_t *ota[16];
+    unsigned app_count;
+} boot_ctx_t;
+
+static const char *usage_name(const otakit_part_t *p)
+{
+    if (p->type == OTAKIT_PART_TYPE_APP) {
+        if (p->subtype == OTAKIT_PART_SUBTYPE_FACTORY) {
+            return "factory app";
+        }
+        if (p->subtype == OTAKIT_PART_SUBTYPE_TEST) {
+            return "test app";
+        }
+        return OTAKIT_PART_IS_OTA(p->type, p->subtype) ? "OTA app" : "Unknown app";
+    }
+    if (p->type == OTAKIT_PART_TYPE_DATA) {
+        switch (p->subtype) {
+        case OTAKIT_PART_SUBTYPE_DATA_OTA:
+            return "OTA data";
+        case OTAKIT_PART_SUBTYPE_DATA_PHY:
+            return "RF data";
+        case OTAKIT_PART_SUBTYPE_DATA_NVS:
+            return "WiFi data";
+        case 0x03:
+            return "coredump";
+        case 0x04:
+            return "NVS keys";
+        case 0x05:
+            return "efuse";
+        default:
+            return "Unknown data";
+        }
+    }
+    return "unknown";
+}
+
+static void record(boot_ctx_t *c, uint32_t addr, uint32_t len, int copy, uint32_t seq, uint32_t state,
+                   const char *what)
+{
+    otakit_boot_result_t *r = c->res;
+    if (r->write_count < OTAKIT_BOOT_MAX_WRITES) {
+        otakit_boot_write_t *w = &r->writes[r->write_count++];
+        w->addr = addr;
+        w->len = len;
+        w->copy = copy;
+        w->seq = seq;
+        w->state = state;
+        w->what = what;
+    }
+}
+
+static otakit_err_t write_copy(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e, const char *what)
+{
+    record(c, c->otadata->offset + (uint32_t)copy * OTAKIT_SECTOR_SIZE, OTAKIT_SECTOR_SIZE, copy,
+           e->seq, e->state, what);
+    if (c->cfg->dry_run) {
+        return OTAKIT_OK;
+    }
+    return otakit_otadata_write(c->cfg->flash, c->otadata, copy, e);
+}
+
+/* Load and verify the image in p, with the anti-rollback rule. */
+static bool try_load(boot_ctx_t *c, const otakit_part_t *p)
+{
+    otakit_image_opts_t opts = {c->cfg->chip_id, p->size, false};
+    otakit_image_info_t *info = &c->res->image;
+    otakit_diag_t diag = {0, NULL};
+    otakit_err_t err = otakit_image_verify_flash(c->cfg->flash, p->offset, &opts, info, &diag);
+    if (err != OTAKIT_OK) {
+        if (err == OTAKIT_ERR_IMAGE_INVALID && diag.offset == 0 && info->header.magic != OTAKIT_IMAGE_MAGIC) {
+            OTAKIT_LOGE(&c->cfg->log, "esp_image", "image at 0x%x has invalid magic byte (nothing flashed here?)",
+                        (unsigned)p->offset);
+        } else {
+            OTAKIT_LOGE(&c->cfg->log, "esp_image", "image at 0x%x: %s at offset 0x%x", (unsigned)p->offset,
+                        diag.msg ? diag.msg : otakit_err_name(err), (unsigned)diag.offset);
+        }
+        return false;
+    }
+    if (c->cfg->anti_rollback && c->cfg->efuse && info->has_desc &&
+        info->desc.secure_version < c->cfg->efuse->get(c->cfg->efuse->ctx)) {
+        OTAKIT_LOGE(&c->cfg->log, TAG, "Application version is lower than the eFuse secure version (%u < %u)",
+                    (unsigned)info->desc.secure_version, (unsigned)c->cfg->efuse->get(c->cfg->efuse->ctx));
+        return false;
+    }
+    OTAKIT_LOGI(&c->cfg->log, TAG, "Loaded app from partition at offset 0x%x", (unsigned)p->offset);
+    return true;
+}
+
+static const otakit_part_t *part_at(const boot_ctx_t *c, int index)
+{
+    if (index == OTAKIT_BOOT_INDEX_FACTORY) {
+        return c->factory;
+    }
+    if (index == OTAKIT_BOOT_INDEX_TEST) {
+        return c->test;
+    }
+    return (index >= 0 && index < 16) ? c->ota[index] : NULL;
+}
+
+static bool try_index(boot_ctx_t *c, int index)
+{
+    const otakit_part_t *p = part_at(c, index);
+    if (p == NULL) {
+        return false;
+    }
+    if (try_load(c, p)) {
+        c->res->index = index;
+        c->res->part = p;
+        return true;
+    }
+    if (index == OTAKIT_BOOT_INDEX_FACTORY) {
+        OTAKIT_LOGE(&c->cfg->log, TAG, "Factory app partition is not bootable");
+    } else {
+        OTAKIT_LOGE(&c->cfg->log, TAG, "OTA app partition slot %d is not bootable", index);
+    }
+    return false;
+}
+
+/* load_boot_image(): start, down to factory, then up through the OTA slots, then test. */
+static bool load_boot_image(boot_ctx_t *c, int start)
+{
+    if (start == OTAKIT_BOOT_INDEX_TEST) {
+        return c->test != NULL && try_index(c, OTAKIT_BOOT_INDEX_TEST);
+    }
+    for (int i = start; i >= OTAKIT_BOOT_INDEX_FACTORY; i--) {
+        if (try_index(c, i)) {
+            return true;
+        }
+    }
+    for (int i = start + 1; i < (int)c->app_count; i++) {
+        if (try_index(c, i)) {
+            return true;
+        }
+    }
+    if (c->test) {
+        OTAKIT_LOGE(&c->cfg->log, TAG, "Falling back to test app as only bootable partition");
+        if (try_index(c, OTAKIT_BOOT_INDEX_TEST)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void print_table(const boot_ctx_t *c)
+{
+    const otakit_log_t *log = &c->cfg->log;
+    const otakit_ptable_t *t = &c->res->table;
+    OTAKIT_LOGI(log, TAG, "Partition Table:");
+    OTAKIT_LOGI(log, TAG, "## Label            Usage          Type ST Offset   Length");
+    for (size_t i = 0; i < t->count; i++) {
+        const otakit_part_t *p = &t->parts[i];
+        OTAKIT_LOGI(log, TAG, "%2u %-16s %-16s %02x %02x %08x %08x", (unsigned)i, p->label, usage_name(p),
+                    p->type, p->subtype, (unsigned)p->offset, (unsigned)p->size);
+    }
+    OTAKIT_LOGI(log, TAG, "End of partition table");
+}
+
+/* A copy counts for selection if valid, and with anti-rollback if its app may run. */
+static bool copy_usable(boot_ctx_t *c, const otakit_otadata_entry_t *e)
+{
+    if (!otakit_otadata_is_valid(e)) {
+        return false;
+    }
+    if (!c->cfg->anti_rollback || c->cfg->efuse == NULL || c->app_count == 0) {
+        return true;
+    }
+    const otakit_part_t *p = c->ota[otakit_otadata_slot(e->seq, c->app_count)];
+    otakit_app_desc_t d;
+    return p != NULL && otakit_image_read_desc(c->cfg->flash, p->offset, &d) == OTAKIT_OK &&
+           d.secure_version >= c->cfg->efuse->get(c->cfg->efuse->ctx);
+}
+
+static otakit_err_t factory_reset(boot_ctx_t *c)
+{
+    const otakit_boot_cfg_t *cfg = c->cfg;
+    OTAKIT_LOGI(&cfg->log, TAG, "Detect a condition of the factory reset");
+    for (size_t i = 0; i < cfg->reset_label_count; i++) {
+        const otakit_part_t *p = otakit_ptable_find(&c->res->table, OTAKIT_PART_TYPE_DATA,
+                                                    OTAKIT_PART_SUBTYPE_ANY, cfg->reset_labels[i]);
+        if (p == NULL) {
+            OTAKIT_LOGE(&cfg->log, TAG, "Data partition '%s' to erase was not found", cfg->reset_labels[i]);
+            continue;
+        }
+        OTAKIT_LOGI(&cfg->log, TAG, "Erase data partition '%s' at 0x%x", p->label, (unsigned)p->offset);
+        record(c, p->offset, p->size, -1, 0, 0, "factory reset");
+        if (!cfg->dry_run) {
+            otakit_err_t err = otakit_flash_erase(cfg->flash, p->offset, p->size);
+            if (err != OTAKIT_OK) {
+                return err;
+            }
+        }
+    }
+    if (cfg->reset_erase_otadata && c->otadata) {
+        OTAKIT_LOGI(&cfg->log, TAG, "Erase otadata partition at 0x%x", (unsigned)c->otadata->offset);
+        record(c, c->otadata->offset, c->otadata->size, -1, 0, 0, "factory reset");
+        if (!cfg->dry_run) {
+            return otakit_flash_erase(cfg->flash, c->otadata->offset, c->otadata->size);
+        }
+    }
+    return OTAKIT_OK;
+}
+
+otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result_t *res)
+{
+    boot_ctx_t c;
+    memset(&c, 0, sizeof(c));
+    memset(res, 0, sizeof(*res));
+    c.cfg = cfg;
+    c.res = res;
+    res->index = OTAKIT_BOOT_INDEX_INVALID;
+
+    otakit_diag_t diag = {0, NULL};
+    uint32_t table_offset = cfg->ptable_offset ? cfg->ptable_offset : OTAKIT_PTABLE_OFFSET_DEFAULT;
+    otakit_err_t err = otakit_ptable_load(&res->table, cfg->flash, table_offset, &diag);
+    if (err != OTAKIT_OK) {
+        OTAKIT_LOGE(&cfg->log, "flash_parts", "partition table at 0x%x: %s (offset 0x%x)", (unsigned)table_offset,
+                    diag.msg ? diag.msg : otakit_err_name(err), (unsigned)diag.offset);
+        OTAKIT_LOGE(&cfg->log, TAG, "Failed to verify partition table");
+        return OTAKIT_ERR_INVALID_STATE;
+    }
+    print_table(&c);
+    const otakit_ptable_t *t = &res->table;
+    c.factory = otakit_ptable_find(t, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, NULL);
+    c.test = otakit_ptable_find(t, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_TEST, NULL);
+    c.otadata = otakit_ptable_find(t, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
+    for (size_t i = 0; i < t->count; i++) {
+        const otakit_part_t *p = &t->parts[i];
+        if (OTAKIT_PART_IS_OTA(p->type, p->subtype)) {
+            c.ota[p->subtype & 0x0F] = p;
+            c.app_count++;
+        }
+    }
+
+    if (cfg->pin == OTAKIT_BOOT_PIN_FACTORY_RESET) {
+        err = factory_reset(&c);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+    }
+
+    int start;
+    bool initial_contents = false;
+    if (cfg->pin == OTAKIT_BOOT_PIN_TEST && c.test != NULL) {
+        OTAKIT_LOGI(&cfg->log, TAG, "Detect a boot condition of the test firmware");
+        start = OTAKIT_BOOT_INDEX_TEST;
+    } else if (c.otadata == NULL) {
+        start = OTAKIT_BOOT_INDEX_FACTORY;
+    } else {
+        if (cfg->pin == OTAKIT_BOOT_PIN_TEST) {
+            OTAKIT_LOGE(&cfg->log, TAG, "Test firmware requested but there is no test partition");
+        }
+        otakit_otadata_entry_t e[2];
+        err = otakit_otadata_read(cfg->flash, c.otadata, e);
+        if (err == OTAKIT_ERR_INVALID_SIZE) {
+            OTAKIT_LOGE(&cfg->log, TAG, "ota_info partition size %u is too small (minimum %u bytes)",
+                        (unsigned)c.otadata->size, (unsigned)OTAKIT_OTADATA_SIZE);
+            return OTAKIT_ERR_INVALID_STATE;
+        }
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (cfg->rollback) {
+            for (int i = 0; i < 2; i++) {
+                if (e[i].state == OTAKIT_OTA_IMG_PENDING_VERIFY) {
+                    OTAKIT_LOGW(&cfg->log, TAG, "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
+                    e[i].state = OTAKIT_OTA_IMG_ABORTED;
+                    err = write_copy(&c, i, &e[i], "PENDING_VERIFY->ABORTED");
+                    if (err != OTAKIT_OK) {
+                        return err;
+                    }
+                }
+            }
+        }
+        if ((otakit_otadata_is_invalid(&e[0]) && otakit_otadata_is_invalid(&e[1])) || c.app_count == 0) {
+            if (c.factory) {
+                OTAKIT_LOGI(&cfg->log, TAG, "Defaulting to factory image");
+                start = OTAKIT_BOOT_INDEX_FACTORY;
+            } else {
+                OTAKIT_LOGI(&cfg->log, TAG, "No factory image, trying OTA 0");
+                start = 0;
+                initial_contents = !otakit_otadata_crc_ok(&e[0]) && !otakit_otadata_crc_ok(&e[1]);
+            }
+        } else {
+            bool u0 = copy_usable(&c, &e[0]), u1 = copy_usable(&c, &e[1]);
+            int active = (u0 && u1) ? (e[1].seq > e[0].seq ? 1 : 0) : u0 ? 0 : u1 ? 1 : -1;
+            if (active >= 0) {
+                start = (int)otakit_otadata_slot(e[active].seq, c.app_count);
+                if (cfg->rollback && e[active].state == OTAKIT_OTA_IMG_NEW) {
+                    e[active].state = OTAKIT_OTA_IMG_PENDING_VERIFY;
+                    err = write_copy(&c, active, &e[active], "NEW->PENDING_VERIFY");
+                    if (err != OTAKIT_OK) {
+                        return err;
+                    }
+                }
+                if (cfg->anti_rollback && cfg->efuse && e[active].state == OTAKIT_OTA_IMG_VALID &&
+                    c.ota[start] != NULL) {
+                    otakit_app_desc_t d;
+                    if (otakit_image_read_desc(cfg->flash, c.ota[start]->offset, &d) == OTAKIT_OK &&
+                        d.secure_version > cfg->efuse->get(cfg->efuse->ctx) && !cfg->dry_run) {
+                        cfg->efuse->raise(cfg->efuse->ctx, d.secure_version);
+                    }
+                }
+            } else if (c.factory) {
+                OTAKIT_LOGE(&cfg->log, TAG, "ota data partition invalid, falling back to factory");
+                start = OTAKIT_BOOT_INDEX_FACTORY;
+            } else {
+                OTAKIT_LOGE(&cfg->log, TAG, "ota data partition invalid and no factory, will try all partitions");
+                start = OTAKIT_BOOT_INDEX_FACTORY;
+            }
+        }
+    }
+
+    if (!load_boot_image(&c, start)) {
+        OTAKIT_LOGE(&cfg->log, TAG, "No bootable app partitions in the partition table");
+        return OTAKIT_ERR_NOT_FOUND;
+    }
+    if (initial_contents && res->index >= 0) {
+        otakit_otadata_entry_t fix;
+        otakit_otadata_make(&fix, (uint32_t)res->index + 1u, OTAKIT_OTA_IMG_VALID);
+        OTAKIT_LOGI(&cfg->log, TAG, "Set actual ota_seq=%u in otadata[0]", (unsigned)fix.seq);
+        err = write_copy(&c, 0, &fix, "initial fix-up");
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+    }
+    return OTAKIT_OK;
+}

@@ -1,0 +1,586 @@
+/* The OTA write session and boot switching, as ESP-IDF's app_update does it (spec §7),
+ * with one deliberate difference: set_boot never overwrites the otadata copy that
+ * selects the running app (see choose_copy). */
+#include "otakit/update.h"
+
+#include <string.h>
+
+static const char TAG[] = "esp_ota_ops";
+
+#define ROUND_UP(x, a) ((((x) + (a)-1u) / (a)) * (a))
+
+otakit_image_opts_t otakit_ota_image_opts(const otakit_ota_t *ota, const otakit_part_t *part)
+{
+    otakit_image_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.chip_id = ota->chip_id;
+    o.max_size = part ? part->size : 0;
+    return o;
+}
+
+/* The table's own record for p (callers may pass a copy), or NULL. */
+static const otakit_part_t *in_table(const otakit_ota_t *ota, const otakit_part_t *p)
+{
+    for (size_t i = 0; i < ota->table->count; i++) {
+        const otakit_part_t *q = &ota->table->parts[i];
+        if (q->offset == p->offset && q->size == p->size && q->type == p->type &&
+            q->subtype == p->subtype) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
+static bool same_part(const otakit_part_t *a, const otakit_part_t *b)
+{
+    return a != NULL && b != NULL && a->offset == b->offset && a->size == b->size;
+}
+
+static const otakit_part_t *otadata_part(const otakit_ota_t *ota)
+{
+    return otakit_ptable_find(ota->table, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
+}
+
+/* Full verification of the image in part, plus the anti-rollback rule. */
+static otakit_err_t check_image(const otakit_ota_t *ota, const otakit_part_t *part,
+                                otakit_app_desc_t *desc_out)
+{
+    otakit_image_opts_t opts = otakit_ota_image_opts(ota, part);
+    otakit_image_info_t info;
+    otakit_err_t err = otakit_image_verify_flash(ota->flash, part->offset, &opts, &info, NULL);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    if (desc_out) {
+        *desc_out = info.desc;
+    }
+    if (ota->anti_rollback && ota->efuse && info.has_desc &&
+        info.desc.secure_version < ota->efuse->get(ota->efuse->ctx)) {
+        return OTAKIT_ERR_OTA_SMALL_SEC_VER;
+    }
+    return OTAKIT_OK;
+}
+
+static otakit_err_t state_of(const otakit_ota_t *ota, const otakit_part_t *part, uint32_t *state);
+
+static otakit_err_t begin_common(otakit_update_t *u, const otakit_ota_t *ota,
+                                 const otakit_part_t *part)
+{
+    if (u == NULL || ota == NULL || part == NULL) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    memset(u, 0, sizeof(*u));
+    const otakit_part_t *p = in_table(ota, part);
+    if (p == NULL) {
+        return OTAKIT_ERR_NOT_FOUND;
+    }
+    if (!OTAKIT_PART_IS_OTA(p->type, p->subtype)) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    if (same_part(p, ota->running)) {
+        return OTAKIT_ERR_OTA_PARTITION_CONFLICT;
+    }
+    if (ota->rollback && ota->running && OTAKIT_PART_IS_OTA(ota->running->type, ota->running->subtype)) {
+        uint32_t st;
+        if (state_of(ota, ota->running, &st) == OTAKIT_OK && st == OTAKIT_OTA_IMG_PENDING_VERIFY) {
+            OTAKIT_LOGE(&ota->log, TAG, "Running app has not confirmed state (ESP_OTA_IMG_PENDING_VERIFY)");
+            return OTAKIT_ERR_OTA_ROLLBACK_INVALID_STATE;
+        }
+    }
+    u->ota = ota;
+    u->part = p;
+    return OTAKIT_OK;
+}
+
+static otakit_erase_policy_t policy_of(uint32_t image_size)
+{
+    if (image_size == 0 || image_size == OTAKIT_OTA_SIZE_UNKNOWN) {
+        return OTAKIT_ERASE_WHOLE;
+    }
+    if (image_size == OTAKIT_OTA_WITH_SEQUENTIAL_WRITES) {
+        return OTAKIT_ERASE_SEQUENTIAL;
+    }
+    return OTAKIT_ERASE_SIZE;
+}
+
+/* Slot offset up to which a session with this policy erases at begin. */
+static uint32_t prepared_end(const otakit_update_t *u)
+{
+    switch (u->policy) {
+    case OTAKIT_ERASE_WHOLE:
+        return u->part->size;
+    case OTAKIT_ERASE_SIZE:
+        return ROUND_UP(u->image_size, OTAKIT_SECTOR_SIZE);
+    default:
+        return 0;
+    }
+}
+
+static otakit_err_t erase_range(otakit_update_t *u, uint32_t from, uint32_t to, bool skip_blank)
+{
+    const otakit_flash_t *f = u->ota->flash;
+    if (!skip_blank) {
+        otakit_err_t err = otakit_flash_erase(f, u->part->offset + from, to - from);
+        if (err == OTAKIT_OK) {
+            u->sectors_erased += (to - from) / OTAKIT_SECTOR_SIZE;
+        }
+        return err;
+    }
+    for (uint32_t off = from; off < to; off += OTAKIT_SECTOR_SIZE) {
+        int blank = 0;
+        otakit_err_t err = otakit_flash_is_blank(f, u->part->offset + off, OTAKIT_SECTOR_SIZE, &blank);
+        if (err == OTAKIT_OK && !blank) {
+            err = otakit_flash_erase(f, u->part->offset + off, OTAKIT_SECTOR_SIZE);
+            u->sectors_erased++;
+        }
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+    }
+    return OTAKIT_OK;
+}
+
+otakit_err_t otakit_update_begin_policy(otakit_update_t *u, const otakit_ota_t *ota,
+                                        const otakit_part_t *part, otakit_erase_policy_t policy,
+                                        uint32_t image_size)
+{
+    otakit_err_t err = begin_common(u, ota, part);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    u->policy = policy;
+    u->image_size = image_size;
+    if (policy == OTAKIT_ERASE_SIZE && (image_size == OTAKIT_OTA_SIZE_UNKNOWN || image_size > u->part->size)) {
+        OTAKIT_LOGE(&ota->log, TAG, "image size %u does not fit partition size %u",
+                    (unsigned)image_size, (unsigned)u->part->size);
+        return OTAKIT_ERR_INVALID_SIZE;
+    }
+    if (image_size != OTAKIT_OTA_SIZE_UNKNOWN && image_size != OTAKIT_OTA_WITH_SEQUENTIAL_WRITES &&
+        image_size > u->part->size) {
+        return OTAKIT_ERR_INVALID_SIZE;
+    }
+    uint32_t end = prepared_end(u);
+    if (end > 0) {
+        err = erase_range(u, 0, end, false);
+        if (err != OTAKIT_OK) {
+            OTAKIT_LOGE(&ota->log, TAG, "erase of partition at 0x%x failed (%s)",
+                        (unsigned)u->part->offset, otakit_err_name(err));
+            return err;
+        }
+    }
+    u->erased_end = end;
+    u->open = true;
+    return OTAKIT_OK;
+}
+
+otakit_err_t otakit_update_begin(otakit_update_t *u, const otakit_ota_t *ota,
+                                 const otakit_part_t *part, uint32_t image_size)
+{
+    return otakit_update_begin_policy(u, ota, part, policy_of(image_size), image_size);
+}
+
+otakit_err_t otakit_update_resume(otakit_update_t *u, const otakit_ota_t *ota,
+                                  const otakit_part_t *part, otakit_erase_policy_t policy,
+                                  uint32_t image_size, uint32_t offset)
+{
+    otakit_err_t err = begin_common(u, ota, part);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    if (offset > u->part->size) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    if (policy == OTAKIT_ERASE_SIZE && (image_size == OTAKIT_OTA_SIZE_UNKNOWN || image_size > u->part->size)) {
+        return OTAKIT_ERR_INVALID_SIZE;
+    }
+    u->policy = policy;
+    u->image_size = image_size;
+    u->written = offset;
+    /* What begin erased stays erased; a sequential session had prepared every sector
+     * up to the one that holds offset. */
+    u->erased_end = policy == OTAKIT_ERASE_SEQUENTIAL ? ROUND_UP(offset, OTAKIT_SECTOR_SIZE)
+                                                      : prepared_end(u);
+    u->open = true;
+    return OTAKIT_OK;
+}
+
+otakit_err_t otakit_update_write(otakit_update_t *u, const void *data, size_t len)
+{
+    if (u == NULL || !u->open || (data == NULL && len > 0)) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    if (len == 0) {
+        return OTAKIT_OK;
+    }
+    const uint8_t *bytes = data;
+    if (u->written == 0 && bytes[0] != OTAKIT_IMAGE_MAGIC) {
+        OTAKIT_LOGE(&u->ota->log, TAG, "OTA image has invalid magic byte (expected 0xE9, saw 0x%02x)",
+                    bytes[0]);
+        return OTAKIT_ERR_OTA_VALIDATE_FAILED;
+    }
+    if (len > (size_t)(u->part->size - u->written)) {
+        OTAKIT_LOGE(&u->ota->log, TAG, "write of %u bytes at 0x%x passes the end of partition (size 0x%x)",
+                    (unsigned)len, (unsigned)u->written, (unsigned)u->part->size);
+        return OTAKIT_ERR_INVALID_SIZE;
+    }
+    uint32_t end = u->written + (uint32_t)len;
+    if (end > u->erased_end) {
+        /* Sequential sessions (and writes past a declared size) erase sectors as they
+         * are first touched; sectors that already read blank are left alone. */
+        uint32_t to = ROUND_UP(end, OTAKIT_SECTOR_SIZE);
+        otakit_err_t err = erase_range(u, u->erased_end, to, true);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        u->erased_end = to;
+    }
+    otakit_err_t err = otakit_flash_write(u->ota->flash, u->part->offset + u->written, data, len);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    u->written = end;
+    return OTAKIT_OK;
+}
+
+otakit_err_t otakit_update_end(otakit_update_t *u)
+{
+    if (u == NULL || !u->open) {
+        return OTAKIT_ERR_NOT_FOUND;
+    }
+    u->open = false;
+    if (u->written == 0) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    otakit_image_opts_t opts = otakit_ota_image_opts(u->ota, u->part);
+    otakit_diag_t diag = {0, NULL};
+    otakit_err_t err = otakit_image_verify_flash(u->ota->flash, u->part->offset, &opts, NULL, &diag);
+    if (err != OTAKIT_OK) {
+        OTAKIT_LOGE(&u->ota->log, TAG, "New image failed verification (%s at image offset 0x%x)",
+                    diag.msg ? diag.msg : otakit_err_name(err), (unsigned)diag.offset);
+        return OTAKIT_ERR_OTA_VALIDATE_FAILED;
+    }
+    return OTAKIT_OK;
+}
+
+void otakit_update_abort(otakit_update_t *u)
+{
+    if (u) {
+        u->open = false;
+    }
+}
+
+/* --- otadata ---------------------------------------------------------------------- */
+
+static otakit_err_t read_otadata(const otakit_ota_t *ota, const otakit_part_t **od,
+                                 otakit_otadata_entry_t e[2])
+{
+    *od = otadata_part(ota);
+    if (*od == NULL) {
+        return OTAKIT_ERR_NOT_FOUND;
+    }
+    return otakit_otadata_read(ota->flash, *od, e);
+}
+
+static otakit_err_t state_of(const otakit_ota_t *ota, const otakit_part_t *part, uint32_t *state)
+{
+    unsigned n = otakit_ptable_ota_count(ota->table);
+    const otakit_part_t *od;
+    otakit_otadata_entry_t e[2];
+    if (n == 0) {
+        return OTAKIT_ERR_NOT_FOUND;
+    }
+    otakit_err_t err = read_otadata(ota, &od, e);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (otakit_otadata_crc_ok(&e[i]) && otakit_otadata_slot(e[i].seq, n) == (part->subtype & 0x0Fu)) {
+            *state = e[i].state;
+            return OTAKIT_OK;
+        }
+    }
+    return OTAKIT_ERR_NOT_FOUND;
+}
+
+otakit_err_t otakit_ota_get_state(const otakit_ota_t *ota, const otakit_part_t *part, uint32_t *state)
+{
+    if (ota == NULL || part == NULL || state == NULL) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    if (!OTAKIT_PART_IS_OTA(part->type, part->subtype)) {
+        return OTAKIT_ERR_NOT_SUPPORTED;
+    }
+    return state_of(ota, part, state);
+}
+
+/* Which otadata copy to write when switching to slot, and with which seq. The inactive
+ * copy, as ESP-IDF; the active copy in place when it already selects slot (ESP-IDF
+ * v6.0); and never the copy that selects the running app, so a cut while writing can
+ * only ever fall back to what runs now. */
+static int choose_copy(const otakit_ota_t *ota, const otakit_otadata_entry_t e[2], unsigned n,
+                       unsigned slot, uint32_t *seq)
+{
+    int active = otakit_otadata_active(e);
+    if (active < 0) {
+        *seq = otakit_otadata_next_seq(false, 0, slot, n);
+        return 0;
+    }
+    if (otakit_otadata_slot(e[active].seq, n) == slot) {
+        *seq = e[active].seq;
+        return active;
+    }
+    *seq = otakit_otadata_next_seq(true, e[active].seq, slot, n);
+    int other = 1 - active;
+    const otakit_part_t *run = ota->running;
+    if (run && OTAKIT_PART_IS_OTA(run->type, run->subtype) && otakit_otadata_crc_ok(&e[other]) &&
+        !otakit_otadata_is_invalid(&e[other]) &&
+        otakit_otadata_slot(e[other].seq, n) == (run->subtype & 0x0Fu)) {
+        return active; /* the active copy selects a slot that did not boot: replace it */
+    }
+    return other;
+}
+
+otakit_err_t otakit_ota_set_boot(const otakit_ota_t *ota, const otakit_part_t *part)
+{
+    if (ota == NULL || part == NULL) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    const otakit_part_t *p = in_table(ota, part);
+    if (p == NULL || p->type != OTAKIT_PART_TYPE_APP) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    otakit_err_t err = check_image(ota, p, NULL);
+    if (err == OTAKIT_ERR_OTA_SMALL_SEC_VER) {
+        OTAKIT_LOGE(&ota->log, TAG, "The secure_version of the new app is lower than the eFuse value; erasing it");
+        otakit_flash_erase(ota->flash, p->offset, p->size);
+        return err;
+    }
+    if (err != OTAKIT_OK) {
+        OTAKIT_LOGE(&ota->log, TAG, "New image failed verification");
+        return OTAKIT_ERR_OTA_VALIDATE_FAILED;
+    }
+    const otakit_part_t *od = otadata_part(ota);
+    if (od == NULL) {
+        return OTAKIT_ERR_NOT_FOUND;
+    }
+    if (p->subtype == OTAKIT_PART_SUBTYPE_FACTORY) {
+        return otakit_flash_erase(ota->flash, od->offset, od->size);
+    }
+    if (!OTAKIT_PART_IS_OTA(p->type, p->subtype)) {
+        return OTAKIT_ERR_INVALID_ARG; /* ESP-IDF would select ota_0 for the test app */
+    }
+    unsigned n = otakit_ptable_ota_count(ota->table);
+    unsigned slot = p->subtype & 0x0Fu;
+    if (slot >= n) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    otakit_otadata_entry_t e[2];
+    err = otakit_otadata_read(ota->flash, od, e);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    uint32_t seq;
+    int copy = choose_copy(ota, e, n, slot, &seq);
+    otakit_otadata_entry_t w = e[copy]; /* keep seq_label as read */
+    w.seq = seq;
+    w.state = ota->rollback ? OTAKIT_OTA_IMG_NEW : OTAKIT_OTA_IMG_UNDEFINED;
+    w.crc = otakit_otadata_crc(seq);
+    return otakit_otadata_write(ota->flash, od, copy, &w);
+}
+
+static const otakit_part_t *default_boot(const otakit_ota_t *ota)
+{
+    const otakit_part_t *p = otakit_ptable_find(ota->table, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, NULL);
+    if (p == NULL) {
+        p = otakit_ptable_ota_slot(ota->table, 0);
+    }
+    if (p == NULL) {
+        p = otakit_ptable_find(ota->table, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_TEST, NULL);
+    }
+    return p;
+}
+
+const otakit_part_t *otakit_ota_get_boot(const otakit_ota_t *ota)
+{
+    unsigned n = otakit_ptable_ota_count(ota->table);
+    const otakit_part_t *od;
+    otakit_otadata_entry_t e[2];
+    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
+        return default_boot(ota);
+    }
+    if (otakit_otadata_is_invalid(&e[0]) && otakit_otadata_is_invalid(&e[1])) {
+        return default_boot(ota);
+    }
+    int active = otakit_otadata_active(e);
+    if (active < 0) {
+        OTAKIT_LOGE(&ota->log, TAG, "ota data invalid, no current app. Assuming factory");
+        return default_boot(ota);
+    }
+    return otakit_ptable_ota_slot(ota->table, otakit_otadata_slot(e[active].seq, n));
+}
+
+const otakit_part_t *otakit_ota_next_update(const otakit_ota_t *ota, const otakit_part_t *start)
+{
+    if (start == NULL) {
+        start = ota->running;
+    }
+    const otakit_part_t *first = NULL;
+    bool take_next = false;
+    for (unsigned i = 0; i < 16; i++) {
+        const otakit_part_t *p = otakit_ptable_find(ota->table, OTAKIT_PART_TYPE_APP,
+                                                    (uint8_t)(OTAKIT_PART_SUBTYPE_OTA_0 + i), NULL);
+        if (p == NULL) {
+            continue;
+        }
+        if (first == NULL) {
+            first = p;
+        }
+        if (take_next) {
+            return p;
+        }
+        if (same_part(p, start)) {
+            take_next = true;
+        }
+    }
+    return first;
+}
+
+const otakit_part_t *otakit_ota_last_invalid(const otakit_ota_t *ota)
+{
+    unsigned n = otakit_ptable_ota_count(ota->table);
+    const otakit_part_t *od;
+    otakit_otadata_entry_t e[2];
+    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
+        return NULL;
+    }
+    int pick = -1;
+    for (int i = 0; i < 2; i++) {
+        bool bad = otakit_otadata_crc_ok(&e[i]) &&
+                   (e[i].state == OTAKIT_OTA_IMG_INVALID || e[i].state == OTAKIT_OTA_IMG_ABORTED);
+        if (bad && (pick < 0 || e[i].seq < e[pick].seq)) {
+            pick = i;
+        }
+    }
+    if (pick < 0) {
+        return NULL;
+    }
+    const otakit_part_t *p = otakit_ptable_ota_slot(ota->table, otakit_otadata_slot(e[pick].seq, n));
+    if (p == NULL) {
+        return NULL;
+    }
+    otakit_image_opts_t opts = otakit_ota_image_opts(ota, p);
+    return otakit_image_verify_flash(ota->flash, p->offset, &opts, NULL, NULL) == OTAKIT_OK ? p : NULL;
+}
+
+/* Rewrite the active copy in place with a new state (mark valid / invalid). */
+static otakit_err_t rewrite_active(const otakit_ota_t *ota, uint32_t state, const otakit_part_t **slot_part)
+{
+    unsigned n = otakit_ptable_ota_count(ota->table);
+    const otakit_part_t *od;
+    otakit_otadata_entry_t e[2];
+    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
+        return OTAKIT_FAIL;
+    }
+    int active = otakit_otadata_active(e);
+    if (active < 0) {
+        return OTAKIT_FAIL;
+    }
+    if (slot_part) {
+        *slot_part = otakit_ptable_ota_slot(ota->table, otakit_otadata_slot(e[active].seq, n));
+    }
+    if (e[active].state == state) {
+        return OTAKIT_OK;
+    }
+    e[active].state = state;
+    return otakit_otadata_write(ota->flash, od, active, &e[active]);
+}
+
+otakit_err_t otakit_ota_mark_valid(const otakit_ota_t *ota)
+{
+    if (ota->running && !OTAKIT_PART_IS_OTA(ota->running->type, ota->running->subtype)) {
+        OTAKIT_LOGE(&ota->log, TAG, "Running firmware is factory");
+        return OTAKIT_FAIL;
+    }
+    const otakit_part_t *slot = NULL;
+    otakit_err_t err = rewrite_active(ota, OTAKIT_OTA_IMG_VALID, &slot);
+    if (err != OTAKIT_OK) {
+        OTAKIT_LOGE(&ota->log, TAG, "Running firmware is factory");
+        return err;
+    }
+    if (ota->anti_rollback && ota->efuse && slot) {
+        otakit_app_desc_t d;
+        if (otakit_image_read_desc(ota->flash, slot->offset, &d) == OTAKIT_OK &&
+            d.secure_version > ota->efuse->get(ota->efuse->ctx)) {
+            return ota->efuse->raise(ota->efuse->ctx, d.secure_version);
+        }
+    }
+    return OTAKIT_OK;
+}
+
+bool otakit_ota_rollback_possible(const otakit_ota_t *ota)
+{
+    unsigned n = otakit_ptable_ota_count(ota->table);
+    const otakit_part_t *od;
+    otakit_otadata_entry_t e[2];
+    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
+        return false;
+    }
+    int active = otakit_otadata_active(e);
+    if (active < 0) {
+        return false;
+    }
+    int last = 1 - active;
+    if (!ota->anti_rollback && !otakit_otadata_is_valid(&e[last])) {
+        const otakit_part_t *f = otakit_ptable_find(ota->table, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, NULL);
+        if (f && check_image(ota, f, NULL) == OTAKIT_OK) {
+            return true;
+        }
+    }
+    if (otakit_otadata_is_valid(&e[last])) {
+        const otakit_part_t *p = otakit_ptable_ota_slot(ota->table, otakit_otadata_slot(e[last].seq, n));
+        if (p && check_image(ota, p, NULL) == OTAKIT_OK) {
+            return true;
+        }
+    }
+    return false;
+}
+
+otakit_err_t otakit_ota_mark_invalid(const otakit_ota_t *ota)
+{
+    if (!otakit_ota_rollback_possible(ota)) {
+        OTAKIT_LOGE(&ota->log, TAG, "Rollback is not possible, do not have any suitable apps in slots");
+        return OTAKIT_ERR_OTA_ROLLBACK_FAILED;
+    }
+    otakit_err_t err = rewrite_active(ota, OTAKIT_OTA_IMG_INVALID, NULL);
+    if (err == OTAKIT_OK) {
+        OTAKIT_LOGI(&ota->log, TAG, "Rollback to previously worked partition.");
+    }
+    return err;
+}
+
+otakit_err_t otakit_ota_erase_last_boot_app(const otakit_ota_t *ota)
+{
+    unsigned n = otakit_ptable_ota_count(ota->table);
+    const otakit_part_t *od;
+    otakit_otadata_entry_t e[2];
+    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
+        return OTAKIT_FAIL;
+    }
+    int active = otakit_otadata_active(e);
+    if (active < 0) {
+        return OTAKIT_FAIL;
+    }
+    int last = 1 - active;
+    if (!otakit_otadata_crc_ok(&e[last])) {
+        return OTAKIT_FAIL;
+    }
+    const otakit_part_t *p = otakit_ptable_ota_slot(ota->table, otakit_otadata_slot(e[last].seq, n));
+    if (p == NULL || same_part(p, ota->running)) {
+        return OTAKIT_FAIL;
+    }
+    otakit_err_t err = otakit_flash_erase(ota->flash, p->offset, p->size);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    return otakit_flash_erase(ota->flash, od->offset + (uint32_t)last * OTAKIT_SECTOR_SIZE, OTAKIT_SECTOR_SIZE);
+}
