@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nor.h"
+#include "otakit/ptable.h"
+
 /* Exit codes, documented in the README. */
 #define EXIT_OK 0
 #define EXIT_CHECK_FAILED 1
@@ -37,5 +40,12 @@ int tool_parse_flash_size(const char *s, uint32_t *out);
 bool tool_is_help(const char *arg);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void tool_hex(char *out, const uint8_t *in, size_t n);
+
+/* Open an existing flash file (flags: OTAKIT_NOR_*). Returns 0, or prints the problem
+ * naming the file and returns -1. */
+int tool_open_flash(const char *path, unsigned flags, otakit_nor_t **nor);
+/* Load and verify the partition table of a flash file at offset. Returns 0, or prints
+ * the problem (file, offset, what) and returns -1. */
+int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offset, otakit_ptable_t *t);
 
 #endif

@@ -1,10 +1,211 @@
-#include "cmd.h"
+/* otakit boot FLASH: the bootloader's decision on a flash file, with the otadata writes
+ * it makes (or, with --dry-run, would make). */
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Not built yet: see the README's status section. */
+#include "cmd.h"
+#include "otakit/boot.h"
+#include "otakit/otadata.h"
+
+static const char USAGE[] =
+    "usage: otakit boot FLASH [--dry-run] [--rollback] [--anti-rollback --secure-version N]\n"
+    "                         [--hold-pin factory|test] [--reset-erase LABEL[,LABEL...]]\n"
+    "                         [--reset-erase-otadata] [--table-offset 0x8000] [--json] [--quiet]\n"
+    "\n"
+    "Runs the second-stage bootloader's decision on a flash file: verifies the partition\n"
+    "table, reads otadata, applies the rollback transitions (--rollback: NEW becomes\n"
+    "PENDING_VERIFY on the boot that selects it, PENDING_VERIFY becomes ABORTED), picks a\n"
+    "slot, verifies its image and falls back as ESP-IDF's bootloader does. Prints the\n"
+    "bootloader's log, the chosen partition and the otadata writes; without --dry-run the\n"
+    "writes are made. --json prints one object: label, offset, index, writes[].\n"
+    "exit codes: 0 an app was chosen, 1 nothing bootable, 2 bad usage or input\n";
+
+static void log_stdout(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
+{
+    (void)ctx;
+    printf("%c %s: ", otakit_log_letter(level), tag);
+    vprintf(fmt, ap);
+    putchar('\n');
+}
+
+static uint32_t efuse_get(void *ctx)
+{
+    return *(uint32_t *)ctx;
+}
+
+static otakit_err_t efuse_raise(void *ctx, uint32_t v)
+{
+    uint32_t *cur = ctx;
+    if (v > *cur) {
+        *cur = v;
+    }
+    return OTAKIT_OK;
+}
+
+static const char *write_target(const otakit_boot_write_t *w, char *buf, size_t n)
+{
+    if (w->copy >= 0) {
+        snprintf(buf, n, "otadata[%d]", w->copy);
+    } else {
+        snprintf(buf, n, "erase");
+    }
+    return buf;
+}
+
 int cmd_boot(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    tool_error("'boot' is not built yet");
-    return EXIT_USAGE;
+    const char *flash_path = NULL;
+    bool json = false, quiet = false, have_secver = false;
+    uint32_t secver = 0;
+    char *labels_buf = NULL;
+    const char *labels[16];
+    otakit_boot_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.chip_id = OTAKIT_CHIP_ESP32;
+    cfg.ptable_offset = OTAKIT_PTABLE_OFFSET_DEFAULT;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (tool_is_help(a)) {
+            fputs(USAGE, stdout);
+            free(labels_buf);
+            return EXIT_OK;
+        } else if (strcmp(a, "--dry-run") == 0) {
+            cfg.dry_run = true;
+        } else if (strcmp(a, "--rollback") == 0) {
+            cfg.rollback = true;
+        } else if (strcmp(a, "--anti-rollback") == 0) {
+            cfg.anti_rollback = true;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = true;
+        } else if (strcmp(a, "--reset-erase-otadata") == 0) {
+            cfg.reset_erase_otadata = true;
+        } else if (strcmp(a, "--secure-version") == 0 && val && tool_parse_u32(val, &secver) == 0) {
+            have_secver = true;
+            i++;
+        } else if (strcmp(a, "--table-offset") == 0 && val && tool_parse_u32(val, &cfg.ptable_offset) == 0) {
+            i++;
+        } else if (strcmp(a, "--hold-pin") == 0 && val && (strcmp(val, "factory") == 0 || strcmp(val, "test") == 0)) {
+            cfg.pin = strcmp(val, "factory") == 0 ? OTAKIT_BOOT_PIN_FACTORY_RESET : OTAKIT_BOOT_PIN_TEST;
+            i++;
+        } else if (strcmp(a, "--reset-erase") == 0 && val && labels_buf == NULL) {
+            labels_buf = strdup(val);
+            for (char *save = NULL, *tok = strtok_r(labels_buf, ",", &save); tok && cfg.reset_label_count < 16;
+                 tok = strtok_r(NULL, ",", &save)) {
+                labels[cfg.reset_label_count++] = tok;
+            }
+            cfg.reset_labels = labels;
+            i++;
+        } else if (a[0] == '-') {
+            tool_error("boot: unknown option or missing value '%s' (see 'otakit boot --help')", a);
+            free(labels_buf);
+            return EXIT_USAGE;
+        } else if (flash_path == NULL) {
+            flash_path = a;
+        } else {
+            tool_error("boot: unexpected argument '%s'", a);
+            free(labels_buf);
+            return EXIT_USAGE;
+        }
+    }
+    if (flash_path == NULL) {
+        tool_error("boot: missing FLASH (see 'otakit boot --help')");
+        return EXIT_USAGE;
+    }
+    if (cfg.anti_rollback && !have_secver) {
+        tool_error("boot: --anti-rollback needs --secure-version N (the eFuse value)");
+        free(labels_buf);
+        return EXIT_USAGE;
+    }
+    otakit_efuse_t efuse = {&secver, efuse_get, efuse_raise};
+    cfg.efuse = &efuse;
+
+    otakit_nor_t *nor;
+    if (tool_open_flash(flash_path, cfg.dry_run ? OTAKIT_NOR_READONLY : 0, &nor) != 0) {
+        free(labels_buf);
+        return EXIT_USAGE;
+    }
+    cfg.flash = otakit_nor_flash(nor);
+    if (!json && !quiet) {
+        cfg.log.fn = log_stdout;
+    }
+    otakit_boot_result_t *res = malloc(sizeof(*res));
+    otakit_err_t err = res ? otakit_boot_select(&cfg, res) : OTAKIT_ERR_NO_MEM;
+    int rc = err == OTAKIT_OK ? EXIT_OK : err == OTAKIT_ERR_NOT_FOUND ? EXIT_CHECK_FAILED : EXIT_USAGE;
+    if (err == OTAKIT_ERR_INVALID_STATE) {
+        tool_error("%s: offset 0x%x: the partition table does not verify", flash_path, (unsigned)cfg.ptable_offset);
+    } else if (err != OTAKIT_OK && err != OTAKIT_ERR_NOT_FOUND) {
+        tool_error("%s: %s", flash_path, otakit_err_name(err));
+    }
+
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        char hex[16];
+        if (err == OTAKIT_OK) {
+            cJSON_AddStringToObject(j, "label", res->part->label);
+            snprintf(hex, sizeof(hex), "0x%x", (unsigned)res->part->offset);
+            cJSON_AddStringToObject(j, "offset", hex);
+            cJSON_AddNumberToObject(j, "index", res->index);
+            if (res->image.has_desc) {
+                cJSON_AddStringToObject(j, "project", res->image.desc.project_name);
+                cJSON_AddStringToObject(j, "version", res->image.desc.version);
+            }
+        } else {
+            cJSON_AddNullToObject(j, "label");
+            cJSON_AddNullToObject(j, "offset");
+            cJSON_AddStringToObject(j, "error", otakit_err_name(err));
+        }
+        cJSON_AddBoolToObject(j, "dry_run", cfg.dry_run);
+        if (cfg.anti_rollback) {
+            cJSON_AddNumberToObject(j, "secure_version", secver);
+        }
+        cJSON *arr = cJSON_AddArrayToObject(j, "writes");
+        for (size_t i = 0; res && i < res->write_count; i++) {
+            const otakit_boot_write_t *w = &res->writes[i];
+            cJSON *o = cJSON_CreateObject();
+            snprintf(hex, sizeof(hex), "0x%x", (unsigned)w->addr);
+            cJSON_AddStringToObject(o, "address", hex);
+            cJSON_AddNumberToObject(o, "copy", w->copy);
+            cJSON_AddStringToObject(o, "what", w->what);
+            if (w->copy >= 0) {
+                cJSON_AddNumberToObject(o, "seq", w->seq);
+                cJSON_AddStringToObject(o, "state", otakit_otadata_state_name(w->state));
+            } else {
+                snprintf(hex, sizeof(hex), "0x%x", (unsigned)w->len);
+                cJSON_AddStringToObject(o, "length", hex);
+            }
+            cJSON_AddItemToArray(arr, o);
+        }
+        char *s = cJSON_Print(j);
+        puts(s);
+        free(s);
+        cJSON_Delete(j);
+    } else if (err == OTAKIT_OK) {
+        printf("boot: %s at 0x%x", res->part->label, (unsigned)res->part->offset);
+        if (res->image.has_desc) {
+            printf(" (%s %s)", res->image.desc.project_name, res->image.desc.version);
+        }
+        putchar('\n');
+        for (size_t i = 0; i < res->write_count; i++) {
+            const otakit_boot_write_t *w = &res->writes[i];
+            char buf[32];
+            printf("%s %s @0x%x: ", cfg.dry_run ? "would write" : "wrote", write_target(w, buf, sizeof(buf)),
+                   (unsigned)w->addr);
+            if (w->copy >= 0) {
+                printf("seq %u, state %s (%s)\n", (unsigned)w->seq, otakit_otadata_state_name(w->state), w->what);
+            } else {
+                printf("0x%x bytes (%s)\n", (unsigned)w->len, w->what);
+            }
+        }
+    }
+    free(res);
+    free(labels_buf);
+    otakit_nor_close(nor);
+    return rc;
 }

@@ -177,3 +177,31 @@ void tool_hex(char *out, const uint8_t *in, size_t n)
     }
     out[2 * n] = '\0';
 }
+
+int tool_open_flash(const char *path, unsigned flags, otakit_nor_t **nor)
+{
+    otakit_err_t err = otakit_nor_open(nor, path, 0, flags);
+    if (err == OTAKIT_OK) {
+        return 0;
+    }
+    if (err == OTAKIT_ERR_NOT_FOUND) {
+        tool_error("%s: no such flash file", path);
+    } else if (err == OTAKIT_ERR_INVALID_SIZE) {
+        tool_error("%s: offset 0x0: size is not a non-zero multiple of 4096 bytes", path);
+    } else {
+        tool_error("%s: %s", path, strerror(errno));
+    }
+    return -1;
+}
+
+int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offset, otakit_ptable_t *t)
+{
+    otakit_diag_t diag = {0, NULL};
+    otakit_err_t err = otakit_ptable_load(t, flash, offset, &diag);
+    if (err != OTAKIT_OK) {
+        tool_error("%s: offset 0x%x: partition table: %s (%s)", path, (unsigned)(offset + diag.offset),
+                   diag.msg ? diag.msg : "cannot be read", otakit_err_name(err));
+        return -1;
+    }
+    return 0;
+}
