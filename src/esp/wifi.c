@@ -1,0 +1,456 @@
+/*
+ * Simulated Wi-Fi station and its esp_netif interface.
+ *
+ * The "air" is the list in OTAKIT_WIFI_APS (see esp_wifi.h); the network behind every
+ * access point is the host's loopback. esp_wifi_connect() decides the outcome at once
+ * and posts the events a real driver would post, so an app's event handlers, retry
+ * counters and wait loops run exactly as on a board.
+ */
+#include "esp_wifi.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_log.h"
+#include "esp_netif.h"
+#include "netif_sim.h"
+
+ESP_EVENT_DEFINE_BASE(WIFI_EVENT);
+ESP_EVENT_DEFINE_BASE(IP_EVENT);
+
+static const char *NETIF_TAG = "esp_netif_handlers";
+
+struct esp_netif_obj {
+    bool up;
+    esp_netif_ip_info_t ip;
+};
+
+/* The driver's state is per process, as on a chip. */
+static struct {
+    pthread_mutex_t mu;
+    bool netif_init;
+    bool netif_created;
+    bool init;
+    bool started;
+    bool connected;
+    wifi_mode_t mode;
+    wifi_sta_config_t sta;
+    struct esp_netif_obj netif;
+    char ap_ssid[33];
+} wifi = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static const uint8_t STA_MAC[6] = {0x24, 0x0a, 0xc4, 0x00, 0x00, 0x01};
+static const uint8_t AP_BSSID[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+
+/* The blob's lines read "I (123) wifi:message", without the space after the tag. */
+static void wifi_log(esp_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wifi_log(esp_log_level_t level, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    char letter = level == ESP_LOG_ERROR ? 'E' : level == ESP_LOG_WARN ? 'W' : level == ESP_LOG_INFO ? 'I' : 'D';
+    esp_log_write(level, "wifi", "%c (%u) wifi:%s\n", letter, (unsigned)esp_log_timestamp(), msg);
+}
+
+static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    esp_ip4_addr_t x;
+    uint8_t *p = (uint8_t *)&x.addr;
+    p[0] = a;
+    p[1] = b;
+    p[2] = c;
+    p[3] = d;
+    return x.addr;
+}
+
+bool netif_sim_link_up(void)
+{
+    pthread_mutex_lock(&wifi.mu);
+    bool up = !wifi.started || wifi.netif.up;
+    pthread_mutex_unlock(&wifi.mu);
+    return up;
+}
+
+/* --- esp_netif ------------------------------------------------------------------------ */
+
+esp_err_t esp_netif_init(void)
+{
+    pthread_mutex_lock(&wifi.mu);
+    wifi.netif_init = true;
+    pthread_mutex_unlock(&wifi.mu);
+    return ESP_OK;
+}
+
+esp_netif_t *esp_netif_create_default_wifi_sta(void)
+{
+    pthread_mutex_lock(&wifi.mu);
+    esp_netif_t *n = NULL;
+    if (wifi.netif_init) {
+        wifi.netif_created = true;
+        memset(&wifi.netif, 0, sizeof(wifi.netif));
+        n = &wifi.netif;
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    return n;
+}
+
+void esp_netif_destroy(esp_netif_t *esp_netif)
+{
+    pthread_mutex_lock(&wifi.mu);
+    if (esp_netif == &wifi.netif) {
+        wifi.netif_created = false;
+        memset(&wifi.netif, 0, sizeof(wifi.netif));
+    }
+    pthread_mutex_unlock(&wifi.mu);
+}
+
+esp_err_t esp_netif_get_ip_info(esp_netif_t *esp_netif, esp_netif_ip_info_t *ip_info)
+{
+    if (!esp_netif || !ip_info) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    *ip_info = esp_netif->ip;
+    pthread_mutex_unlock(&wifi.mu);
+    return ESP_OK;
+}
+
+bool esp_netif_is_netif_up(esp_netif_t *esp_netif)
+{
+    if (!esp_netif) {
+        return false;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    bool up = esp_netif->up;
+    pthread_mutex_unlock(&wifi.mu);
+    return up;
+}
+
+/* --- the access points in the air -------------------------------------------------------- */
+
+typedef enum { AP_ABSENT, AP_WRONG_PASSWORD, AP_OK } ap_match_t;
+
+/* Look ssid up in OTAKIT_WIFI_APS; unset means only the configured network exists. */
+static ap_match_t find_ap(const char *ssid, const char *password, char *seen, size_t seen_len)
+{
+    const char *env = getenv("OTAKIT_WIFI_APS");
+    seen[0] = '\0';
+    if (!env) {
+        snprintf(seen, seen_len, "%s", ssid);
+        return AP_OK;
+    }
+    ap_match_t best = AP_ABSENT;
+    const char *p = env;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *colon = memchr(p, ':', n);
+        size_t slen = colon ? (size_t)(colon - p) : n;
+        const char *pw = colon ? colon + 1 : "";
+        size_t pwlen = colon ? n - slen - 1 : 0;
+        if (slen > 0) {
+            size_t used = strlen(seen);
+            if (used + slen + 3 < seen_len) {
+                snprintf(seen + used, seen_len - used, "%s%.*s", used ? ", " : "", (int)slen, p);
+            }
+            if (strlen(ssid) == slen && memcmp(ssid, p, slen) == 0) {
+                bool ok = strlen(password) == pwlen && memcmp(password, pw, pwlen) == 0;
+                if (ok) {
+                    best = AP_OK;
+                } else if (best == AP_ABSENT) {
+                    best = AP_WRONG_PASSWORD;
+                }
+            }
+        }
+        p += n;
+        if (*p == ',') {
+            p++;
+        }
+    }
+    return best;
+}
+
+/* --- esp_wifi ------------------------------------------------------------------------ */
+
+esp_err_t esp_wifi_init(const wifi_init_config_t *config)
+{
+    if (!config || config->magic != WIFI_INIT_CONFIG_MAGIC) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    bool again = wifi.init;
+    wifi.init = true;
+    pthread_mutex_unlock(&wifi.mu);
+    if (!again) {
+        wifi_log(ESP_LOG_INFO, "wifi driver task: virtual radio, prio:23, stack:6656, core=0");
+        wifi_log(ESP_LOG_INFO, "wifi firmware version: otakit-sim");
+        wifi_log(ESP_LOG_INFO, "access points from %s",
+                 getenv("OTAKIT_WIFI_APS") ? "OTAKIT_WIFI_APS" : "the station's configuration");
+    }
+    return ESP_OK;
+}
+
+esp_err_t esp_wifi_deinit(void)
+{
+    pthread_mutex_lock(&wifi.mu);
+    if (!wifi.init) {
+        pthread_mutex_unlock(&wifi.mu);
+        return ESP_ERR_WIFI_NOT_INIT;
+    }
+    if (wifi.started) {
+        pthread_mutex_unlock(&wifi.mu);
+        return ESP_ERR_WIFI_NOT_STOPPED;
+    }
+    wifi.init = false;
+    pthread_mutex_unlock(&wifi.mu);
+    return ESP_OK;
+}
+
+esp_err_t esp_wifi_set_mode(wifi_mode_t mode)
+{
+    if (mode < WIFI_MODE_NULL || mode >= WIFI_MODE_MAX) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
+    if (err == ESP_OK) {
+        wifi.mode = mode;
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
+
+esp_err_t esp_wifi_get_mode(wifi_mode_t *mode)
+{
+    if (!mode) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
+    *mode = wifi.mode;
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
+
+esp_err_t esp_wifi_set_config(wifi_interface_t interface, wifi_config_t *conf)
+{
+    if (!conf) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (interface != WIFI_IF_STA) {
+        return ESP_ERR_WIFI_IF;
+    }
+    size_t pwlen = strnlen((const char *)conf->sta.password, sizeof(conf->sta.password));
+    if (pwlen > 0 && pwlen < 8) {
+        return ESP_ERR_WIFI_PASSWORD;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
+    if (err == ESP_OK) {
+        wifi.sta = conf->sta;
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
+
+esp_err_t esp_wifi_get_config(wifi_interface_t interface, wifi_config_t *conf)
+{
+    if (!conf) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (interface != WIFI_IF_STA) {
+        return ESP_ERR_WIFI_IF;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
+    memset(conf, 0, sizeof(*conf));
+    conf->sta = wifi.sta;
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
+
+esp_err_t esp_wifi_start(void)
+{
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = ESP_OK;
+    if (!wifi.init) {
+        err = ESP_ERR_WIFI_NOT_INIT;
+    } else if (wifi.mode != WIFI_MODE_STA && wifi.mode != WIFI_MODE_APSTA) {
+        err = ESP_ERR_WIFI_MODE;
+    }
+    bool was = wifi.started;
+    if (err == ESP_OK) {
+        wifi.started = true;
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    if (err != ESP_OK || was) {
+        return err;
+    }
+    wifi_log(ESP_LOG_INFO, "mode : sta (%02x:%02x:%02x:%02x:%02x:%02x)", STA_MAC[0], STA_MAC[1], STA_MAC[2],
+             STA_MAC[3], STA_MAC[4], STA_MAC[5]);
+    wifi_log(ESP_LOG_INFO, "enable tsf");
+    err = esp_event_post(WIFI_EVENT, WIFI_EVENT_STA_START, NULL, 0, 0);
+    if (err != ESP_OK) {
+        pthread_mutex_lock(&wifi.mu);
+        wifi.started = false;
+        pthread_mutex_unlock(&wifi.mu);
+    }
+    return err;
+}
+
+static void post_disconnected(const char *ssid, uint8_t reason)
+{
+    wifi_event_sta_disconnected_t ev = {0};
+    size_t n = strlen(ssid);
+    n = n > sizeof(ev.ssid) ? sizeof(ev.ssid) : n;
+    memcpy(ev.ssid, ssid, n);
+    ev.ssid_len = (uint8_t)n;
+    memcpy(ev.bssid, AP_BSSID, 6);
+    ev.reason = reason;
+    ev.rssi = -40;
+    esp_event_post(WIFI_EVENT, WIFI_EVENT_STA_DISCONNECTED, &ev, sizeof(ev), 0);
+}
+
+esp_err_t esp_wifi_connect(void)
+{
+    char ssid[33];
+    char password[65];
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = ESP_OK;
+    if (!wifi.init) {
+        err = ESP_ERR_WIFI_NOT_INIT;
+    } else if (!wifi.started) {
+        err = ESP_ERR_WIFI_NOT_STARTED;
+    }
+    memcpy(ssid, wifi.sta.ssid, 32);
+    ssid[32] = '\0';
+    memcpy(password, wifi.sta.password, 64);
+    password[64] = '\0';
+    if (err == ESP_OK && ssid[0] == '\0') {
+        err = ESP_ERR_WIFI_SSID;
+    }
+    bool already = wifi.connected;
+    pthread_mutex_unlock(&wifi.mu);
+    if (err != ESP_OK || already) {
+        return err;
+    }
+
+    char seen[256];
+    ap_match_t m = find_ap(ssid, password, seen, sizeof(seen));
+    if (m == AP_ABSENT) {
+        wifi_log(ESP_LOG_WARN, "no AP with SSID \"%s\" found (in range: %s), reason %d (NO_AP_FOUND)", ssid,
+                 seen[0] ? seen : "none", WIFI_REASON_NO_AP_FOUND);
+        post_disconnected(ssid, WIFI_REASON_NO_AP_FOUND);
+        return ESP_OK;
+    }
+    wifi_log(ESP_LOG_INFO, "new:<1,0>, old:<1,0>, ap:<255,255>, sta:<1,0>, prof:1");
+    wifi_log(ESP_LOG_INFO, "state: init -> auth (b0)");
+    wifi_log(ESP_LOG_INFO, "state: auth -> assoc (0)");
+    wifi_log(ESP_LOG_INFO, "state: assoc -> run (10)");
+    if (m == AP_WRONG_PASSWORD) {
+        wifi_log(ESP_LOG_INFO, "state: run -> init (fc0)");
+        wifi_log(ESP_LOG_WARN, "4-way handshake with \"%s\" failed, reason %d (4WAY_HANDSHAKE_TIMEOUT): wrong password?",
+                 ssid, WIFI_REASON_4WAY_HANDSHAKE_TIMEOUT);
+        post_disconnected(ssid, WIFI_REASON_4WAY_HANDSHAKE_TIMEOUT);
+        return ESP_OK;
+    }
+    wifi_log(ESP_LOG_INFO, "connected with %s, aid = 1, channel 1, BW20, bssid = %02x:%02x:%02x:%02x:%02x:%02x",
+             ssid, AP_BSSID[0], AP_BSSID[1], AP_BSSID[2], AP_BSSID[3], AP_BSSID[4], AP_BSSID[5]);
+    wifi_log(ESP_LOG_INFO, "security: %s, phy: bgn, rssi: -40", password[0] ? "WPA2-PSK" : "Open Auth");
+
+    wifi_event_sta_connected_t ce = {0};
+    size_t n = strlen(ssid);
+    memcpy(ce.ssid, ssid, n);
+    ce.ssid_len = (uint8_t)n;
+    memcpy(ce.bssid, AP_BSSID, 6);
+    ce.channel = 1;
+    ce.authmode = password[0] ? WIFI_AUTH_WPA2_PSK : WIFI_AUTH_OPEN;
+    ce.aid = 1;
+
+    ip_event_got_ip_t ge = {0};
+    pthread_mutex_lock(&wifi.mu);
+    wifi.connected = true;
+    snprintf(wifi.ap_ssid, sizeof(wifi.ap_ssid), "%s", ssid);
+    wifi.netif.ip.ip.addr = ip4(127, 0, 0, 1);
+    wifi.netif.ip.netmask.addr = ip4(255, 0, 0, 0);
+    wifi.netif.ip.gw.addr = ip4(127, 0, 0, 1);
+    wifi.netif.up = true;
+    ge.esp_netif = wifi.netif_created ? &wifi.netif : NULL;
+    ge.ip_info = wifi.netif.ip;
+    ge.ip_changed = true;
+    pthread_mutex_unlock(&wifi.mu);
+
+    esp_event_post(WIFI_EVENT, WIFI_EVENT_STA_CONNECTED, &ce, sizeof(ce), 0);
+    ESP_LOGI(NETIF_TAG, "sta ip: " IPSTR ", mask: " IPSTR ", gw: " IPSTR, IP2STR(&ge.ip_info.ip),
+             IP2STR(&ge.ip_info.netmask), IP2STR(&ge.ip_info.gw));
+    esp_event_post(IP_EVENT, IP_EVENT_STA_GOT_IP, &ge, sizeof(ge), 0);
+    return ESP_OK;
+}
+
+esp_err_t esp_wifi_disconnect(void)
+{
+    pthread_mutex_lock(&wifi.mu);
+    if (!wifi.init) {
+        pthread_mutex_unlock(&wifi.mu);
+        return ESP_ERR_WIFI_NOT_INIT;
+    }
+    bool was = wifi.connected;
+    char ssid[33];
+    snprintf(ssid, sizeof(ssid), "%s", wifi.ap_ssid);
+    wifi.connected = false;
+    wifi.netif.up = false;
+    memset(&wifi.netif.ip, 0, sizeof(wifi.netif.ip));
+    pthread_mutex_unlock(&wifi.mu);
+    if (was) {
+        wifi_log(ESP_LOG_INFO, "state: run -> init (0)");
+        esp_event_post(IP_EVENT, IP_EVENT_STA_LOST_IP, NULL, 0, 0);
+        post_disconnected(ssid, WIFI_REASON_ASSOC_LEAVE);
+    }
+    return ESP_OK;
+}
+
+esp_err_t esp_wifi_stop(void)
+{
+    pthread_mutex_lock(&wifi.mu);
+    bool init = wifi.init;
+    bool started = wifi.started;
+    pthread_mutex_unlock(&wifi.mu);
+    if (!init) {
+        return ESP_ERR_WIFI_NOT_INIT;
+    }
+    if (!started) {
+        return ESP_OK;
+    }
+    esp_wifi_disconnect();
+    pthread_mutex_lock(&wifi.mu);
+    wifi.started = false;
+    pthread_mutex_unlock(&wifi.mu);
+    wifi_log(ESP_LOG_INFO, "flush txq");
+    wifi_log(ESP_LOG_INFO, "stop sw txq");
+    return esp_event_post(WIFI_EVENT, WIFI_EVENT_STA_STOP, NULL, 0, 0);
+}
+
+esp_err_t esp_wifi_sta_get_ap_info(wifi_ap_record_t *ap_info)
+{
+    if (!ap_info) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.connected ? ESP_OK : ESP_ERR_WIFI_CONN;
+    memset(ap_info, 0, sizeof(*ap_info));
+    if (err == ESP_OK) {
+        memcpy(ap_info->bssid, AP_BSSID, 6);
+        snprintf((char *)ap_info->ssid, sizeof(ap_info->ssid), "%s", wifi.ap_ssid);
+        ap_info->primary = 1;
+        ap_info->rssi = -40;
+        ap_info->authmode = WIFI_AUTH_WPA2_PSK;
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
