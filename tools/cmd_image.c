@@ -1,10 +1,884 @@
-#include "cmd.h"
+/* otakit image info | verify | create | extract: esptool's image_info, the bootloader's
+ * image check, and packaging a host program as an ESP32 app image and back. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Not built yet: see the README's status section. */
+#include "cmd.h"
+#include "image_build.h"
+#include "otakit/image.h"
+
+static const char USAGE[] =
+    "usage: otakit image info FILE [--json]\n"
+    "       otakit image verify FILE [--chip CHIP] [--partition-size N] [--json]\n"
+    "       otakit image create --program FILE --project NAME --version VER -o OUT\n"
+    "                           [--secure-version N] [--date DATE] [--time TIME]\n"
+    "                           [--idf-ver S] [--chip CHIP] [--json]\n"
+    "       otakit image extract FILE -o OUT [--chip CHIP] [--json]\n"
+    "\n"
+    "  info     show the header, segments, checksum, hash and app description\n"
+    "           (what esptool.py image_info --version 2 shows)\n"
+    "  verify   check the image as a bootloader would: magic, chip id, segments, the\n"
+    "           mapping rule, checksum, appended SHA-256, and the partition size\n"
+    "  create   package a program (a Linux executable) as an ESP32 app image\n"
+    "  extract  write the program held in an image created by 'image create'\n"
+    "'otakit image <verb> --help' describes a verb.\n"
+    "exit codes: 0 ok, 1 the check failed, 2 bad usage or input\n";
+
+static const char USAGE_INFO[] =
+    "usage: otakit image info FILE [--json]\n"
+    "\n"
+    "Shows the image header (chip, flash mode/size/freq, entry point, chip revisions),\n"
+    "every segment (load address, length, file offset of its data, memory region),\n"
+    "the checksum and the appended SHA-256 (valid or invalid, with the calculated\n"
+    "value), and the app description (or the bootloader description).\n"
+    "  --json  print one JSON object instead\n"
+    "exit codes: 0 the file parses as an image (even with a bad checksum or hash),\n"
+    "            2 unreadable file, not an image, or truncated\n";
+
+static const char USAGE_VERIFY[] =
+    "usage: otakit image verify FILE [--chip CHIP] [--partition-size N] [--json]\n"
+    "\n"
+    "Accepts the image only if a bootloader would: magic 0xE9, chip id, at most 16\n"
+    "segments, segment lengths, the 64 KiB mapping rule for flash-mapped segments, the\n"
+    "checksum, the appended SHA-256, and (with --partition-size) the image length.\n"
+    "  --chip CHIP            esp32 (default), esp32s2, esp32s3, esp32c2, esp32c3,\n"
+    "                         esp32c5, esp32c6, esp32c61, esp32h2, esp32p4, or any\n"
+    "  --partition-size N     the partition the image must fit in (0x100000, 1M, ...)\n"
+    "  --json                 print one JSON object with the verdict\n"
+    "exit codes: 0 valid, 1 invalid (stderr names the problem and its offset),\n"
+    "            2 bad usage or unreadable file\n";
+
+static const char USAGE_CREATE[] =
+    "usage: otakit image create --program FILE --project NAME --version VER -o OUT\n"
+    "                           [--secure-version N] [--date DATE] [--time TIME]\n"
+    "                           [--idf-ver S] [--chip CHIP] [--json]\n"
+    "\n"
+    "Packages FILE (a Linux executable for the virtual device, or any bytes) as an ESP32\n"
+    "app image: segment 0 holds the app description at offset 0x20, a padding segment,\n"
+    "then the program at file offset 0x10020 (load address 0x400D0020), the checksum and\n"
+    "the appended SHA-256.\n"
+    "  --program FILE         the program to package (required)\n"
+    "  --project NAME         project name, at most 32 bytes (required)\n"
+    "  --version VER          app version, at most 32 bytes (required)\n"
+    "  --secure-version N     anti-rollback secure version (default 0)\n"
+    "  --date DATE            compile date, e.g. \"Nov 24 2026\" (default: from\n"
+    "                         SOURCE_DATE_EPOCH if set, else today)\n"
+    "  --time TIME            compile time, e.g. \"12:00:00\" (default: likewise)\n"
+    "  --idf-ver S            the description's IDF version (default \"otakit\")\n"
+    "  --chip CHIP            chip id to write (default esp32)\n"
+    "  -o, --output OUT       the image file to write (required)\n"
+    "  --json                 print one JSON object describing the image\n"
+    "exit codes: 0 written, 2 bad usage or unreadable program\n";
+
+static const char USAGE_EXTRACT[] =
+    "usage: otakit image extract FILE -o OUT [--chip CHIP] [--json]\n"
+    "\n"
+    "Verifies FILE (as 'image verify', default chip esp32) and writes the program that\n"
+    "'image create' packaged in it, byte for byte.\n"
+    "  -o, --output OUT       where to write the program (- for stdout)\n"
+    "  --chip CHIP            expected chip (default esp32)\n"
+    "  --json                 print one JSON object (not with -o -)\n"
+    "exit codes: 0 written, 1 the image does not verify or holds no otakit program,\n"
+    "            2 bad usage or unreadable file\n";
+
+/* ---- names ---------------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    int32_t id;
+} CHIPS[] = {
+    {"esp32", OTAKIT_CHIP_ESP32},     {"esp32s2", OTAKIT_CHIP_ESP32S2},
+    {"esp32s3", OTAKIT_CHIP_ESP32S3}, {"esp32c2", OTAKIT_CHIP_ESP32C2},
+    {"esp32c3", OTAKIT_CHIP_ESP32C3}, {"esp32c5", OTAKIT_CHIP_ESP32C5},
+    {"esp32c6", OTAKIT_CHIP_ESP32C6}, {"esp32c61", OTAKIT_CHIP_ESP32C61},
+    {"esp32h2", OTAKIT_CHIP_ESP32H2}, {"esp32p4", OTAKIT_CHIP_ESP32P4},
+    {"any", OTAKIT_CHIP_ANY},
+};
+
+/* "esp32s2", "ESP32-S2", "any" -> chip id; -1 on no match (any is OTAKIT_CHIP_ANY too,
+ * so *ok says which). */
+static int parse_chip(const char *s, int32_t *id)
+{
+    char norm[16];
+    size_t n = 0;
+    for (; *s != '\0'; s++) {
+        if (*s == '-' || *s == '_') {
+            continue;
+        }
+        if (n + 1 >= sizeof(norm)) {
+            return -1;
+        }
+        norm[n++] = (char)tolower((unsigned char)*s);
+    }
+    norm[n] = '\0';
+    for (size_t i = 0; i < sizeof(CHIPS) / sizeof(CHIPS[0]); i++) {
+        if (strcmp(norm, CHIPS[i].name) == 0) {
+            *id = CHIPS[i].id;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static const char *chip_name(uint16_t id)
+{
+    const char *n = otakit_image_chip_name(id);
+    return n ? n : "unknown";
+}
+
+static const char *flash_mode_name(uint8_t m)
+{
+    static const char *const NAMES[] = {"QIO", "QOUT", "DIO", "DOUT", "FAST_READ", "SLOW_READ"};
+    return m < 6 ? NAMES[m] : "unknown";
+}
+
+static const char *flash_size_name(uint8_t s)
+{
+    static const char *const NAMES[] = {"1MB", "2MB", "4MB", "8MB", "16MB", "32MB", "64MB", "128MB"};
+    return s < 8 ? NAMES[s] : "unknown";
+}
+
+static const char *flash_freq_name(uint8_t f)
+{
+    switch (f) {
+    case 0x0:
+        return "40m";
+    case 0x1:
+        return "26m";
+    case 0x2:
+        return "20m";
+    case 0xF:
+        return "80m";
+    default:
+        return "unknown";
+    }
+}
+
+/* ESP32's address map (ESP32 TRM, "System and Memory"). */
+static const struct {
+    uint32_t start, end;
+    const char *name;
+} ESP32_REGIONS[] = {
+    {0x00000000u, 0x00010000u, "PADDING"},  {0x3F400000u, 0x3F800000u, "DROM"},
+    {0x3F800000u, 0x3FC00000u, "EXTRAM_DATA"}, {0x3FF80000u, 0x3FF82000u, "RTC_FAST"},
+    {0x3FFAE000u, 0x40000000u, "DRAM"},     {0x40000000u, 0x40070000u, "ROM"},
+    {0x40070000u, 0x40080000u, "CACHE"},    {0x40080000u, 0x400C0000u, "IRAM"},
+    {0x400C0000u, 0x400C2000u, "RTC_FAST"}, {0x400C2000u, 0x40C00000u, "IROM"},
+    {0x50000000u, 0x50002000u, "RTC_SLOW"},
+};
+
+static const char *region_name(uint16_t chip, uint32_t addr)
+{
+    if (addr == 0) {
+        return "PADDING";
+    }
+    if (chip != OTAKIT_CHIP_ESP32) {
+        return "-";
+    }
+    for (size_t i = 0; i < sizeof(ESP32_REGIONS) / sizeof(ESP32_REGIONS[0]); i++) {
+        if (addr >= ESP32_REGIONS[i].start && addr < ESP32_REGIONS[i].end) {
+            return ESP32_REGIONS[i].name;
+        }
+    }
+    return "?";
+}
+
+static void chip_rev(char *out, size_t n, uint16_t full)
+{
+    if (full == 0xFFFF) {
+        snprintf(out, n, "unset");
+    } else {
+        snprintf(out, n, "v%u.%u", (unsigned)(full / 100), (unsigned)(full % 100));
+    }
+}
+
+static void hexnum(char *out, size_t n, const char *fmt, unsigned v)
+{
+    snprintf(out, n, fmt, v);
+}
+
+/* ---- argument helpers ----------------------------------------------------------- */
+
+/* "--name VALUE" or "--name=VALUE": returns the value and advances *i, or NULL. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *bad)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0) {
+        return NULL;
+    }
+    if (a[n] == '=') {
+        return a + n + 1;
+    }
+    if (a[n] != '\0') {
+        return NULL;
+    }
+    if (*i + 1 >= argc) {
+        tool_error("image: option %s needs a value", name);
+        *bad = true;
+        return NULL;
+    }
+    (*i)++;
+    return argv[*i];
+}
+
+/* The bootloader description of ESP-IDF v5.1+ bootloaders: magic byte 0x50 at 0x20. */
+struct boot_desc {
+    bool present;
+    unsigned secure_version, version;
+    char idf_ver[33], date_time[25];
+};
+
+static void read_boot_desc(const uint8_t *buf, size_t len, const otakit_image_info_t *info,
+                           struct boot_desc *b)
+{
+    memset(b, 0, sizeof(*b));
+    /* 80 bytes in segment 0 */
+    if (info->has_desc || info->segments_parsed < 1 || info->segments[0].data_len < 80 ||
+        len < 0x20 + 80 || buf[0x20] != 0x50) {
+        return;
+    }
+    const uint8_t *d = buf + 0x20;
+    b->present = true;
+    b->secure_version = d[3];
+    b->version = (unsigned)d[4] | (unsigned)d[5] << 8 | (unsigned)d[6] << 16 | (unsigned)d[7] << 24;
+    memcpy(b->idf_ver, d + 8, 32);
+    memcpy(b->date_time, d + 40, 24);
+}
+
+/* ---- info ----------------------------------------------------------------------- */
+
+static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
+                        const otakit_image_info_t *info, otakit_err_t err, const otakit_diag_t *diag)
+{
+    const otakit_image_header_t *h = &info->header;
+    char hex[80];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "file", file);
+    cJSON_AddNumberToObject(j, "file_size", (double)file_len);
+    cJSON_AddNumberToObject(j, "length", info->image_len);
+    cJSON_AddStringToObject(j, "chip", chip_name(h->chip_id));
+    cJSON_AddNumberToObject(j, "chip_id", h->chip_id);
+    cJSON_AddStringToObject(j, "flash_mode", flash_mode_name(h->spi_mode));
+    cJSON_AddStringToObject(j, "flash_size", flash_size_name(h->spi_size));
+    cJSON_AddStringToObject(j, "flash_freq", flash_freq_name(h->spi_speed));
+    hexnum(hex, sizeof(hex), "0x%08x", h->entry_addr);
+    cJSON_AddStringToObject(j, "entry", hex);
+    hexnum(hex, sizeof(hex), "0x%02x", h->wp_pin);
+    cJSON_AddStringToObject(j, "wp_pin", hex);
+    cJSON_AddNumberToObject(j, "min_chip_rev", h->min_chip_rev);
+    cJSON_AddNumberToObject(j, "min_chip_rev_full", h->min_chip_rev_full);
+    cJSON_AddNumberToObject(j, "max_chip_rev_full", h->max_chip_rev_full);
+    cJSON_AddBoolToObject(j, "hash_appended", h->hash_appended == 1);
+    cJSON *segs = cJSON_AddArrayToObject(j, "segments");
+    for (unsigned i = 0; i < info->segments_parsed; i++) {
+        const otakit_image_segment_t *s = &info->segments[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "index", i);
+        hexnum(hex, sizeof(hex), "0x%08x", s->load_addr);
+        cJSON_AddStringToObject(o, "load_addr", hex);
+        cJSON_AddNumberToObject(o, "length", s->data_len);
+        cJSON_AddNumberToObject(o, "offset", s->data_offset);
+        cJSON_AddNumberToObject(o, "header_offset", s->data_offset - 8);
+        cJSON_AddStringToObject(o, "region", region_name(h->chip_id, s->load_addr));
+        cJSON_AddItemToArray(segs, o);
+    }
+    cJSON *ck = cJSON_AddObjectToObject(j, "checksum");
+    hexnum(hex, sizeof(hex), "0x%02x", info->checksum_stored);
+    cJSON_AddStringToObject(ck, "stored", hex);
+    hexnum(hex, sizeof(hex), "0x%02x", info->checksum_calc);
+    cJSON_AddStringToObject(ck, "calculated", hex);
+    cJSON_AddBoolToObject(ck, "valid", info->checksum_ok);
+    if (info->hash_present) {
+        cJSON *hs = cJSON_AddObjectToObject(j, "hash");
+        tool_hex(hex, info->hash_stored, 32);
+        cJSON_AddStringToObject(hs, "stored", hex);
+        tool_hex(hex, info->hash_calc, 32);
+        cJSON_AddStringToObject(hs, "calculated", hex);
+        cJSON_AddBoolToObject(hs, "valid", info->hash_ok);
+    } else {
+        cJSON_AddNullToObject(j, "hash");
+    }
+    if (info->has_desc) {
+        const otakit_app_desc_t *d = &info->desc;
+        cJSON *a = cJSON_AddObjectToObject(j, "app_desc");
+        cJSON_AddStringToObject(a, "project", d->project_name);
+        cJSON_AddStringToObject(a, "version", d->version);
+        cJSON_AddNumberToObject(a, "secure_version", d->secure_version);
+        cJSON_AddStringToObject(a, "time", d->time);
+        cJSON_AddStringToObject(a, "date", d->date);
+        cJSON_AddStringToObject(a, "idf_ver", d->idf_ver);
+        tool_hex(hex, d->app_elf_sha256, 32);
+        cJSON_AddStringToObject(a, "elf_sha256", hex);
+        cJSON_AddNumberToObject(a, "min_efuse_blk_rev_full", d->min_efuse_blk_rev_full);
+        cJSON_AddNumberToObject(a, "max_efuse_blk_rev_full", d->max_efuse_blk_rev_full);
+        cJSON_AddNumberToObject(a, "mmu_page_size", d->mmu_page_size);
+    } else {
+        cJSON_AddNullToObject(j, "app_desc");
+    }
+    struct boot_desc b;
+    read_boot_desc(buf, file_len, info, &b);
+    if (b.present) {
+        cJSON *o = cJSON_AddObjectToObject(j, "bootloader_desc");
+        cJSON_AddNumberToObject(o, "version", b.version);
+        cJSON_AddNumberToObject(o, "secure_version", b.secure_version);
+        cJSON_AddStringToObject(o, "idf_ver", b.idf_ver);
+        cJSON_AddStringToObject(o, "date_time", b.date_time);
+    } else {
+        cJSON_AddNullToObject(j, "bootloader_desc");
+    }
+    cJSON_AddBoolToObject(j, "valid", err == OTAKIT_OK);
+    if (err != OTAKIT_OK && diag->msg != NULL) {
+        cJSON *e = cJSON_AddObjectToObject(j, "error");
+        cJSON_AddNumberToObject(e, "offset", diag->offset);
+        cJSON_AddStringToObject(e, "message", diag->msg);
+    } else {
+        cJSON_AddNullToObject(j, "error");
+    }
+    return j;
+}
+
+static void info_text(const char *file, size_t file_len, const uint8_t *buf,
+                      const otakit_image_info_t *info, otakit_err_t err, const otakit_diag_t *diag)
+{
+    const otakit_image_header_t *h = &info->header;
+    char a[16], b[16];
+    printf("File: %s (%zu bytes)\n", file, file_len);
+    printf("Image length: %u (0x%x)\n", (unsigned)info->image_len, (unsigned)info->image_len);
+    if (file_len > info->image_len) {
+        printf("Bytes after the image: %zu (e.g. a signature block; not checked)\n",
+               file_len - info->image_len);
+    }
+    printf("\n%s image header\n", chip_name(h->chip_id));
+    printf("  Chip ID: %u (%s)\n", (unsigned)h->chip_id, chip_name(h->chip_id));
+    printf("  Entry point: 0x%08x\n", (unsigned)h->entry_addr);
+    printf("  Segments: %u\n", (unsigned)h->segment_count);
+    printf("  Flash size: %s\n", flash_size_name(h->spi_size));
+    printf("  Flash freq: %s\n", flash_freq_name(h->spi_speed));
+    printf("  Flash mode: %s\n", flash_mode_name(h->spi_mode));
+    printf("  WP pin: 0x%02x%s\n", (unsigned)h->wp_pin, h->wp_pin == 0xEE ? " (disabled)" : "");
+    chip_rev(a, sizeof(a), h->min_chip_rev_full);
+    chip_rev(b, sizeof(b), h->max_chip_rev_full);
+    printf("  Minimal chip revision: %s (legacy min_rev = %u)\n", a, (unsigned)h->min_chip_rev);
+    printf("  Maximal chip revision: %s\n", h->max_chip_rev_full == 0 ? "unset" : b);
+
+    printf("\nSegments\n");
+    printf("  Segment   Length   Load addr   File offs  Memory type\n");
+    for (unsigned i = 0; i < info->segments_parsed; i++) {
+        const otakit_image_segment_t *s = &info->segments[i];
+        printf("  %7u  0x%05x  0x%08x  0x%08x  %s\n", i, (unsigned)s->data_len,
+               (unsigned)s->load_addr, (unsigned)s->data_offset,
+               region_name(h->chip_id, s->load_addr));
+    }
+    printf("  (file offset is where the segment's data starts)\n");
+
+    printf("\nFooter\n");
+    if (info->checksum_ok) {
+        printf("  Checksum: 0x%02x (valid)\n", (unsigned)info->checksum_stored);
+    } else {
+        printf("  Checksum: 0x%02x (invalid - calculated 0x%02x)\n", (unsigned)info->checksum_stored,
+               (unsigned)info->checksum_calc);
+    }
+    if (info->hash_present) {
+        char hs[65], hc[65];
+        tool_hex(hs, info->hash_stored, 32);
+        tool_hex(hc, info->hash_calc, 32);
+        if (info->hash_ok) {
+            printf("  Validation hash: %s (valid)\n", hs);
+        } else {
+            printf("  Validation hash: %s (invalid - calculated %s)\n", hs, hc);
+        }
+    } else {
+        printf("  Validation hash: none appended\n");
+    }
+
+    if (info->has_desc) {
+        const otakit_app_desc_t *d = &info->desc;
+        char sha[65];
+        tool_hex(sha, d->app_elf_sha256, 32);
+        printf("\nApplication information\n");
+        printf("  Project name: %s\n", d->project_name);
+        printf("  App version: %s\n", d->version);
+        printf("  Compile time: %s %s\n", d->date, d->time);
+        printf("  ELF file SHA256: %s\n", sha);
+        printf("  ESP-IDF: %s\n", d->idf_ver);
+        printf("  Secure version: %u\n", (unsigned)d->secure_version);
+    } else {
+        struct boot_desc bd;
+        read_boot_desc(buf, file_len, info, &bd);
+        if (bd.present) {
+            printf("\nBootloader information\n");
+            printf("  Bootloader version: %u\n", bd.version);
+            printf("  ESP-IDF: %s\n", bd.idf_ver);
+            printf("  Compile time: %s\n", bd.date_time);
+            printf("  Secure version: %u\n", bd.secure_version);
+        } else {
+            printf("\nNo app description (a bootloader, or an image older than ESP-IDF v3.3)\n");
+        }
+    }
+    if (err == OTAKIT_OK) {
+        printf("\nVerdict: valid\n");
+    } else {
+        printf("\nVerdict: invalid: offset 0x%x: %s\n", (unsigned)diag->offset,
+               diag->msg ? diag->msg : otakit_err_name(err));
+    }
+}
+
+static void print_json(cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    if (s != NULL) {
+        puts(s);
+        free(s);
+    }
+    cJSON_Delete(j);
+}
+
+static int run_info(int argc, char **argv)
+{
+    const char *file = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (tool_is_help(argv[i])) {
+            fputs(USAGE_INFO, stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            tool_error("image info: unknown option '%s' (see 'otakit image info --help')", argv[i]);
+            return EXIT_USAGE;
+        } else if (file == NULL) {
+            file = argv[i];
+        } else {
+            tool_error("image info: too many arguments");
+            return EXIT_USAGE;
+        }
+    }
+    if (file == NULL) {
+        tool_error("image info: missing FILE (see 'otakit image info --help')");
+        return EXIT_USAGE;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (tool_read_file(file, &buf, &len) != 0) {
+        return EXIT_USAGE;
+    }
+    otakit_image_opts_t opts = {OTAKIT_CHIP_ANY, 0, false};
+    otakit_image_verifier_t v;
+    otakit_image_info_t info;
+    otakit_diag_t diag;
+    otakit_image_verifier_init(&v, &opts);
+    otakit_image_verifier_feed(&v, buf, len);
+    bool complete = otakit_image_verifier_complete(&v);
+    otakit_err_t err = otakit_image_verifier_finish(&v, &info, &diag);
+    if (!complete) {
+        tool_error("%s: offset 0x%x: %s", file, (unsigned)diag.offset,
+                   diag.msg ? diag.msg : otakit_err_name(err));
+        free(buf);
+        return EXIT_USAGE;
+    }
+    if (json) {
+        print_json(info_json(file, len, buf, &info, err, &diag));
+    } else {
+        info_text(file, len, buf, &info, err, &diag);
+    }
+    free(buf);
+    return EXIT_OK;
+}
+
+/* ---- verify --------------------------------------------------------------------- */
+
+/* stderr line for a failed verification, with the details the diag cannot hold. */
+static void report_failure(const char *file, size_t len, const otakit_image_opts_t *opts,
+                           const otakit_image_info_t *info, const otakit_diag_t *diag,
+                           otakit_err_t err)
+{
+    char extra[160] = "";
+    const char *msg = diag->msg ? diag->msg : otakit_err_name(err);
+    if (strcmp(msg, "chip id mismatch") == 0) {
+        snprintf(extra, sizeof(extra), " (image is for %s, chip id 0x%04x; expected %s, 0x%04x)",
+                 chip_name(info->header.chip_id), (unsigned)info->header.chip_id,
+                 chip_name((uint16_t)opts->chip_id), (unsigned)opts->chip_id);
+    } else if (strcmp(msg, "checksum mismatch") == 0) {
+        snprintf(extra, sizeof(extra), " (stored 0x%02x, calculated 0x%02x)",
+                 (unsigned)info->checksum_stored, (unsigned)info->checksum_calc);
+    } else if (strcmp(msg, "image length doesn't fit in partition") == 0) {
+        snprintf(extra, sizeof(extra), " (partition size 0x%x)", (unsigned)opts->max_size);
+    } else if (strcmp(msg, "truncated image") == 0) {
+        snprintf(extra, sizeof(extra), " (file has %zu bytes)", len);
+    } else if (strcmp(msg, "too many segments") == 0) {
+        snprintf(extra, sizeof(extra), " (%u, at most %u)", (unsigned)info->header.segment_count,
+                 OTAKIT_IMAGE_MAX_SEGMENTS);
+    }
+    tool_error("%s: offset 0x%x: %s%s", file, (unsigned)diag->offset, msg, extra);
+}
+
+struct verify_args {
+    const char *file, *output;
+    bool json;
+    int32_t chip;
+    uint32_t max_size;
+};
+
+/* Options shared by verify and extract. Returns -1 (usage error), 1 (--help) or 0. */
+static int parse_verify_args(int argc, char **argv, struct verify_args *a, bool want_output,
+                             const char *verb, const char *usage)
+{
+    memset(a, 0, sizeof(*a));
+    a->chip = OTAKIT_CHIP_ESP32;
+    for (int i = 1; i < argc; i++) {
+        bool bad = false;
+        const char *val;
+        if (tool_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return 1;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            a->json = true;
+        } else if ((val = opt_value(argc, argv, &i, "--chip", &bad)) != NULL) {
+            if (parse_chip(val, &a->chip) != 0) {
+                tool_error("image %s: unknown chip '%s' (esp32, esp32s2, ..., any)", verb, val);
+                return -1;
+            }
+        } else if (!want_output &&
+                   (val = opt_value(argc, argv, &i, "--partition-size", &bad)) != NULL) {
+            if (tool_parse_u32(val, &a->max_size) != 0 || a->max_size == 0) {
+                tool_error("image %s: bad --partition-size '%s'", verb, val);
+                return -1;
+            }
+        } else if (want_output && ((val = opt_value(argc, argv, &i, "-o", &bad)) != NULL ||
+                                   (!bad && (val = opt_value(argc, argv, &i, "--output", &bad)) !=
+                                                NULL))) {
+            a->output = val;
+        } else if (bad) {
+            return -1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            tool_error("image %s: unknown option '%s' (see 'otakit image %s --help')", verb, argv[i],
+                       verb);
+            return -1;
+        } else if (a->file == NULL) {
+            a->file = argv[i];
+        } else {
+            tool_error("image %s: too many arguments", verb);
+            return -1;
+        }
+        if (bad) {
+            return -1;
+        }
+    }
+    if (a->file == NULL) {
+        tool_error("image %s: missing FILE (see 'otakit image %s --help')", verb, verb);
+        return -1;
+    }
+    if (want_output && a->output == NULL) {
+        tool_error("image %s: missing -o OUT", verb);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_verify(int argc, char **argv)
+{
+    struct verify_args a;
+    int r = parse_verify_args(argc, argv, &a, false, "verify", USAGE_VERIFY);
+    if (r != 0) {
+        return r > 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (tool_read_file(a.file, &buf, &len) != 0) {
+        return EXIT_USAGE;
+    }
+    otakit_image_opts_t opts = {a.chip, a.max_size, false};
+    otakit_image_info_t info;
+    otakit_diag_t diag;
+    otakit_err_t err = otakit_image_verify_buf(buf, len, &opts, &info, &diag);
+    free(buf);
+    if (err != OTAKIT_OK) {
+        report_failure(a.file, len, &opts, &info, &diag, err);
+    }
+    if (a.json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "file", a.file);
+        cJSON_AddBoolToObject(j, "valid", err == OTAKIT_OK);
+        if (a.chip == OTAKIT_CHIP_ANY) {
+            cJSON_AddStringToObject(j, "expected_chip", "any");
+        } else {
+            cJSON_AddStringToObject(j, "expected_chip", chip_name((uint16_t)a.chip));
+        }
+        if (info.header.magic == OTAKIT_IMAGE_MAGIC) {
+            cJSON_AddStringToObject(j, "chip", chip_name(info.header.chip_id));
+            cJSON_AddNumberToObject(j, "chip_id", info.header.chip_id);
+        } else {
+            cJSON_AddNullToObject(j, "chip");
+            cJSON_AddNullToObject(j, "chip_id");
+        }
+        cJSON_AddNumberToObject(j, "length", info.image_len);
+        cJSON_AddNumberToObject(j, "segments", info.segments_parsed);
+        if (info.has_desc) {
+            cJSON_AddStringToObject(j, "project", info.desc.project_name);
+            cJSON_AddStringToObject(j, "version", info.desc.version);
+            cJSON_AddNumberToObject(j, "secure_version", info.desc.secure_version);
+        } else {
+            cJSON_AddNullToObject(j, "project");
+            cJSON_AddNullToObject(j, "version");
+            cJSON_AddNullToObject(j, "secure_version");
+        }
+        if (err != OTAKIT_OK) {
+            cJSON *e = cJSON_AddObjectToObject(j, "error");
+            cJSON_AddNumberToObject(e, "offset", diag.offset);
+            cJSON_AddStringToObject(e, "message", diag.msg ? diag.msg : otakit_err_name(err));
+        } else {
+            cJSON_AddNullToObject(j, "error");
+        }
+        print_json(j);
+    } else if (err == OTAKIT_OK) {
+        printf("%s: valid %s image, %u bytes", a.file, chip_name(info.header.chip_id),
+               (unsigned)info.image_len);
+        if (info.has_desc) {
+            printf(", project %s, version %s, secure version %u", info.desc.project_name,
+                   info.desc.version, (unsigned)info.desc.secure_version);
+        }
+        printf("\n");
+    }
+    return err == OTAKIT_OK ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+/* ---- create --------------------------------------------------------------------- */
+
+static int check_len(const char *opt, const char *val, size_t max)
+{
+    if (val != NULL && strlen(val) > max) {
+        tool_error("image create: %s '%s' is longer than %zu bytes", opt, val, max);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_create(int argc, char **argv)
+{
+    otakit_image_build_opts_t o;
+    otakit_image_build_opts_init(&o);
+    const char *program = NULL, *output = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        bool bad = false;
+        const char *val;
+        int32_t chip;
+        if (tool_is_help(argv[i])) {
+            fputs(USAGE_CREATE, stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if ((val = opt_value(argc, argv, &i, "--program", &bad)) != NULL) {
+            program = val;
+        } else if (!bad && (val = opt_value(argc, argv, &i, "--project", &bad)) != NULL) {
+            o.project = val;
+        } else if (!bad && (val = opt_value(argc, argv, &i, "--version", &bad)) != NULL) {
+            o.version = val;
+        } else if (!bad && (val = opt_value(argc, argv, &i, "--secure-version", &bad)) != NULL) {
+            if (tool_parse_u32(val, &o.secure_version) != 0) {
+                tool_error("image create: bad --secure-version '%s'", val);
+                return EXIT_USAGE;
+            }
+        } else if (!bad && (val = opt_value(argc, argv, &i, "--date", &bad)) != NULL) {
+            o.date = val;
+        } else if (!bad && (val = opt_value(argc, argv, &i, "--time", &bad)) != NULL) {
+            o.time = val;
+        } else if (!bad && (val = opt_value(argc, argv, &i, "--idf-ver", &bad)) != NULL) {
+            o.idf_ver = val;
+        } else if (!bad && (val = opt_value(argc, argv, &i, "--chip", &bad)) != NULL) {
+            if (parse_chip(val, &chip) != 0 || chip == OTAKIT_CHIP_ANY) {
+                tool_error("image create: unknown chip '%s' (esp32, esp32s2, ...)", val);
+                return EXIT_USAGE;
+            }
+            o.chip_id = (uint16_t)chip;
+        } else if (!bad && ((val = opt_value(argc, argv, &i, "-o", &bad)) != NULL ||
+                            (!bad && (val = opt_value(argc, argv, &i, "--output", &bad)) != NULL))) {
+            output = val;
+        } else if (bad) {
+            return EXIT_USAGE;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            tool_error("image create: unknown option '%s' (see 'otakit image create --help')",
+                       argv[i]);
+            return EXIT_USAGE;
+        } else {
+            tool_error("image create: unexpected argument '%s'", argv[i]);
+            return EXIT_USAGE;
+        }
+        if (bad) {
+            return EXIT_USAGE;
+        }
+    }
+    if (program == NULL || o.project == NULL || o.version == NULL || output == NULL) {
+        tool_error("image create: --program, --project, --version and -o are required (see "
+                   "'otakit image create --help')");
+        return EXIT_USAGE;
+    }
+    char date[16], time_s[16];
+    if (o.date == NULL || o.time == NULL) {
+        if (otakit_image_build_datetime(date, time_s) != OTAKIT_OK) {
+            tool_error("image create: SOURCE_DATE_EPOCH '%s' is not a number of seconds",
+                       getenv("SOURCE_DATE_EPOCH") ? getenv("SOURCE_DATE_EPOCH") : "");
+            return EXIT_USAGE;
+        }
+        if (o.date == NULL) {
+            o.date = date;
+        }
+        if (o.time == NULL) {
+            o.time = time_s;
+        }
+    }
+    if (check_len("--project", o.project, 32) || check_len("--version", o.version, 32) ||
+        check_len("--date", o.date, 16) || check_len("--time", o.time, 16) ||
+        check_len("--idf-ver", o.idf_ver, 32)) {
+        return EXIT_USAGE;
+    }
+    uint8_t *prog;
+    size_t prog_len;
+    if (tool_read_file(program, &prog, &prog_len) != 0) {
+        return EXIT_USAGE;
+    }
+    uint8_t *img;
+    size_t img_len;
+    otakit_err_t err = otakit_image_build(&o, prog, prog_len, &img, &img_len);
+    free(prog);
+    if (err == OTAKIT_ERR_INVALID_SIZE) {
+        tool_error("%s: program is %zu bytes, more than an image segment holds (%u)", program,
+                   prog_len, (unsigned)OTAKIT_IMAGE_PROG_MAX);
+        return EXIT_USAGE;
+    } else if (err != OTAKIT_OK) {
+        tool_error("image create: %s", otakit_err_name(err));
+        return EXIT_USAGE;
+    }
+    /* Check what was built before writing it. */
+    otakit_image_opts_t vopts = {o.chip_id, 0, false};
+    otakit_image_info_t info;
+    otakit_diag_t diag;
+    if (otakit_image_verify_buf(img, img_len, &vopts, &info, &diag) != OTAKIT_OK) {
+        tool_error("image create: internal error: built image does not verify: offset 0x%x: %s",
+                   (unsigned)diag.offset, diag.msg ? diag.msg : "?");
+        free(img);
+        return EXIT_USAGE;
+    }
+    if (tool_write_file(output, img, img_len) != 0) {
+        free(img);
+        return EXIT_USAGE;
+    }
+    free(img);
+    char sha[65], hash[65];
+    tool_hex(sha, info.desc.app_elf_sha256, 32);
+    tool_hex(hash, info.hash_calc, 32);
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "output", output);
+        cJSON_AddNumberToObject(j, "length", (double)img_len);
+        cJSON_AddStringToObject(j, "chip", chip_name(o.chip_id));
+        cJSON_AddNumberToObject(j, "segments", info.segments_parsed);
+        cJSON_AddNumberToObject(j, "program_length", (double)prog_len);
+        cJSON_AddNumberToObject(j, "program_offset", OTAKIT_IMAGE_PROG_DATA_OFFSET);
+        cJSON_AddStringToObject(j, "project", info.desc.project_name);
+        cJSON_AddStringToObject(j, "version", info.desc.version);
+        cJSON_AddNumberToObject(j, "secure_version", info.desc.secure_version);
+        cJSON_AddStringToObject(j, "date", info.desc.date);
+        cJSON_AddStringToObject(j, "time", info.desc.time);
+        cJSON_AddStringToObject(j, "idf_ver", info.desc.idf_ver);
+        cJSON_AddStringToObject(j, "elf_sha256", sha);
+        cJSON_AddStringToObject(j, "hash", hash);
+        print_json(j);
+    } else {
+        printf("%s: %zu bytes, %s app image, %u segments, project %s, version %s, secure "
+               "version %u\n",
+               output, img_len, chip_name(o.chip_id), (unsigned)info.segments_parsed,
+               info.desc.project_name, info.desc.version, (unsigned)info.desc.secure_version);
+        printf("  program: %zu bytes at offset 0x%x (load 0x%08x), SHA-256 %s\n", prog_len,
+               (unsigned)OTAKIT_IMAGE_PROG_DATA_OFFSET, (unsigned)OTAKIT_IMAGE_PROG_LOAD_ADDR, sha);
+        printf("  image SHA-256: %s\n", hash);
+    }
+    return EXIT_OK;
+}
+
+/* ---- extract -------------------------------------------------------------------- */
+
+static int run_extract(int argc, char **argv)
+{
+    struct verify_args a;
+    int r = parse_verify_args(argc, argv, &a, true, "extract", USAGE_EXTRACT);
+    if (r != 0) {
+        return r > 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (a.json && strcmp(a.output, "-") == 0) {
+        tool_error("image extract: --json cannot be used with -o -");
+        return EXIT_USAGE;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (tool_read_file(a.file, &buf, &len) != 0) {
+        return EXIT_USAGE;
+    }
+    otakit_image_opts_t opts = {a.chip, 0, false};
+    otakit_image_info_t info;
+    otakit_diag_t diag;
+    otakit_err_t err = otakit_image_verify_buf(buf, len, &opts, &info, &diag);
+    if (err != OTAKIT_OK) {
+        report_failure(a.file, len, &opts, &info, &diag, err);
+        free(buf);
+        return EXIT_CHECK_FAILED;
+    }
+    const uint8_t *prog;
+    size_t prog_len;
+    if (otakit_image_program(buf, len, &info, &prog, &prog_len) != OTAKIT_OK) {
+        tool_error("%s: offset 0x0: no otakit program segment (an image not made by 'otakit "
+                   "image create'?)",
+                   a.file);
+        free(buf);
+        return EXIT_CHECK_FAILED;
+    }
+    size_t prog_off = (size_t)(prog - buf);
+    if (tool_write_file(a.output, prog, prog_len) != 0) {
+        free(buf);
+        return EXIT_USAGE;
+    }
+    free(buf);
+    if (a.json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "file", a.file);
+        cJSON_AddStringToObject(j, "output", a.output);
+        cJSON_AddNumberToObject(j, "program_length", (double)prog_len);
+        cJSON_AddNumberToObject(j, "program_offset", (double)prog_off);
+        print_json(j);
+    } else if (strcmp(a.output, "-") != 0) {
+        printf("%s: %zu bytes of program from %s (offset 0x%zx)\n", a.output, prog_len, a.file,
+               prog_off);
+    }
+    return EXIT_OK;
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+
 int cmd_image(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    tool_error("'image' is not built yet");
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    if (tool_is_help(argv[1])) {
+        fputs(USAGE, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "info") == 0) {
+        return run_info(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "verify") == 0) {
+        return run_verify(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "create") == 0) {
+        return run_create(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "extract") == 0) {
+        return run_extract(argc - 1, argv + 1);
+    }
+    tool_error("image: unknown verb '%s' (info, verify, create, extract; see 'otakit image "
+               "--help')",
+               argv[1]);
     return EXIT_USAGE;
 }

@@ -1,0 +1,249 @@
+/* Package a host program as an ESP32 app image, and find it again (image_build.h has
+ * the layout). */
+#include "image_build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mbedtls/sha256.h>
+
+#include "../core/le.h"
+
+/* Segment 0 (the descriptor) ends at 0x120; a zero padding segment fills up to the
+ * program segment's header so that its data lands at OTAKIT_IMAGE_PROG_DATA_OFFSET. */
+#define DESC_SEG_END (OTAKIT_APP_DESC_OFFSET + OTAKIT_APP_DESC_SIZE)
+#define PAD_SEG_LEN                                                                                \
+    (OTAKIT_IMAGE_PROG_DATA_OFFSET - OTAKIT_IMAGE_SEGMENT_HEADER_SIZE - DESC_SEG_END -           \
+     OTAKIT_IMAGE_SEGMENT_HEADER_SIZE)
+_Static_assert(PAD_SEG_LEN % 4 == 0, "padding segment length must be a multiple of 4");
+_Static_assert(OTAKIT_IMAGE_PROG_DATA_OFFSET % OTAKIT_MMU_PAGE_SIZE ==
+                   OTAKIT_IMAGE_PROG_LOAD_ADDR % OTAKIT_MMU_PAGE_SIZE,
+               "program segment must satisfy the mapping rule");
+
+/* ESP32's IROM window, where the program segment is loaded. */
+#define IROM_START 0x400C2000u
+#define IROM_END 0x40C00000u
+
+void otakit_image_build_opts_init(otakit_image_build_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->chip_id = OTAKIT_CHIP_ESP32;
+    o->spi_mode = 2;  /* DIO */
+    o->spi_speed = 0; /* 40 MHz */
+    o->spi_size = 2;  /* 4 MB */
+    o->entry_addr = OTAKIT_IMAGE_PROG_LOAD_ADDR;
+    o->max_chip_rev_full = 399;
+}
+
+static int str_fits(const char *s, size_t n)
+{
+    return s == NULL || strlen(s) <= n;
+}
+
+static uint8_t *put_segment_header(uint8_t *p, uint32_t load, uint32_t len)
+{
+    le32_put(p, load);
+    le32_put(p + 4, len);
+    return p + OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
+}
+
+otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_t *prog,
+                                size_t prog_len, uint8_t **out, size_t *out_len)
+{
+    if (o == NULL || out == NULL || out_len == NULL || (prog == NULL && prog_len > 0) ||
+        o->project == NULL || o->version == NULL || !str_fits(o->project, 32) ||
+        !str_fits(o->version, 32) || !str_fits(o->date, 16) || !str_fits(o->time, 16) ||
+        !str_fits(o->idf_ver, 32)) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    if (prog_len > OTAKIT_IMAGE_PROG_MAX) {
+        return OTAKIT_ERR_INVALID_SIZE;
+    }
+    uint32_t prog_padded = ((uint32_t)prog_len + 3u) & ~3u;
+    uint32_t prog_seg_len = prog_padded + OTAKIT_IMAGE_PROG_TRAILER_SIZE;
+    uint32_t seg_end = OTAKIT_IMAGE_PROG_DATA_OFFSET + prog_seg_len;
+    uint32_t p_end = otakit_image_len_from_end(seg_end, false);
+    uint32_t total = p_end + OTAKIT_IMAGE_HASH_LEN;
+
+    uint8_t *img = calloc(1, total);
+    if (img == NULL) {
+        return OTAKIT_ERR_NO_MEM;
+    }
+
+    otakit_image_header_t h;
+    memset(&h, 0, sizeof(h));
+    h.magic = OTAKIT_IMAGE_MAGIC;
+    h.segment_count = 3;
+    h.spi_mode = o->spi_mode;
+    h.spi_speed = o->spi_speed;
+    h.spi_size = o->spi_size;
+    h.entry_addr = o->entry_addr;
+    h.wp_pin = 0xEE; /* disabled, as esptool writes */
+    h.chip_id = o->chip_id;
+    h.min_chip_rev = (uint8_t)(o->min_chip_rev_full / 100);
+    h.min_chip_rev_full = o->min_chip_rev_full;
+    h.max_chip_rev_full = o->max_chip_rev_full;
+    h.hash_appended = 1;
+    otakit_image_header_encode(&h, img);
+
+    otakit_app_desc_t d;
+    memset(&d, 0, sizeof(d));
+    d.magic = OTAKIT_APP_DESC_MAGIC;
+    d.secure_version = o->secure_version;
+    strcpy(d.project_name, o->project);
+    strcpy(d.version, o->version);
+    strcpy(d.date, o->date ? o->date : "");
+    strcpy(d.time, o->time ? o->time : "");
+    strcpy(d.idf_ver, o->idf_ver ? o->idf_ver : "otakit");
+    if (mbedtls_sha256_ret(prog_len ? prog : (const uint8_t *)"", prog_len, d.app_elf_sha256, 0) !=
+        0) {
+        free(img);
+        return OTAKIT_FAIL;
+    }
+
+    uint8_t *p = put_segment_header(img + OTAKIT_IMAGE_HEADER_SIZE, OTAKIT_IMAGE_DESC_LOAD_ADDR,
+                                    OTAKIT_APP_DESC_SIZE);
+    otakit_app_desc_encode(&d, p);
+    p = put_segment_header(p + OTAKIT_APP_DESC_SIZE, 0, PAD_SEG_LEN); /* data already zero */
+    p = put_segment_header(p + PAD_SEG_LEN, OTAKIT_IMAGE_PROG_LOAD_ADDR, prog_seg_len);
+    if (prog_len > 0) {
+        memcpy(p, prog, prog_len);
+    }
+    uint8_t *trailer = p + prog_padded;
+    memcpy(trailer, OTAKIT_IMAGE_PROG_MAGIC, 8);
+    le32_put(trailer + 8, (uint32_t)prog_len);
+
+    /* Checksum: seed XOR every segment data byte (headers excluded). */
+    uint8_t ck = OTAKIT_IMAGE_CHECKSUM_SEED;
+    const uint32_t data_ranges[3][2] = {
+        {OTAKIT_APP_DESC_OFFSET, OTAKIT_APP_DESC_SIZE},
+        {DESC_SEG_END + OTAKIT_IMAGE_SEGMENT_HEADER_SIZE, PAD_SEG_LEN},
+        {OTAKIT_IMAGE_PROG_DATA_OFFSET, prog_seg_len},
+    };
+    for (size_t r = 0; r < 3; r++) {
+        for (uint32_t i = 0; i < data_ranges[r][1]; i++) {
+            ck ^= img[data_ranges[r][0] + i];
+        }
+    }
+    img[p_end - 1] = ck;
+    if (mbedtls_sha256_ret(img, p_end, img + p_end, 0) != 0) {
+        free(img);
+        return OTAKIT_FAIL;
+    }
+    *out = img;
+    *out_len = total;
+    return OTAKIT_OK;
+}
+
+/* Whether a segment of data_len bytes whose last 16 bytes are t is a program segment;
+ * sets *n to the program length. */
+static int trailer_ok(const otakit_image_segment_t *s, const uint8_t t[16], uint32_t *n)
+{
+    if (memcmp(t, OTAKIT_IMAGE_PROG_MAGIC, 8) != 0 || le32_get(t + 12) != 0) {
+        return 0;
+    }
+    uint32_t len = le32_get(t + 8);
+    if (len > OTAKIT_IMAGE_PROG_MAX ||
+        ((len + 3u) & ~3u) + OTAKIT_IMAGE_PROG_TRAILER_SIZE != s->data_len) {
+        return 0;
+    }
+    *n = len;
+    return 1;
+}
+
+static int candidate(const otakit_image_segment_t *s)
+{
+    return s->load_addr >= IROM_START && s->load_addr < IROM_END &&
+           s->data_len >= OTAKIT_IMAGE_PROG_TRAILER_SIZE;
+}
+
+otakit_err_t otakit_image_program(const uint8_t *img, size_t len, const otakit_image_info_t *info,
+                                  const uint8_t **prog, size_t *prog_len)
+{
+    if (img == NULL || info == NULL || prog == NULL || prog_len == NULL ||
+        info->segments_parsed > OTAKIT_IMAGE_MAX_SEGMENTS) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    for (unsigned i = 0; i < info->segments_parsed; i++) {
+        const otakit_image_segment_t *s = &info->segments[i];
+        uint32_t n;
+        if (!candidate(s) || s->data_offset > len || s->data_len > len - s->data_offset) {
+            continue;
+        }
+        const uint8_t *t = img + s->data_offset + s->data_len - OTAKIT_IMAGE_PROG_TRAILER_SIZE;
+        if (trailer_ok(s, t, &n)) {
+            *prog = img + s->data_offset;
+            *prog_len = n;
+            return OTAKIT_OK;
+        }
+    }
+    return OTAKIT_ERR_NOT_FOUND;
+}
+
+otakit_err_t otakit_image_program_flash(const otakit_flash_t *f, uint32_t addr,
+                                        const otakit_image_info_t *info, uint32_t *prog_off,
+                                        uint32_t *prog_len)
+{
+    if (f == NULL || info == NULL || prog_off == NULL || prog_len == NULL ||
+        info->segments_parsed > OTAKIT_IMAGE_MAX_SEGMENTS) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    for (unsigned i = 0; i < info->segments_parsed; i++) {
+        const otakit_image_segment_t *s = &info->segments[i];
+        uint8_t t[OTAKIT_IMAGE_PROG_TRAILER_SIZE];
+        uint32_t n;
+        if (!candidate(s)) {
+            continue;
+        }
+        uint64_t at = (uint64_t)addr + s->data_offset + s->data_len - sizeof(t);
+        if (at > UINT32_MAX) {
+            continue;
+        }
+        otakit_err_t err = otakit_flash_read(f, (uint32_t)at, t, sizeof(t));
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (trailer_ok(s, t, &n)) {
+            *prog_off = s->data_offset;
+            *prog_len = n;
+            return OTAKIT_OK;
+        }
+    }
+    return OTAKIT_ERR_NOT_FOUND;
+}
+
+otakit_err_t otakit_image_build_datetime(char date[16], char time_out[16])
+{
+    time_t t;
+    struct tm tm;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde != NULL && *sde != '\0') {
+        char *end;
+        errno = 0;
+        long long v = strtoll(sde, &end, 10);
+        if (errno != 0 || *end != '\0' || v < 0) {
+            return OTAKIT_ERR_INVALID_ARG;
+        }
+        t = (time_t)v;
+        if (gmtime_r(&t, &tm) == NULL) {
+            return OTAKIT_ERR_INVALID_ARG;
+        }
+    } else {
+        t = time(NULL);
+        if (localtime_r(&t, &tm) == NULL) {
+            return OTAKIT_FAIL;
+        }
+    }
+    /* __DATE__ form, C locale month names whatever the environment says. */
+    static const char MONTHS[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    snprintf(date, 16, "%s %2d %04d", MONTHS[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
+    snprintf(time_out, 16, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return OTAKIT_OK;
+}
