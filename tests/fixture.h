@@ -28,12 +28,12 @@ typedef struct fx_dev {
     bool verbose;
 } fx_dev_t;
 
-static uint32_t fx_efuse_get(void *ctx)
+static inline uint32_t fx_efuse_get(void *ctx)
 {
     return ((fx_dev_t *)ctx)->efuse;
 }
 
-static otakit_err_t fx_efuse_raise(void *ctx, uint32_t v)
+static inline otakit_err_t fx_efuse_raise(void *ctx, uint32_t v)
 {
     fx_dev_t *d = ctx;
     if (v > d->efuse) {
@@ -42,7 +42,7 @@ static otakit_err_t fx_efuse_raise(void *ctx, uint32_t v)
     return OTAKIT_OK;
 }
 
-static void fx_log(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
+static inline void fx_log(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
 {
     fx_dev_t *d = ctx;
     if (!d->verbose) {
@@ -53,7 +53,7 @@ static void fx_log(void *ctx, otakit_log_level_t level, const char *tag, const c
     fputc('\n', stderr);
 }
 
-static void fx_part(otakit_part_t *p, const char *label, uint8_t type, uint8_t subtype, uint32_t off, uint32_t size)
+static inline void fx_part(otakit_part_t *p, const char *label, uint8_t type, uint8_t subtype, uint32_t off, uint32_t size)
 {
     memset(p, 0, sizeof(*p));
     snprintf(p->label, sizeof(p->label), "%s", label);
@@ -65,7 +65,7 @@ static void fx_part(otakit_part_t *p, const char *label, uint8_t type, uint8_t s
 
 /* Layout: nvs 0x9000/0x4000, otadata 0xd000/0x2000, phy 0xf000, [factory], ota_0.. each
  * slot_size, 64 KiB aligned from 0x10000. */
-static fx_dev_t *fx_dev_new(uint32_t flash_size, bool factory, unsigned slots, uint32_t slot_size)
+static inline fx_dev_t *fx_dev_new(uint32_t flash_size, bool factory, unsigned slots, uint32_t slot_size)
 {
     fx_dev_t *d = calloc(1, sizeof(*d));
     otakit_part_t parts[24];
@@ -110,19 +110,19 @@ static fx_dev_t *fx_dev_new(uint32_t flash_size, bool factory, unsigned slots, u
     return d;
 }
 
-static void fx_dev_free(fx_dev_t *d)
+static inline void fx_dev_free(fx_dev_t *d)
 {
     otakit_nor_close(d->nor);
     free(d);
 }
 
-static const otakit_part_t *fx_slot(fx_dev_t *d, unsigned i)
+static inline const otakit_part_t *fx_slot(fx_dev_t *d, unsigned i)
 {
     return otakit_ptable_ota_slot(&d->table, i);
 }
 
 /* An image whose program is prog_len pseudo-random bytes from seed. Caller frees. */
-static uint8_t *fx_image(const char *project, const char *version, uint32_t secure_version, size_t prog_len,
+static inline uint8_t *fx_image(const char *project, const char *version, uint32_t secure_version, size_t prog_len,
                          uint32_t seed, size_t *len)
 {
     uint8_t *prog = malloc(prog_len ? prog_len : 1);
@@ -149,7 +149,7 @@ static uint8_t *fx_image(const char *project, const char *version, uint32_t secu
 }
 
 /* Write an image straight into a partition (as a flasher would). */
-static void fx_flash_image(fx_dev_t *d, const otakit_part_t *p, const uint8_t *img, size_t len)
+static inline void fx_flash_image(fx_dev_t *d, const otakit_part_t *p, const uint8_t *img, size_t len)
 {
     uint32_t sz = (uint32_t)((len + 0xFFF) & ~(size_t)0xFFF);
     if (otakit_flash_erase(d->flash, p->offset, sz) != OTAKIT_OK ||
@@ -159,7 +159,7 @@ static void fx_flash_image(fx_dev_t *d, const otakit_part_t *p, const uint8_t *i
 }
 
 /* The table's own record for a partition found by offset (boot results hold copies). */
-static const otakit_part_t *fx_by_offset(fx_dev_t *d, uint32_t offset)
+static inline const otakit_part_t *fx_by_offset(fx_dev_t *d, uint32_t offset)
 {
     for (size_t i = 0; i < d->table.count; i++) {
         if (d->table.parts[i].offset == offset) {
@@ -170,7 +170,7 @@ static const otakit_part_t *fx_by_offset(fx_dev_t *d, uint32_t offset)
 }
 
 /* Power on: the bootloader's decision; sets ota.running to the chosen partition. */
-static otakit_err_t fx_boot(fx_dev_t *d, otakit_boot_pin_t pin)
+static inline otakit_err_t fx_boot(fx_dev_t *d, otakit_boot_pin_t pin)
 {
     otakit_boot_cfg_t cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -194,7 +194,7 @@ static otakit_err_t fx_boot(fx_dev_t *d, otakit_boot_pin_t pin)
 }
 
 /* The app side of an update: begin, write in chunks, end, set boot. */
-static otakit_err_t fx_update(fx_dev_t *d, const otakit_part_t *target, const uint8_t *img, size_t len,
+static inline otakit_err_t fx_update(fx_dev_t *d, const otakit_part_t *target, const uint8_t *img, size_t len,
                               uint32_t size_arg, size_t chunk)
 {
     otakit_update_t u;
@@ -214,7 +214,7 @@ static otakit_err_t fx_update(fx_dev_t *d, const otakit_part_t *target, const ui
 }
 
 /* Whether partition p holds exactly img. */
-static bool fx_holds(fx_dev_t *d, const otakit_part_t *p, const uint8_t *img, size_t len)
+static inline bool fx_holds(fx_dev_t *d, const otakit_part_t *p, const uint8_t *img, size_t len)
 {
     return p != NULL && len <= p->size && memcmp(otakit_nor_data(d->nor) + p->offset, img, len) == 0;
 }

@@ -1,0 +1,281 @@
+/* The bootloader's decision against ESP-IDF's rules on every otadata case of the spec. */
+#include "fixture.h"
+#include "harness.h"
+
+#define SLOT 0x20000u
+
+static uint8_t *img[16];
+static size_t img_len[16];
+
+static void put_copy(fx_dev_t *d, int copy, uint32_t seq, uint32_t state)
+{
+    otakit_otadata_entry_t e;
+    otakit_otadata_make(&e, seq, state);
+    CHECK_EQ(otakit_otadata_write(d->flash, d->otadata, copy, &e), OTAKIT_OK);
+}
+
+/* A device with every slot (and factory) holding a distinct valid image. */
+static fx_dev_t *dev(bool factory, unsigned slots)
+{
+    fx_dev_t *d = fx_dev_new(0x400000, factory, slots, SLOT);
+    if (factory) {
+        fx_flash_image(d, d->factory, img[15], img_len[15]);
+    }
+    for (unsigned i = 0; i < slots; i++) {
+        fx_flash_image(d, fx_slot(d, i), img[i % 15], img_len[i % 15]);
+    }
+    return d;
+}
+
+static const char *booted(fx_dev_t *d)
+{
+    otakit_err_t err = fx_boot(d, OTAKIT_BOOT_PIN_NONE);
+    return err == OTAKIT_OK ? d->boot.part->label : otakit_err_name(err);
+}
+
+static void test_erased_boots_factory(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    CHECK_STR(booted(d), "factory");
+    CHECK_EQ(d->boot.write_count, 0);
+    fx_dev_free(d);
+}
+
+static void test_seq5_two_slots(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    put_copy(d, 0, 5, OTAKIT_OTA_IMG_UNDEFINED);
+    CHECK_STR(booted(d), "ota_0");
+    put_copy(d, 1, 6, OTAKIT_OTA_IMG_VALID);
+    CHECK_STR(booted(d), "ota_1");
+    fx_dev_free(d);
+}
+
+static void test_tie_goes_to_copy0(void)
+{
+    fx_dev_t *d = dev(true, 3);
+    put_copy(d, 0, 2, OTAKIT_OTA_IMG_VALID); /* slot 1 */
+    otakit_otadata_entry_t e;
+    otakit_otadata_make(&e, 2, OTAKIT_OTA_IMG_VALID);
+    e.label[0] = 0x00; /* same seq, different bytes: still copy 0 wins */
+    otakit_otadata_write(d->flash, d->otadata, 1, &e);
+    CHECK_STR(booted(d), "ota_1");
+    fx_dev_free(d);
+}
+
+static void test_one_bad_crc(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
+    otakit_otadata_entry_t e;
+    otakit_otadata_make(&e, 2, OTAKIT_OTA_IMG_VALID);
+    e.crc ^= 0x100;
+    otakit_otadata_write(d->flash, d->otadata, 1, &e);
+    CHECK_STR(booted(d), "ota_0");
+    fx_dev_free(d);
+}
+
+static void test_both_bad_crc_falls_back_to_factory(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    otakit_otadata_entry_t e;
+    otakit_otadata_make(&e, 1, OTAKIT_OTA_IMG_VALID);
+    e.crc = 1;
+    otakit_otadata_write(d->flash, d->otadata, 0, &e);
+    otakit_otadata_write(d->flash, d->otadata, 1, &e);
+    CHECK_STR(booted(d), "factory");
+    fx_dev_free(d);
+}
+
+static void test_aborted_and_invalid(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
+    put_copy(d, 1, 2, OTAKIT_OTA_IMG_ABORTED);
+    CHECK_STR(booted(d), "ota_0");
+    put_copy(d, 1, 2, OTAKIT_OTA_IMG_INVALID);
+    CHECK_STR(booted(d), "ota_0");
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_INVALID);
+    CHECK_STR(booted(d), "factory"); /* both invalid -> factory */
+    fx_dev_free(d);
+}
+
+static void test_three_and_sixteen_slots(void)
+{
+    fx_dev_t *d = dev(true, 3);
+    put_copy(d, 1, 5, OTAKIT_OTA_IMG_UNDEFINED);
+    CHECK_STR(booted(d), "ota_1");
+    put_copy(d, 0, 6, OTAKIT_OTA_IMG_UNDEFINED);
+    CHECK_STR(booted(d), "ota_2");
+    fx_dev_free(d);
+    d = fx_dev_new(0x400000, false, 16, 0x30000);
+    for (unsigned i = 0; i < 16; i++) {
+        fx_flash_image(d, fx_slot(d, i), img[i % 15], img_len[i % 15]);
+    }
+    put_copy(d, 0, 16, OTAKIT_OTA_IMG_UNDEFINED);
+    CHECK_STR(booted(d), "ota_15");
+    put_copy(d, 1, 17, OTAKIT_OTA_IMG_UNDEFINED);
+    CHECK_STR(booted(d), "ota_0");
+    fx_dev_free(d);
+}
+
+static void test_rollback_transitions(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    d->ota.rollback = true;
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
+    put_copy(d, 1, 2, OTAKIT_OTA_IMG_NEW);
+    CHECK_STR(booted(d), "ota_1");
+    CHECK_EQ(d->boot.write_count, 1);
+    CHECK_EQ(d->boot.writes[0].copy, 1);
+    CHECK_EQ(d->boot.writes[0].state, OTAKIT_OTA_IMG_PENDING_VERIFY);
+    CHECK_EQ(d->boot.writes[0].addr, 0xe000);
+    /* not confirmed: the next boot aborts it and goes back */
+    CHECK_STR(booted(d), "ota_0");
+    CHECK_EQ(d->boot.write_count, 1);
+    CHECK_EQ(d->boot.writes[0].state, OTAKIT_OTA_IMG_ABORTED);
+    otakit_otadata_entry_t e[2];
+    otakit_otadata_read(d->flash, d->otadata, e);
+    CHECK_EQ(e[1].state, OTAKIT_OTA_IMG_ABORTED);
+    CHECK_EQ(e[1].seq, 2);
+    /* without rollback the states are not touched (NEW boots as is) */
+    d->ota.rollback = false;
+    put_copy(d, 1, 2, OTAKIT_OTA_IMG_NEW);
+    CHECK_STR(booted(d), "ota_1");
+    CHECK_EQ(d->boot.write_count, 0);
+    fx_dev_free(d);
+}
+
+static void test_fallback_through_slots(void)
+{
+    fx_dev_t *d = dev(true, 3);
+    put_copy(d, 0, 3, OTAKIT_OTA_IMG_VALID); /* ota_2 */
+    uint8_t z = 0;
+    otakit_flash_write(d->flash, fx_slot(d, 2)->offset + 0x10080, &z, 1);
+    CHECK_STR(booted(d), "ota_1"); /* start down: ota_1 */
+    otakit_flash_write(d->flash, fx_slot(d, 1)->offset + 0x10080, &z, 1);
+    otakit_flash_write(d->flash, fx_slot(d, 0)->offset + 0x10080, &z, 1);
+    CHECK_STR(booted(d), "factory");
+    otakit_flash_erase(d->flash, d->factory->offset, SLOT);
+    CHECK_STR(booted(d), "ESP_ERR_NOT_FOUND"); /* nothing bootable */
+    fx_dev_free(d);
+}
+
+static void test_no_factory_initial_contents(void)
+{
+    fx_dev_t *d = dev(false, 2);
+    CHECK_STR(booted(d), "ota_0");
+    CHECK_EQ(d->boot.write_count, 1);
+    CHECK_STR(d->boot.writes[0].what, "initial fix-up");
+    otakit_otadata_entry_t e[2];
+    otakit_otadata_read(d->flash, d->otadata, e);
+    CHECK_EQ(e[0].seq, 1);
+    CHECK_EQ(e[0].state, OTAKIT_OTA_IMG_VALID);
+    /* ota_0 broken, blank otadata: ota_1 boots and copy 0 says seq 2 */
+    otakit_flash_erase(d->flash, d->otadata->offset, 0x2000);
+    uint8_t z = 0;
+    otakit_flash_write(d->flash, fx_slot(d, 0)->offset + 0x10080, &z, 1);
+    CHECK_STR(booted(d), "ota_1");
+    otakit_otadata_read(d->flash, d->otadata, e);
+    CHECK_EQ(e[0].seq, 2);
+    fx_dev_free(d);
+}
+
+static void test_dry_run_changes_nothing(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_PENDING_VERIFY);
+    put_copy(d, 1, 2, OTAKIT_OTA_IMG_NEW);
+    uint8_t before[0x2000];
+    memcpy(before, otakit_nor_data(d->nor) + d->otadata->offset, sizeof(before));
+    otakit_boot_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.flash = d->flash;
+    cfg.rollback = true;
+    cfg.chip_id = OTAKIT_CHIP_ESP32;
+    cfg.dry_run = true;
+    CHECK_EQ(otakit_boot_select(&cfg, &d->boot), OTAKIT_OK);
+    CHECK_STR(d->boot.part->label, "ota_1");
+    CHECK_EQ(d->boot.write_count, 2); /* copy0 PENDING->ABORTED, copy1 NEW->PENDING */
+    CHECK_MEM(otakit_nor_data(d->nor) + d->otadata->offset, before, sizeof(before));
+    fx_dev_free(d);
+}
+
+static void test_factory_reset_and_test_pin(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
+    uint8_t z[16] = {0};
+    otakit_flash_write(d->flash, d->nvs->offset, z, sizeof(z));
+    CHECK_EQ(fx_boot(d, OTAKIT_BOOT_PIN_FACTORY_RESET), OTAKIT_OK);
+    CHECK_STR(d->boot.part->label, "factory");
+    int blank = 0;
+    otakit_flash_is_blank(d->flash, d->nvs->offset, d->nvs->size, &blank);
+    CHECK(blank);
+    otakit_flash_is_blank(d->flash, d->otadata->offset, 0x2000, &blank);
+    CHECK(blank);
+    /* no test partition: the test pin is refused and the normal choice made */
+    CHECK_EQ(fx_boot(d, OTAKIT_BOOT_PIN_TEST), OTAKIT_OK);
+    CHECK_STR(d->boot.part->label, "factory");
+    fx_dev_free(d);
+}
+
+static void test_bad_table(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    uint8_t z = 0;
+    otakit_flash_write(d->flash, 0x8000 + 2, &z, 1); /* break the first record's type: MD5 fails */
+    CHECK_STR(booted(d), "ESP_ERR_INVALID_STATE");
+    fx_dev_free(d);
+}
+
+static void test_anti_rollback_boot(void)
+{
+    fx_dev_t *d = fx_dev_new(0x400000, true, 2, SLOT);
+    size_t l1, l2;
+    uint8_t *v1 = fx_image("app", "v1", 1, 4000, 21, &l1);
+    uint8_t *v2 = fx_image("app", "v2", 2, 4000, 22, &l2);
+    fx_flash_image(d, d->factory, img[0], img_len[0]);
+    fx_flash_image(d, fx_slot(d, 0), v1, l1);
+    fx_flash_image(d, fx_slot(d, 1), v2, l2);
+    d->ota.anti_rollback = true;
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
+    put_copy(d, 1, 2, OTAKIT_OTA_IMG_VALID);
+    d->efuse = 0;
+    CHECK_STR(booted(d), "ota_1");
+    CHECK_EQ(d->efuse, 2); /* a VALID active app raises the counter */
+    otakit_flash_erase(d->flash, d->otadata->offset + 0x1000, 0x1000);
+    /* Copy 0 selects ota_0 (secure_version 1 < 2): not usable; the fallback refuses the
+     * factory app (0 < 2) and ota_0, and lands on ota_1, the only app allowed to run. */
+    CHECK_STR(booted(d), "ota_1");
+    free(v1);
+    free(v2);
+    fx_dev_free(d);
+}
+
+int main(void)
+{
+    for (int i = 0; i < 16; i++) {
+        char ver[16];
+        snprintf(ver, sizeof(ver), "v%d", i);
+        img[i] = fx_image(i == 15 ? "factory" : "app", ver, 0, 3000 + (size_t)i * 100, (uint32_t)i + 100, &img_len[i]);
+    }
+    RUN(test_erased_boots_factory);
+    RUN(test_seq5_two_slots);
+    RUN(test_tie_goes_to_copy0);
+    RUN(test_one_bad_crc);
+    RUN(test_both_bad_crc_falls_back_to_factory);
+    RUN(test_aborted_and_invalid);
+    RUN(test_three_and_sixteen_slots);
+    RUN(test_rollback_transitions);
+    RUN(test_fallback_through_slots);
+    RUN(test_no_factory_initial_contents);
+    RUN(test_dry_run_changes_nothing);
+    RUN(test_factory_reset_and_test_pin);
+    RUN(test_bad_table);
+    RUN(test_anti_rollback_boot);
+    for (int i = 0; i < 16; i++) {
+        free(img[i]);
+    }
+    return harness_done();
+}
