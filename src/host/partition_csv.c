@@ -31,6 +31,8 @@
 /* Python's '0x%x' of a possibly negative int ("0x-10" for -16). */
 #define PYHEX "0x%s%" PRIx64
 #define PYHEX_ARG(v) ((v) < 0 ? "-" : ""), (uint64_t)((v) < 0 ? -(v) : (v))
+/* Our own messages write negative numbers the usual way ("-0x10"). */
+#define SHEX "%s0x%" PRIx64
 
 struct kw {
     const char *name;
@@ -930,19 +932,19 @@ static int check_ranges(const struct row *r, otakit_partition_csv_error_t *err)
 {
     /* struct.pack('<2sBBLL16sL') refuses these in the tool. */
     if (r->type < 0 || r->type > 0xFF) {
-        return set_error(err, r->line, "Partition %s invalid: type " PYHEX " does not fit in one byte",
+        return set_error(err, r->line, "Partition %s invalid: type " SHEX " does not fit in one byte",
                          r->name, PYHEX_ARG(r->type));
     }
     if (r->subtype < 0 || r->subtype > 0xFF) {
-        return set_error(err, r->line, "Partition %s invalid: subtype " PYHEX " does not fit in one byte",
+        return set_error(err, r->line, "Partition %s invalid: subtype " SHEX " does not fit in one byte",
                          r->name, PYHEX_ARG(r->subtype));
     }
     if (r->offset < 0 || r->offset > 0xFFFFFFFF) {
-        return set_error(err, r->line, "Partition %s invalid: offset " PYHEX " does not fit in 32 bits",
+        return set_error(err, r->line, "Partition %s invalid: offset " SHEX " does not fit in 32 bits",
                          r->name, PYHEX_ARG(r->offset));
     }
     if (r->size < 0 || r->size > 0xFFFFFFFF) {
-        return set_error(err, r->line, "Partition %s invalid: size " PYHEX " does not fit in 32 bits",
+        return set_error(err, r->line, "Partition %s invalid: size " SHEX " does not fit in 32 bits",
                          r->name, PYHEX_ARG(r->size));
     }
     return 0;
