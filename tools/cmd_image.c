@@ -272,7 +272,7 @@ static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
     cJSON_AddNumberToObject(j, "min_chip_rev", h->min_chip_rev);
     cJSON_AddNumberToObject(j, "min_chip_rev_full", h->min_chip_rev_full);
     cJSON_AddNumberToObject(j, "max_chip_rev_full", h->max_chip_rev_full);
-    cJSON_AddBoolToObject(j, "hash_appended", h->hash_appended == 1);
+    cJSON_AddBoolToObject(j, "hash_appended", h->hash_appended != 0);
     cJSON *segs = cJSON_AddArrayToObject(j, "segments");
     for (unsigned i = 0; i < info->segments_parsed; i++) {
         const otakit_image_segment_t *s = &info->segments[i];

@@ -181,9 +181,10 @@ const char *otakit_image_chip_name(uint16_t chip_id)
     }
 }
 
+/* Any non-zero value means a hash follows, as ESP-IDF's `if (image.hash_appended)`. */
 static bool hash_appended(const otakit_image_verifier_t *v)
 {
-    return v->info.header.hash_appended == 1;
+    return v->info.header.hash_appended != 0;
 }
 
 /* Record the first error; later bytes are refused with it. */
@@ -384,6 +385,10 @@ otakit_err_t otakit_image_verifier_feed(otakit_image_verifier_t *v, const void *
             }
             v->field_pos += (uint32_t)n;
             v->pos += (uint32_t)n;
+            if (v->stage == ST_HEADER && v->buf[0] != OTAKIT_IMAGE_MAGIC) {
+                v->info.header.magic = v->buf[0]; /* known bad from the first byte */
+                return fail(v, 0, "invalid magic byte", OTAKIT_ERR_IMAGE_INVALID);
+            }
             if (v->field_pos == want) {
                 otakit_err_t err = v->stage == ST_HEADER ? parse_header(v) : parse_segment_header(v);
                 if (err != OTAKIT_OK) {
