@@ -36,3 +36,8 @@ bench: all
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# The long power-loss sweep: larger images (every op of every scenario) and 3000 seeds of
+# five random cuts. `make test` runs the quick sweep.
+powerloss-long: all
+	OTAKIT_POWERLOSS_LONG=1 $(BUILD)/tests/test_powerloss

@@ -1,0 +1,644 @@
+/* Power-loss sweep: for each scenario, count the flash operations N of a clean run,
+ * then cut the power at every operation 1..N in each mode (BEFORE the op, AFTER it,
+ * TORN in the middle), reboot with faults off until an app runs, and check that
+ *   - an app boots (nothing is bricked),
+ *   - its bytes are exactly one of the scenario's images (old or new),
+ *   - it is the one that fits the cut point: the outcome of a clean recovery from the
+ *     flash state just before op k (BEFORE), just after it (AFTER), or either (TORN),
+ *     and, for the plain switches, old before the switch's otadata write and new after,
+ *   - otadata holds a valid selection that agrees with what booted,
+ *   - a following clean update succeeds and boots.
+ * A failure prints a replay id; OTAKIT_POWERLOSS_REPLAY=<id> reruns that case alone
+ * (verbose). OTAKIT_POWERLOSS_LONG=1 runs larger images and many more random seeds. */
+#include "fixture.h"
+#include "harness.h"
+
+enum { IMG_A, IMG_B, IMG_C, IMG_BAD, IMG_NOCONFIRM, IMG_D, IMG_COUNT };
+enum { APP_GOOD, APP_SELFTEST_FAIL, APP_NOCONFIRM };
+#define BRICKED (-1)
+#define UNKNOWN_IMAGE (-2)
+
+static struct {
+    uint8_t *img[IMG_COUNT];
+    size_t len[IMG_COUNT];
+    uint32_t slot_size;
+    uint32_t flash_size;
+    int verbose;
+} G;
+
+/* --- an interposed flash: counts operations and lets the clean run watch them --- */
+
+typedef struct {
+    otakit_flash_t flash;      /* what the device uses */
+    const otakit_flash_t *nor; /* the emulated NOR below */
+    uint64_t ops;
+    void (*after_mutation)(void *ctx, uint64_t op, uint32_t addr, size_t len);
+    void *hook_ctx;
+    uint32_t guard_addr, guard_len; /* a range no op may touch (0 len = none) */
+    int guard_hit;
+} tap_t;
+
+static void tap_check_guard(tap_t *t, uint32_t addr, size_t len)
+{
+    if (t->guard_len && addr < t->guard_addr + t->guard_len && addr + len > t->guard_addr) {
+        t->guard_hit = 1;
+    }
+}
+
+static otakit_err_t tap_read(void *ctx, uint32_t addr, void *dst, size_t len)
+{
+    tap_t *t = ctx;
+    t->ops++;
+    return t->nor->read(t->nor->ctx, addr, dst, len);
+}
+
+static otakit_err_t tap_write(void *ctx, uint32_t addr, const void *src, size_t len)
+{
+    tap_t *t = ctx;
+    t->ops++;
+    tap_check_guard(t, addr, len);
+    otakit_err_t err = t->nor->write(t->nor->ctx, addr, src, len);
+    if (err == OTAKIT_OK && t->after_mutation) {
+        t->after_mutation(t->hook_ctx, t->ops, addr, len);
+    }
+    return err;
+}
+
+static otakit_err_t tap_erase(void *ctx, uint32_t addr, size_t len)
+{
+    tap_t *t = ctx;
+    t->ops++;
+    tap_check_guard(t, addr, len);
+    otakit_err_t err = t->nor->erase(t->nor->ctx, addr, len);
+    if (err == OTAKIT_OK && t->after_mutation) {
+        t->after_mutation(t->hook_ctx, t->ops, addr, len);
+    }
+    return err;
+}
+
+typedef struct {
+    fx_dev_t *d;
+    tap_t tap;
+    uint8_t *init; /* the flash contents a scenario starts from */
+} rig_t;
+
+static void rig_attach(rig_t *r)
+{
+    memset(&r->tap, 0, sizeof(r->tap));
+    r->tap.nor = otakit_nor_flash(r->d->nor);
+    r->tap.flash = *r->tap.nor;
+    r->tap.flash.ctx = &r->tap;
+    r->tap.flash.read = tap_read;
+    r->tap.flash.write = tap_write;
+    r->tap.flash.erase = tap_erase;
+    r->d->flash = &r->tap.flash;
+    r->d->ota.flash = &r->tap.flash;
+}
+
+static rig_t *rig_new(void)
+{
+    rig_t *r = calloc(1, sizeof(*r));
+    r->d = fx_dev_new(G.flash_size, true, 2, G.slot_size);
+    r->d->verbose = G.verbose > 1;
+    r->init = malloc(G.flash_size);
+    rig_attach(r);
+    return r;
+}
+
+static void rig_free(rig_t *r)
+{
+    fx_dev_free(r->d);
+    free(r->init);
+    free(r);
+}
+
+static void rig_restore(rig_t *r, const uint8_t *contents)
+{
+    otakit_nor_reboot(r->d->nor);
+    memcpy(otakit_nor_data(r->d->nor), contents, G.flash_size);
+    r->d->efuse = 0;
+    r->tap.ops = 0;
+}
+
+/* --- apps -------------------------------------------------------------------------- */
+
+static int app_kind(fx_dev_t *d, const otakit_part_t *p)
+{
+    otakit_app_desc_t desc;
+    if (otakit_image_read_desc(d->flash, p->offset, &desc) != OTAKIT_OK) {
+        return APP_GOOD;
+    }
+    if (strcmp(desc.project_name, "selftest-fail") == 0) {
+        return APP_SELFTEST_FAIL;
+    }
+    return strcmp(desc.project_name, "noconfirm") == 0 ? APP_NOCONFIRM : APP_GOOD;
+}
+
+/* What the app does at start. Returns OTAKIT_OK when it settles and runs on, 1 when it
+ * restarts (failed self-test or no confirmation), or a flash error. */
+static otakit_err_t app_start(fx_dev_t *d)
+{
+    uint32_t state;
+    if (!d->ota.rollback || !OTAKIT_PART_IS_OTA(d->ota.running->type, d->ota.running->subtype)) {
+        return OTAKIT_OK;
+    }
+    otakit_err_t err = otakit_ota_get_state(&d->ota, d->ota.running, &state);
+    if (err == OTAKIT_ERR_NOT_FOUND || (err == OTAKIT_OK && state != OTAKIT_OTA_IMG_PENDING_VERIFY)) {
+        return OTAKIT_OK;
+    }
+    if (err != OTAKIT_OK) {
+        return err; /* the flash failed under us */
+    }
+    switch (app_kind(d, d->ota.running)) {
+    case APP_SELFTEST_FAIL:
+        err = otakit_ota_mark_invalid(&d->ota);
+        return err == OTAKIT_OK ? 1 : err;
+    case APP_NOCONFIRM:
+        return 1;
+    default:
+        return otakit_ota_mark_valid(&d->ota);
+    }
+}
+
+/* Power on until an app settles (at most 4 boots). */
+static otakit_err_t power_on(fx_dev_t *d, otakit_boot_pin_t pin)
+{
+    for (int boot = 0; boot < 4; boot++) {
+        otakit_err_t err = fx_boot(d, boot == 0 ? pin : OTAKIT_BOOT_PIN_NONE);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        err = app_start(d);
+        if (err != 1) {
+            return err;
+        }
+    }
+    return OTAKIT_FAIL;
+}
+
+static int which_image(fx_dev_t *d, const otakit_part_t *p)
+{
+    for (int i = 0; i < IMG_COUNT; i++) {
+        if (fx_holds(d, p, G.img[i], G.len[i])) {
+            return i;
+        }
+    }
+    return UNKNOWN_IMAGE;
+}
+
+/* After a cut: reboot with faults off until an app runs; which image runs. */
+static int recover(fx_dev_t *d)
+{
+    otakit_nor_reboot(d->nor);
+    if (power_on(d, OTAKIT_BOOT_PIN_NONE) != OTAKIT_OK) {
+        return BRICKED;
+    }
+    return which_image(d, d->ota.running);
+}
+
+/* --- scenarios --------------------------------------------------------------------- */
+
+typedef struct scenario {
+    const char *name;
+    bool rollback;
+    int old_img, new_img;
+    bool plain_switch; /* outcome is old before set_boot's final op, new after */
+    void (*prepare)(fx_dev_t *d);
+    otakit_err_t (*run)(fx_dev_t *d, uint64_t *switch_op, tap_t *tap);
+} scenario_t;
+
+static void put(fx_dev_t *d, int copy, uint32_t seq, uint32_t state)
+{
+    otakit_otadata_entry_t e;
+    otakit_otadata_make(&e, seq, state);
+    otakit_otadata_write(d->flash, d->otadata, copy, &e);
+}
+
+static void prep_factory(fx_dev_t *d)
+{
+    fx_flash_image(d, d->factory, G.img[IMG_A], G.len[IMG_A]);
+}
+
+static void prep_ota0(fx_dev_t *d)
+{
+    prep_factory(d);
+    fx_flash_image(d, fx_slot(d, 0), G.img[IMG_B], G.len[IMG_B]);
+    put(d, 0, 1, OTAKIT_OTA_IMG_VALID);
+}
+
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        otakit_err_t e_ = (x);                                                                     \
+        if (e_ != OTAKIT_OK) {                                                                     \
+            return e_;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+static otakit_err_t update_to(fx_dev_t *d, int img, uint32_t size_arg, uint64_t *switch_op, tap_t *tap)
+{
+    const otakit_part_t *target = otakit_ota_next_update(&d->ota, NULL);
+    TRY(fx_update(d, target, G.img[img], G.len[img], size_arg, 1024));
+    if (switch_op) {
+        *switch_op = tap->ops; /* the op that made the new selection durable */
+    }
+    return OTAKIT_OK;
+}
+
+static otakit_err_t run_update(fx_dev_t *d, uint64_t *sw, tap_t *tap, int img, uint32_t size_arg)
+{
+    TRY(power_on(d, OTAKIT_BOOT_PIN_NONE));
+    TRY(update_to(d, img, size_arg, sw, tap));
+    return power_on(d, OTAKIT_BOOT_PIN_NONE);
+}
+
+static otakit_err_t run_factory_update(fx_dev_t *d, uint64_t *sw, tap_t *tap)
+{
+    return run_update(d, sw, tap, IMG_B, OTAKIT_OTA_SIZE_UNKNOWN);
+}
+
+static otakit_err_t run_ota0_to_ota1(fx_dev_t *d, uint64_t *sw, tap_t *tap)
+{
+    return run_update(d, sw, tap, IMG_C, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES);
+}
+
+static otakit_err_t run_rollback_confirm(fx_dev_t *d, uint64_t *sw, tap_t *tap)
+{
+    return run_update(d, sw, tap, IMG_C, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES);
+}
+
+static otakit_err_t run_rollback_selftest_fail(fx_dev_t *d, uint64_t *sw, tap_t *tap)
+{
+    return run_update(d, sw, tap, IMG_BAD, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES);
+}
+
+static otakit_err_t run_rollback_noconfirm(fx_dev_t *d, uint64_t *sw, tap_t *tap)
+{
+    return run_update(d, sw, tap, IMG_NOCONFIRM, OTAKIT_OTA_SIZE_UNKNOWN);
+}
+
+/* The link drops halfway: the session is dropped and resumed at a KiB boundary below
+ * the progress (as ESP-IDF's resumption restarts), without re-erasing. */
+static otakit_err_t run_resume(fx_dev_t *d, uint64_t *sw, tap_t *tap)
+{
+    TRY(power_on(d, OTAKIT_BOOT_PIN_NONE));
+    const otakit_part_t *target = otakit_ota_next_update(&d->ota, NULL);
+    const uint8_t *img = G.img[IMG_C];
+    size_t len = G.len[IMG_C], half = len / 2 + 123;
+    otakit_update_t u;
+    TRY(otakit_update_begin(&u, &d->ota, target, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES));
+    for (size_t off = 0; off < half; off += 1024) {
+        TRY(otakit_update_write(&u, img + off, half - off < 1024 ? half - off : 1024));
+    }
+    otakit_update_abort(&u);
+    uint32_t at = (uint32_t)(half / 1024 * 1024);
+    TRY(otakit_update_resume(&u, &d->ota, target, OTAKIT_ERASE_SEQUENTIAL, 0, at));
+    for (size_t off = at; off < len; off += 1024) {
+        TRY(otakit_update_write(&u, img + off, len - off < 1024 ? len - off : 1024));
+    }
+    TRY(otakit_update_end(&u));
+    TRY(otakit_ota_set_boot(&d->ota, target));
+    *sw = tap->ops;
+    return power_on(d, OTAKIT_BOOT_PIN_NONE);
+}
+
+static otakit_err_t run_factory_reset(fx_dev_t *d, uint64_t *sw, tap_t *tap)
+{
+    (void)sw;
+    (void)tap;
+    return power_on(d, OTAKIT_BOOT_PIN_FACTORY_RESET);
+}
+
+static const scenario_t SCENARIOS[] = {
+    {"1 update from factory and switch", false, IMG_A, IMG_B, true, prep_factory, run_factory_update},
+    {"2 ota_0 to ota_1", false, IMG_B, IMG_C, true, prep_ota0, run_ota0_to_ota1},
+    {"3 first boot with rollback, self-test, mark valid", true, IMG_B, IMG_C, false, prep_ota0,
+     run_rollback_confirm},
+    {"4a failed self-test rolls back", true, IMG_B, IMG_BAD, false, prep_ota0, run_rollback_selftest_fail},
+    {"4b no confirmation rolls back", true, IMG_B, IMG_NOCONFIRM, false, prep_ota0, run_rollback_noconfirm},
+    {"5 resume after a dropped link", false, IMG_B, IMG_C, true, prep_ota0, run_resume},
+    {"6 factory reset", false, IMG_B, IMG_A, false, prep_ota0, run_factory_reset},
+};
+#define NSCEN (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
+
+/* --- the oracle: clean recovery outcome after each mutation of a clean run ----------- */
+
+typedef struct {
+    rig_t *scratch;
+    const uint8_t *live;
+    bool rollback;
+    int *outcome; /* indexed by op number; filled forward */
+    uint64_t cap, last;
+} oracle_t;
+
+static void oracle_hook(void *ctx, uint64_t op, uint32_t addr, size_t len)
+{
+    (void)addr;
+    (void)len;
+    oracle_t *o = ctx;
+    if (op >= o->cap) {
+        return;
+    }
+    for (uint64_t i = o->last + 1; i < op; i++) {
+        o->outcome[i] = o->outcome[o->last];
+    }
+    rig_restore(o->scratch, o->live);
+    o->scratch->d->ota.rollback = o->rollback;
+    o->outcome[op] = recover(o->scratch->d);
+    o->last = op;
+}
+
+static int expected_ok(const int *E, uint64_t k, otakit_nor_cut_mode_t mode, int got)
+{
+    switch (mode) {
+    case OTAKIT_NOR_CUT_BEFORE:
+        return got == E[k - 1];
+    case OTAKIT_NOR_CUT_AFTER:
+        return got == E[k];
+    default:
+        return got == E[k - 1] || got == E[k];
+    }
+}
+
+static const char *MODE_NAMES[] = {"BEFORE", "AFTER", "TORN"};
+
+static int parse_replay(const char *id, unsigned *scen, int *mode, uint64_t *k)
+{
+    char m[16];
+    unsigned long long kk;
+    if (id == NULL || sscanf(id, "%u:%15[A-Z]:%llu", scen, m, &kk) != 3) {
+        return 0;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(m, MODE_NAMES[i]) == 0) {
+            *mode = i;
+            *k = kk;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* One cut: returns 0 when every check holds, else prints why. */
+static int one_cut(rig_t *r, const scenario_t *s, unsigned si, int mode, uint64_t k, const int *E,
+                   const uint8_t *init, uint64_t switch_op, int *bricked, int *wrong)
+{
+    fx_dev_t *d = r->d;
+    rig_restore(r, init);
+    d->ota.rollback = s->rollback;
+    otakit_nor_cut_at(d->nor, k, (otakit_nor_cut_mode_t)mode, (uint32_t)k * 7919u + si);
+    uint64_t sw = 0;
+    otakit_err_t err = s->run(d, &sw, &r->tap);
+    int fail = 0;
+    if (err == OTAKIT_OK || !otakit_nor_is_dead(d->nor)) {
+        fprintf(stderr, "scenario %s: the run did not stop at op %llu (%s)\n", s->name, (unsigned long long)k,
+                otakit_err_name(err));
+        fail = 1;
+    }
+    int got = recover(d);
+    if (got == BRICKED) {
+        (*bricked)++;
+        fprintf(stderr, "BRICKED: ");
+        fail = 1;
+    } else if (got != s->old_img && got != s->new_img) {
+        (*wrong)++;
+        fprintf(stderr, "WRONG IMAGE (%d): ", got);
+        fail = 1;
+    } else if (!expected_ok(E, k, (otakit_nor_cut_mode_t)mode, got)) {
+        (*wrong)++;
+        fprintf(stderr, "UNEXPECTED IMAGE (%d, clean recovery before/after gives %d/%d): ", got, E[k - 1], E[k]);
+        fail = 1;
+    } else if (s->plain_switch &&
+               got != ((k < switch_op || (k == switch_op && mode != OTAKIT_NOR_CUT_AFTER)) ? s->old_img : s->new_img)) {
+        (*wrong)++;
+        fprintf(stderr, "SWITCH NOT ATOMIC (got %d, switch at op %llu): ", got, (unsigned long long)switch_op);
+        fail = 1;
+    }
+    if (!fail && otakit_ota_get_boot(&d->ota) != d->ota.running) {
+        fprintf(stderr, "OTADATA DISAGREES (selects %s, runs %s): ",
+                otakit_ota_get_boot(&d->ota) ? otakit_ota_get_boot(&d->ota)->label : "-", d->ota.running->label);
+        fail = 1;
+    }
+    if (!fail) {
+        /* A following clean update succeeds and boots. */
+        const otakit_part_t *next = otakit_ota_next_update(&d->ota, NULL);
+        if (fx_update(d, next, G.img[IMG_D], G.len[IMG_D], OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, 4096) != OTAKIT_OK ||
+            power_on(d, OTAKIT_BOOT_PIN_NONE) != OTAKIT_OK || which_image(d, d->ota.running) != IMG_D) {
+            fprintf(stderr, "FOLLOW-UP UPDATE FAILED: ");
+            fail = 1;
+        }
+    }
+    if (fail) {
+        fprintf(stderr, "scenario %s, cut %s at op %llu; replay: OTAKIT_POWERLOSS_REPLAY=%u:%s:%llu\n", s->name,
+                MODE_NAMES[mode], (unsigned long long)k, si, MODE_NAMES[mode], (unsigned long long)k);
+    }
+    return fail;
+}
+
+static void sweep(unsigned si, const char *replay)
+{
+    const scenario_t *s = &SCENARIOS[si];
+    unsigned rs = 0;
+    int rmode = -1;
+    uint64_t rk = 0;
+    if (replay && (!parse_replay(replay, &rs, &rmode, &rk) || rs != si)) {
+        return;
+    }
+    rig_t *r = rig_new();
+    rig_t *scratch = rig_new();
+    fx_dev_t *d = r->d;
+    s->prepare(d);
+    memcpy(r->init, otakit_nor_data(d->nor), G.flash_size);
+
+    /* Clean run: count ops and compute the recovery outcome after every mutation. */
+    oracle_t o = {scratch, otakit_nor_data(d->nor), s->rollback, NULL, 0, 0};
+    o.cap = 1u << 16;
+    o.outcome = calloc(o.cap, sizeof(int));
+    rig_restore(scratch, r->init);
+    scratch->d->ota.rollback = s->rollback;
+    o.outcome[0] = recover(scratch->d);
+    rig_restore(r, r->init);
+    d->ota.rollback = s->rollback;
+    r->tap.after_mutation = oracle_hook;
+    r->tap.hook_ctx = &o;
+    uint64_t switch_op = 0;
+    otakit_err_t err = s->run(d, &switch_op, &r->tap);
+    r->tap.after_mutation = NULL;
+    uint64_t n = r->tap.ops;
+    for (uint64_t i = o.last + 1; i <= n && i < o.cap; i++) {
+        o.outcome[i] = o.outcome[o.last];
+    }
+    CHECK_EQ(err, OTAKIT_OK);
+    CHECK(n < o.cap);
+    CHECK_EQ(o.outcome[0], s->old_img); /* recovery before anything happens: the old app */
+    if (s->plain_switch) {
+        CHECK(switch_op > 0);
+    }
+    /* The clean run ends on the expected image. */
+    CHECK_EQ(which_image(d, d->ota.running), si >= 3 && si <= 4 ? s->old_img : s->new_img);
+
+    for (int mode = 0; mode < 3; mode++) {
+        if (rmode >= 0 && mode != rmode) {
+            continue;
+        }
+        int bricked = 0, wrong = 0, failed = 0;
+        uint64_t cuts = 0;
+        for (uint64_t k = 1; k <= n; k++) {
+            if (rmode >= 0 && k != rk) {
+                continue;
+            }
+            d->verbose = replay != NULL;
+            failed += one_cut(r, s, si, mode, k, o.outcome, r->init, switch_op, &bricked, &wrong);
+            cuts++;
+        }
+        printf("scenario %-50s %-6s: %llu cuts, %d bricked, %d wrong image\n", s->name, MODE_NAMES[mode],
+               (unsigned long long)cuts, bricked, wrong);
+        CHECK_EQ(failed, 0);
+    }
+    free(o.outcome);
+    rig_free(scratch);
+    rig_free(r);
+}
+
+static const char *g_replay;
+
+#define SWEEP_TEST(i)                                                                              \
+    static void test_sweep_##i(void)                                                               \
+    {                                                                                              \
+        sweep(i, g_replay);                                                                        \
+    }
+SWEEP_TEST(0)
+SWEEP_TEST(1)
+SWEEP_TEST(2)
+SWEEP_TEST(3)
+SWEEP_TEST(4)
+SWEEP_TEST(5)
+SWEEP_TEST(6)
+
+/* Five cuts in a row at random points of successive updates, then a clean boot. */
+static void test_random_cuts(void)
+{
+    if (g_replay && strncmp(g_replay, "seed:", 5) != 0) {
+        return;
+    }
+    unsigned seeds = getenv("OTAKIT_POWERLOSS_LONG") ? 3000 : 150;
+    unsigned only = 0;
+    if (g_replay) {
+        only = (unsigned)strtoul(g_replay + 5, NULL, 10);
+    }
+    rig_t *r = rig_new();
+    fx_dev_t *d = r->d;
+    prep_ota0(d);
+    memcpy(r->init, otakit_nor_data(d->nor), G.flash_size);
+    int bad = 0;
+    unsigned ran = 0;
+    for (unsigned seed = 1; seed <= seeds; seed++) {
+        if (only && seed != only) {
+            continue;
+        }
+        ran++;
+        uint32_t x = seed * 0x9E3779B9u;
+        rig_restore(r, r->init);
+        d->ota.rollback = seed % 2 == 0;
+        const int imgs[3] = {IMG_C, IMG_D, IMG_B};
+        for (int cut = 0; cut < 5; cut++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            uint64_t k = 1 + x % 900;
+            otakit_nor_cut_at(d->nor, k, (otakit_nor_cut_mode_t)(x % 3), x);
+            if (power_on(d, OTAKIT_BOOT_PIN_NONE) == OTAKIT_OK) {
+                update_to(d, imgs[cut % 3], (x & 4) ? OTAKIT_OTA_WITH_SEQUENTIAL_WRITES : OTAKIT_OTA_SIZE_UNKNOWN,
+                          NULL, NULL);
+                power_on(d, OTAKIT_BOOT_PIN_NONE);
+            }
+            otakit_nor_reboot(d->nor);
+        }
+        int got = recover(d);
+        bool ok = got >= 0 && otakit_ota_get_boot(&d->ota) == d->ota.running;
+        if (ok) {
+            const otakit_part_t *next = otakit_ota_next_update(&d->ota, NULL);
+            ok = fx_update(d, next, G.img[IMG_A], G.len[IMG_A], OTAKIT_OTA_SIZE_UNKNOWN, 1024) == OTAKIT_OK &&
+                 power_on(d, OTAKIT_BOOT_PIN_NONE) == OTAKIT_OK && which_image(d, d->ota.running) == IMG_A;
+        }
+        if (!ok) {
+            bad++;
+            fprintf(stderr, "random cuts, seed %u: %s; replay: OTAKIT_POWERLOSS_REPLAY=seed:%u\n", seed,
+                    got < 0 ? "bricked or unknown image" : "otadata disagrees or no clean update", seed);
+        }
+    }
+    printf("random: %u seeds x 5 cuts, %d failed\n", ran, bad);
+    CHECK_EQ(bad, 0);
+    rig_free(r);
+}
+
+/* The newest slot is damaged, boot falls back; the next update must never touch the
+ * otadata copy that selects the running app, whatever the cut. */
+static void test_fallback_then_update(void)
+{
+    if (g_replay && strncmp(g_replay, "fallback:", 9) != 0) {
+        return;
+    }
+    rig_t *r = rig_new();
+    fx_dev_t *d = r->d;
+    prep_ota0(d);
+    fx_flash_image(d, fx_slot(d, 1), G.img[IMG_C], G.len[IMG_C]);
+    put(d, 1, 2, OTAKIT_OTA_IMG_VALID);
+    uint8_t z = 0;
+    otakit_flash_write(d->flash, fx_slot(d, 1)->offset + 0x10080, &z, 1); /* damage ota_1 */
+    memcpy(r->init, otakit_nor_data(d->nor), G.flash_size);
+    CHECK_EQ(power_on(d, OTAKIT_BOOT_PIN_NONE), OTAKIT_OK);
+    CHECK(d->ota.running == fx_slot(d, 0));
+    CHECK(otakit_ota_get_boot(&d->ota) == fx_slot(d, 1));
+    rig_restore(r, r->init);
+    r->tap.guard_addr = d->otadata->offset; /* copy 0 selects the running ota_0 */
+    r->tap.guard_len = 0x1000;
+    r->tap.guard_hit = 0;
+    CHECK_EQ(run_update(d, NULL, &r->tap, IMG_D, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_OK);
+    uint64_t n = r->tap.ops;
+    CHECK_EQ(which_image(d, d->ota.running), IMG_D);
+    int bad = 0;
+    for (int mode = 0; mode < 3; mode++) {
+        for (uint64_t k = 1; k <= n; k++) {
+            rig_restore(r, r->init);
+            otakit_nor_cut_at(d->nor, k, (otakit_nor_cut_mode_t)mode, (uint32_t)k);
+            run_update(d, NULL, &r->tap, IMG_D, OTAKIT_OTA_SIZE_UNKNOWN);
+            int got = recover(d);
+            if (got != IMG_B && got != IMG_D) {
+                bad++;
+                fprintf(stderr, "fallback then update: cut %s at %llu gives %d\n", MODE_NAMES[mode],
+                        (unsigned long long)k, got);
+            }
+        }
+    }
+    printf("fallback then update: %llu cuts x 3 modes, %d bad, copy of the running app touched: %s\n",
+           (unsigned long long)n, bad, r->tap.guard_hit ? "YES" : "never");
+    CHECK_EQ(bad, 0);
+    CHECK(!r->tap.guard_hit);
+    rig_free(r);
+}
+
+int main(void)
+{
+    bool lng = getenv("OTAKIT_POWERLOSS_LONG") != NULL;
+    g_replay = getenv("OTAKIT_POWERLOSS_REPLAY");
+    G.verbose = g_replay ? 2 : 0;
+    G.slot_size = lng ? 0x80000 : 0x20000;
+    G.flash_size = lng ? 0x400000 : 0x100000;
+    size_t prog = lng ? 0x30000 : 0x6000;
+    const char *proj[IMG_COUNT] = {"factory", "app", "app", "selftest-fail", "noconfirm", "app"};
+    const char *ver[IMG_COUNT] = {"1.0", "2.0", "3.0", "4.0-bad", "5.0-noconfirm", "6.0"};
+    for (int i = 0; i < IMG_COUNT; i++) {
+        G.img[i] = fx_image(proj[i], ver[i], 0, prog + (size_t)i * 1000, (uint32_t)i + 1, &G.len[i]);
+    }
+    RUN(test_sweep_0);
+    RUN(test_sweep_1);
+    RUN(test_sweep_2);
+    RUN(test_sweep_3);
+    RUN(test_sweep_4);
+    RUN(test_sweep_5);
+    RUN(test_sweep_6);
+    RUN(test_random_cuts);
+    RUN(test_fallback_then_update);
+    for (int i = 0; i < IMG_COUNT; i++) {
+        free(G.img[i]);
+    }
+    return harness_done();
+}
