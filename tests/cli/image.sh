@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# otakit image: info/verify on ESP-IDF images, create/extract round trip, --json,
+# corrupted and truncated images, exit codes, --help, bad flags, missing files.
+set -euo pipefail
+
+OTAKIT=${OTAKIT:?set OTAKIT to the otakit binary}
+V=${OTAKIT_VECTORS:?set OTAKIT_VECTORS}/image
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: $*" >&2
+}
+# expect CODE CMD...: run CMD, check its exit code (stdout in out.txt, stderr in err.txt)
+expect() {
+    local want=$1 got=0
+    shift
+    "$@" >out.txt 2>err.txt || got=$?
+    if [ "$got" = "$want" ]; then ok; else fail "$* -> exit $got, want $want: $(cat err.txt)"; fi
+}
+# check DESC PYTHON-EXPR: evaluate EXPR with d = the JSON object in out.txt
+check() {
+    if "$PY" -c "import json,sys; d=json.load(open('out.txt')); sys.exit(0 if ($2) else 1)"; then
+        ok
+    else
+        fail "$1: $(head -c 600 out.txt)"
+    fi
+}
+has() { grep -q -- "$2" "$1" && ok || fail "$1 lacks '$2': $(head -c 400 "$1")"; }
+
+HW=$V/ota_test_firmawares/hello_world.bin
+S2=$V/esptool-v4.11.0/esp_idf_blink_esp32s2.bin
+C2=$V/ota_test_firmawares/anti_rollback_4_esp32c2.bin
+BL=$V/esptool-v4.11.0/bootloader_esp32.bin
+BL52=$V/esptool-v4.11.0/bootloader_esp32_v5_2.bin
+SIGNED=$V/esptool-v4.11.0/hello-world-signed.bin
+
+# --help everywhere, usage errors
+for verb in "" info verify create extract; do
+    expect 0 "$OTAKIT" image $verb --help
+    has out.txt "usage: otakit image"
+done
+expect 2 "$OTAKIT" image
+expect 2 "$OTAKIT" image frobnicate
+expect 2 "$OTAKIT" image info
+expect 2 "$OTAKIT" image info "$HW" --bogus
+expect 2 "$OTAKIT" image verify "$HW" --chip esp8266
+expect 2 "$OTAKIT" image verify "$HW" --partition-size lots
+expect 2 "$OTAKIT" image verify "$HW" --chip
+expect 2 "$OTAKIT" image verify "$HW" "$HW"
+expect 2 "$OTAKIT" image create --program /bin/true --project p -o x.bin
+expect 2 "$OTAKIT" image extract "$HW"
+
+# missing files: exit 2, the file named
+expect 2 "$OTAKIT" image info nope.bin
+has err.txt "nope.bin"
+expect 2 "$OTAKIT" image verify nope.bin
+has err.txt "nope.bin"
+expect 2 "$OTAKIT" image create --program nope.elf --project p --version 1 -o x.bin
+has err.txt "nope.elf"
+[ ! -e x.bin ] && ok || fail "create wrote an image without a program"
+
+# info on hello_world.bin: what esptool shows
+expect 0 "$OTAKIT" image info "$HW"
+has out.txt "Chip ID: 0 (ESP32)"
+has out.txt "Flash mode: DIO"
+has out.txt "Flash freq: 40m"
+has out.txt "Entry point: 0x40081200"
+has out.txt "Checksum: 0x03 (valid)"
+has out.txt "Validation hash: 1ebc803b.*(valid)"
+has out.txt "Project name: hello_world"
+has out.txt "App version: v5.0.4-160-g3f55377ab4-dirty"
+has out.txt "0x400d0020  0x00010020  IROM"
+has out.txt "0x3f400020  0x00000020  DROM"
+expect 0 "$OTAKIT" image info "$HW" --json
+check "info --json hello_world" "d['chip']=='ESP32' and d['chip_id']==0 and d['flash_mode']=='DIO' \
+    and d['flash_freq']=='40m' and d['entry']=='0x40081200' and len(d['segments'])==5 \
+    and d['segments'][3]=={'index':3,'load_addr':'0x400d0020','length':0x15e5c,'offset':0x10020,'header_offset':0x10018,'region':'IROM'} \
+    and d['checksum']=={'stored':'0x03','calculated':'0x03','valid':True} \
+    and d['hash']['valid'] and d['hash']['stored'].startswith('1ebc803b') and d['hash']['stored'].endswith('de') \
+    and d['app_desc']['project']=='hello_world' and d['app_desc']['version']=='v5.0.4-160-g3f55377ab4-dirty' \
+    and d['app_desc']['secure_version']==0 and d['app_desc']['date']=='Nov 10 2023' and d['app_desc']['time']=='12:09:40' \
+    and len(d['app_desc']['elf_sha256'])==64 and d['length']==181168 and d['valid'] and d['error'] is None"
+
+# the signed image: 7 segments, extra bytes after the image (the signature)
+expect 0 "$OTAKIT" image info "$SIGNED" --json
+check "info signed" "len(d['segments'])==7 and d['checksum']['stored']=='0x30' and d['hash']['stored'].startswith('06a1d6eb') \
+    and d['hash']['stored'].endswith('d2') and d['app_desc']['project']=='hello-world' \
+    and d['app_desc']['version']=='v3.3-beta3-21-g0706bd0d1-dirty' and d['file_size']==196608 and d['length']==0x2ffb0 \
+    and [s['region'] for s in d['segments']].count('PADDING')==2"
+
+# bootloaders: no app description
+expect 0 "$OTAKIT" image info "$BL" --json
+check "info bootloader" "d['app_desc'] is None and d['hash'] is None and d['checksum']['stored']=='0x83' and len(d['segments'])==4 and d['valid']"
+expect 0 "$OTAKIT" image info "$BL52" --json
+check "info bootloader v5.2" "d['app_desc'] is None and d['hash']['stored'].startswith('10cec8cf') and d['checksum']['stored']=='0xbe' \
+    and d['bootloader_desc']['version']==1 and d['bootloader_desc']['idf_ver'].startswith('v5.2')"
+expect 0 "$OTAKIT" image info "$BL"
+has out.txt "No app description"
+
+# other chips: info shows them, verify refuses them for the ESP32
+expect 0 "$OTAKIT" image info "$S2" --json
+check "info s2" "d['chip']=='ESP32-S2' and d['chip_id']==2 and d['checksum']['stored']=='0x18' and d['app_desc']['project']=='blink'"
+expect 1 "$OTAKIT" image verify "$S2"
+has err.txt "esp_idf_blink_esp32s2.bin: offset 0xc: chip id mismatch"
+expect 0 "$OTAKIT" image verify "$S2" --chip esp32s2
+expect 0 "$OTAKIT" image verify "$S2" --chip ESP32-S2
+expect 1 "$OTAKIT" image verify "$C2"
+expect 0 "$OTAKIT" image verify "$C2" --chip esp32c2 --json
+check "verify c2 json" "d['valid'] and d['chip']=='ESP32-C2' and d['secure_version']==1 and d['error'] is None"
+expect 1 "$OTAKIT" image verify "$C2" --json
+check "verify c2 as esp32 json" "not d['valid'] and d['error']['offset']==12 and d['error']['message']=='chip id mismatch'"
+
+# verify the ESP32 images, with and without a partition size
+for f in "$HW" "$SIGNED" "$BL" "$BL52" "$V"/ota_test_firmawares/qemu_*.bin; do
+    expect 0 "$OTAKIT" image verify "$f"
+done
+expect 0 "$OTAKIT" image verify "$HW" --partition-size 0x100000
+expect 0 "$OTAKIT" image verify "$HW" --partition-size=1M --json
+check "verify json" "d['valid'] and d['project']=='hello_world' and d['length']==181168 and d['segments']==5"
+expect 1 "$OTAKIT" image verify "$HW" --partition-size 0x20000
+has err.txt "doesn't fit in partition"
+
+# corruption: a data byte (checksum), a padding byte (hash), truncation, bad magic
+cp "$HW" bad.bin
+printf '\x55' | dd of=bad.bin bs=1 seek=$((0x100)) conv=notrunc status=none
+expect 1 "$OTAKIT" image verify bad.bin
+has err.txt "bad.bin: offset 0x2c38f: checksum mismatch"
+expect 0 "$OTAKIT" image info bad.bin --json
+check "info bad checksum" "not d['checksum']['valid'] and d['checksum']['stored']=='0x03' and d['checksum']['calculated']!='0x03' and not d['valid']"
+expect 0 "$OTAKIT" image info bad.bin
+has out.txt "Checksum: 0x03 (invalid - calculated 0x"
+cp "$HW" badhash.bin
+printf '\x01' | dd of=badhash.bin bs=1 seek=$((0x2c38c)) conv=notrunc status=none
+expect 1 "$OTAKIT" image verify badhash.bin
+has err.txt "offset 0x2c390: hash mismatch"
+expect 0 "$OTAKIT" image info badhash.bin --json
+check "info bad hash" "d['checksum']['valid'] and not d['hash']['valid'] and d['hash']['stored']!=d['hash']['calculated']"
+head -c 100000 "$HW" >short.bin
+expect 1 "$OTAKIT" image verify short.bin
+has err.txt "short.bin: offset 0x186a0: truncated image"
+expect 2 "$OTAKIT" image info short.bin
+has err.txt "truncated image"
+head -c 4096 /dev/zero >zero.bin
+expect 1 "$OTAKIT" image verify zero.bin
+has err.txt "zero.bin: offset 0x0: invalid magic byte"
+expect 2 "$OTAKIT" image info zero.bin
+: >empty.bin
+expect 1 "$OTAKIT" image verify empty.bin
+
+# create / extract round trip, with a fixed date from SOURCE_DATE_EPOCH
+head -c 12345 /dev/urandom >prog.bin
+SOURCE_DATE_EPOCH=1700000000 expect 0 "$OTAKIT" image create --program prog.bin --project demo \
+    --version 1.2.3 --secure-version 2 -o app.bin --json
+check "create json" "d['project']=='demo' and d['version']=='1.2.3' and d['secure_version']==2 \
+    and d['date']=='Nov 14 2023' and d['time']=='22:13:20' and d['idf_ver']=='otakit' \
+    and d['program_length']==12345 and d['program_offset']==0x10020 and d['length']%16==0"
+[ "$(stat -c %s app.bin)" = "$($PY -c "import json; print(json.load(open('out.txt'))['length'])")" ] && ok ||
+    fail "create: length in JSON is the file's"
+expect 0 "$OTAKIT" image verify app.bin
+expect 0 "$OTAKIT" image info app.bin --json
+check "info created" "d['chip']=='ESP32' and d['flash_mode']=='DIO' and d['flash_size']=='4MB' and d['flash_freq']=='40m' \
+    and [s['region'] for s in d['segments']]==['DROM','PADDING','IROM'] and d['segments'][2]['offset']==0x10020 \
+    and d['segments'][2]['load_addr']=='0x400d0020' and d['segments'][0]['offset']==0x20 \
+    and d['app_desc']['project']=='demo' and d['app_desc']['secure_version']==2 and d['hash']['valid'] and d['valid']"
+sha=$(sha256sum prog.bin | cut -d' ' -f1)
+check "elf sha256 is the program's" "d['app_desc']['elf_sha256']=='$sha'"
+expect 0 "$OTAKIT" image extract app.bin -o prog.out
+cmp -s prog.bin prog.out && ok || fail "extract gives the program back"
+expect 0 "$OTAKIT" image extract app.bin --output=prog2.out --json
+check "extract json" "d['program_length']==12345 and d['program_offset']==0x10020"
+cmp -s prog.bin prog2.out && ok || fail "extract --output"
+"$OTAKIT" image extract app.bin -o - >prog3.out && cmp -s prog.bin prog3.out && ok || fail "extract to stdout"
+
+# same inputs and SOURCE_DATE_EPOCH: byte-identical image
+SOURCE_DATE_EPOCH=1700000000 expect 0 "$OTAKIT" image create --program prog.bin --project demo \
+    --version 1.2.3 --secure-version 2 -o app2.bin
+cmp -s app.bin app2.bin && ok || fail "reproducible with SOURCE_DATE_EPOCH"
+
+# /bin/true as the program, explicit date/time/idf
+expect 0 "$OTAKIT" image create --program /bin/true --project t --version v9 --date "Nov 24 2026" \
+    --time 12:00:00 --idf-ver v5.5 -o true.bin
+expect 0 "$OTAKIT" image info true.bin
+has out.txt "Compile time: Nov 24 2026 12:00:00"
+has out.txt "ESP-IDF: v5.5"
+expect 0 "$OTAKIT" image extract true.bin -o true.out
+cmp -s /bin/true true.out && ok || fail "/bin/true round trip"
+# an empty program and odd lengths
+for n in 0 1 3 5; do
+    head -c $n /dev/urandom >p$n.bin
+    expect 0 "$OTAKIT" image create --program p$n.bin --project p --version v -o i$n.bin
+    expect 0 "$OTAKIT" image extract i$n.bin -o o$n.bin
+    cmp -s p$n.bin o$n.bin && ok || fail "round trip of $n bytes"
+done
+
+# create refusals: too-long strings, bad numbers, bad SOURCE_DATE_EPOCH
+expect 2 "$OTAKIT" image create --program prog.bin --project 0123456789abcdef0123456789abcdefX --version 1 -o x.bin
+has err.txt "longer than 32"
+expect 2 "$OTAKIT" image create --program prog.bin --project p --version 1 --secure-version x -o x.bin
+SOURCE_DATE_EPOCH=yesterday expect 2 "$OTAKIT" image create --program prog.bin --project p --version 1 -o x.bin
+[ ! -e x.bin ] && ok || fail "refused create wrote a file"
+# a created image for another chip is refused by the ESP32 check
+expect 0 "$OTAKIT" image create --program prog.bin --project p --version 1 --chip esp32c3 -o c3.bin
+expect 1 "$OTAKIT" image verify c3.bin
+has err.txt "chip id mismatch"
+expect 0 "$OTAKIT" image verify c3.bin --chip esp32c3
+
+# extract refusals: ESP-IDF image (no program), corrupted image
+expect 1 "$OTAKIT" image extract "$HW" -o x.out
+has err.txt "no otakit program"
+cp app.bin app_bad.bin
+printf '\x00' | dd of=app_bad.bin bs=1 seek=$((0x10030)) conv=notrunc status=none
+cmp -s app.bin app_bad.bin && printf '\x01' | dd of=app_bad.bin bs=1 seek=$((0x10030)) conv=notrunc status=none
+expect 1 "$OTAKIT" image extract app_bad.bin -o x.out
+has err.txt "checksum mismatch"
+[ ! -e x.out ] && ok || fail "refused extract wrote a file"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
