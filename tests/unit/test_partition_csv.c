@@ -125,6 +125,7 @@ static void test_encodings_and_line_ends(void)
         CHECK_EQ(otakit_partition_csv_parse(u16, n, NULL, &T, &E), 0);
         check_two_ota();
         /* odd length */
+        otakit_partition_csv_free(&T);
         CHECK_FAILS(otakit_partition_csv_parse(u16, n - 1, NULL, &T, &E), 0, "UTF-16");
     }
 
