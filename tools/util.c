@@ -199,7 +199,7 @@ int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offs
     otakit_diag_t diag = {0, NULL};
     otakit_err_t err = otakit_ptable_load(t, flash, offset, &diag);
     if (err != OTAKIT_OK) {
-        tool_error("%s: offset 0x%x: partition table: %s (%s)", path, (unsigned)(offset + diag.offset),
+        tool_error("%s: offset 0x%x: partition table: %s (%s)", path, (unsigned)diag.offset,
                    diag.msg ? diag.msg : "cannot be read", otakit_err_name(err));
         return -1;
     }
