@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# bench/serve: requests/s and MB/s for a 1 MiB file at 1, 16 and 64 concurrent clients,
+# for `otakit serve`, nginx and `python3 -m http.server`, measured with wrk in the same
+# run on loopback. Prints a table with each server's ratio to nginx.
+#   OTAKIT=build/otakit bash bench/serve.sh       (make bench sets OTAKIT)
+#   BENCH_SECONDS=5  seconds per measurement (default 5)
+#   BENCH_CLIENTS="1 16 64"
+set -euo pipefail
+
+OTAKIT=${OTAKIT:-build/otakit}
+SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+CLIENTS=${BENCH_CLIENTS:-"1 16 64"}
+PY=/usr/bin/python3
+
+for tool in wrk nginx curl "$PY"; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "bench/serve: $tool is missing (scripts/setup.sh installs it); skipped" >&2
+    exit 0
+  fi
+done
+NGINX=$(command -v nginx)
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+chmod 755 "$tmp"
+mkdir -p "$tmp/www" "$tmp/nginx"
+head -c 1048576 /dev/urandom >"$tmp/www/fw.bin"
+chmod 644 "$tmp/www/fw.bin"
+want=$(sha256sum "$tmp/www/fw.bin" | cut -d' ' -f1)
+
+# A free loopback port: bind port 0, read it back, release it.
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Wait (bounded) until a server answers; the servers print nothing we can wait on.
+wait_http() {
+  local url=$1 i
+  for i in $(seq 1 200); do
+    if curl -s -o /dev/null --max-time 1 "$url"; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "bench/serve: $url did not come up" >&2
+  return 1
+}
+
+# --- otakit serve: same defaults as a user gets, access log to a file, no per-address
+# limit (every wrk connection comes from 127.0.0.1).
+"$OTAKIT" serve "$tmp/www" --port 0 --max-per-ip 0 --access-log "$tmp/otakit-access.log" \
+  >"$tmp/otakit.out" 2>"$tmp/otakit.err" &
+pids+=($!)
+for i in $(seq 1 200); do
+  grep -q '^serving ' "$tmp/otakit.out" && break
+  sleep 0.05
+done
+otakit_url=$(sed -n 's/^serving .* on \(http[^ ]*\)$/\1/p' "$tmp/otakit.out" | head -n1)
+[[ -n $otakit_url ]] || { echo "bench/serve: otakit serve did not start" >&2; cat "$tmp/otakit.err" >&2; exit 1; }
+
+# --- nginx: Debian's, one worker per core, sendfile, access log to a file.
+nginx_port=$(free_port)
+user_line=""
+if [[ $(id -u) -eq 0 ]]; then
+  user_line="user root;"
+fi
+cat >"$tmp/nginx/nginx.conf" <<EOF
+$user_line
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  default_type application/octet-stream;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  access_log $tmp/nginx/access.log;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $tmp/www;
+  }
+}
+EOF
+"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2>"$tmp/nginx/stderr" &
+pids+=($!)
+nginx_url="http://127.0.0.1:$nginx_port/"
+wait_http "${nginx_url}fw.bin"
+
+# --- python3 -m http.server (threading, the seed's server)
+py_port=$(free_port)
+(cd "$tmp/www" && exec "$PY" -m http.server "$py_port" --bind 127.0.0.1) >/dev/null 2>&1 &
+pids+=($!)
+py_url="http://127.0.0.1:$py_port/"
+wait_http "${py_url}fw.bin"
+
+names=("otakit serve" "nginx" "python3 http.server")
+urls=("$otakit_url" "$nginx_url" "$py_url")
+
+for i in 0 1 2; do
+  got=$(curl -s "${urls[$i]}fw.bin" | sha256sum | cut -d' ' -f1)
+  if [[ $got != "$want" ]]; then
+    echo "bench/serve: ${names[$i]} sent the wrong bytes" >&2
+    exit 1
+  fi
+done
+
+# One wrk run -> "req/s errors"
+measure() {
+  local url=$1 clients=$2 threads=2 out
+  ((clients < threads)) && threads=$clients
+  out=$(wrk -t "$threads" -c "$clients" -d "${SECONDS_PER_RUN}s" --timeout 10s "${url}fw.bin" 2>&1) || true
+  local rps errs
+  rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
+  errs=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' <<<"$out")
+  local sock
+  sock=$(sed -n 's/^ *Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\), timeout \([0-9]*\).*/\1 \2 \3 \4/p' <<<"$out")
+  local total=${errs:-0}
+  for n in $sock; do total=$((total + n)); done
+  echo "${rps:-0} $total"
+}
+
+declare -A RPS ERR
+for c in $CLIENTS; do
+  for i in 0 1 2; do
+    read -r rps err < <(measure "${urls[$i]}" "$c")
+    RPS[$i,$c]=$rps
+    ERR[$i,$c]=$err
+  done
+done
+
+echo
+echo "bench/serve: GET of a 1 MiB file over loopback, wrk, ${SECONDS_PER_RUN} s per cell, $(nproc) cores"
+printf '%-22s %7s %10s %10s %7s %9s\n' server clients "req/s" "MB/s" errors "vs nginx"
+for c in $CLIENTS; do
+  for i in 0 1 2; do
+    rps=${RPS[$i,$c]}
+    base=${RPS[1,$c]}
+    mbs=$(awk -v r="$rps" 'BEGIN{printf "%.1f", r * 1.048576}') # 1 MiB = 1.048576 MB
+    ratio=$(awk -v r="$rps" -v b="$base" 'BEGIN{ if (b > 0) printf "%.2f", r / b; else print "-" }')
+    printf '%-22s %7s %10.1f %10s %7s %9s\n' "${names[$i]}" "$c" "$rps" "$mbs" "${ERR[$i,$c]}" "$ratio"
+  done
+done
+echo "(MB/s: 10^6 bytes of response bodies per second; errors: non-2xx responses plus socket errors)"
