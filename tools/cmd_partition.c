@@ -95,13 +95,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 tool_error("--flash-size: expected a size such as 4MB");
                 return -1;
             }
-        } else if ((v = opt_value(argc, argv, &i, "--primary-bootloader-offset", &m)) != NULL || m) {
+        } else if ((v = opt_value(argc, argv, &i, "--primary-bootloader-offset", &m)) != NULL ||
+                   m) {
             if (v == NULL || tool_parse_u32(v, &o->csv.primary_bootloader_offset) != 0) {
                 tool_error("--primary-bootloader-offset: expected a number such as 0x1000");
                 return -1;
             }
             o->csv.has_primary_bootloader_offset = true;
-        } else if ((v = opt_value(argc, argv, &i, "--recovery-bootloader-offset", &m)) != NULL || m) {
+        } else if ((v = opt_value(argc, argv, &i, "--recovery-bootloader-offset", &m)) != NULL ||
+                   m) {
             if (v == NULL || tool_parse_u32(v, &o->csv.recovery_bootloader_offset) != 0) {
                 tool_error("--recovery-bootloader-offset: expected a number");
                 return -1;
@@ -176,17 +178,21 @@ static char *utf8_clean(const char *s)
     size_t i = 0;
     while (i < n) {
         const unsigned char *u = (const unsigned char *)s + i;
-        size_t len = u[0] < 0x80 ? 1 : (u[0] >= 0xC2 && u[0] <= 0xDF) ? 2 : (u[0] >= 0xE0 && u[0] <= 0xEF) ? 3
-                                   : (u[0] >= 0xF0 && u[0] <= 0xF4) ? 4 : 0;
+        size_t len = u[0] < 0x80                      ? 1
+                     : (u[0] >= 0xC2 && u[0] <= 0xDF) ? 2
+                     : (u[0] >= 0xE0 && u[0] <= 0xEF) ? 3
+                     : (u[0] >= 0xF0 && u[0] <= 0xF4) ? 4
+                                                      : 0;
         bool ok = len != 0 && i + len <= n;
         for (size_t k = 1; ok && k < len; k++) {
             ok = (u[k] & 0xC0) == 0x80;
         }
         if (ok && len >= 3) {
             uint32_t cp = len == 3 ? ((u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu))
-                                   : ((u[0] & 0x07u) << 18 | (u[1] & 0x3Fu) << 12 | (u[2] & 0x3Fu) << 6 |
-                                      (u[3] & 0x3Fu));
-            ok = (len == 3 ? cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF) : cp >= 0x10000 && cp <= 0x10FFFF);
+                                   : ((u[0] & 0x07u) << 18 | (u[1] & 0x3Fu) << 12 |
+                                      (u[2] & 0x3Fu) << 6 | (u[3] & 0x3Fu));
+            ok = (len == 3 ? cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)
+                           : cp >= 0x10000 && cp <= 0x10FFFF);
         }
         if (ok) {
             memcpy(out + i, s + i, len);
@@ -257,7 +263,8 @@ static void md5_hex(const uint8_t *buf, size_t len, char hex[33])
     tool_hex(hex, d, sizeof(d));
 }
 
-static int parse_csv_file(const struct opts *o, const uint8_t *buf, size_t len, otakit_partition_csv_t *t)
+static int parse_csv_file(const struct opts *o, const uint8_t *buf, size_t len,
+                          otakit_partition_csv_t *t)
 {
     otakit_partition_csv_error_t err;
     if (otakit_partition_csv_parse((const char *)buf, len, &o->csv, t, &err) != 0) {
@@ -308,7 +315,8 @@ static int do_compile(const struct opts *o, const uint8_t *buf, size_t len)
         cJSON_AddStringToObject(root, "file_md5", file_md5);
         cJSON *arr = cJSON_AddArrayToObject(root, "partitions");
         for (size_t i = 0; i < t.count; i++) {
-            cJSON_AddItemToArray(arr, part_json(&t.entries[i].part, t.entries[i].name, t.entries[i].line));
+            cJSON_AddItemToArray(
+                arr, part_json(&t.entries[i].part, t.entries[i].name, t.entries[i].line));
         }
         rc = print_json(root);
     }
@@ -328,7 +336,8 @@ static int show_parts(const struct opts *o, const char *format, const otakit_par
         cJSON_AddNumberToObject(root, "count", (double)n);
         cJSON *arr = cJSON_AddArrayToObject(root, "partitions");
         for (size_t i = 0; i < n; i++) {
-            cJSON_AddItemToArray(arr, part_json(&parts[i], names ? names[i] : NULL, lines ? lines[i] : 0));
+            cJSON_AddItemToArray(
+                arr, part_json(&parts[i], names ? names[i] : NULL, lines ? lines[i] : 0));
         }
         if (md5 != NULL) {
             cJSON_AddStringToObject(root, "md5", md5);
@@ -397,15 +406,16 @@ static int do_show(const struct opts *o, const uint8_t *buf, size_t len)
     otakit_diag_t diag = {0, NULL};
     otakit_err_t e = otakit_ptable_parse(t, buf, len, o->csv.flash_size, false, &diag);
     if (e != OTAKIT_OK) {
-        tool_error("%s: offset 0x%" PRIx32 ": %s (%s)", o->in, diag.offset, diag.msg ? diag.msg : "invalid",
-                   otakit_err_name(e));
+        tool_error("%s: offset 0x%" PRIx32 ": %s (%s)", o->in, diag.offset,
+                   diag.msg ? diag.msg : "invalid", otakit_err_name(e));
         free(t);
         return EXIT_USAGE;
     }
     char hex[33], *md5 = NULL;
     if (t->has_md5) {
         /* The parse accepted it, so the first MD5 record before the end is the one. */
-        for (size_t off = 0; off + OTAKIT_PTABLE_ENTRY_SIZE <= len; off += OTAKIT_PTABLE_ENTRY_SIZE) {
+        for (size_t off = 0; off + OTAKIT_PTABLE_ENTRY_SIZE <= len;
+             off += OTAKIT_PTABLE_ENTRY_SIZE) {
             if (buf[off] == 0xEB && buf[off + 1] == 0xEB) {
                 tool_hex(hex, buf + off + 16, 16);
                 md5 = hex;

@@ -9,19 +9,20 @@
 /* The 32-byte record (esp_partition_info_t), for the size check only: every field is
  * decoded and encoded through le.h at these offsets. */
 struct ptable_record_layout {
-    uint8_t magic[2];   /* 0 */
-    uint8_t type;       /* 2 */
-    uint8_t subtype;    /* 3 */
-    uint8_t offset[4];  /* 4 */
-    uint8_t size[4];    /* 8 */
-    uint8_t label[16];  /* 12 */
-    uint8_t flags[4];   /* 28 */
+    uint8_t magic[2];  /* 0 */
+    uint8_t type;      /* 2 */
+    uint8_t subtype;   /* 3 */
+    uint8_t offset[4]; /* 4 */
+    uint8_t size[4];   /* 8 */
+    uint8_t label[16]; /* 12 */
+    uint8_t flags[4];  /* 28 */
 };
 _Static_assert(sizeof(struct ptable_record_layout) == OTAKIT_PTABLE_ENTRY_SIZE,
                "partition record is 32 bytes");
 
 #define REC_MD5_DIGEST 16 /* ESP_PARTITION_MD5_OFFSET */
-#define MAX_RECORDS (OTAKIT_PTABLE_MAX_LEN / OTAKIT_PTABLE_ENTRY_SIZE) /* 96, end marker included */
+#define MAX_RECORDS (OTAKIT_PTABLE_MAX_LEN / OTAKIT_PTABLE_ENTRY_SIZE) /* 96, end marker included  \
+                                                                        */
 
 void otakit_ptable_decode_entry(otakit_part_t *p, const uint8_t rec[32])
 {
@@ -94,8 +95,8 @@ otakit_err_t otakit_ptable_parse(otakit_ptable_t *t, const uint8_t *buf, size_t 
             otakit_part_t p;
             otakit_ptable_decode_entry(&p, rec);
             if (flash_size != 0 && (p.offset > flash_size || p.size > flash_size - p.offset)) {
-                return otakit_diag_set(diag, (uint32_t)off,
-                                       "partition exceeds flash chip size", OTAKIT_ERR_INVALID_SIZE);
+                return otakit_diag_set(diag, (uint32_t)off, "partition exceeds flash chip size",
+                                       OTAKIT_ERR_INVALID_SIZE);
             }
             /* 96 records with one end marker leave room for 95 partitions: a 96th
              * partition record means there is no terminator. */
@@ -224,7 +225,8 @@ const otakit_part_t *otakit_ptable_ota_slot(const otakit_ptable_t *t, unsigned i
     if (i >= 16) {
         return NULL;
     }
-    return otakit_ptable_find(t, OTAKIT_PART_TYPE_APP, (uint8_t)(OTAKIT_PART_SUBTYPE_OTA_0 + i), NULL);
+    return otakit_ptable_find(t, OTAKIT_PART_TYPE_APP, (uint8_t)(OTAKIT_PART_SUBTYPE_OTA_0 + i),
+                              NULL);
 }
 
 unsigned otakit_ptable_ota_count(const otakit_ptable_t *t)

@@ -41,8 +41,10 @@ struct kw {
 
 /* gen_esp32part.py's dictionaries, in their order (it matters for "Known keywords"). */
 static const struct kw TYPE_KW[] = {
-    {"bootloader", TYPE_BOOTLOADER}, {"partition_table", TYPE_PARTITION_TABLE},
-    {"app", TYPE_APP}, {"data", TYPE_DATA},
+    {"bootloader", TYPE_BOOTLOADER},
+    {"partition_table", TYPE_PARTITION_TABLE},
+    {"app", TYPE_APP},
+    {"data", TYPE_DATA},
 };
 static const struct kw BOOTLOADER_KW[] = {{"primary", 0x00}, {"ota", 0x01}, {"recovery", 0x02}};
 static const struct kw PARTITION_TABLE_KW[] = {{"primary", 0x00}, {"ota", 0x01}};
@@ -53,9 +55,9 @@ static const struct kw APP_KW[] = {
     {"ota_13", 0x1D},  {"ota_14", 0x1E}, {"ota_15", 0x1F}, {"tee_0", 0x30},  {"tee_1", 0x31},
 };
 static const struct kw DATA_KW[] = {
-    {"ota", 0x00},      {"phy", 0x01},      {"nvs", 0x02},    {"coredump", 0x03},
-    {"nvs_keys", 0x04}, {"efuse", 0x05},    {"undefined", 0x06}, {"esphttpd", 0x80},
-    {"fat", 0x81},      {"spiffs", 0x82},   {"littlefs", 0x83}, {"tee_ota", 0x90},
+    {"ota", 0x00},      {"phy", 0x01},    {"nvs", 0x02},       {"coredump", 0x03},
+    {"nvs_keys", 0x04}, {"efuse", 0x05},  {"undefined", 0x06}, {"esphttpd", 0x80},
+    {"fat", 0x81},      {"spiffs", 0x82}, {"littlefs", 0x83},  {"tee_ota", 0x90},
 };
 
 #define NKW(a) (sizeof(a) / sizeof((a)[0]))
@@ -271,7 +273,8 @@ static int decode_utf32be(const uint8_t *in, size_t len, struct sbuf *out,
         return set_error(err, 0, "cannot decode UTF-32 text: truncated data");
     }
     for (size_t i = 0; i < len; i += 4) {
-        uint32_t u = (uint32_t)in[i] << 24 | (uint32_t)in[i + 1] << 16 | (uint32_t)in[i + 2] << 8 | in[i + 3];
+        uint32_t u = (uint32_t)in[i] << 24 | (uint32_t)in[i + 1] << 16 | (uint32_t)in[i + 2] << 8 |
+                     in[i + 3];
         if (u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF)) {
             return set_error(err, 0, "cannot decode UTF-32 text: code point out of range");
         }
@@ -282,7 +285,8 @@ static int decode_utf32be(const uint8_t *in, size_t len, struct sbuf *out,
 
 /* Into UTF-8, BOM removed. The BOM order is gen_esp32part.py's: FF FE wins over
  * FF FE 00 00, so UTF-32 LE is read as UTF-16, as the tool does. */
-static int decode_text(const uint8_t *in, size_t len, struct sbuf *out, otakit_partition_csv_error_t *err)
+static int decode_text(const uint8_t *in, size_t len, struct sbuf *out,
+                       otakit_partition_csv_error_t *err)
 {
     int rc = 0;
     if (len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF) {
@@ -599,11 +603,13 @@ struct field {
 
 static bool is_primary_boot_or_table(const struct row *r)
 {
-    return (r->type == TYPE_BOOTLOADER || r->type == TYPE_PARTITION_TABLE) && r->subtype == SUBTYPE_PRIMARY;
+    return (r->type == TYPE_BOOTLOADER || r->type == TYPE_PARTITION_TABLE) &&
+           r->subtype == SUBTYPE_PRIMARY;
 }
 
-static int parse_line(const char *s, size_t n, unsigned line, const otakit_partition_csv_options_t *opt,
-                      struct row *r, otakit_partition_csv_error_t *err)
+static int parse_line(const char *s, size_t n, unsigned line,
+                      const otakit_partition_csv_options_t *opt, struct row *r,
+                      otakit_partition_csv_error_t *err)
 {
     /* line + ",,,," split on ',' and each field stripped: fields past the line's own
      * are empty, extra fields are ignored. */
@@ -696,7 +702,8 @@ static int parse_line(const char *s, size_t n, unsigned line, const otakit_parti
         } else if (len == 8 && memcmp(fl, "readonly", 8) == 0) {
             r->readonly = true;
         } else if (len > 0) {
-            return set_error(err, line, "CSV flag column contains unknown flag '%.*s'", (int)len, fl);
+            return set_error(err, line, "CSV flag column contains unknown flag '%.*s'", (int)len,
+                             fl);
         }
         if (colon == NULL) {
             break;
@@ -732,9 +739,10 @@ static int place_offsets(struct row *rows, size_t n, const otakit_partition_csv_
         if (e->has_offset && e->offset < last_end) {
             if (same_definition(e, &rows[0])) {
                 return set_error(err, e->line,
-                                 "Partitions overlap. Partition sets offset " PYHEX ". But partition "
-                                 "table occupies the whole sector 0x%" PRIx32 ". Use a free offset "
-                                 PYHEX " or higher.",
+                                 "Partitions overlap. Partition sets offset " PYHEX
+                                 ". But partition "
+                                 "table occupies the whole sector 0x%" PRIx32
+                                 ". Use a free offset " PYHEX " or higher.",
                                  PYHEX_ARG(e->offset), opt->table_offset, PYHEX_ARG(last_end));
             }
             return set_error(err, e->line,
@@ -762,28 +770,30 @@ static int verify_partition(const struct row *p, otakit_partition_csv_error_t *e
 {
     int64_t align = offset_alignment(p->type);
     if (pymod(p->offset, align) != 0) {
-        return set_error(err, p->line, "Partition %s invalid: Offset " PYHEX " is not aligned to 0x%" PRIx64,
+        return set_error(err, p->line,
+                         "Partition %s invalid: Offset " PYHEX " is not aligned to 0x%" PRIx64,
                          p->name, PYHEX_ARG(p->offset), (uint64_t)align);
     }
     if (p->type == TYPE_APP && pymod(p->size, 0x1000) != 0) {
-        return set_error(err, p->line, "Partition %s invalid: Size " PYHEX " is not aligned to 0x1000",
-                         p->name, PYHEX_ARG(p->size));
-    }
-    if (p->type == TYPE_DATA && (p->subtype == SUBTYPE_DATA_OTA || p->subtype == SUBTYPE_DATA_COREDUMP) &&
-        p->readonly) {
         return set_error(err, p->line,
-                         "Partition %s invalid: '%s' partition of type %" PRId64 " and subtype %" PRId64
-                         " is always read-write and cannot be read-only",
+                         "Partition %s invalid: Size " PYHEX " is not aligned to 0x1000", p->name,
+                         PYHEX_ARG(p->size));
+    }
+    if (p->type == TYPE_DATA &&
+        (p->subtype == SUBTYPE_DATA_OTA || p->subtype == SUBTYPE_DATA_COREDUMP) && p->readonly) {
+        return set_error(err, p->line,
+                         "Partition %s invalid: '%s' partition of type %" PRId64
+                         " and subtype %" PRId64 " is always read-write and cannot be read-only",
                          p->name, p->name, p->type, p->subtype);
     }
-    if (p->type == TYPE_DATA && p->subtype == SUBTYPE_DATA_NVS && p->size < NVS_RW_MIN_PARTITION_SIZE &&
-        !p->readonly) {
-        return set_error(err, p->line,
-                         "Partition %s invalid: '%s' partition of type %" PRId64 " and subtype %" PRId64
-                         " of this size (" PYHEX ") must be flagged as 'readonly' (the size of "
-                         "read/write NVS has to be at least 0x%x)",
-                         p->name, p->name, p->type, p->subtype, PYHEX_ARG(p->size),
-                         NVS_RW_MIN_PARTITION_SIZE);
+    if (p->type == TYPE_DATA && p->subtype == SUBTYPE_DATA_NVS &&
+        p->size < NVS_RW_MIN_PARTITION_SIZE && !p->readonly) {
+        return set_error(
+            err, p->line,
+            "Partition %s invalid: '%s' partition of type %" PRId64 " and subtype %" PRId64
+            " of this size (" PYHEX ") must be flagged as 'readonly' (the size of "
+            "read/write NVS has to be at least 0x%x)",
+            p->name, p->name, p->type, p->subtype, PYHEX_ARG(p->size), NVS_RW_MIN_PARTITION_SIZE);
     }
     return 0;
 }
@@ -818,15 +828,17 @@ static int verify_unique_data(const struct row *rows, size_t n, int64_t subtype,
         }
         if (first != NULL) {
             if (subtype == SUBTYPE_DATA_OTA) {
-                return set_error(err, rows[i].line,
-                                 "Found multiple otadata partitions. Only one partition can be defined "
-                                 "with type=\"data\"(1) and subtype=\"ota\"(0). (first at line %u)",
-                                 first->line);
+                return set_error(
+                    err, rows[i].line,
+                    "Found multiple otadata partitions. Only one partition can be defined "
+                    "with type=\"data\"(1) and subtype=\"ota\"(0). (first at line %u)",
+                    first->line);
             }
-            return set_error(err, rows[i].line,
-                             "Found multiple TEE otadata partitions. Only one partition can be defined "
-                             "with type=\"data\"(1) and subtype=\"tee_ota\"(0x90). (first at line %u)",
-                             first->line);
+            return set_error(
+                err, rows[i].line,
+                "Found multiple TEE otadata partitions. Only one partition can be defined "
+                "with type=\"data\"(1) and subtype=\"tee_ota\"(0x90). (first at line %u)",
+                first->line);
         }
         first = &rows[i];
     }
@@ -870,8 +882,9 @@ static int verify_table(struct row *rows, size_t n, const otakit_partition_csv_o
         }
     }
     if (dup != NULL) {
-        rc = set_error(err, dup->line, "Partition names must be unique: '%s' is also defined at line %u",
-                       dup->name, orig->line);
+        rc = set_error(err, dup->line,
+                       "Partition names must be unique: '%s' is also defined at line %u", dup->name,
+                       orig->line);
         goto out;
     }
     /* Overlaps, in offset order. */
@@ -890,8 +903,8 @@ static int verify_table(struct row *rows, size_t n, const otakit_partition_csv_o
         if (i > 0) {
             const struct row *last = sorted[i - 1];
             if (p->offset < last->offset + last->size) {
-                rc = set_error(err, p->line, "Partition at " PYHEX " overlaps " PYHEX "-" PYHEX
-                               " (%s, line %u)",
+                rc = set_error(err, p->line,
+                               "Partition at " PYHEX " overlaps " PYHEX "-" PYHEX " (%s, line %u)",
                                PYHEX_ARG(p->offset), PYHEX_ARG(last->offset),
                                PYHEX_ARG(last->offset + last->size - 1), last->name, last->line);
                 goto out;
@@ -921,7 +934,8 @@ static int check_flash_size(const struct row *rows, size_t n, uint32_t flash_siz
     int64_t used = last ? last->offset + last->size : 0;
     if ((int64_t)flash_size < used) {
         return set_error(err, last->line,
-                         "Partitions tables occupies %.1fMB of flash (%" PRId64 " bytes) which does not "
+                         "Partitions tables occupies %.1fMB of flash (%" PRId64
+                         " bytes) which does not "
                          "fit in configured flash size %" PRIu32 "MB.",
                          (double)used / (1024.0 * 1024.0), used, flash_size / (1024u * 1024u));
     }
@@ -932,20 +946,24 @@ static int check_ranges(const struct row *r, otakit_partition_csv_error_t *err)
 {
     /* struct.pack('<2sBBLL16sL') refuses these in the tool. */
     if (r->type < 0 || r->type > 0xFF) {
-        return set_error(err, r->line, "Partition %s invalid: type " SHEX " does not fit in one byte",
-                         r->name, PYHEX_ARG(r->type));
+        return set_error(err, r->line,
+                         "Partition %s invalid: type " SHEX " does not fit in one byte", r->name,
+                         PYHEX_ARG(r->type));
     }
     if (r->subtype < 0 || r->subtype > 0xFF) {
-        return set_error(err, r->line, "Partition %s invalid: subtype " SHEX " does not fit in one byte",
-                         r->name, PYHEX_ARG(r->subtype));
+        return set_error(err, r->line,
+                         "Partition %s invalid: subtype " SHEX " does not fit in one byte", r->name,
+                         PYHEX_ARG(r->subtype));
     }
     if (r->offset < 0 || r->offset > 0xFFFFFFFF) {
-        return set_error(err, r->line, "Partition %s invalid: offset " SHEX " does not fit in 32 bits",
-                         r->name, PYHEX_ARG(r->offset));
+        return set_error(err, r->line,
+                         "Partition %s invalid: offset " SHEX " does not fit in 32 bits", r->name,
+                         PYHEX_ARG(r->offset));
     }
     if (r->size < 0 || r->size > 0xFFFFFFFF) {
-        return set_error(err, r->line, "Partition %s invalid: size " SHEX " does not fit in 32 bits",
-                         r->name, PYHEX_ARG(r->size));
+        return set_error(err, r->line,
+                         "Partition %s invalid: size " SHEX " does not fit in 32 bits", r->name,
+                         PYHEX_ARG(r->size));
     }
     return 0;
 }
@@ -984,7 +1002,8 @@ static void free_rows(struct row *rows, size_t n)
     free(rows);
 }
 
-int otakit_partition_csv_parse(const char *text, size_t len, const otakit_partition_csv_options_t *opt,
+int otakit_partition_csv_parse(const char *text, size_t len,
+                               const otakit_partition_csv_options_t *opt,
                                otakit_partition_csv_t *table, otakit_partition_csv_error_t *err)
 {
     otakit_partition_csv_options_t defaults;
@@ -1117,15 +1136,17 @@ out:
 }
 
 int otakit_partition_csv_to_binary(const otakit_partition_csv_t *table, bool md5,
-                                   uint8_t out[OTAKIT_PTABLE_MAX_LEN], otakit_partition_csv_error_t *err)
+                                   uint8_t out[OTAKIT_PTABLE_MAX_LEN],
+                                   otakit_partition_csv_error_t *err)
 {
     size_t max = md5 ? OTAKIT_PTABLE_MAX_ENTRIES - 1 : OTAKIT_PTABLE_MAX_ENTRIES;
     if (table->count > max) {
-        return set_error(err, table->entries[max].line,
-                         "Binary partition table length (%zu) longer than max (at most %zu partitions "
-                         "%s the MD5 entry)",
-                         table->count * OTAKIT_PTABLE_ENTRY_SIZE + (md5 ? OTAKIT_PTABLE_ENTRY_SIZE : 0),
-                         max, md5 ? "with" : "without");
+        return set_error(
+            err, table->entries[max].line,
+            "Binary partition table length (%zu) longer than max (at most %zu partitions "
+            "%s the MD5 entry)",
+            table->count * OTAKIT_PTABLE_ENTRY_SIZE + (md5 ? OTAKIT_PTABLE_ENTRY_SIZE : 0), max,
+            md5 ? "with" : "without");
     }
     otakit_part_t parts[OTAKIT_PTABLE_MAX_ENTRIES];
     for (size_t i = 0; i < table->count; i++) {

@@ -18,13 +18,13 @@ extern "C" {
 #endif
 
 typedef struct otakit_partition_csv_options {
-    uint32_t table_offset;               /**< --offset, default 0x8000 */
-    uint32_t flash_size;                 /**< --flash-size in bytes; 0 = not checked */
-    bool has_primary_bootloader_offset;  /**< --primary-bootloader-offset given */
+    uint32_t table_offset;              /**< --offset, default 0x8000 */
+    uint32_t flash_size;                /**< --flash-size in bytes; 0 = not checked */
+    bool has_primary_bootloader_offset; /**< --primary-bootloader-offset given */
     uint32_t primary_bootloader_offset;
     bool has_recovery_bootloader_offset; /**< --recovery-bootloader-offset given */
     uint32_t recovery_bootloader_offset;
-    bool no_verify;                      /**< --no-verify: skip the whole-table checks */
+    bool no_verify; /**< --no-verify: skip the whole-table checks */
 } otakit_partition_csv_options_t;
 
 typedef struct otakit_partition_csv_entry {
@@ -56,7 +56,8 @@ bool otakit_partition_csv_is_binary(const uint8_t *buf, size_t len);
  * @return 0 and a table the caller frees with otakit_partition_csv_free, or -1 with
  *         err filled (and nothing to free).
  */
-int otakit_partition_csv_parse(const char *text, size_t len, const otakit_partition_csv_options_t *opt,
+int otakit_partition_csv_parse(const char *text, size_t len,
+                               const otakit_partition_csv_options_t *opt,
                                otakit_partition_csv_t *table, otakit_partition_csv_error_t *err);
 
 /**
@@ -65,7 +66,8 @@ int otakit_partition_csv_parse(const char *text, size_t len, const otakit_partit
  *         entries with MD5, 95 without).
  */
 int otakit_partition_csv_to_binary(const otakit_partition_csv_t *table, bool md5,
-                                   uint8_t out[OTAKIT_PTABLE_MAX_LEN], otakit_partition_csv_error_t *err);
+                                   uint8_t out[OTAKIT_PTABLE_MAX_LEN],
+                                   otakit_partition_csv_error_t *err);
 
 void otakit_partition_csv_free(otakit_partition_csv_t *table);
 

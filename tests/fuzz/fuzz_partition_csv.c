@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (otakit_partition_csv_to_binary(&t, true, bin, &err) == 0) {
         /* A verified table compiles to something the bootloader's parse accepts. */
         static otakit_ptable_t pt;
-        if (otakit_ptable_parse(&pt, bin, sizeof(bin), 0, true, NULL) != OTAKIT_OK || pt.count != t.count) {
+        if (otakit_ptable_parse(&pt, bin, sizeof(bin), 0, true, NULL) != OTAKIT_OK ||
+            pt.count != t.count) {
             __builtin_trap();
         }
         char *text = otakit_partition_csv_format(pt.parts, pt.count);

@@ -47,9 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* What parsed re-encodes and parses again to the same records. */
     static uint8_t out[OTAKIT_PTABLE_MAX_LEN];
-    if (otakit_ptable_encode(t.parts, t.count, t.count < OTAKIT_PTABLE_MAX_ENTRIES, out) == OTAKIT_OK) {
+    if (otakit_ptable_encode(t.parts, t.count, t.count < OTAKIT_PTABLE_MAX_ENTRIES, out) ==
+        OTAKIT_OK) {
         static otakit_ptable_t t2;
-        if (otakit_ptable_parse(&t2, out, sizeof(out), 0, false, NULL) != OTAKIT_OK || t2.count != t.count) {
+        if (otakit_ptable_parse(&t2, out, sizeof(out), 0, false, NULL) != OTAKIT_OK ||
+            t2.count != t.count) {
             __builtin_trap();
         }
     }

@@ -45,15 +45,15 @@ static void check_part(size_t i, const char *name, uint8_t type, uint8_t subtype
     CHECK_EQ(e->part.flags, flags);
 }
 
-static const char TWO_OTA[] =
-    "# Name,   Type, SubType, Offset,   Size, Flags\n"
-    "# Note: if you have increased the bootloader size, make sure to update the offsets to avoid overlap\n"
-    "nvs,      data, nvs,     ,        0x4000,\n"
-    "otadata,  data, ota,     ,        0x2000,\n"
-    "phy_init, data, phy,     ,        0x1000,\n"
-    "factory,  app,  factory, ,        1M,\n"
-    "ota_0,    app,  ota_0,   ,        1M,\n"
-    "ota_1,    app,  ota_1,   ,        1M,\n";
+static const char TWO_OTA[] = "# Name,   Type, SubType, Offset,   Size, Flags\n"
+                              "# Note: if you have increased the bootloader size, make sure to "
+                              "update the offsets to avoid overlap\n"
+                              "nvs,      data, nvs,     ,        0x4000,\n"
+                              "otadata,  data, ota,     ,        0x2000,\n"
+                              "phy_init, data, phy,     ,        0x1000,\n"
+                              "factory,  app,  factory, ,        1M,\n"
+                              "ota_0,    app,  ota_0,   ,        1M,\n"
+                              "ota_1,    app,  ota_1,   ,        1M,\n";
 
 static void check_two_ota(void)
 {
@@ -167,10 +167,12 @@ static void test_env_vars(void)
     check_part(0, "store", 1, 2, 0x9000, 0x4000, 0);
     check_part(1, "b", 1, 2, 0xD000, 0x4000, 0);
     unsetenv("OTAKIT_T_UNSET");
-    CHECK_FAILS(parse("# $OTAKIT_T_UNSET in a comment is fine\n$OTAKIT_T_UNSET, data, nvs, , 0x4000\n"), 2,
-                "unknown variable 'OTAKIT_T_UNSET'");
+    CHECK_FAILS(
+        parse("# $OTAKIT_T_UNSET in a comment is fine\n$OTAKIT_T_UNSET, data, nvs, , 0x4000\n"), 2,
+        "unknown variable 'OTAKIT_T_UNSET'");
     /* elsewhere in the line the tool leaves it as text, so it fails as a number */
-    CHECK_FAILS(parse("nvs, data, nvs, , $OTAKIT_T_UNSET\n"), 1, "Invalid field value $OTAKIT_T_UNSET");
+    CHECK_FAILS(parse("nvs, data, nvs, , $OTAKIT_T_UNSET\n"), 1,
+                "Invalid field value $OTAKIT_T_UNSET");
     unsetenv("OTAKIT_T_SIZE");
     unsetenv("OTAKIT_T_NAME");
 }
@@ -204,9 +206,11 @@ static void test_types_and_subtypes(void)
     CHECK_FAILS(parse("# c\nnvs, , nvs, , 0x4000\n"), 2, "Field 'type' can't be left empty.");
     CHECK_FAILS(parse("nvs\n"), 1, "Field 'type' can't be left empty.");
     CHECK_FAILS(parse("x, app, , , 1M\n"), 1, "App partition cannot have an empty subtype");
-    CHECK_FAILS(parse("x, apps, factory, , 1M\n"), 1,
-                "Value 'apps' is not valid. Known keywords: bootloader, partition_table, app, data");
-    CHECK_FAILS(parse("x, data, nvsx, , 0x4000\n"), 1, "Value 'nvsx' is not valid. Known keywords: ota, phy");
+    CHECK_FAILS(
+        parse("x, apps, factory, , 1M\n"), 1,
+        "Value 'apps' is not valid. Known keywords: bootloader, partition_table, app, data");
+    CHECK_FAILS(parse("x, data, nvsx, , 0x4000\n"), 1,
+                "Value 'nvsx' is not valid. Known keywords: ota, phy");
     /* the tool takes a trailing k/m off as a suffix first, keywords included */
     CHECK_FAILS(parse("x, data, nvram, , 0x4000\n"), 1, "Value 'nvra' is not valid");
     CHECK_FAILS(parse("x, app, ota_16, , 1M\n"), 1, "Value 'ota_16' is not valid");
@@ -240,7 +244,8 @@ static void test_integers(void)
     CHECK_FAILS(parse("a, data, 0x40, , 12G\n"), 1, "Invalid field value 12G");
     CHECK_FAILS(parse("a, data, 0x40, zz, 0x1000\n"), 1, "Invalid field value zz");
     CHECK_FAILS(parse("a, data, 0x40, , 0xFFFFFFFFFFFFFFFFFFFF\n"), 1, "out of range");
-    CHECK_FAILS(parse("a, data, 0x40, , 0x100000000\n"), 1, "size 0x100000000 does not fit in 32 bits");
+    CHECK_FAILS(parse("a, data, 0x40, , 0x100000000\n"), 1,
+                "size 0x100000000 does not fit in 32 bits");
     CHECK_FAILS(parse("nvs, data, nvs\n"), 1, "Size field can't be empty");
     CHECK_FAILS(parse("nvs, data, nvs, 0x9000,\n"), 1, "Size field can't be empty");
 }
@@ -276,14 +281,16 @@ static void test_offset_placement(void)
     CHECK_EQ(parse_opt("a, data, nvs, , 0x4000\nb, app, factory, , 1M\n", &opt), 0);
     check_part(0, "a", 1, 2, 0x11000, 0x4000, 0);
     check_part(1, "b", 0, 0, 0x20000, 0x100000, 0);
-    CHECK_FAILS(parse_opt("a, data, nvs, 0x9000, 0x4000\n", &opt), 1,
-                "Partitions overlap. Partition sets offset 0x9000. But partition table occupies the whole "
-                "sector 0x10000. Use a free offset 0x11000 or higher.");
+    CHECK_FAILS(
+        parse_opt("a, data, nvs, 0x9000, 0x4000\n", &opt), 1,
+        "Partitions overlap. Partition sets offset 0x9000. But partition table occupies the whole "
+        "sector 0x10000. Use a free offset 0x11000 or higher.");
 
     /* explicit offsets below the previous end */
-    CHECK_FAILS(parse("a, data, nvs, 0x8000, 0x4000\n"), 1,
-                "Partitions overlap. Partition sets offset 0x8000. But partition table occupies the whole "
-                "sector 0x8000. Use a free offset 0x9000 or higher.");
+    CHECK_FAILS(
+        parse("a, data, nvs, 0x8000, 0x4000\n"), 1,
+        "Partitions overlap. Partition sets offset 0x8000. But partition table occupies the whole "
+        "sector 0x8000. Use a free offset 0x9000 or higher.");
     CHECK_FAILS(parse("a, data, nvs, , 0x4000\n\nb, data, phy, 0xC000, 0x1000\n"), 3,
                 "Partitions overlap. Partition sets offset 0xc000. Previous partition ends 0xd000");
     /* explicit offsets may leave gaps */
@@ -297,7 +304,8 @@ static void test_alignment(void)
                 "Partition a invalid: Offset 0x9100 is not aligned to 0x1000");
     CHECK_FAILS(parse("nvs, data, nvs, , 0x4000\nf, app, factory, 0x18000, 1M\n"), 2,
                 "Partition f invalid: Offset 0x18000 is not aligned to 0x10000");
-    CHECK_FAILS(parse("f, app, factory, , 0x10800\n"), 1, "Partition f invalid: Size 0x10800 is not aligned to 0x1000");
+    CHECK_FAILS(parse("f, app, factory, , 0x10800\n"), 1,
+                "Partition f invalid: Size 0x10800 is not aligned to 0x1000");
     /* data sizes need no alignment */
     CHECK_EQ(parse("d, data, 0x40, , 0x123\n"), 0);
     check_part(0, "d", 1, 0x40, 0x9000, 0x123, 0);
@@ -314,8 +322,10 @@ static void test_flags(void)
     check_part(1, "r", 1, 2, 0xA000, 0x1000, OTAKIT_PART_FLAG_READONLY);
     check_part(2, "b", 1, 0x40, 0xB000, 0x1000, 3);
     check_part(3, "c", 1, 0x40, 0xC000, 0x1000, OTAKIT_PART_FLAG_READONLY);
-    CHECK_FAILS(parse("\nk, data, nvs_keys, , 0x1000, secret\n"), 2, "CSV flag column contains unknown flag 'secret'");
-    CHECK_FAILS(parse("k, data, 0x40, , 0x1000, encrypted: readonly\n"), 1, "unknown flag ' readonly'");
+    CHECK_FAILS(parse("\nk, data, nvs_keys, , 0x1000, secret\n"), 2,
+                "CSV flag column contains unknown flag 'secret'");
+    CHECK_FAILS(parse("k, data, 0x40, , 0x1000, encrypted: readonly\n"), 1,
+                "unknown flag ' readonly'");
     CHECK_FAILS(parse("k, data, 0x40, , 0x1000, ENCRYPTED\n"), 1, "unknown flag 'ENCRYPTED'");
 }
 
@@ -342,19 +352,23 @@ static void test_table_checks(void)
     CHECK_FAILS(parse("nvs, data, nvs, , 0x4000\n# c\nnvs, data, 0x40, , 0x1000\n"), 3,
                 "Partition names must be unique: 'nvs' is also defined at line 1");
     CHECK_FAILS(parse("a, data, ota, , 0x2000\nb, data, ota, , 0x2000\n"), 2,
-                "Found multiple otadata partitions. Only one partition can be defined with type=\"data\"(1) "
+                "Found multiple otadata partitions. Only one partition can be defined with "
+                "type=\"data\"(1) "
                 "and subtype=\"ota\"(0).");
     CHECK_FAILS(parse("x, data, 0x40, , 0x1000\na, data, ota, , 0x1000\n"), 2,
                 "otadata partition must have size = 0x2000");
     CHECK_FAILS(parse("a, data, tee_ota, , 0x2000\nb, data, tee_ota, , 0x2000\n"), 2,
                 "Found multiple TEE otadata partitions");
-    CHECK_FAILS(parse("a, data, tee_ota, , 0x3000\n"), 1, "TEE otadata partition must have size = 0x2000");
+    CHECK_FAILS(parse("a, data, tee_ota, , 0x3000\n"), 1,
+                "TEE otadata partition must have size = 0x2000");
     CHECK_FAILS(parse("a, data, ota, , 0x2000, readonly\n"), 1,
-                "Partition a invalid: 'a' partition of type 1 and subtype 0 is always read-write and cannot be "
+                "Partition a invalid: 'a' partition of type 1 and subtype 0 is always read-write "
+                "and cannot be "
                 "read-only");
     CHECK_FAILS(parse("c, data, coredump, , 64K, readonly\n"), 1, "subtype 3 is always read-write");
     CHECK_FAILS(parse("n, data, nvs, , 0x2000\n"), 1,
-                "Partition n invalid: 'n' partition of type 1 and subtype 2 of this size (0x2000) must be flagged "
+                "Partition n invalid: 'n' partition of type 1 and subtype 2 of this size (0x2000) "
+                "must be flagged "
                 "as 'readonly' (the size of read/write NVS has to be at least 0x3000)");
     CHECK_EQ(parse("n, data, nvs, , 0x2000, readonly\n"), 0);
     CHECK_EQ(parse("n, data, nvs, , 0x3000\n"), 0);
@@ -380,7 +394,8 @@ static void test_flash_size(void)
     otakit_partition_csv_options_init(&opt);
     opt.flash_size = 2 * 1024 * 1024;
     CHECK_FAILS(parse_opt(TWO_OTA, &opt), 8,
-                "Partitions tables occupies 3.1MB of flash (3211264 bytes) which does not fit in configured "
+                "Partitions tables occupies 3.1MB of flash (3211264 bytes) which does not fit in "
+                "configured "
                 "flash size 2MB.");
     opt.flash_size = 4 * 1024 * 1024;
     CHECK_EQ(parse_opt(TWO_OTA, &opt), 0);

@@ -3,8 +3,8 @@
 #include "harness.h"
 #include "otakit/ptable.h"
 
-static otakit_part_t mk(const char *label, uint8_t type, uint8_t subtype, uint32_t offset, uint32_t size,
-                        uint32_t flags)
+static otakit_part_t mk(const char *label, uint8_t type, uint8_t subtype, uint32_t offset,
+                        uint32_t size, uint32_t flags)
 {
     otakit_part_t p;
     memset(&p, 0, sizeof(p));
@@ -38,7 +38,8 @@ static void md5_hex(const uint8_t *buf, size_t len, char out[33])
     }
 }
 
-static void rec(uint8_t *r, uint8_t type, uint8_t subtype, uint32_t off, uint32_t size, const char *label)
+static void rec(uint8_t *r, uint8_t type, uint8_t subtype, uint32_t off, uint32_t size,
+                const char *label)
 {
     memset(r, 0, 32);
     r[0] = 0xAA, r[1] = 0x50, r[2] = type, r[3] = subtype;
@@ -101,12 +102,13 @@ static void test_two_ota_worked_example(void)
 
 static void test_singleapp(void)
 {
-    otakit_part_t p[3] = {mk("nvs", 1, 2, 0x9000, 0x6000, 0), mk("phy_init", 1, 1, 0xF000, 0x1000, 0),
+    otakit_part_t p[3] = {mk("nvs", 1, 2, 0x9000, 0x6000, 0),
+                          mk("phy_init", 1, 1, 0xF000, 0x1000, 0),
                           mk("factory", 0, 0, 0x10000, 0x100000, 0)};
     uint8_t out[OTAKIT_PTABLE_MAX_LEN];
     CHECK_EQ(otakit_ptable_encode(p, 3, true, out), OTAKIT_OK);
     static const uint8_t nvs[16] = {0xAA, 0x50, 0x01, 0x02, 0x00, 0x90, 0x00, 0x00,
-                                    0x00, 0x60, 0x00, 0x00, 'n', 'v', 's', 0};
+                                    0x00, 0x60, 0x00, 0x00, 'n',  'v',  's',  0};
     CHECK_MEM(out, nvs, 16);
     static const uint8_t digest[16] = {0xF4, 0xAD, 0x4F, 0x45, 0x38, 0x56, 0x4B, 0x5D,
                                        0x74, 0x35, 0xB6, 0x2C, 0x75, 0xB6, 0x95, 0x24};
@@ -130,9 +132,9 @@ static void test_entry_layout(void)
     uint8_t r[32];
     otakit_part_t f = mk("factory", 0, 0, 0x10000, 0x100000, 0);
     otakit_ptable_encode_entry(&f, r);
-    static const uint8_t want[32] = {0xAA, 0x50, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10,
-                                     0x00, 'f',  'a',  'c',  't',  'o',  'r',  'y',  0,    0,    0,
-                                     0,    0,    0,    0,    0,    0,    0,    0,    0,    0};
+    static const uint8_t want[32] = {
+        0xAA, 0x50, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10, 0x00, 'f', 'a', 'c', 't',
+        'o',  'r',  'y',  0,    0,    0,    0,    0,    0,    0,    0,    0,    0,   0,   0,   0};
     CHECK_MEM(r, want, 32);
 
     otakit_part_t k = mk("nvs_key", 1, 4, 0x310000, 0x1000, OTAKIT_PART_FLAG_ENCRYPTED);
@@ -143,7 +145,8 @@ static void test_entry_layout(void)
     CHECK_EQ(r[31], 0);
 
     /* a 16-byte label has no terminator in the record, and decodes back whole */
-    otakit_part_t l = mk("verylongpartitio", 1, 0x81, 0x20000, 0x1000, OTAKIT_PART_FLAG_READONLY | 0x100);
+    otakit_part_t l =
+        mk("verylongpartitio", 1, 0x81, 0x20000, 0x1000, OTAKIT_PART_FLAG_READONLY | 0x100);
     otakit_ptable_encode_entry(&l, r);
     CHECK_MEM(r + 12, "verylongpartitio", 16);
     CHECK_EQ(r[28], 0x02);
@@ -301,19 +304,25 @@ static void test_exceeds_flash_size(void)
     otakit_ptable_t t;
     otakit_diag_t diag = {0, NULL};
     build_two_ota(b);
-    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x200000, false, &diag), OTAKIT_ERR_INVALID_SIZE);
+    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x200000, false, &diag),
+             OTAKIT_ERR_INVALID_SIZE);
     CHECK_EQ(diag.offset, 0x80); /* ota_0 ends at 0x210000 */
     CHECK(diag.msg != NULL && strstr(diag.msg, "exceeds flash chip size") != NULL);
-    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x310000, false, &diag), OTAKIT_OK); /* exact fit */
-    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x30F000, false, &diag), OTAKIT_ERR_INVALID_SIZE);
+    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x310000, false, &diag),
+             OTAKIT_OK); /* exact fit */
+    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x30F000, false, &diag),
+             OTAKIT_ERR_INVALID_SIZE);
     CHECK_EQ(diag.offset, 0xA0);
 
     /* offset past the chip, and a size that would wrap around 32 bits */
-    otakit_part_t p[2] = {mk("a", 1, 0x81, 0x500000, 0x1000, 0), mk("b", 1, 0x81, 0x9000, 0xFFFFF000, 0)};
+    otakit_part_t p[2] = {mk("a", 1, 0x81, 0x500000, 0x1000, 0),
+                          mk("b", 1, 0x81, 0x9000, 0xFFFFF000, 0)};
     CHECK_EQ(otakit_ptable_encode(p, 1, true, b), OTAKIT_OK);
-    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x400000, false, &diag), OTAKIT_ERR_INVALID_SIZE);
+    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x400000, false, &diag),
+             OTAKIT_ERR_INVALID_SIZE);
     CHECK_EQ(otakit_ptable_encode(p + 1, 1, true, b), OTAKIT_OK);
-    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x400000, false, &diag), OTAKIT_ERR_INVALID_SIZE);
+    CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0x400000, false, &diag),
+             OTAKIT_ERR_INVALID_SIZE);
     CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0, false, &diag), OTAKIT_OK); /* 0: no check */
 }
 
@@ -376,7 +385,8 @@ static void test_find(void)
     otakit_ptable_t t;
     memset(&t, 0, sizeof(t));
     t.count = two_ota(t.parts);
-    const otakit_part_t *p = otakit_ptable_find(&t, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
+    const otakit_part_t *p =
+        otakit_ptable_find(&t, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
     CHECK(p != NULL && strcmp(p->label, "otadata") == 0);
     p = otakit_ptable_find(&t, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_ANY, NULL);
     CHECK(p != NULL && strcmp(p->label, "factory") == 0);
@@ -409,7 +419,8 @@ static void fill_ota(otakit_ptable_t *t, const unsigned *slots, size_t n)
     for (size_t i = 0; i < n; i++) {
         char name[17];
         snprintf(name, sizeof(name), "ota_%u", slots[i]);
-        t->parts[t->count++] = mk(name, 0, (uint8_t)(0x10 + slots[i]), (uint32_t)(0x110000 + 0x100000 * i), 0x100000, 0);
+        t->parts[t->count++] = mk(name, 0, (uint8_t)(0x10 + slots[i]),
+                                  (uint32_t)(0x110000 + 0x100000 * i), 0x100000, 0);
     }
 }
 
@@ -420,7 +431,8 @@ static void test_ota_counts(void)
     fill_ota(&t, three, 3);
     CHECK_EQ(otakit_ptable_ota_count(&t), 3);
     CHECK_EQ(otakit_ptable_ota_count_all(&t), 3);
-    CHECK(otakit_ptable_ota_slot(&t, 2) != NULL && strcmp(otakit_ptable_ota_slot(&t, 2)->label, "ota_2") == 0);
+    CHECK(otakit_ptable_ota_slot(&t, 2) != NULL &&
+          strcmp(otakit_ptable_ota_slot(&t, 2)->label, "ota_2") == 0);
 
     unsigned sixteen[16];
     for (unsigned i = 0; i < 16; i++) {
@@ -462,12 +474,12 @@ static void test_names(void)
         uint8_t t, st;
         const char *name;
     } names[] = {
-        {0, 0x00, "factory"}, {0, 0x10, "ota_0"},      {0, 0x1A, "ota_10"},  {0, 0x1F, "ota_15"},
-        {0, 0x20, "test"},    {0, 0x30, "tee_0"},      {0, 0x31, "tee_1"},   {1, 0x00, "ota"},
-        {1, 0x01, "phy"},     {1, 0x02, "nvs"},        {1, 0x03, "coredump"}, {1, 0x04, "nvs_keys"},
-        {1, 0x05, "efuse"},   {1, 0x06, "undefined"},  {1, 0x80, "esphttpd"}, {1, 0x81, "fat"},
-        {1, 0x82, "spiffs"},  {1, 0x83, "littlefs"},   {1, 0x90, "tee_ota"}, {2, 0x00, "primary"},
-        {2, 0x01, "ota"},     {2, 0x02, "recovery"},   {3, 0x00, "primary"}, {3, 0x01, "ota"},
+        {0, 0x00, "factory"}, {0, 0x10, "ota_0"},     {0, 0x1A, "ota_10"},   {0, 0x1F, "ota_15"},
+        {0, 0x20, "test"},    {0, 0x30, "tee_0"},     {0, 0x31, "tee_1"},    {1, 0x00, "ota"},
+        {1, 0x01, "phy"},     {1, 0x02, "nvs"},       {1, 0x03, "coredump"}, {1, 0x04, "nvs_keys"},
+        {1, 0x05, "efuse"},   {1, 0x06, "undefined"}, {1, 0x80, "esphttpd"}, {1, 0x81, "fat"},
+        {1, 0x82, "spiffs"},  {1, 0x83, "littlefs"},  {1, 0x90, "tee_ota"},  {2, 0x00, "primary"},
+        {2, 0x01, "ota"},     {2, 0x02, "recovery"},  {3, 0x00, "primary"},  {3, 0x01, "ota"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         CHECK_STR(otakit_ptable_subtype_name(names[i].t, names[i].st), names[i].name);

@@ -15,7 +15,8 @@ static void check_vector(const char *csv_name)
 {
     char csv_path[1024], bin_path[1024];
     snprintf(csv_path, sizeof(csv_path), "%s/%s", PDIR, csv_name);
-    snprintf(bin_path, sizeof(bin_path), "%s/%.*s.bin", PDIR, (int)(strlen(csv_name) - 4), csv_name);
+    snprintf(bin_path, sizeof(bin_path), "%s/%.*s.bin", PDIR, (int)(strlen(csv_name) - 4),
+             csv_name);
     size_t csv_len, bin_len;
     unsigned char *csv = harness_read_file(csv_path, &csv_len);
     unsigned char *bin = harness_read_file(bin_path, &bin_len);
