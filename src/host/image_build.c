@@ -243,7 +243,10 @@ otakit_err_t otakit_image_build_datetime(char date[16], char time_out[16])
     if (tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
         return OTAKIT_ERR_INVALID_ARG;
     }
-    snprintf(date, 16, "%s %2d %04d", MONTHS[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
-    snprintf(time_out, 16, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    /* Bounded fields (the compiler cannot see the ranges): "Mmm dd yyyy", "hh:mm:ss". */
+    snprintf(date, 16, "%s %2u %04u", MONTHS[(unsigned)tm.tm_mon % 12], (unsigned)tm.tm_mday % 32u,
+             (unsigned)(tm.tm_year + 1900) % 10000u);
+    snprintf(time_out, 16, "%02u:%02u:%02u", (unsigned)tm.tm_hour % 24u, (unsigned)tm.tm_min % 60u,
+             (unsigned)tm.tm_sec % 61u);
     return OTAKIT_OK;
 }
