@@ -313,10 +313,25 @@ otakit_err_t otakit_ota_get_state(const otakit_ota_t *ota, const otakit_part_t *
     return state_of(ota, part, state);
 }
 
-/* Which otadata copy to write when switching to slot, and with which seq. The inactive
- * copy, as ESP-IDF; the active copy in place when it already selects slot (ESP-IDF
- * v6.0); and never the copy that selects the running app, so a cut while writing can
- * only ever fall back to what runs now. */
+/* Whether copy e selects the app that runs now. */
+static bool selects_running(const otakit_ota_t *ota, const otakit_otadata_entry_t *e, unsigned n)
+{
+    const otakit_part_t *run = ota->running;
+    return run && OTAKIT_PART_IS_OTA(run->type, run->subtype) && otakit_otadata_is_valid(e) &&
+           otakit_otadata_slot(e->seq, n) == (run->subtype & 0x0Fu);
+}
+
+/* Which otadata copy to write when switching to slot, and with which seq.
+ *
+ * As ESP-IDF: the inactive copy, with the next seq that maps to slot, so that until
+ * its last byte is programmed the active copy still decides. Two deliberate
+ * differences, both so that a cut at any point falls back to an app that can run:
+ * - slot already selected by the active copy: ESP-IDF v6 rewrites that copy in place
+ *   (a cut after its erase hands the boot to the other, older copy); otakit writes the
+ *   inactive copy with seq + n instead (same slot, larger seq, the active copy intact);
+ * - the inactive copy selects the running app (the active copy points at a slot that
+ *   failed and the bootloader fell back): that copy is never overwritten; the active
+ *   copy is rewritten in place, so a cut falls back to the running app. */
 static int choose_copy(const otakit_ota_t *ota, const otakit_otadata_entry_t e[2], unsigned n,
                        unsigned slot, uint32_t *seq)
 {
@@ -325,18 +340,14 @@ static int choose_copy(const otakit_ota_t *ota, const otakit_otadata_entry_t e[2
         *seq = otakit_otadata_next_seq(false, 0, slot, n);
         return 0;
     }
-    if (otakit_otadata_slot(e[active].seq, n) == slot) {
-        *seq = e[active].seq;
+    int other = 1 - active;
+    bool same_slot = otakit_otadata_slot(e[active].seq, n) == slot;
+    bool keep_other = selects_running(ota, &e[other], n) && !selects_running(ota, &e[active], n);
+    if (keep_other) {
+        *seq = same_slot ? e[active].seq : otakit_otadata_next_seq(true, e[active].seq, slot, n);
         return active;
     }
-    *seq = otakit_otadata_next_seq(true, e[active].seq, slot, n);
-    int other = 1 - active;
-    const otakit_part_t *run = ota->running;
-    if (run && OTAKIT_PART_IS_OTA(run->type, run->subtype) && otakit_otadata_crc_ok(&e[other]) &&
-        !otakit_otadata_is_invalid(&e[other]) &&
-        otakit_otadata_slot(e[other].seq, n) == (run->subtype & 0x0Fu)) {
-        return active; /* the active copy selects a slot that did not boot: replace it */
-    }
+    *seq = same_slot ? e[active].seq + n : otakit_otadata_next_seq(true, e[active].seq, slot, n);
     return other;
 }
 

@@ -167,7 +167,7 @@ static void test_switch_progression(void)
     fx_dev_free(d);
 }
 
-static void test_same_slot_in_place(void)
+static void test_same_slot_reselect(void)
 {
     fx_dev_t *d = factory_dev();
     const otakit_part_t *s0 = fx_slot(d, 0), *s1 = fx_slot(d, 1);
@@ -177,11 +177,12 @@ static void test_same_slot_in_place(void)
     read_copies(d, e);
     CHECK_EQ(e[0].seq, 1);
     CHECK_EQ(e[1].seq, 2);
-    /* set ota_1 again: the active copy is rewritten in place, same seq (ESP-IDF v6) */
+    /* set ota_1 again: the inactive copy gets seq + 2 (same slot), the active one stays */
     CHECK_EQ(otakit_ota_set_boot(&d->ota, s1), OTAKIT_OK);
     read_copies(d, e);
-    CHECK_EQ(e[0].seq, 1);
+    CHECK_EQ(e[0].seq, 4);
     CHECK_EQ(e[1].seq, 2);
+    CHECK(otakit_ota_get_boot(&d->ota) == s1);
     /* back to factory: otadata erased */
     CHECK_EQ(otakit_ota_set_boot(&d->ota, d->factory), OTAKIT_OK);
     read_copies(d, e);
@@ -312,6 +313,35 @@ static void test_fallback_never_overwrites_running_entry(void)
     fx_dev_free(d);
 }
 
+/* Re-selecting the selected slot: a power cut at any flash operation of set_boot
+ * leaves that slot selected (ESP-IDF v6's in-place rewrite would fall back to ota_0). */
+static void test_reselect_is_cut_safe(void)
+{
+    fx_dev_t *d = factory_dev();
+    const otakit_part_t *s0 = fx_slot(d, 0), *s1 = fx_slot(d, 1);
+    CHECK_EQ(fx_update(d, s0, img_b, len_b, OTAKIT_OTA_SIZE_UNKNOWN, 4096), OTAKIT_OK);
+    CHECK_EQ(fx_update(d, s1, img_c, len_c, OTAKIT_OTA_SIZE_UNKNOWN, 4096), OTAKIT_OK);
+    uint8_t *snap = malloc(FLASH);
+    memcpy(snap, otakit_nor_data(d->nor), FLASH);
+    otakit_nor_reset_stats(d->nor);
+    CHECK_EQ(otakit_ota_set_boot(&d->ota, s1), OTAKIT_OK);
+    otakit_nor_stats_t st;
+    otakit_nor_get_stats(d->nor, &st);
+    for (uint64_t k = 1; k <= st.ops; k++) {
+        for (int mode = 0; mode < 3; mode++) {
+            otakit_nor_reboot(d->nor);
+            memcpy(otakit_nor_data(d->nor), snap, FLASH);
+            otakit_nor_cut_at(d->nor, k, (otakit_nor_cut_mode_t)mode, (uint32_t)k);
+            CHECK(otakit_ota_set_boot(&d->ota, s1) != OTAKIT_OK);
+            otakit_nor_reboot(d->nor);
+            CHECK_EQ(fx_boot(d, OTAKIT_BOOT_PIN_NONE), OTAKIT_OK);
+            CHECK(d->ota.running == s1);
+        }
+    }
+    free(snap);
+    fx_dev_free(d);
+}
+
 static void test_next_update(void)
 {
     fx_dev_t *d = fx_dev_new(0x400000, true, 3, 0x40000);
@@ -330,11 +360,12 @@ int main(void)
     RUN(test_erase_policies);
     RUN(test_resume);
     RUN(test_switch_progression);
-    RUN(test_same_slot_in_place);
+    RUN(test_same_slot_reselect);
     RUN(test_rollback_cycle);
     RUN(test_rollback_not_possible);
     RUN(test_anti_rollback);
     RUN(test_fallback_never_overwrites_running_entry);
+    RUN(test_reselect_is_cut_safe);
     RUN(test_next_update);
     free(img_a);
     free(img_b);
