@@ -107,12 +107,15 @@ void otakit_update_abort(otakit_update_t *u);
 /**
  * @brief Make part the boot partition (esp_ota_set_boot_partition, spec §5.6 and §7.4):
  * verify its image; factory: erase otadata; otherwise write the new seq into the
- * inactive copy (or, if the active copy already selects part, rewrite it in place),
- * state NEW with rollback, else UNDEFINED.
+ * inactive copy, state NEW with rollback, else UNDEFINED. Re-selecting the selected
+ * slot writes the inactive copy with seq + N (ESP-IDF v6 rewrites the active copy in
+ * place). The copy that selects the running app is never overwritten: after a
+ * fallback, the active copy (pointing at the slot that failed) is rewritten instead.
  * @return OTAKIT_OK; OTAKIT_ERR_OTA_VALIDATE_FAILED; OTAKIT_ERR_INVALID_ARG;
  *         OTAKIT_ERR_NOT_FOUND (no otadata); OTAKIT_ERR_OTA_SMALL_SEC_VER; flash errors.
  * Power-loss: until the new copy's last byte is programmed, the previous selection
- * stays the active one.
+ * stays the active one; a cut can only fall back to the running app or the previous
+ * selection, never to a half-written slot (the bootloader verifies before it boots).
  */
 otakit_err_t otakit_ota_set_boot(const otakit_ota_t *ota, const otakit_part_t *part);
 /** The partition otadata selects (esp_ota_get_boot_partition). */
