@@ -668,6 +668,7 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
         return -ESP_ERR_HTTP_EAGAIN;
     }
     if (c->result == CURLE_OK) {
+        errno = 0;
         if (!c->finish_sent) {
             c->finish_sent = true;
             dispatch(c, HTTP_EVENT_ON_FINISH, NULL, 0, NULL, NULL);
