@@ -176,7 +176,7 @@ static void test_chunking(void)
         otakit_image_info_t ref, got;
         otakit_diag_t diag;
         CHECK_EQ(otakit_image_verify_buf(buf, len, &o, &ref, &diag), OTAKIT_OK);
-        for (int mode = 0; mode < 3; mode++) {
+        for (int mode = len > 200000 ? 1 : 0; mode < 3; mode++) { /* 1-byte chunks: small ones */
             otakit_image_verifier_t v;
             otakit_image_verifier_init(&v, &o);
             size_t off = 0;
@@ -214,7 +214,7 @@ static void test_corruption(void)
         uint32_t ilen = info.image_len;
         unsigned caught = 0, tried = 0;
         otakit_image_info_t orig = info;
-        for (uint32_t at = 24; at < ilen; at += ilen / 97 + 1) {
+        for (uint32_t at = 24; at < ilen; at += ilen / 23 + 1) {
             /* past the image header; without a hash only segment data is covered (by
              * the checksum), as for ESP-IDF */
             bool in_data = false;
