@@ -963,6 +963,13 @@ static enum MHD_Result respond(struct server *s, struct request *r, struct MHD_C
     return serve_file(s, r, c, rel, fd, &st);
 }
 
+static bool has_body(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return te != NULL || (cl != NULL && strcmp(cl, "0") != 0);
+}
+
 static struct conn_track *track_of(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -1002,6 +1009,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!r->is_head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
             r->responded = true; /* early on purpose: do not read a body nobody wants */
             return reply_text(s, r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
+        }
+        if (has_body(c)) {
+            /* A GET or HEAD with a body: answer now and close after the response rather
+             * than wait for a body that may never come (or hide a second request). */
+            r->responded = true;
+            return respond(s, r, c, url, method);
         }
         return MHD_YES;
     }
@@ -1052,6 +1065,23 @@ static void log_escaped(FILE *f, const char *s)
     }
 }
 
+/* The status to log for a request that ended before a response was queued, in nginx's
+ * convention: 408 timed out, 499 the client went away, 400 refused as malformed. */
+static unsigned unanswered_status(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return 408;
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return 499;
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return 503;
+    default:
+        return 400;
+    }
+}
+
 static void access_log(struct server *s, const struct request *r, bool complete)
 {
     if (s->log == NULL) {
@@ -1070,11 +1100,10 @@ static void access_log(struct server *s, const struct request *r, bool complete)
         log_escaped(s->log, r->raw_uri != NULL ? r->raw_uri : "-");
         fputc(' ', s->log);
         log_escaped(s->log, r->version);
-        fprintf(s->log, "\" %u ", r->status);
     } else {
         log_escaped(s->log, r->raw_uri != NULL ? r->raw_uri : "-");
-        fputs("\" 400 ", s->log); /* refused by libmicrohttpd before the request was whole */
     }
+    fprintf(s->log, "\" %u ", r->status);
     if (complete) {
         fprintf(s->log, "%llu\n", (unsigned long long)r->body_len);
     } else {
@@ -1093,16 +1122,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         return;
     }
     *req_cls = NULL;
-    bool complete = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && r->handled && r->status != 0;
+    bool complete = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status != 0;
+    if (r->status == 0) {
+        r->status = unanswered_status(toe); /* libmicrohttpd answered, or nobody did */
+    }
     atomic_fetch_add(&s->requests, 1);
     if (complete) {
         atomic_fetch_add(&s->bytes, r->body_len);
     }
-    if (!r->handled || r->status >= 400) {
+    if (r->status >= 400) {
         atomic_fetch_add(&s->errors, 1);
     }
-    if (r->handled && !complete) {
-        atomic_fetch_add(&s->aborted, 1);
+    if (r->responded && !complete) {
+        atomic_fetch_add(&s->aborted, 1); /* the client left during the response */
     }
     access_log(s, r, complete);
     if (r->handled) {

@@ -4,11 +4,14 @@
 Every mode is bounded in time and prints one line (or one JSON object) saying what
 happened; the shell tests make the assertions.
 
-  raw PORT PAYLOAD [--src ADDR]     send bytes (a Python bytes literal), print the status
-                                    line, or CLOSED when the server hung up without one
+  raw PORT PAYLOAD [--src ADDR]     send bytes (a Python bytes expression), print the
+                                    status line, CLOSED when the server hung up without
+                                    one, TIMEOUT when nothing came within 10 s
   interrupt URL NBYTES OUT          GET, keep the first NBYTES of the body, then reset
   hold PORT N [--src ADDR]          open N silent connections, then one more: print
-                                    "held H extra refused|accepted"
+                                    "held H extra refused|accepted"; with --request
+                                    the extra one asks for a file while the N are
+                                    held, then they close: "... waited, then served"
   trickle PORT [--interval S]       send a request head one byte at a time: print
                                     "closed after K bytes" or "open"
   idle PORT                         connect and say nothing: print "closed" or "open"
@@ -18,7 +21,6 @@ happened; the shell tests make the assertions.
                                     clients download PATH; print a JSON summary
 """
 import argparse
-import ast
 import hashlib
 import http.client
 import json
@@ -78,7 +80,8 @@ def still_open(s, wait):
 
 
 def mode_raw(a):
-    payload = ast.literal_eval(a.payload)
+    # the payload is a bytes expression written by the tests, e.g. b'GET /' + b'a' * 9
+    payload = eval(a.payload, {"__builtins__": {}, "bytes": bytes})  # noqa: S307
     s = connect(a.port, a.src)
     s.sendall(payload)
     try:
@@ -90,8 +93,11 @@ def mode_raw(a):
             if not chunk:
                 break
             data += chunk
-    except (ConnectionResetError, socket.timeout):
+    except ConnectionResetError:
         data = b""
+    except socket.timeout:
+        print("TIMEOUT")
+        return
     line = data.split(b"\r\n", 1)[0].decode("latin-1")
     print(line if line else "CLOSED")
 
@@ -124,8 +130,28 @@ def mode_hold(a):
     # the server accepts, then counts; give it a moment to refuse any of these
     alive = sum(1 for s in held if still_open(s, 0.2))
     extra = connect(a.port, a.src)
-    verdict = "accepted" if still_open(extra, 5.0) else "refused"
-    print(f"held {alive} extra {verdict}")
+    if not a.request:
+        verdict = "accepted" if still_open(extra, 1.5) else "refused"
+        print(f"held {alive} extra {verdict}")
+    else:
+        # past a total limit the server stops accepting: the extra connection waits in
+        # the listen queue and is served once a slot is free
+        extra.sendall(b"GET /notes.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        extra.settimeout(1.5)
+        try:
+            first = extra.recv(64)
+            verdict = "served at once" if first else "refused"
+        except socket.timeout:
+            for s in held:
+                s.close()
+            held = []
+            extra.settimeout(15.0)
+            try:
+                first = extra.recv(64)
+                verdict = "waited, then served" if first.startswith(b"HTTP/1.1 200") else "refused"
+            except OSError:
+                verdict = "waited forever"
+        print(f"held {alive} extra {verdict}")
     for s in held + [extra]:
         s.close()
 
@@ -303,6 +329,7 @@ def main():
     r.add_argument("port", type=int)
     r.add_argument("n", type=int)
     r.add_argument("--src")
+    r.add_argument("--request", action="store_true")
     r = sub.add_parser("trickle")
     r.add_argument("port", type=int)
     r.add_argument("--interval", type=float, default=0.2)
