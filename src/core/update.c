@@ -150,13 +150,10 @@ otakit_err_t otakit_update_begin_policy(otakit_update_t *u, const otakit_ota_t *
     }
     u->policy = policy;
     u->image_size = image_size;
-    if (policy == OTAKIT_ERASE_SIZE && (image_size == OTAKIT_OTA_SIZE_UNKNOWN || image_size > u->part->size)) {
-        OTAKIT_LOGE(&ota->log, TAG, "image size %u does not fit partition size %u",
-                    (unsigned)image_size, (unsigned)u->part->size);
-        return OTAKIT_ERR_INVALID_SIZE;
-    }
-    if (image_size != OTAKIT_OTA_SIZE_UNKNOWN && image_size != OTAKIT_OTA_WITH_SEQUENTIAL_WRITES &&
-        image_size > u->part->size) {
+    bool known = image_size != OTAKIT_OTA_SIZE_UNKNOWN && image_size != OTAKIT_OTA_WITH_SEQUENTIAL_WRITES;
+    if ((known && image_size > u->part->size) || (policy == OTAKIT_ERASE_SIZE && !known)) {
+        OTAKIT_LOGE(&ota->log, TAG, "image size %u does not fit partition size %u", (unsigned)image_size,
+                    (unsigned)u->part->size);
         return OTAKIT_ERR_INVALID_SIZE;
     }
     uint32_t end = prepared_end(u);
@@ -483,16 +480,24 @@ const otakit_part_t *otakit_ota_last_invalid(const otakit_ota_t *ota)
     return otakit_image_verify_flash(ota->flash, p->offset, &opts, NULL, NULL) == OTAKIT_OK ? p : NULL;
 }
 
+/* Read otadata: the index of the active copy, or -1 (none, no OTA slots, unreadable). */
+static int read_active(const otakit_ota_t *ota, const otakit_part_t **od, otakit_otadata_entry_t e[2],
+                       unsigned *n)
+{
+    *n = otakit_ptable_ota_count(ota->table);
+    if (*n == 0 || read_otadata(ota, od, e) != OTAKIT_OK) {
+        return -1;
+    }
+    return otakit_otadata_active(e);
+}
+
 /* Rewrite the active copy in place with a new state (mark valid / invalid). */
 static otakit_err_t rewrite_active(const otakit_ota_t *ota, uint32_t state, const otakit_part_t **slot_part)
 {
-    unsigned n = otakit_ptable_ota_count(ota->table);
+    unsigned n;
     const otakit_part_t *od;
     otakit_otadata_entry_t e[2];
-    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
-        return OTAKIT_FAIL;
-    }
-    int active = otakit_otadata_active(e);
+    int active = read_active(ota, &od, e, &n);
     if (active < 0) {
         return OTAKIT_FAIL;
     }
@@ -530,13 +535,10 @@ otakit_err_t otakit_ota_mark_valid(const otakit_ota_t *ota)
 
 bool otakit_ota_rollback_possible(const otakit_ota_t *ota)
 {
-    unsigned n = otakit_ptable_ota_count(ota->table);
+    unsigned n;
     const otakit_part_t *od;
     otakit_otadata_entry_t e[2];
-    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
-        return false;
-    }
-    int active = otakit_otadata_active(e);
+    int active = read_active(ota, &od, e, &n);
     if (active < 0) {
         return false;
     }
@@ -571,13 +573,10 @@ otakit_err_t otakit_ota_mark_invalid(const otakit_ota_t *ota)
 
 otakit_err_t otakit_ota_erase_last_boot_app(const otakit_ota_t *ota)
 {
-    unsigned n = otakit_ptable_ota_count(ota->table);
+    unsigned n;
     const otakit_part_t *od;
     otakit_otadata_entry_t e[2];
-    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
-        return OTAKIT_FAIL;
-    }
-    int active = otakit_otadata_active(e);
+    int active = read_active(ota, &od, e, &n);
     if (active < 0) {
         return OTAKIT_FAIL;
     }
