@@ -76,23 +76,6 @@ static void print_size(FILE *out, uint32_t size)
     }
 }
 
-/* Open an existing flash file; prints the problem and returns -1 when it cannot. */
-static int open_existing(const char *path, unsigned flags, otakit_nor_t **nor)
-{
-    otakit_err_t err = otakit_nor_open(nor, path, 0, flags);
-    if (err == OTAKIT_OK) {
-        return 0;
-    }
-    if (err == OTAKIT_ERR_NOT_FOUND) {
-        tool_error("%s: no such flash file", path);
-    } else if (err == OTAKIT_ERR_INVALID_SIZE) {
-        tool_error("%s: offset 0x0: size is not a non-zero multiple of 4096 bytes", path);
-    } else {
-        tool_error("%s: %s", path, strerror(errno));
-    }
-    return -1;
-}
-
 /* The size the flash has (existing file) or will have (created by write/erase).
  * Sets *exists. Returns -1 after printing the problem. */
 static int target_size(const char *path, const struct opts *o, uint32_t *size, bool *exists)
@@ -146,7 +129,7 @@ static int run_info(const struct opts *o)
     }
     const char *path = o->pos[1];
     otakit_nor_t *nor;
-    if (open_existing(path, OTAKIT_NOR_READONLY, &nor) != 0) {
+    if (tool_open_flash(path, OTAKIT_NOR_READONLY, &nor) != 0) {
         return EXIT_USAGE;
     }
     uint32_t size = otakit_nor_size(nor);
@@ -386,7 +369,7 @@ static int run_read(const struct opts *o)
         return EXIT_USAGE;
     }
     otakit_nor_t *nor;
-    if (open_existing(path, OTAKIT_NOR_READONLY, &nor) != 0) {
+    if (tool_open_flash(path, OTAKIT_NOR_READONLY, &nor) != 0) {
         return EXIT_USAGE;
     }
     uint32_t size = otakit_nor_size(nor);
