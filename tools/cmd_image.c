@@ -69,7 +69,7 @@ static const char USAGE_CREATE[] =
     "  --time TIME            compile time, e.g. \"12:00:00\" (default: likewise)\n"
     "  --idf-ver S            the description's IDF version (default \"otakit\")\n"
     "  --chip CHIP            chip id to write (default esp32)\n"
-    "  -o, --output OUT       the image file to write (required)\n"
+    "  -o, --output OUT       the image file to write (required; - for stdout)\n"
     "  --json                 print one JSON object describing the image\n"
     "exit codes: 0 written, 2 bad usage or unreadable program\n";
 
@@ -717,6 +717,11 @@ static int run_create(int argc, char **argv)
                    "'otakit image create --help')");
         return EXIT_USAGE;
     }
+    bool to_stdout = strcmp(output, "-") == 0;
+    if (json && to_stdout) {
+        tool_error("image create: --json cannot be used with -o -");
+        return EXIT_USAGE;
+    }
     char date[16], time_s[16];
     if (o.date == NULL || o.time == NULL) {
         if (otakit_image_build_datetime(date, time_s) != OTAKIT_OK) {
@@ -788,7 +793,7 @@ static int run_create(int argc, char **argv)
         cJSON_AddStringToObject(j, "elf_sha256", sha);
         cJSON_AddStringToObject(j, "hash", hash);
         print_json(j);
-    } else {
+    } else if (!to_stdout) {
         printf("%s: %zu bytes, %s app image, %u segments, project %s, version %s, secure "
                "version %u\n",
                output, img_len, chip_name(o.chip_id), (unsigned)info.segments_parsed,

@@ -178,6 +178,10 @@ check "extract json" "d['program_length']==12345 and d['program_offset']==0x1002
 cmp -s prog.bin prog2.out && ok || fail "extract --output"
 "$OTAKIT" image extract app.bin -o - >prog3.out && cmp -s prog.bin prog3.out && ok || fail "extract to stdout"
 
+SOURCE_DATE_EPOCH=1700000000 "$OTAKIT" image create --program prog.bin --project demo --version 1.2.3 \
+    --secure-version 2 -o - >stdout.bin && cmp -s app.bin stdout.bin && ok || fail "create -o - writes the image to stdout"
+expect 2 "$OTAKIT" image create --program prog.bin --project demo --version 1.2.3 -o - --json
+
 # same inputs and SOURCE_DATE_EPOCH: byte-identical image
 SOURCE_DATE_EPOCH=1700000000 expect 0 "$OTAKIT" image create --program prog.bin --project demo \
     --version 1.2.3 --secure-version 2 -o app2.bin
