@@ -1,10 +1,286 @@
+/* otakit device run: power the virtual ESP32 on a flash file and show its console. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cmd.h"
 
-/* Not built yet: see the README's status section. */
+#ifdef OTAKIT_HAVE_SIM
+#include <cjson/cJSON.h>
+
+#include "device.h"
+#include "sim_shared.h"
+
+static const char USAGE[] =
+    "usage: otakit device run [--flash FILE] [--until TEXT] [--max-boots N] [--timeout S]\n"
+    "                         [--powercut-at N] [--powercut-mode before|after|torn]\n"
+    "                         [--powercut-seed N] [--hold-pin factory|test] [--log FILE]\n"
+    "                         [--no-log] [--efuse FILE] [--speedup N] [--mac MAC]\n"
+    "                         [--wifi-aps SPEC] [--color auto|always|never] [--quiet] [--json]\n"
+    "\n"
+    "Power the virtual ESP32 on: the ROM stage checks the second-stage bootloader at 0x1000\n"
+    "and runs it; the bootloader picks an app from the partition table and otadata and runs\n"
+    "it. esp_restart() and crashes (panic) reset the chip and it boots again, until a bound\n"
+    "below ends the run. The console goes to stdout and to the log file. On a terminal,\n"
+    "Ctrl-] quits and Ctrl-T then R resets the chip (as ESP-IDF's monitor).\n"
+    "\n"
+    "options:\n"
+    "  --flash FILE           the flash file (default build/flash.bin; `make flash` writes it)\n"
+    "  --until TEXT           stop, exit 0, as soon as TEXT appears on the console\n"
+    "  --max-boots N          stop after N boots (resets included)\n"
+    "  --timeout S            stop after S seconds (decimals allowed)\n"
+    "  --powercut-at N        cut the power at the N-th flash operation (reads, writes and\n"
+    "                         erases of the bootloader and the apps, counted from power-on);\n"
+    "                         the device then powers on again with faults off\n"
+    "  --powercut-mode M      before (the operation never happens), after (it completes) or\n"
+    "                         torn (half done: part of a write, part of an erase); default torn\n"
+    "  --powercut-seed N      randomness of a torn operation (default: N of --powercut-at)\n"
+    "  --hold-pin PIN         hold the factory-reset (factory) or test-app (test) pin at the\n"
+    "                         first power-on (needs CONFIG_BOOTLOADER_FACTORY_RESET / _APP_TEST)\n"
+    "  --log FILE             console copy without colours (default FLASH.log); --no-log: none\n"
+    "  --efuse FILE           the eFuse secure-version file (default FLASH.efuse)\n"
+    "  --speedup N            app delays (vTaskDelay) take N times less real time; 0 = no real\n"
+    "                         time at all (default: the app's CONFIG_OTAKIT_DEVICE_TIME_SPEEDUP)\n"
+    "  --mac MAC              base MAC address (default 24:0a:c4 + 3 bytes from FLASH's path)\n"
+    "  --wifi-aps SPEC        access points around the device (sets OTAKIT_WIFI_APS:\n"
+    "                         \"SSID:PASSWORD[,SSID:PASSWORD...]\")\n"
+    "  --color WHEN           log colours: auto (stdout is a terminal), always, never\n"
+    "  --quiet                console only to the log file\n"
+    "  --json                 print one JSON object with how the run ended (implies --quiet)\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "exit codes: 0 --until seen (or, without --until, the run ended at --max-boots,\n"
+    "            --timeout or Ctrl-]); 1 --until not seen, the ROM found no valid bootloader,\n"
+    "            no bootable app, or the CPU stopped (an Xtensa image); 2 bad usage or input\n";
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || end == s || *end != '\0' || *s == '-') {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6) {
+        return -1;
+    }
+    for (int i = 0; i < 6; i++) {
+        if (v[i] > 0xff) {
+            return -1;
+        }
+        mac[i] = (uint8_t)v[i];
+    }
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    otakit_device_opts_t o;
+    otakit_device_opts_init(&o);
+    bool json = false;
+    const char *color = "auto";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (tool_is_help(a)) {
+            fputs(USAGE, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(a, "--json") == 0) {
+            json = true;
+            continue;
+        }
+        if (strcmp(a, "--quiet") == 0) {
+            o.quiet = true;
+            continue;
+        }
+        if (strcmp(a, "--no-log") == 0) {
+            o.log_path = "";
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strncmp(a, "--", 2) != 0) {
+            tool_error("device run: unexpected argument '%s' (see 'otakit device run --help')", a);
+            return EXIT_USAGE;
+        }
+        if (v == NULL) {
+            tool_error("device run: %s needs a value", a);
+            return EXIT_USAGE;
+        }
+        i++;
+        uint64_t n;
+        if (strcmp(a, "--flash") == 0) {
+            o.flash_path = v;
+        } else if (strcmp(a, "--until") == 0) {
+            if (*v == '\0') {
+                tool_error("device run: --until needs a non-empty text");
+                return EXIT_USAGE;
+            }
+            o.until = v;
+        } else if (strcmp(a, "--max-boots") == 0) {
+            if (parse_u64(v, &n) != 0 || n == 0 || n > 1000000) {
+                tool_error("device run: bad --max-boots '%s' (1..1000000)", v);
+                return EXIT_USAGE;
+            }
+            o.max_boots = (unsigned)n;
+        } else if (strcmp(a, "--timeout") == 0) {
+            char *end;
+            errno = 0;
+            double t = strtod(v, &end);
+            if (errno != 0 || end == v || *end != '\0' || !(t > 0) || t > 1e7) {
+                tool_error("device run: bad --timeout '%s' (seconds, > 0)", v);
+                return EXIT_USAGE;
+            }
+            o.timeout_s = t;
+        } else if (strcmp(a, "--powercut-at") == 0) {
+            if (parse_u64(v, &n) != 0 || n == 0) {
+                tool_error("device run: bad --powercut-at '%s' (a flash operation number, 1 or more)", v);
+                return EXIT_USAGE;
+            }
+            o.powercut_at = n;
+        } else if (strcmp(a, "--powercut-mode") == 0) {
+            if (strcmp(v, "before") == 0) {
+                o.powercut_mode = OTAKIT_HW_CUT_BEFORE;
+            } else if (strcmp(v, "after") == 0) {
+                o.powercut_mode = OTAKIT_HW_CUT_AFTER;
+            } else if (strcmp(v, "torn") == 0) {
+                o.powercut_mode = OTAKIT_HW_CUT_TORN;
+            } else {
+                tool_error("device run: bad --powercut-mode '%s' (before, after, torn)", v);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--powercut-seed") == 0) {
+            if (parse_u64(v, &n) != 0 || n > 0xffffffffu) {
+                tool_error("device run: bad --powercut-seed '%s'", v);
+                return EXIT_USAGE;
+            }
+            o.powercut_seed = (uint32_t)n;
+        } else if (strcmp(a, "--hold-pin") == 0) {
+            if (strcmp(v, "factory") == 0) {
+                o.hold_pin = OTAKIT_HW_PIN_FACTORY;
+            } else if (strcmp(v, "test") == 0) {
+                o.hold_pin = OTAKIT_HW_PIN_TEST;
+            } else {
+                tool_error("device run: bad --hold-pin '%s' (factory, test)", v);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--log") == 0) {
+            o.log_path = v;
+        } else if (strcmp(a, "--efuse") == 0) {
+            o.efuse_path = v;
+        } else if (strcmp(a, "--speedup") == 0) {
+            if (parse_u64(v, &n) != 0 || n > 1000000) {
+                tool_error("device run: bad --speedup '%s' (0..1000000; 0 = delays take no real time)", v);
+                return EXIT_USAGE;
+            }
+            o.speedup = (int)n;
+        } else if (strcmp(a, "--mac") == 0) {
+            if (parse_mac(v, o.mac) != 0) {
+                tool_error("device run: bad --mac '%s' (XX:XX:XX:XX:XX:XX)", v);
+                return EXIT_USAGE;
+            }
+            o.have_mac = true;
+        } else if (strcmp(a, "--wifi-aps") == 0) {
+            setenv("OTAKIT_WIFI_APS", v, 1);
+        } else if (strcmp(a, "--color") == 0) {
+            color = v;
+            if (strcmp(v, "auto") == 0) {
+                o.color = -1;
+            } else if (strcmp(v, "always") == 0) {
+                o.color = 1;
+            } else if (strcmp(v, "never") == 0) {
+                o.color = 0;
+            } else {
+                tool_error("device run: bad --color '%s' (auto, always, never)", v);
+                return EXIT_USAGE;
+            }
+        } else {
+            tool_error("device run: unknown option '%s' (see 'otakit device run --help')", a);
+            return EXIT_USAGE;
+        }
+    }
+    (void)color;
+    if (json) {
+        o.quiet = true;
+    }
+    o.interactive = !o.quiet && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+
+    otakit_device_result_t r;
+    int rc = otakit_device_run(&o, &r);
+    if (rc == EXIT_USAGE && r.end != NULL && strcmp(r.end, "error") == 0) {
+        tool_error("%s", r.message);
+    } else if (!json && rc != EXIT_OK) {
+        tool_error("device run: %s", r.message);
+    }
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "flash", o.flash_path);
+        cJSON_AddStringToObject(j, "end", r.end != NULL ? r.end : "error");
+        cJSON_AddNumberToObject(j, "exit_code", rc);
+        cJSON_AddStringToObject(j, "message", r.message);
+        if (o.until != NULL) {
+            cJSON_AddStringToObject(j, "until", o.until);
+        }
+        cJSON_AddBoolToObject(j, "until_seen", r.until_seen);
+        cJSON_AddNumberToObject(j, "boots", r.boots);
+        cJSON_AddNumberToObject(j, "restarts", r.restarts);
+        cJSON_AddNumberToObject(j, "panics", r.panics);
+        cJSON_AddNumberToObject(j, "power_cuts", r.power_cuts);
+        if (r.cut_op != 0) {
+            cJSON_AddNumberToObject(j, "cut_op", (double)r.cut_op);
+        } else {
+            cJSON_AddNullToObject(j, "cut_op");
+        }
+        cJSON_AddNumberToObject(j, "flash_ops_first_power_on", (double)r.flash_ops_first);
+        cJSON_AddNumberToObject(j, "flash_ops_total", (double)r.flash_ops_total);
+        if (r.last_app_offset != 0) {
+            cJSON_AddNumberToObject(j, "last_app_offset", r.last_app_offset);
+        } else {
+            cJSON_AddNullToObject(j, "last_app_offset");
+        }
+        char *s = cJSON_PrintUnformatted(j);
+        if (s != NULL) {
+            puts(s);
+            cJSON_free(s);
+        }
+        cJSON_Delete(j);
+    }
+    return rc;
+}
+
 int cmd_device(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    tool_error("'device' is not built yet");
+    if (argc < 2 || tool_is_help(argv[1])) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "run") == 0) {
+        return run(argc - 1, argv + 1);
+    }
+    tool_error("device: unknown verb '%s' (run; see 'otakit device --help')", argv[1]);
     return EXIT_USAGE;
 }
+
+#else
+
+/* Built without the virtual device (src/sim). */
+int cmd_device(int argc, char **argv)
+{
+    if (argc >= 2 && tool_is_help(argv[1])) {
+        puts("usage: otakit device run ...  (this otakit was built without the virtual device)");
+        return EXIT_OK;
+    }
+    tool_error("'device' is not built into this otakit (src/sim missing)");
+    return EXIT_USAGE;
+}
+
+#endif

@@ -1,0 +1,175 @@
+/* The second-stage bootloader of the virtual ESP32: a host program the ROM stage runs
+ * from the image at 0x1000. It runs the bootloader's decision (otakit_boot_select, the
+ * core's port of ESP-IDF's bootloader_utility.c) with this build's sdkconfig, prints
+ * ESP-IDF's bootloader lines, and runs the chosen app's program in its place. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+#include "hw.h"
+#include "otakit/boot.h"
+#include "program.h"
+#include "sdkconfig.h"
+
+#ifndef CONFIG_BOOTLOADER_LOG_LEVEL
+#define CONFIG_BOOTLOADER_LOG_LEVEL 3
+#endif
+#ifndef CONFIG_PARTITION_TABLE_OFFSET
+#define CONFIG_PARTITION_TABLE_OFFSET 0x8000
+#endif
+#ifndef CONFIG_BOOTLOADER_DATA_FACTORY_RESET
+#define CONFIG_BOOTLOADER_DATA_FACTORY_RESET ""
+#endif
+
+#define TAG "boot"
+#define LOGI(...) otakit_console_log(OTAKIT_LOG_INFO, TAG, __VA_ARGS__)
+#define LOGE(...) otakit_console_log(OTAKIT_LOG_ERROR, TAG, __VA_ARGS__)
+
+#define MAX_RESET_LABELS 8
+
+static otakit_boot_result_t res; /* large: keep it off the stack */
+
+static const char *flash_size_name(uint32_t size)
+{
+    switch (size) {
+    case 0x100000:
+        return "1MB";
+    case 0x200000:
+        return "2MB";
+    case 0x400000:
+        return "4MB";
+    case 0x800000:
+        return "8MB";
+    case 0x1000000:
+        return "16MB";
+    default:
+        return "?";
+    }
+}
+
+/* CONFIG_BOOTLOADER_DATA_FACTORY_RESET: "nvs, phy_init" -> labels. */
+static size_t split_labels(char *buf, const char *labels[MAX_RESET_LABELS])
+{
+    size_t n = 0;
+    for (char *tok = strtok(buf, ", "); tok != NULL && n < MAX_RESET_LABELS; tok = strtok(NULL, ", ")) {
+        labels[n++] = tok;
+    }
+    return n;
+}
+
+static int mapped(uint32_t a)
+{
+    return (a >= 0x3f400000u && a < 0x3f800000u) || (a >= 0x400c2000u && a < 0x40c00000u);
+}
+
+int main(void)
+{
+    if (otakit_hw_attach() != 0) {
+        return 2;
+    }
+    otakit_hw_set_stage(OTAKIT_HW_STAGE_BOOTLOADER);
+    otakit_console_set_level((otakit_log_level_t)CONFIG_BOOTLOADER_LOG_LEVEL);
+    const otakit_flash_t *flash = otakit_hw_flash();
+    uint32_t rev = otakit_hw_chip_revision();
+
+    LOGI("ESP-IDF %s 2nd stage bootloader", "v5.5-otakit");
+    LOGI("compile time %s %s", __DATE__, __TIME__);
+    LOGI("Multicore bootloader");
+    LOGI("chip revision: v%" PRIu32 ".%" PRIu32, rev / 100, rev % 100);
+    otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Speed      : 40MHz");
+    otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Mode       : DIO");
+    otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Flash Size : %s", flash_size_name(flash->size));
+    LOGI("Enabling RNG early entropy source...");
+
+    char reset_buf[128];
+    const char *labels[MAX_RESET_LABELS];
+    snprintf(reset_buf, sizeof(reset_buf), "%s", CONFIG_BOOTLOADER_DATA_FACTORY_RESET);
+    size_t nlabels = split_labels(reset_buf, labels);
+
+    otakit_boot_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.flash = flash;
+    cfg.ptable_offset = CONFIG_PARTITION_TABLE_OFFSET;
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
+    cfg.rollback = true;
+#endif
+#ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
+    cfg.anti_rollback = true;
+#endif
+    cfg.efuse = otakit_hw_efuse();
+    cfg.chip_id = OTAKIT_CHIP_ESP32;
+    cfg.log = otakit_console_sink();
+    uint32_t pin = otakit_hw_shared()->hold_pin;
+#ifdef CONFIG_BOOTLOADER_FACTORY_RESET
+    if (pin == OTAKIT_HW_PIN_FACTORY) {
+        cfg.pin = OTAKIT_BOOT_PIN_FACTORY_RESET;
+        cfg.reset_labels = labels;
+        cfg.reset_label_count = nlabels;
+#ifdef CONFIG_BOOTLOADER_OTA_DATA_ERASE
+        cfg.reset_erase_otadata = true;
+#endif
+    }
+#endif
+#ifdef CONFIG_BOOTLOADER_APP_TEST
+    if (pin == OTAKIT_HW_PIN_TEST) {
+        cfg.pin = OTAKIT_BOOT_PIN_TEST;
+    }
+#endif
+    if (pin != OTAKIT_HW_PIN_NONE && cfg.pin == OTAKIT_BOOT_PIN_NONE) {
+        otakit_console_log(OTAKIT_LOG_WARN, TAG, "GPIO %s pin held, but this bootloader was built without %s",
+                           pin == OTAKIT_HW_PIN_FACTORY ? "factory-reset" : "test-app",
+                           pin == OTAKIT_HW_PIN_FACTORY ? "CONFIG_BOOTLOADER_FACTORY_RESET"
+                                                        : "CONFIG_BOOTLOADER_APP_TEST");
+    }
+    (void)nlabels;
+
+    otakit_err_t err = otakit_boot_select(&cfg, &res);
+    if (err != OTAKIT_OK || res.part == NULL) {
+        if (err == OTAKIT_ERR_INVALID_STATE) {
+            LOGE("load partition table error!");
+        }
+        otakit_hw_reset(OTAKIT_HW_REQ_BOOT_RESET);
+    }
+    const otakit_part_t *part = res.part;
+    const otakit_image_info_t *img = &res.image;
+    for (unsigned i = 0; i < img->segments_parsed; i++) {
+        const otakit_image_segment_t *s = &img->segments[i];
+        otakit_console_log(OTAKIT_LOG_INFO, "esp_image",
+                           "segment %u: paddr=%08" PRIx32 " vaddr=%08" PRIx32 " size=%05" PRIx32 "h (%6" PRIu32 ") %s",
+                           i, part->offset + s->data_offset, s->load_addr, s->data_len, s->data_len,
+                           s->load_addr == 0 ? "" : mapped(s->load_addr) ? "map" : "load");
+    }
+
+    uint32_t paddr, plen;
+    err = otakit_program_find(flash, part->offset, img, &paddr, &plen);
+    if (err == OTAKIT_ERR_NOT_FOUND) {
+        const otakit_app_desc_t *d = &img->desc;
+        if (img->has_desc) {
+            LOGI("App in partition '%s' at 0x%" PRIx32 ": project %s, version %s, ESP-IDF %s, built %s %s, "
+                 "secure_version %" PRIu32,
+                 part->label, part->offset, d->project_name, d->version, d->idf_ver, d->date, d->time,
+                 d->secure_version);
+        }
+        LOGE("The image in partition '%s' at 0x%" PRIx32 " is real ESP32 (Xtensa) code: the virtual device "
+             "cannot execute Xtensa code",
+             part->label, part->offset);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "the app in partition '%s' at 0x%" PRIx32 " (%s %s) is Xtensa code, which the "
+                                   "virtual device cannot execute",
+                 part->label, part->offset, img->has_desc ? d->project_name : "no app description",
+                 img->has_desc ? d->version : "");
+        otakit_hw_halt(msg);
+    }
+    if (err != OTAKIT_OK) {
+        LOGE("Failed to read the app at 0x%" PRIx32 " (%s)", part->offset, otakit_err_name(err));
+        otakit_hw_reset(OTAKIT_HW_REQ_BOOT_RESET);
+    }
+    LOGI("Disabling RNG early entropy source...");
+    otakit_hw_set_app(part->offset, part->size);
+    otakit_hw_exec_flash(paddr, plen, img->has_desc ? img->desc.project_name : "app");
+    LOGE("Failed to start the app at 0x%" PRIx32 ": %s", part->offset, strerror(errno));
+    otakit_hw_reset(OTAKIT_HW_REQ_BOOT_RESET);
+}

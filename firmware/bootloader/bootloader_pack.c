@@ -1,0 +1,118 @@
+/* Build-time tool: package the bootloader program as a second-stage bootloader image
+ * (src/sim/program.h). Usage: bootloader_pack PROGRAM OUT.bin [MAX_SIZE] */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "program.h"
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "bootloader_pack: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *b = malloc(cap);
+    while (b != NULL) {
+        n += fread(b + n, 1, cap - n, f);
+        if (n < cap) {
+            break;
+        }
+        uint8_t *nb = realloc(b, cap * 2);
+        if (nb == NULL) {
+            free(b);
+            b = NULL;
+            break;
+        }
+        b = nb;
+        cap *= 2;
+    }
+    fclose(f);
+    if (b == NULL) {
+        fprintf(stderr, "bootloader_pack: %s: out of memory\n", path);
+        return -1;
+    }
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = n; i-- > 0;) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+/* Drop the section headers of a 64-bit little-endian ELF executable (what sstrip does):
+ * only the program headers matter to the kernel and the dynamic loader. Returns the new
+ * length (the end of the last loaded byte), or len when the file is not such an ELF. */
+static size_t strip_sections(uint8_t *elf, size_t len)
+{
+    static const uint8_t ident[6] = {0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 1 /* LE */};
+    if (len < 64 || memcmp(elf, ident, sizeof(ident)) != 0) {
+        return len;
+    }
+    uint64_t phoff = get_le(elf + 0x20, 8);
+    uint64_t phentsize = get_le(elf + 0x36, 2), phnum = get_le(elf + 0x38, 2);
+    if (phentsize < 56 || phoff > len || phnum * phentsize > len - phoff) {
+        return len;
+    }
+    uint64_t end = phoff + phnum * phentsize;
+    for (uint64_t i = 0; i < phnum; i++) {
+        const uint8_t *ph = elf + phoff + i * phentsize;
+        uint64_t off = get_le(ph + 8, 8), filesz = get_le(ph + 32, 8);
+        if (off > len || filesz > len - off) {
+            return len;
+        }
+        if (off + filesz > end) {
+            end = off + filesz;
+        }
+    }
+    memset(elf + 0x28, 0, 8); /* e_shoff */
+    memset(elf + 0x3a, 0, 6); /* e_shentsize, e_shnum, e_shstrndx */
+    return (size_t)end;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: bootloader_pack PROGRAM OUT.bin [MAX_SIZE]\n");
+        return 2;
+    }
+    unsigned long max = argc == 4 ? strtoul(argv[3], NULL, 0) : 0;
+    uint8_t *prog, *img;
+    size_t prog_len, img_len;
+    if (read_file(argv[1], &prog, &prog_len) != 0) {
+        return 2;
+    }
+    prog_len = strip_sections(prog, prog_len);
+    otakit_bootloader_pack_opts_t o = {.version = "otakit", .version_num = 1, .idf_ver = "v5.5-otakit",
+                                       .date_time = NULL};
+    otakit_err_t err = otakit_program_pack_bootloader(&o, prog, prog_len, &img, &img_len);
+    free(prog);
+    if (err != OTAKIT_OK) {
+        fprintf(stderr, "bootloader_pack: %s: %s\n", argv[1], otakit_err_name(err));
+        return 1;
+    }
+    if (max != 0 && img_len > max) {
+        fprintf(stderr, "bootloader_pack: %s: the bootloader image is %zu bytes, more than the %lu bytes "
+                        "between 0x1000 and the partition table\n", argv[2], img_len, max);
+        free(img);
+        return 1;
+    }
+    FILE *f = fopen(argv[2], "wb");
+    if (f == NULL || fwrite(img, 1, img_len, f) != img_len || fclose(f) != 0) {
+        fprintf(stderr, "bootloader_pack: %s: %s\n", argv[2], strerror(errno));
+        free(img);
+        return 2;
+    }
+    free(img);
+    printf("bootloader_pack: %s: %zu bytes (program %zu bytes)\n", argv[2], img_len, prog_len);
+    return 0;
+}

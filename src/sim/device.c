@@ -1,0 +1,787 @@
+/* The device process: power-on, the ROM stage, the reset loop and the console.
+ *
+ * Each boot: the ROM stage (here) checks the second-stage bootloader image at 0x1000
+ * and runs its program from memory in a child process; the bootloader replaces itself
+ * with the chosen app (same process). The child's stdout and stderr come back through
+ * a pipe: the device copies them to stdout and the log file and watches for --until.
+ * How the child ended (the request it left in the shared block, a signal, a power cut)
+ * decides the next reset.
+ */
+#include "device.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "efuse.h"
+#include "nor.h"
+#include "otakit/image.h"
+#include "program.h"
+#include "sim_shared.h"
+
+#define ROM_BOOTLOADER_ADDR 0x1000u
+#define MAX_BOOT_RESETS 3 /* bootloader resets in a row before the run gives up */
+
+/* ---- console -------------------------------------------------------------------- */
+
+typedef struct console {
+    bool to_stdout;
+    FILE *log;
+    const char *until;
+    size_t until_len;
+    char *tail;      /* last until_len-1 bytes of plain text */
+    size_t tail_len;
+    bool seen;
+    int esc;         /* ANSI escape parser state: 0 text, 1 after ESC, 2 in CSI */
+} console_t;
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Console bytes: as they are on stdout; without colour codes in the log and for --until. */
+static void console_feed(console_t *c, const char *buf, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    if (c->to_stdout) {
+        write_all(STDOUT_FILENO, buf, n);
+    }
+    char *plain = malloc(c->tail_len + n + 1);
+    if (plain == NULL) {
+        return;
+    }
+    memcpy(plain, c->tail, c->tail_len);
+    size_t pn = c->tail_len, start = c->tail_len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        if (c->esc == 1) {
+            c->esc = ch == '[' ? 2 : 0;
+            continue;
+        }
+        if (c->esc == 2) {
+            if (ch >= 0x40 && ch <= 0x7e) {
+                c->esc = 0;
+            }
+            continue;
+        }
+        if (ch == 0x1b) {
+            c->esc = 1;
+            continue;
+        }
+        plain[pn++] = (char)ch;
+    }
+    if (c->log != NULL && pn > start) {
+        fwrite(plain + start, 1, pn - start, c->log);
+        fflush(c->log);
+    }
+    if (c->until_len > 0 && !c->seen) {
+        if (pn >= c->until_len && memmem(plain, pn, c->until, c->until_len) != NULL) {
+            c->seen = true;
+        }
+        size_t keep = c->until_len - 1;
+        if (keep > pn) {
+            keep = pn;
+        }
+        memcpy(c->tail, plain + pn - keep, keep);
+        c->tail_len = keep;
+    }
+    free(plain);
+}
+
+static void console_printf(console_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void console_printf(console_t *c, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    console_feed(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* ---- terminal (monitor) --------------------------------------------------------- */
+
+static struct termios saved_tio;
+static bool tio_saved;
+static volatile sig_atomic_t got_signal;
+
+static void restore_terminal(void)
+{
+    if (tio_saved) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+        tio_saved = false;
+    }
+}
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+static void raw_terminal(void)
+{
+    if (tcgetattr(STDIN_FILENO, &saved_tio) != 0) {
+        return;
+    }
+    struct termios t = saved_tio;
+    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    t.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
+        tio_saved = true;
+        atexit(restore_terminal);
+    }
+}
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const char *rom_reset_name(uint32_t code)
+{
+    switch (code) {
+    case OTAKIT_ROM_POWERON_RESET:
+        return "POWERON_RESET";
+    case OTAKIT_ROM_SW_RESET:
+        return "SW_RESET";
+    case OTAKIT_ROM_SW_CPU_RESET:
+        return "SW_CPU_RESET";
+    default:
+        return "UNKNOWN_RESET";
+    }
+}
+
+static const char *cut_mode_name(int mode)
+{
+    switch (mode) {
+    case OTAKIT_HW_CUT_BEFORE:
+        return "before";
+    case OTAKIT_HW_CUT_AFTER:
+        return "after";
+    default:
+        return "torn";
+    }
+}
+
+static void default_mac(const char *path, uint8_t mac[6])
+{
+    /* Espressif's OUI and three bytes of an FNV-1a hash of the flash file's path, so
+     * each flash file is its own device with a stable address. */
+    uint32_t h = 2166136261u;
+    for (const char *p = path; *p != '\0'; p++) {
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    }
+    mac[0] = 0x24;
+    mac[1] = 0x0a;
+    mac[2] = 0xc4;
+    mac[3] = (uint8_t)(h >> 16);
+    mac[4] = (uint8_t)(h >> 8);
+    mac[5] = (uint8_t)(h & 0xfe);
+}
+
+/* ---- ROM stage ------------------------------------------------------------------ */
+
+static const char *spi_mode_name(uint8_t m)
+{
+    static const char *names[] = {"QIO", "QOUT", "DIO", "DOUT", "FAST_READ", "SLOW_READ"};
+    return m < 6 ? names[m] : "DIO";
+}
+
+static unsigned clock_div(uint8_t speed)
+{
+    switch (speed) {
+    case 0x0:
+        return 2;
+    case 0x1:
+        return 3;
+    case 0x2:
+        return 4;
+    case 0xf:
+        return 1;
+    default:
+        return 2;
+    }
+}
+
+/* Check the bootloader image at 0x1000 as the ROM does and copy its program into a memfd.
+ * Returns the memfd, or -1 after printing the ROM's complaint (why says it in words). */
+static int rom_stage(console_t *con, uint32_t rom_code, const char *flash_path, char *why, size_t whyn)
+{
+    console_printf(con, "ets Jul 29 2019 12:21:46\n\nrst:0x%" PRIx32 " (%s),boot:0x13 (SPI_FAST_FLASH_BOOT)\n",
+                   rom_code, rom_reset_name(rom_code));
+    otakit_nor_t *nor = NULL;
+    unsigned flags = 0;
+#ifdef OTAKIT_NOR_READONLY
+    flags |= OTAKIT_NOR_READONLY;
+#endif
+    otakit_err_t err = otakit_nor_open(&nor, flash_path, 0, flags);
+    if (err != OTAKIT_OK) {
+        console_printf(con, "flash read err, 1000\nets_main.c 371 \n");
+        snprintf(why, whyn, "%s: cannot open the flash file (%s)", flash_path, otakit_err_name(err));
+        return -1;
+    }
+    const otakit_flash_t *f = otakit_nor_flash(nor);
+    const uint8_t *data = otakit_nor_data(nor);
+    uint32_t size = otakit_nor_size(nor);
+    int fd = -1;
+    if (size < ROM_BOOTLOADER_ADDR + OTAKIT_IMAGE_HEADER_SIZE) {
+        console_printf(con, "flash read err, 1000\nets_main.c 371 \n");
+        snprintf(why, whyn, "%s: the flash is too small to hold a bootloader at 0x1000", flash_path);
+        goto out;
+    }
+    const uint8_t *h = data + ROM_BOOTLOADER_ADDR;
+    if (h[0] != OTAKIT_IMAGE_MAGIC) {
+        uint32_t word = (uint32_t)h[0] | ((uint32_t)h[1] << 8) | ((uint32_t)h[2] << 16) | ((uint32_t)h[3] << 24);
+        for (int i = 0; i < 3; i++) {
+            console_printf(con, "invalid header: 0x%08" PRIx32 "\n", word);
+        }
+        snprintf(why, whyn, "%s: offset 0x1000: no second-stage bootloader (invalid magic 0x%02x%s)",
+                 flash_path, h[0], word == 0xffffffffu ? ", erased flash" : "");
+        goto out;
+    }
+    otakit_image_opts_t opts = {.chip_id = OTAKIT_CHIP_ESP32, .max_size = 0, .skip_hash = true};
+    otakit_image_info_t info;
+    otakit_diag_t diag = {0, NULL};
+    memset(&info, 0, sizeof(info));
+    err = otakit_image_verify_flash(f, ROM_BOOTLOADER_ADDR, &opts, &info, &diag);
+    if (err != OTAKIT_OK) {
+        console_printf(con, "flash read err, 1000\nets_main.c 371 \n");
+        snprintf(why, whyn, "%s: offset 0x%" PRIx32 ": bootloader image: %s", flash_path,
+                 ROM_BOOTLOADER_ADDR + diag.offset, diag.msg != NULL ? diag.msg : otakit_err_name(err));
+        goto out;
+    }
+    console_printf(con, "configsip: 0, SPIWP:0xee\n"
+                        "clk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00\n"
+                        "mode:%s, clock div:%u\n",
+                   spi_mode_name(info.header.spi_mode), clock_div(info.header.spi_speed));
+    for (unsigned i = 0; i < info.segments_parsed; i++) {
+        console_printf(con, "load:0x%08" PRIx32 ",len:%" PRIu32 "\n", info.segments[i].load_addr,
+                       info.segments[i].data_len);
+    }
+    console_printf(con, "entry 0x%08" PRIx32 "\n", info.header.entry_addr);
+    uint32_t paddr, plen;
+    err = otakit_program_find(f, ROM_BOOTLOADER_ADDR, &info, &paddr, &plen);
+    if (err != OTAKIT_OK) {
+        snprintf(why, whyn, "%s: offset 0x1000: the bootloader image holds no program the virtual "
+                            "device can run (Xtensa code?)", flash_path);
+        goto out;
+    }
+    fd = memfd_create("bootloader", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, data + paddr, plen) != (ssize_t)plen) {
+        snprintf(why, whyn, "memfd: %s", strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        fd = -1;
+    }
+out:
+    otakit_nor_close(nor);
+    return fd;
+}
+
+/* ---- the run -------------------------------------------------------------------- */
+
+void otakit_device_opts_init(otakit_device_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->flash_path = "build/flash.bin";
+    o->powercut_mode = OTAKIT_HW_CUT_TORN;
+    o->speedup = -1;
+    o->color = -1;
+}
+
+static void set_end(otakit_device_result_t *r, const char *end, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_end(otakit_device_result_t *r, const char *end, int code, const char *fmt, ...)
+{
+    r->end = end;
+    r->exit_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof(r->message), fmt, ap);
+    va_end(ap);
+}
+
+static void panic_report(console_t *con, const otakit_hw_shared_t *s, int sig)
+{
+    const char *reason = s->panic_reason[0] != '\0' ? s->panic_reason : NULL;
+    if (reason == NULL) {
+        switch (sig) {
+        case SIGSEGV:
+            reason = "LoadProhibited";
+            break;
+        case SIGBUS:
+            reason = "LoadStoreAlignment";
+            break;
+        case SIGILL:
+            reason = "IllegalInstruction";
+            break;
+        case SIGFPE:
+            reason = "IntegerDivideByZero";
+            break;
+        case SIGABRT:
+        case 0:
+            reason = "abort";
+            break;
+        default:
+            reason = "Unhandled debug exception";
+            break;
+        }
+    }
+    if (strcmp(reason, "abort") == 0) {
+        console_printf(con, "\nabort() was called on core 0\n");
+    } else {
+        console_printf(con, "Guru Meditation Error: Core  0 panic'ed (%s). Exception was unhandled.\n\n"
+                            "Core  0 register dump:\n"
+                            "EXCVADDR: 0x%08" PRIx64 "  (host signal %d)\n",
+                       reason, s->panic_addr, sig);
+    }
+    console_printf(con, "\nRebooting...\n");
+}
+
+int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    console_t con;
+    memset(&con, 0, sizeof(con));
+    otakit_hw_shared_t *s = NULL;
+    int shm_fd = -1;
+    char flash_abs[PATH_MAX];
+    char efuse_path[PATH_MAX + 8];
+    char log_default[PATH_MAX + 8];
+
+    if (realpath(o->flash_path, flash_abs) == NULL) {
+        set_end(r, "error", 2, "%s: %s (make the flash with 'make erase_flash flash' or "
+                               "'otakit flash')", o->flash_path, strerror(errno));
+        return r->exit_code;
+    }
+    if (o->efuse_path != NULL) {
+        snprintf(efuse_path, sizeof(efuse_path), "%s", o->efuse_path);
+    } else {
+        otakit_efuse_path(flash_abs, efuse_path, sizeof(efuse_path));
+    }
+    const char *log_path = o->log_path;
+    if (log_path == NULL) {
+        snprintf(log_default, sizeof(log_default), "%s.log", o->flash_path);
+        log_path = log_default;
+    }
+    if (log_path[0] != '\0') {
+        con.log = fopen(log_path, "w");
+        if (con.log == NULL) {
+            set_end(r, "error", 2, "%s: %s", log_path, strerror(errno));
+            return r->exit_code;
+        }
+    }
+    con.to_stdout = !o->quiet;
+    if (o->until != NULL && o->until[0] != '\0') {
+        con.until = o->until;
+        con.until_len = strlen(o->until);
+        con.tail = malloc(con.until_len);
+        if (con.tail == NULL) {
+            set_end(r, "error", 2, "out of memory");
+            goto done;
+        }
+    }
+
+    /* The flash size is the file's (checked by opening it once). */
+    uint32_t flash_size;
+    {
+        otakit_nor_t *nor = NULL;
+        otakit_err_t err = otakit_nor_open(&nor, flash_abs, 0, 0);
+        if (err != OTAKIT_OK) {
+            set_end(r, "error", 2, "%s: cannot open the flash file (%s)", o->flash_path, otakit_err_name(err));
+            goto done;
+        }
+        flash_size = otakit_nor_size(nor);
+        otakit_nor_close(nor);
+    }
+
+    shm_fd = memfd_create("otakit-hw", MFD_CLOEXEC);
+    if (shm_fd < 0 || ftruncate(shm_fd, sizeof(otakit_hw_shared_t)) != 0) {
+        set_end(r, "error", 2, "shared memory: %s", strerror(errno));
+        goto done;
+    }
+    void *m = mmap(NULL, sizeof(otakit_hw_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+    if (m == MAP_FAILED) {
+        set_end(r, "error", 2, "shared memory: %s", strerror(errno));
+        goto done;
+    }
+    s = m;
+    memset(s, 0, sizeof(*s));
+    s->magic = OTAKIT_HW_MAGIC;
+    s->version = OTAKIT_HW_VERSION;
+    s->speedup = o->speedup;
+    s->color = (o->color < 0) ? (uint32_t)(!o->quiet && isatty(STDOUT_FILENO)) : (uint32_t)(o->color > 0);
+    s->flash_size = flash_size;
+    s->chip_revision = 300;
+    s->cores = 2;
+    if (o->have_mac) {
+        memcpy(s->mac, o->mac, 6);
+    } else {
+        default_mac(flash_abs, s->mac);
+    }
+
+    /* No core files from crashing apps: a crash is a panic reset, reported on the console. */
+    struct rlimit nocore = {0, 0};
+    setrlimit(RLIMIT_CORE, &nocore);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (o->interactive) {
+        raw_terminal();
+        console_printf(&con, "--- otakit device: %s (%" PRIu32 "MB flash) --- Quit: Ctrl+] | Reset: Ctrl+T followed by R ---\n",
+                       o->flash_path, flash_size >> 20);
+    }
+
+    const int64_t t0 = mono_ns();
+    const int64_t deadline = o->timeout_s > 0 ? t0 + (int64_t)(o->timeout_s * 1e9) : 0;
+    bool power_on = true;
+    bool cut_armed = o->powercut_at != 0;
+    bool first_power_on = true;
+    uint32_t reset_reason = OTAKIT_RST_POWERON, rom_code = OTAKIT_ROM_POWERON_RESET;
+    unsigned boot_resets = 0;
+    bool menu = false; /* Ctrl-T seen */
+
+    for (;;) {
+        if (o->max_boots != 0 && r->boots >= o->max_boots) {
+            set_end(r, "max-boots", 0, "stopped after %u boots (--max-boots)", r->boots);
+            break;
+        }
+        r->boots++;
+        if (power_on) {
+            if (!first_power_on) {
+                r->flash_ops_total += atomic_load(&s->flash_ops);
+            }
+            atomic_store(&s->flash_ops, 0);
+            s->cut_at = cut_armed ? o->powercut_at : 0;
+            s->cut_mode = (uint32_t)o->powercut_mode;
+            s->cut_seed = o->powercut_seed != 0 ? o->powercut_seed : (uint32_t)o->powercut_at;
+            atomic_store(&s->cut_done, 0);
+        }
+        s->boot_count = r->boots;
+        s->reset_reason = reset_reason;
+        s->rom_reset_code = rom_code;
+        s->hold_pin = r->boots == 1 ? (uint32_t)o->hold_pin : OTAKIT_HW_PIN_NONE;
+        s->boot_mono_ns = mono_ns();
+        atomic_store(&s->skipped_us, 0);
+        atomic_store(&s->request, OTAKIT_HW_REQ_NONE);
+        atomic_store(&s->stage, OTAKIT_HW_STAGE_ROM);
+        s->app_offset = 0;
+        s->app_size = 0;
+        s->panic_signal = 0;
+        s->panic_addr = 0;
+        s->panic_reason[0] = '\0';
+        s->halt_msg[0] = '\0';
+        power_on = false;
+
+        char why[PATH_MAX + 200];
+        int prog = rom_stage(&con, rom_code, flash_abs, why, sizeof(why));
+        if (prog < 0) {
+            console_printf(&con, "--- otakit: ROM: %s; the chip stays in the ROM\n", why);
+            set_end(r, "rom", 1, "%s", why);
+            break;
+        }
+
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) != 0) {
+            close(prog);
+            set_end(r, "error", 2, "pipe: %s", strerror(errno));
+            break;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(prog);
+            close(pfd[0]);
+            close(pfd[1]);
+            set_end(r, "error", 2, "fork: %s", strerror(errno));
+            break;
+        }
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            setpgid(0, 0);
+            signal(SIGPIPE, SIG_DFL);
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+            signal(SIGHUP, SIG_DFL);
+            int devnull = open("/dev/null", O_RDONLY);
+            if (devnull >= 0) {
+                dup2(devnull, STDIN_FILENO);
+            }
+            dup2(pfd[1], STDOUT_FILENO);
+            dup2(pfd[1], STDERR_FILENO);
+            int flags = fcntl(shm_fd, F_GETFD);
+            fcntl(shm_fd, F_SETFD, flags & ~FD_CLOEXEC);
+            char num[16];
+            snprintf(num, sizeof(num), "%d", shm_fd);
+            setenv(OTAKIT_HW_ENV_FD, num, 1);
+            setenv(OTAKIT_HW_ENV_FLASH, flash_abs, 1);
+            setenv(OTAKIT_HW_ENV_EFUSE, efuse_path, 1);
+            char *argv[] = {(char *)"bootloader", NULL};
+            fexecve(prog, argv, environ);
+            dprintf(STDERR_FILENO, "--- otakit: cannot start the bootloader program: %s\n", strerror(errno));
+            _exit(127);
+        }
+        close(prog);
+        close(pfd[1]);
+        int out = pfd[0];
+        int pidfd = pidfd_open(pid, 0);
+
+        /* Pump the console until the program ends or a bound stops the run. */
+        int status = 0;
+        bool exited = false, killed_by_us = false;
+        const char *stop = NULL; /* why we stop the run while the program still runs */
+        while (!exited) {
+            int timeout_ms = -1;
+            if (deadline != 0) {
+                int64_t left = deadline - mono_ns();
+                timeout_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+            }
+            struct pollfd pf[3];
+            int npf = 0;
+            int i_out = -1, i_pid = -1, i_in = -1;
+            if (out >= 0) {
+                pf[npf] = (struct pollfd){.fd = out, .events = POLLIN};
+                i_out = npf++;
+            }
+            if (pidfd >= 0) {
+                pf[npf] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+                i_pid = npf++;
+            }
+            if (o->interactive) {
+                pf[npf] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+                i_in = npf++;
+            }
+            int pr = poll(pf, (nfds_t)npf, timeout_ms);
+            if (pr < 0 && errno != EINTR) {
+                stop = "error";
+                break;
+            }
+            if (got_signal) {
+                stop = "signal";
+                break;
+            }
+            if (pr > 0 && i_out >= 0 && (pf[i_out].revents & (POLLIN | POLLHUP | POLLERR))) {
+                char buf[4096];
+                ssize_t n = read(out, buf, sizeof(buf));
+                if (n > 0) {
+                    console_feed(&con, buf, (size_t)n);
+                } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+                    close(out);
+                    out = -1;
+                }
+                if (con.seen) {
+                    stop = "until";
+                    break;
+                }
+            }
+            if (pr > 0 && i_in >= 0 && (pf[i_in].revents & POLLIN)) {
+                char ch;
+                if (read(STDIN_FILENO, &ch, 1) == 1) {
+                    if (ch == 0x1d) {
+                        stop = "quit";
+                        break;
+                    }
+                    if (menu && (ch == 'r' || ch == 'R' || ch == 0x12)) {
+                        stop = "reset";
+                        break;
+                    }
+                    menu = ch == 0x14;
+                }
+            }
+            bool child_done = false;
+            if (pidfd >= 0) {
+                child_done = pr > 0 && i_pid >= 0 && (pf[i_pid].revents & POLLIN);
+            } else if (out < 0) {
+                child_done = true; /* no pidfd: the end of the console means the end */
+            }
+            if (child_done) {
+                if (waitpid(pid, &status, 0) == pid) {
+                    exited = true;
+                }
+            }
+            if (!exited && deadline != 0 && mono_ns() >= deadline) {
+                stop = "timeout";
+                break;
+            }
+        }
+        if (!exited) {
+            kill(pid, SIGKILL);
+            killed_by_us = true;
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+        }
+        /* What the program printed before it ended. */
+        if (out >= 0) {
+            int fl = fcntl(out, F_GETFL);
+            fcntl(out, F_SETFL, fl | O_NONBLOCK);
+            char buf[4096];
+            ssize_t n;
+            while (!con.seen && (n = read(out, buf, sizeof(buf))) > 0) {
+                console_feed(&con, buf, (size_t)n);
+            }
+            close(out);
+        }
+        if (pidfd >= 0) {
+            close(pidfd);
+        }
+        if (s->app_offset != 0) {
+            r->last_app_offset = s->app_offset;
+        }
+        if (first_power_on) {
+            r->flash_ops_first = atomic_load(&s->flash_ops);
+        }
+        uint64_t cut = atomic_load(&s->cut_done);
+        uint32_t req = atomic_load(&s->request);
+        uint32_t stage = atomic_load(&s->stage);
+        if (killed_by_us) {
+            /* We stopped the program: the run ends (or, for Ctrl-T R, the chip resets). */
+            if (strcmp(stop, "until") == 0) {
+                set_end(r, "until", 0, "'%s' appeared on the console", o->until);
+            } else if (strcmp(stop, "timeout") == 0) {
+                console_printf(&con, "\n--- otakit: timeout after %g s\n", o->timeout_s);
+                set_end(r, "timeout", 0, "stopped after %g s (--timeout)", o->timeout_s);
+            } else if (strcmp(stop, "quit") == 0) {
+                console_printf(&con, "\n--- exit\n");
+                set_end(r, "quit", 0, "quit from the terminal");
+            } else if (strcmp(stop, "reset") == 0) {
+                console_printf(&con, "\n--- otakit: reset (EN pin)\n");
+                reset_reason = OTAKIT_RST_POWERON;
+                rom_code = OTAKIT_ROM_POWERON_RESET;
+                continue;
+            } else if (strcmp(stop, "signal") == 0) {
+                set_end(r, "signal", 1, "stopped by signal %d", (int)got_signal);
+            } else {
+                set_end(r, "error", 2, "poll: %s", strerror(errno));
+            }
+            break;
+        }
+        if (cut != 0) {
+            /* The power went at a flash operation: the next boot is a power-on, faults off. */
+            r->power_cuts++;
+            r->cut_op = cut;
+            cut_armed = false;
+            console_printf(&con, "\n--- otakit: power cut at flash operation %" PRIu64 " (%s, %s); powering on again\n",
+                           cut, cut_mode_name(o->powercut_mode),
+                           stage == OTAKIT_HW_STAGE_APP ? "in the app" : "in the bootloader");
+            if (first_power_on) {
+                r->flash_ops_first = atomic_load(&s->flash_ops);
+                first_power_on = false;
+            }
+            power_on = true;
+            reset_reason = OTAKIT_RST_POWERON;
+            rom_code = OTAKIT_ROM_POWERON_RESET;
+        } else if (req == OTAKIT_HW_REQ_HALT) {
+            console_printf(&con, "--- otakit: the CPU stopped: %s\n", s->halt_msg);
+            set_end(r, "halted", 1, "%s", s->halt_msg);
+        } else if (req == OTAKIT_HW_REQ_RESTART) {
+            r->restarts++;
+            boot_resets = 0;
+            reset_reason = OTAKIT_RST_SW;
+            rom_code = OTAKIT_ROM_SW_CPU_RESET;
+        } else if (req == OTAKIT_HW_REQ_BOOT_RESET) {
+            boot_resets++;
+            if (boot_resets >= MAX_BOOT_RESETS) {
+                console_printf(&con, "--- otakit: the bootloader reset %u times in a row without starting an "
+                                     "app; stopping\n", boot_resets);
+                set_end(r, "no-app", 1, "no bootable app: the bootloader reset %u times in a row", boot_resets);
+            }
+            reset_reason = OTAKIT_RST_SW;
+            rom_code = OTAKIT_ROM_SW_RESET;
+        } else {
+            /* A panic: a fault, abort(), or a program that ended on its own. */
+            int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+            if (req != OTAKIT_HW_REQ_PANIC && sig == 0) {
+                int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                console_printf(&con, "--- otakit: the %s exited with status %d (a program on the chip never "
+                                     "returns: treated as abort())\n",
+                               stage == OTAKIT_HW_STAGE_APP ? "app" : "bootloader", code);
+            }
+            r->panics++;
+            boot_resets = 0;
+            panic_report(&con, s, req == OTAKIT_HW_REQ_PANIC ? s->panic_signal : sig);
+            reset_reason = OTAKIT_RST_PANIC;
+            rom_code = OTAKIT_ROM_SW_CPU_RESET;
+        }
+        if (con.seen) {
+            set_end(r, "until", 0, "'%s' appeared on the console", o->until);
+            break;
+        }
+        if (r->end != NULL) {
+            break;
+        }
+        if (deadline != 0 && mono_ns() >= deadline) {
+            console_printf(&con, "\n--- otakit: timeout after %g s\n", o->timeout_s);
+            set_end(r, "timeout", 0, "stopped after %g s (--timeout)", o->timeout_s);
+            break;
+        }
+    }
+    if (first_power_on) {
+        r->flash_ops_first = atomic_load(&s->flash_ops);
+    }
+    r->flash_ops_total += atomic_load(&s->flash_ops);
+
+done:
+    r->until_seen = con.seen;
+    if (con.until_len > 0 && !con.seen && r->exit_code == 0 && r->end != NULL &&
+        strcmp(r->end, "quit") != 0) {
+        r->exit_code = 1;
+        snprintf(r->message + strlen(r->message), sizeof(r->message) - strlen(r->message),
+                 "; '%s' did not appear", o->until);
+    }
+    restore_terminal();
+    if (s != NULL) {
+        munmap(s, sizeof(*s));
+    }
+    if (shm_fd >= 0) {
+        close(shm_fd);
+    }
+    if (con.log != NULL) {
+        fclose(con.log);
+    }
+    free(con.tail);
+    return r->exit_code;
+}

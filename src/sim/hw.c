@@ -1,0 +1,400 @@
+/* Program side of the virtual device: the shared block, the counted flash with power
+ * cuts, device time, resets, panics and running a program from flash. */
+#include "hw.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "efuse.h"
+#include "nor.h"
+
+static struct {
+    bool attached;
+    otakit_hw_shared_t *shm;
+    otakit_nor_t *nor;
+    const otakit_flash_t *raw;
+    otakit_flash_t flash;
+    otakit_efuse_t efuse;
+    char efuse_path[PATH_MAX];
+    int64_t start_ns; /* when not attached: process start */
+} hw;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- power cut ------------------------------------------------------------------ */
+
+/* Count one flash operation; arm the NOR's cut when it is the chosen one. */
+static uint64_t op_gate(void)
+{
+    otakit_hw_shared_t *s = hw.shm;
+    uint64_t n = atomic_fetch_add(&s->flash_ops, 1) + 1;
+    if (s->cut_at != 0 && n == s->cut_at && atomic_load(&s->cut_done) == 0) {
+        otakit_nor_cut_at(hw.nor, 1, (otakit_nor_cut_mode_t)s->cut_mode, s->cut_seed);
+        return n;
+    }
+    return 0;
+}
+
+/* The power is gone: the NOR already holds what the cut left; stop at once. */
+static void power_lost(uint64_t n)
+{
+    atomic_store(&hw.shm->cut_done, n);
+    kill(getpid(), SIGKILL);
+    for (;;) {
+        pause();
+    }
+}
+
+static otakit_err_t hw_read(void *ctx, uint32_t addr, void *dst, size_t len)
+{
+    (void)ctx;
+    uint64_t cut = op_gate();
+    otakit_err_t err = hw.raw->read(hw.raw->ctx, addr, dst, len);
+    if (cut) {
+        power_lost(cut);
+    }
+    return err;
+}
+
+static otakit_err_t hw_write(void *ctx, uint32_t addr, const void *src, size_t len)
+{
+    (void)ctx;
+    uint64_t cut = op_gate();
+    otakit_err_t err = hw.raw->write(hw.raw->ctx, addr, src, len);
+    if (cut) {
+        power_lost(cut);
+    }
+    return err;
+}
+
+static otakit_err_t hw_erase(void *ctx, uint32_t addr, size_t len)
+{
+    (void)ctx;
+    uint64_t cut = op_gate();
+    otakit_err_t err = hw.raw->erase(hw.raw->ctx, addr, len);
+    if (cut) {
+        power_lost(cut);
+    }
+    return err;
+}
+
+/* ---- eFuse ---------------------------------------------------------------------- */
+
+static uint32_t efuse_get(void *ctx)
+{
+    (void)ctx;
+    return otakit_efuse_file_get(hw.efuse_path);
+}
+
+static otakit_err_t efuse_raise(void *ctx, uint32_t v)
+{
+    (void)ctx;
+    return otakit_efuse_file_raise(hw.efuse_path, v);
+}
+
+/* ---- panic ---------------------------------------------------------------------- */
+
+static void copy_reason(const char *s)
+{
+    char *d = hw.shm->panic_reason;
+    size_t i = 0;
+    for (; s[i] != '\0' && i + 1 < sizeof(hw.shm->panic_reason); i++) {
+        d[i] = s[i];
+    }
+    d[i] = '\0';
+}
+
+static void panic_handler(int sig, siginfo_t *si, void *uctx)
+{
+    (void)uctx;
+    if (hw.shm != NULL) {
+        const char *reason = "Unhandled debug exception";
+        switch (sig) {
+        case SIGSEGV:
+            reason = "LoadProhibited";
+#if defined(__x86_64__) && defined(REG_ERR)
+            if (uctx != NULL && (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0) {
+                reason = "StoreProhibited";
+            }
+#endif
+            break;
+        case SIGBUS:
+            reason = "LoadStoreAlignment";
+            break;
+        case SIGILL:
+            reason = "IllegalInstruction";
+            break;
+        case SIGFPE:
+            reason = "IntegerDivideByZero";
+            break;
+        case SIGABRT:
+            reason = "abort";
+            break;
+        default:
+            break;
+        }
+        hw.shm->panic_signal = sig;
+        hw.shm->panic_addr = (uint64_t)(uintptr_t)si->si_addr;
+        copy_reason(reason);
+        atomic_store(&hw.shm->request, OTAKIT_HW_REQ_PANIC);
+    }
+    _exit(128 + sig);
+}
+
+static void install_panic_handlers(void)
+{
+    static char altstack[64 * 1024];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = panic_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* ---- attach --------------------------------------------------------------------- */
+
+int otakit_hw_attach(void)
+{
+    if (hw.attached) {
+        return 0;
+    }
+    if (hw.start_ns == 0) {
+        hw.start_ns = mono_ns();
+    }
+    const char *fds = getenv(OTAKIT_HW_ENV_FD);
+    const char *flash_path = getenv(OTAKIT_HW_ENV_FLASH);
+    if (fds == NULL || flash_path == NULL) {
+        fprintf(stderr, "otakit: this program runs on the virtual device: "
+                        "start it with 'otakit device run' (or 'make monitor')\n");
+        return -1;
+    }
+    char *end;
+    long fd = strtol(fds, &end, 10);
+    struct stat st;
+    if (*end != '\0' || fd < 0 || fd > INT_MAX || fstat((int)fd, &st) != 0 ||
+        (size_t)st.st_size < sizeof(otakit_hw_shared_t)) {
+        fprintf(stderr, "otakit: %s=%s: not the device's shared block\n", OTAKIT_HW_ENV_FD, fds);
+        return -1;
+    }
+    void *m = mmap(NULL, sizeof(otakit_hw_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
+    if (m == MAP_FAILED) {
+        fprintf(stderr, "otakit: cannot map the device's shared block: %s\n", strerror(errno));
+        return -1;
+    }
+    otakit_hw_shared_t *s = m;
+    if (s->magic != OTAKIT_HW_MAGIC || s->version != OTAKIT_HW_VERSION) {
+        fprintf(stderr, "otakit: the device's shared block has another version\n");
+        munmap(m, sizeof(*s));
+        return -1;
+    }
+    otakit_err_t err = otakit_nor_open(&hw.nor, flash_path, 0, 0);
+    if (err != OTAKIT_OK) {
+        fprintf(stderr, "otakit: %s: cannot open the flash (%s)\n", flash_path, otakit_err_name(err));
+        munmap(m, sizeof(*s));
+        return -1;
+    }
+    hw.shm = s;
+    hw.raw = otakit_nor_flash(hw.nor);
+    hw.flash = *hw.raw;
+    hw.flash.ctx = NULL;
+    hw.flash.read = hw_read;
+    hw.flash.write = hw_write;
+    hw.flash.erase = hw_erase;
+
+    const char *ef = getenv(OTAKIT_HW_ENV_EFUSE);
+    if (ef != NULL && strlen(ef) < sizeof(hw.efuse_path)) {
+        strcpy(hw.efuse_path, ef);
+    } else if (otakit_efuse_path(flash_path, hw.efuse_path, sizeof(hw.efuse_path)) != 0) {
+        hw.efuse_path[0] = '\0';
+    }
+    hw.efuse.ctx = NULL;
+    hw.efuse.get = efuse_get;
+    hw.efuse.raise = efuse_raise;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    install_panic_handlers();
+    hw.attached = true;
+    return 0;
+}
+
+bool otakit_hw_attached(void)
+{
+    return hw.attached;
+}
+
+otakit_hw_shared_t *otakit_hw_shared(void)
+{
+    return hw.shm;
+}
+
+void otakit_hw_set_stage(uint32_t stage)
+{
+    if (hw.shm != NULL) {
+        atomic_store(&hw.shm->stage, stage);
+    }
+}
+
+const otakit_flash_t *otakit_hw_flash(void)
+{
+    return hw.attached ? &hw.flash : NULL;
+}
+
+const otakit_efuse_t *otakit_hw_efuse(void)
+{
+    return hw.attached ? &hw.efuse : NULL;
+}
+
+uint32_t otakit_hw_reset_reason(void)
+{
+    return hw.shm != NULL ? hw.shm->reset_reason : OTAKIT_RST_POWERON;
+}
+
+uint64_t otakit_hw_time_us(void)
+{
+    if (hw.start_ns == 0) {
+        hw.start_ns = mono_ns();
+    }
+    int64_t base = hw.shm != NULL ? hw.shm->boot_mono_ns : hw.start_ns;
+    int64_t us = (mono_ns() - base) / 1000;
+    if (hw.shm != NULL) {
+        us += atomic_load(&hw.shm->skipped_us);
+    }
+    return us < 0 ? 0 : (uint64_t)us;
+}
+
+void otakit_hw_delay_us(uint64_t us, int default_speedup)
+{
+    int speed = hw.shm != NULL ? hw.shm->speedup : -1;
+    if (speed < 0) {
+        speed = default_speedup < 0 ? 1 : default_speedup;
+    }
+    uint64_t real = speed == 0 ? 0 : us / (uint64_t)speed;
+    if (hw.shm != NULL && us > real) {
+        atomic_fetch_add(&hw.shm->skipped_us, (int64_t)(us - real));
+    }
+    struct timespec ts = {.tv_sec = (time_t)(real / 1000000u), .tv_nsec = (long)(real % 1000000u) * 1000};
+    while (real > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+void otakit_hw_mac(uint8_t mac[6])
+{
+    static const uint8_t fallback[6] = {0x24, 0x0a, 0xc4, 0x00, 0x00, 0x01};
+    memcpy(mac, hw.shm != NULL ? hw.shm->mac : fallback, 6);
+}
+
+uint32_t otakit_hw_chip_revision(void)
+{
+    return hw.shm != NULL ? hw.shm->chip_revision : 300;
+}
+
+uint32_t otakit_hw_cores(void)
+{
+    return hw.shm != NULL ? hw.shm->cores : 2;
+}
+
+uint32_t otakit_hw_flash_size(void)
+{
+    return hw.attached ? hw.flash.size : 0x400000u;
+}
+
+bool otakit_hw_color(void)
+{
+    return hw.shm != NULL ? hw.shm->color != 0 : isatty(STDOUT_FILENO) == 1;
+}
+
+void otakit_hw_set_app(uint32_t offset, uint32_t size)
+{
+    if (hw.shm != NULL) {
+        hw.shm->app_offset = offset;
+        hw.shm->app_size = size;
+    }
+}
+
+uint32_t otakit_hw_app_offset(void)
+{
+    return hw.shm != NULL ? hw.shm->app_offset : 0;
+}
+
+void otakit_hw_reset(uint32_t request)
+{
+    fflush(stdout);
+    fflush(stderr);
+    if (hw.shm != NULL) {
+        atomic_store(&hw.shm->request, request);
+    }
+    _exit(0);
+}
+
+void otakit_hw_halt(const char *msg)
+{
+    if (hw.shm != NULL) {
+        snprintf(hw.shm->halt_msg, sizeof(hw.shm->halt_msg), "%s", msg);
+    }
+    otakit_hw_reset(OTAKIT_HW_REQ_HALT);
+}
+
+int otakit_hw_exec_flash(uint32_t addr, uint32_t len, const char *name)
+{
+    if (!hw.attached || len == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint8_t *buf = malloc(len);
+    if (buf == NULL) {
+        return -1;
+    }
+    if (otakit_flash_read(&hw.flash, addr, buf, len) != OTAKIT_OK) {
+        free(buf);
+        errno = EIO;
+        return -1;
+    }
+    int fd = memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0) {
+        free(buf);
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, buf + done, len - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    free(buf);
+    fflush(stdout);
+    fflush(stderr);
+    char *argv[] = {(char *)name, NULL};
+    fexecve(fd, argv, environ);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
