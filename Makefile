@@ -41,3 +41,48 @@ clean:
 # five random cuts. `make test` runs the quick sweep.
 powerloss-long: all
 	OTAKIT_POWERLOSS_LONG=1 $(BUILD)/tests/test_powerloss
+
+# ---- The virtual device (docs/device.md): the seed's configure / flash / monitor steps.
+#   make menuconfig     edit ./sdkconfig in kconfiglib's menuconfig (made from sdkconfig.defaults first)
+#   make defconfig      write ./sdkconfig from sdkconfig.defaults, no questions
+#   make erase_flash    make the flash file $(FLASH) all 0xFF (the configured flash size)
+#   make flash          write bootloader, partition table, blank otadata and the factory app
+#   make monitor        power the device on this terminal (Ctrl-] quits); MONITOR_FLAGS adds options
+FLASH ?= $(BUILD)/flash.bin
+KCONFIG_PYTHON ?= /usr/bin/python3
+MONITOR_FLAGS ?=
+KCONFIG_ENV = KCONFIG_CONFIG=sdkconfig srctree=$(CURDIR)
+
+.PHONY: menuconfig defconfig erase_flash flash monitor
+
+menuconfig: setup
+	@test -f sdkconfig || $(KCONFIG_ENV) $(KCONFIG_PYTHON) -m defconfig --kconfig Kconfig sdkconfig.defaults
+	$(KCONFIG_ENV) MENUCONFIG_STYLE=aquatic $(KCONFIG_PYTHON) -m menuconfig Kconfig
+	@if test -f $(BUILD)/CMakeCache.txt; then cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null; fi
+
+defconfig: setup
+	$(KCONFIG_ENV) $(KCONFIG_PYTHON) -m defconfig --kconfig Kconfig sdkconfig.defaults
+	@if test -f $(BUILD)/CMakeCache.txt; then cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null; fi
+
+erase_flash: all
+	scripts/device.sh erase $(BUILD) $(FLASH)
+
+flash: all
+	scripts/device.sh flash $(BUILD) $(FLASH)
+
+monitor: configure
+	cmake --build $(BUILD) --target otakit -j $(JOBS)
+	$(BUILD)/otakit device run --flash $(FLASH) $(MONITOR_FLAGS)
+
+# Coverage-guided fuzzing with clang's libFuzzer (ASan + UBSan), FUZZ_SECONDS per target.
+# `make test` replays the corpora (tests/fuzz/corpus) with every truncation and bit flips.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 120
+fuzz-long:
+	@scripts/setup.sh --check fuzz >/dev/null 2>&1 || scripts/setup.sh fuzz
+	@test -f $(FUZZ_BUILD)/CMakeCache.txt || CC=clang cmake -S . -B $(FUZZ_BUILD) -DOTAKIT_FUZZ=ON -DOTAKIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	set -e; for f in $(FUZZ_BUILD)/tests/fuzz_*; do \
+	  corpus=$$(mktemp -d); cp tests/fuzz/corpus/* $$corpus/; \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; $$f -max_total_time=$(FUZZ_SECONDS) $$corpus; rm -rf $$corpus; \
+	done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages otakit needs. Run as root it calls apt-get; otherwise
 # it prints the exact command to run and exits non-zero.
-# Usage: scripts/setup.sh [--check]   (--check: exit 0 when everything is present, 1 if not)
+# Usage: scripts/setup.sh [--check] [fuzz]
+#   --check  exit 0 when everything is present, 1 if not (installs nothing)
+#   fuzz     also the packages of `make fuzz-long` (clang and its libFuzzer runtime)
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +12,15 @@ PACKAGES=(
   python3 python3-kconfiglib
   nginx-light wrk openssl
 )
+
+check=0
+for arg in "$@"; do
+  case $arg in
+    --check) check=1 ;;
+    fuzz) PACKAGES+=(clang libclang-rt-dev) ;;
+    *) echo "usage: scripts/setup.sh [--check] [fuzz]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,7 +32,7 @@ done
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
-if [[ ${1:-} == --check ]]; then
+if [[ $check == 1 ]]; then
   echo "otakit: missing packages: ${missing[*]}" >&2
   exit 1
 fi
