@@ -6,7 +6,8 @@ with Range support and injected faults, and logs every request.
                 [--truncate N] [--drop-once-at N] [--log F]
 
 --port 0 (the default) binds a free port; the port number is written to --port-file
-once the socket listens, so a test can wait for that file instead of sleeping.
+once the socket listens ("-": to stdout, one line), so a test can block on reading it
+instead of sleeping.
 --ignore-range   answer every GET with 200 and the whole file, as python3 -m
                  http.server does
 --truncate N     every response announces the whole Content-Length but sends only
@@ -138,10 +139,14 @@ def main():
     ThreadingHTTPServer.allow_reuse_address = True
     srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     srv.daemon_threads = True
-    tmp = ARGS.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(tmp, ARGS.port_file)
+    if ARGS.port_file == "-":
+        sys.stdout.write("%d\n" % srv.server_address[1])
+        sys.stdout.flush()
+    else:
+        tmp = ARGS.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % srv.server_address[1])
+        os.rename(tmp, ARGS.port_file)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

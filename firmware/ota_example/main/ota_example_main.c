@@ -521,6 +521,7 @@ static void ota_example_task(void *pvParameter)
     }
     ctx.total = esp_http_client_get_content_length(ctx.client);
 
+    ctx.running = esp_ota_get_running_partition();
     ctx.update = esp_ota_get_next_update_partition(NULL);
     if (ctx.update == NULL) {
         ESP_LOGE(TAG, "No OTA partition to write to: the partition table has no ota_0");
