@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The link drops in the middle of the file. The example reconnects with
+# "Range: bytes=N-" and goes on where it stopped (206), or starts over when the server
+# ignores Range (200); either way hello_world ends up in ota_0, byte for byte.
+source "$(dirname "$0")/lib/ota_common.sh"
+require_images
+
+size=$(stat -c %s "$B/hello-world.bin")
+
+success() {
+  local what=$1
+  check "$what: hello_world runs from ota_0 (rc=$RC)" test "$RC" -eq 0
+  check "$what: ota_0 holds hello-world.bin byte for byte" slot_holds "$F" 0x110000 "$B/hello-world.bin"
+  check "$what: otadata boots ota_0" test "$(otadata "$F" 'j["boot"]["label"]')" = ota_0
+}
+
+# 1. One drop at 50000 bytes, Range honoured: resume at 50000.
+F=$TMP/flash1.bin
+make_flash "$F" 4MB
+serve "$B" --drop-once-at 50000
+OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin run_device "$F" "Restarting in" "${FAST[@]}"
+success "resume"
+check "resume: the download goes on at byte 50000" in_order "$LOG" \
+  "ota: Connection closed, errno = 104, after 50000 of $size bytes" \
+  "ota: HTTP status 206, content length $((size - 50000)) (resume request)" \
+  "ota: Resuming the download at byte 50000" \
+  "ota: Connection closed, all packets received" \
+  "ota: Total Write binary data length : $size" \
+  "ota: Prepare to restart system!"
+check "resume: the server answered the Range request with 206" \
+  has "$TMP/server.log" "range=bytes=50000- -> 206 sent=$((size - 50000))"
+[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
+stop_server
+rm -f "$TMP/server.log"
+
+# 2. One drop, Range ignored (200): start over from byte 0.
+F=$TMP/flash2.bin
+make_flash "$F" 4MB
+serve "$B" --drop-once-at 50000 --ignore-range
+OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin run_device "$F" "Restarting in" "${FAST[@]}"
+success "start over"
+check "start over: the download restarts from byte 0" in_order "$LOG" \
+  "ota: Connection closed, errno = 104, after 50000 of $size bytes" \
+  "ota: The server ignored the Range request (status 200): starting over from byte 0" \
+  "ota: esp_ota_begin succeeded" \
+  "ota: Total Write binary data length : $size" \
+  "ota: Prepare to restart system!"
+[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
+stop_server
+rm -f "$TMP/server.log"
+
+# 3. Every response is cut after 40000 bytes, Range honoured: resumed piece by piece.
+F=$TMP/flash3.bin
+make_flash "$F" 4MB
+serve "$B" --truncate 40000
+OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin run_device "$F" "Restarting in" "${FAST[@]}"
+success "pieces"
+pieces=$(( (size + 39999) / 40000 ))
+check "pieces: $pieces requests of at most 40000 bytes" test "$(grep -c ' sent=' "$TMP/server.log")" -eq "$pieces"
+want=()
+for ((at = 40000; at < size; at += 40000)); do
+  want+=("ota: Resuming the download at byte $at")
+done
+check "pieces: resumed at every multiple of 40000" in_order "$LOG" "${want[@]}"
+[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
+
+finish
