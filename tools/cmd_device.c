@@ -18,7 +18,8 @@ static const char USAGE[] =
     "                         [--powercut-at N] [--powercut-mode before|after|torn]\n"
     "                         [--powercut-seed N] [--hold-pin factory|test] [--log FILE]\n"
     "                         [--no-log] [--efuse FILE] [--speedup N] [--mac MAC]\n"
-    "                         [--wifi-aps SPEC] [--color auto|always|never] [--quiet] [--json]\n"
+    "                         [--wifi-aps SPEC] [--color auto|always|never] [--flash-trace FILE]\n"
+    "                         [--quiet] [--json]\n"
     "\n"
     "Power the virtual ESP32 on: the ROM stage checks the second-stage bootloader at 0x1000\n"
     "and runs it; the bootloader picks an app from the partition table and otadata and runs\n"
@@ -47,6 +48,8 @@ static const char USAGE[] =
     "  --wifi-aps SPEC        access points around the device (sets OTAKIT_WIFI_APS:\n"
     "                         \"SSID:PASSWORD[,SSID:PASSWORD...]\")\n"
     "  --color WHEN           log colours: auto (stdout is a terminal), always, never\n"
+    "  --flash-trace FILE     write one line per flash operation: N r|w|e 0xADDR LEN stage\n"
+    "                         (N is what --powercut-at counts)\n"
     "  --quiet                console only to the log file\n"
     "  --json                 print one JSON object with how the run ended (implies --quiet)\n"
     "  -h, --help             this help\n"
@@ -175,6 +178,8 @@ static int run(int argc, char **argv)
             }
         } else if (strcmp(a, "--log") == 0) {
             o.log_path = v;
+        } else if (strcmp(a, "--flash-trace") == 0) {
+            o.trace_path = v;
         } else if (strcmp(a, "--efuse") == 0) {
             o.efuse_path = v;
         } else if (strcmp(a, "--speedup") == 0) {

@@ -116,6 +116,18 @@ static void console_feed(console_t *c, const char *buf, size_t n)
     free(plain);
 }
 
+/* Feed line by line, so the console stops right after the line where --until matched. */
+static void console_feed_lines(console_t *c, const char *buf, size_t n)
+{
+    while (n > 0 && !c->seen) {
+        const char *nl = memchr(buf, '\n', n);
+        size_t len = nl != NULL ? (size_t)(nl - buf) + 1 : n;
+        console_feed(c, buf, len);
+        buf += len;
+        n -= len;
+    }
+}
+
 static void console_printf(console_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void console_printf(console_t *c, const char *fmt, ...)
 {
@@ -382,7 +394,7 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
     console_t con;
     memset(&con, 0, sizeof(con));
     otakit_hw_shared_t *s = NULL;
-    int shm_fd = -1;
+    int shm_fd = -1, trace_fd = -1;
     char flash_abs[PATH_MAX];
     char efuse_path[PATH_MAX + 8];
     char log_default[PATH_MAX + 8];
@@ -416,6 +428,14 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         con.tail = malloc(con.until_len);
         if (con.tail == NULL) {
             set_end(r, "error", 2, "out of memory");
+            goto done;
+        }
+    }
+
+    if (o->trace_path != NULL) {
+        trace_fd = open(o->trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        if (trace_fd < 0) {
+            set_end(r, "error", 2, "%s: %s", o->trace_path, strerror(errno));
             goto done;
         }
     }
@@ -560,6 +580,12 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
             setenv(OTAKIT_HW_ENV_FD, num, 1);
             setenv(OTAKIT_HW_ENV_FLASH, flash_abs, 1);
             setenv(OTAKIT_HW_ENV_EFUSE, efuse_path, 1);
+            if (trace_fd >= 0) {
+                int tf = fcntl(trace_fd, F_GETFD);
+                fcntl(trace_fd, F_SETFD, tf & ~FD_CLOEXEC);
+                snprintf(num, sizeof(num), "%d", trace_fd);
+                setenv(OTAKIT_HW_ENV_TRACE_FD, num, 1);
+            }
             char *argv[] = {(char *)"bootloader", NULL};
             fexecve(prog, argv, environ);
             dprintf(STDERR_FILENO, "--- otakit: cannot start the bootloader program: %s\n", strerror(errno));
@@ -608,7 +634,7 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
                 char buf[4096];
                 ssize_t n = read(out, buf, sizeof(buf));
                 if (n > 0) {
-                    console_feed(&con, buf, (size_t)n);
+                    console_feed_lines(&con, buf, (size_t)n);
                 } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
                     close(out);
                     out = -1;
@@ -661,7 +687,7 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
             char buf[4096];
             ssize_t n;
             while (!con.seen && (n = read(out, buf, sizeof(buf))) > 0) {
-                console_feed(&con, buf, (size_t)n);
+                console_feed_lines(&con, buf, (size_t)n);
             }
             close(out);
         }
@@ -778,6 +804,9 @@ done:
     }
     if (shm_fd >= 0) {
         close(shm_fd);
+    }
+    if (trace_fd >= 0) {
+        close(trace_fd);
     }
     if (con.log != NULL) {
         fclose(con.log);

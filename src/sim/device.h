@@ -25,6 +25,7 @@ typedef struct otakit_device_opts {
     bool quiet;               /**< console not on stdout (log file only) */
     int color;                /**< -1 auto (stdout is a terminal), 0 off, 1 on */
     bool interactive;         /**< stdin is a terminal: Ctrl-] quits, Ctrl-T R resets */
+    const char *trace_path;   /**< append one line per flash operation here; NULL = none */
 } otakit_device_opts_t;
 
 typedef struct otakit_device_result {

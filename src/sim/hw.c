@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +28,9 @@ static struct {
     otakit_efuse_t efuse;
     char efuse_path[PATH_MAX];
     int64_t start_ns; /* when not attached: process start */
-} hw;
+    bool trace;       /* trace_fd is a flash operation trace (OTAKIT_HW_TRACE_FD) */
+    int trace_fd;
+} hw; /* zero-initialised (.bss): the bootloader image must stay small */
 
 static int64_t mono_ns(void)
 {
@@ -38,11 +41,16 @@ static int64_t mono_ns(void)
 
 /* ---- power cut ------------------------------------------------------------------ */
 
-/* Count one flash operation; arm the NOR's cut when it is the chosen one. */
-static uint64_t op_gate(void)
+/* Count one flash operation (and trace it); arm the NOR's cut when it is the chosen one. */
+static uint64_t op_gate(char kind, uint32_t addr, size_t len)
 {
     otakit_hw_shared_t *s = hw.shm;
     uint64_t n = atomic_fetch_add(&s->flash_ops, 1) + 1;
+    if (hw.trace) {
+        uint32_t st = atomic_load(&s->stage);
+        dprintf(hw.trace_fd, "%" PRIu64 " %c 0x%06" PRIx32 " %zu %s\n", n, kind, addr, len,
+                st == OTAKIT_HW_STAGE_APP ? "app" : "bootloader");
+    }
     if (s->cut_at != 0 && n == s->cut_at && atomic_load(&s->cut_done) == 0) {
         otakit_nor_cut_at(hw.nor, 1, (otakit_nor_cut_mode_t)s->cut_mode, s->cut_seed);
         return n;
@@ -63,7 +71,7 @@ static void power_lost(uint64_t n)
 static otakit_err_t hw_read(void *ctx, uint32_t addr, void *dst, size_t len)
 {
     (void)ctx;
-    uint64_t cut = op_gate();
+    uint64_t cut = op_gate('r', addr, len);
     otakit_err_t err = hw.raw->read(hw.raw->ctx, addr, dst, len);
     if (cut) {
         power_lost(cut);
@@ -74,7 +82,7 @@ static otakit_err_t hw_read(void *ctx, uint32_t addr, void *dst, size_t len)
 static otakit_err_t hw_write(void *ctx, uint32_t addr, const void *src, size_t len)
 {
     (void)ctx;
-    uint64_t cut = op_gate();
+    uint64_t cut = op_gate('w', addr, len);
     otakit_err_t err = hw.raw->write(hw.raw->ctx, addr, src, len);
     if (cut) {
         power_lost(cut);
@@ -85,7 +93,7 @@ static otakit_err_t hw_write(void *ctx, uint32_t addr, const void *src, size_t l
 static otakit_err_t hw_erase(void *ctx, uint32_t addr, size_t len)
 {
     (void)ctx;
-    uint64_t cut = op_gate();
+    uint64_t cut = op_gate('e', addr, len);
     otakit_err_t err = hw.raw->erase(hw.raw->ctx, addr, len);
     if (cut) {
         power_lost(cut);
@@ -231,6 +239,15 @@ int otakit_hw_attach(void)
     hw.efuse.ctx = NULL;
     hw.efuse.get = efuse_get;
     hw.efuse.raise = efuse_raise;
+
+    const char *tfd = getenv(OTAKIT_HW_ENV_TRACE_FD);
+    if (tfd != NULL) {
+        long t = strtol(tfd, &end, 10);
+        if (*end == '\0' && t >= 0 && t <= INT_MAX && fcntl((int)t, F_GETFD) != -1) {
+            hw.trace_fd = (int)t;
+            hw.trace = true;
+        }
+    }
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     install_panic_handlers();

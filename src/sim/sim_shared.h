@@ -19,6 +19,9 @@
 #define OTAKIT_HW_ENV_FD "OTAKIT_HW_FD"
 #define OTAKIT_HW_ENV_FLASH "OTAKIT_HW_FLASH"
 #define OTAKIT_HW_ENV_EFUSE "OTAKIT_HW_EFUSE"
+/* Optional: an fd the programs append one line per flash operation to
+ * ("N r|w|e 0xADDR LEN bootloader|app"); `otakit device run --flash-trace FILE`. */
+#define OTAKIT_HW_ENV_TRACE_FD "OTAKIT_HW_TRACE_FD"
 
 /* What a program asks of the device when it ends (shm->request). */
 enum {

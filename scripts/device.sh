@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The flash steps of the Makefile (docs/device.md):
+#   scripts/device.sh erase BUILD FLASH   make FLASH a blank flash of the configured size
+#   scripts/device.sh flash BUILD FLASH   write what BUILD/flash_args lists into FLASH
+# The flash size is CONFIG_ESPTOOLPY_FLASHSIZE of the build's configuration.
+set -euo pipefail
+
+if [[ $# -ne 3 || ( $1 != erase && $1 != flash ) ]]; then
+  echo "usage: scripts/device.sh erase|flash BUILD FLASH" >&2
+  exit 2
+fi
+cmd=$1 build=$2 flash=$3
+otakit=$build/otakit
+config=$build/config/sdkconfig
+if [[ ! -x $otakit || ! -f $config ]]; then
+  echo "otakit: $build is not built: run make first" >&2
+  exit 2
+fi
+size=$(sed -n 's/^CONFIG_ESPTOOLPY_FLASHSIZE="\(.*\)"$/\1/p' "$config")
+size=${size:-4MB}
+
+case $cmd in
+erase)
+  # A new file: erase_flash also resizes the flash when the configured size changed.
+  rm -f "$flash"
+  "$otakit" flash erase "$flash" --size "$size"
+  ;;
+flash)
+  if [[ ! -f $build/flash_args ]]; then
+    echo "otakit: $build/flash_args is missing: run make first" >&2
+    exit 2
+  fi
+  args=()
+  while read -r addr file; do
+    [[ -z $addr || $addr == \#* || $addr == --* ]] && continue
+    args+=("$addr" "$file")
+  done <"$build/flash_args"
+  "$otakit" flash write "$flash" "${args[@]}" --size "$size"
+  echo "otakit: flashed $flash; 'make monitor' powers the device on"
+  ;;
+esac
