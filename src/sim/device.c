@@ -78,7 +78,9 @@ static void console_feed(console_t *c, const char *buf, size_t n)
     if (plain == NULL) {
         return;
     }
-    memcpy(plain, c->tail, c->tail_len);
+    if (c->tail_len > 0) {
+        memcpy(plain, c->tail, c->tail_len);
+    }
     size_t pn = c->tail_len, start = c->tail_len;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)buf[i];
