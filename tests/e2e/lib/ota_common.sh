@@ -80,7 +80,7 @@ config_is() {
 }
 
 # make_flash FILE [SIZE] [ADDR FILE ...]: a blank flash with what `make flash` writes
-# (build/flash_args), then the extra ADDR FILE pairs.
+# (build/flash_args), then the extra ADDR FILE pairs written over it.
 make_flash() {
   local flash=$1 size=${2:-4MB}
   shift 2 || shift $#
@@ -91,7 +91,10 @@ make_flash() {
   done <"$B/flash_args"
   rm -f "$flash"
   "$OTAKIT" flash erase "$flash" --size "$size" >/dev/null
-  "$OTAKIT" flash write "$flash" "${args[@]}" "$@" >/dev/null
+  "$OTAKIT" flash write "$flash" "${args[@]}" >/dev/null
+  if [[ $# -gt 0 ]]; then
+    "$OTAKIT" flash write "$flash" "$@" >/dev/null
+  fi
 }
 
 # serve DIR [ota_server.py options]: start the test server on a free port.
