@@ -1,0 +1,307 @@
+/* Exercises the ESP-IDF-style API on the virtual device and prints one line per check
+ * ("API ok NAME" / "API FAIL NAME: ..."), in three boots:
+ *   A  from factory: chip, MAC, time, tasks, partitions (find, read/write/erase, NOR
+ *      rules, SHA-256), OTA errors, then copies itself into ota_0, selects it, restarts;
+ *   B  from ota_0 (a new image): states, rollback rules, confirms itself, then marks
+ *      itself invalid and reboots (rollback);
+ *   C  back on factory: the last invalid partition; "API DONE".
+ * tests/e2e/device_api.sh runs it. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "esp_chip_info.h"
+#include "esp_err.h"
+#include "esp_flash.h"
+#include "esp_log.h"
+#include "esp_mac.h"
+#include "esp_ota_ops.h"
+#include "esp_partition.h"
+#include "esp_system.h"
+#include "esp_timer.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/event_groups.h"
+#include "freertos/task.h"
+#include "sdkconfig.h"
+
+static const char *TAG = "api";
+static int passed, failed;
+
+static void check(const char *name, int ok, const char *fmt, long long got)
+{
+    if (ok) {
+        passed++;
+        printf("API ok %s\n", name);
+    } else {
+        failed++;
+        printf("API FAIL %s: ", name);
+        printf(fmt, got);
+        printf("\n");
+    }
+}
+
+#define CHECK(name, cond) check(name, (cond), "%lld", 0)
+#define CHECK_ERR(name, call, want)                                                                \
+    do {                                                                                           \
+        esp_err_t e_ = (call);                                                                     \
+        check(name, e_ == (want), "got 0x%llx", (long long)e_);                                    \
+    } while (0)
+
+static void summary(const char *phase)
+{
+    printf("API phase %s: %d passed, %d failed\n", phase, passed, failed);
+}
+
+static const esp_partition_t *app(esp_partition_subtype_t st)
+{
+    return esp_partition_find_first(ESP_PARTITION_TYPE_APP, st, NULL);
+}
+
+static EventGroupHandle_t group;
+
+static void task_fn(void *arg)
+{
+    (void)arg;
+    vTaskDelay(pdMS_TO_TICKS(50));
+    xEventGroupSetBits(group, 0x4);
+    vTaskDelete(NULL);
+}
+
+static void phase_a(void)
+{
+    const esp_partition_t *factory = app(ESP_PARTITION_SUBTYPE_APP_FACTORY);
+    const esp_partition_t *ota0 = app(ESP_PARTITION_SUBTYPE_APP_OTA_0);
+    const esp_partition_t *ota1 = app(ESP_PARTITION_SUBTYPE_APP_OTA_1);
+    const esp_partition_t *nvs =
+        esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS, NULL);
+
+    /* Error codes and names. */
+    CHECK("err 0x104 value", ESP_ERR_INVALID_SIZE == 0x104);
+    CHECK("err 0x1503 value", ESP_ERR_OTA_VALIDATE_FAILED == 0x1503);
+    CHECK("err name", strcmp(esp_err_to_name(0x104), "ESP_ERR_INVALID_SIZE") == 0);
+    char buf[64];
+    CHECK("err name_r unknown", strstr(esp_err_to_name_r(0x7777, buf, sizeof(buf)), "UNKNOWN ERROR") != NULL);
+
+    /* The chip. */
+    esp_chip_info_t ci;
+    esp_chip_info(&ci);
+    CHECK("chip model", ci.model == CHIP_ESP32);
+    CHECK("chip cores", ci.cores == 2);
+    CHECK("chip revision", ci.revision == 300);
+    uint32_t fsize = 0;
+    CHECK_ERR("flash size call", esp_flash_get_size(NULL, &fsize), ESP_OK);
+    CHECK("flash size 4MB", fsize == 0x400000);
+    CHECK("reset reason power-on", esp_reset_reason() == ESP_RST_POWERON);
+    uint8_t base[6], sta[6], ap[6];
+    CHECK_ERR("efuse mac", esp_efuse_mac_get_default(base), ESP_OK);
+    CHECK_ERR("sta mac", esp_read_mac(sta, ESP_MAC_WIFI_STA), ESP_OK);
+    CHECK_ERR("softap mac", esp_read_mac(ap, ESP_MAC_WIFI_SOFTAP), ESP_OK);
+    CHECK("mac given by the device", base[0] == 0x24 && base[3] == 0x12 && base[4] == 0x34 && base[5] == 0x56);
+    CHECK("sta = base", memcmp(sta, base, 6) == 0);
+    CHECK("softap = base + 1", memcmp(ap, base, 5) == 0 && ap[5] == base[5] + 1);
+    CHECK_ERR("read_mac NULL", esp_read_mac(NULL, ESP_MAC_WIFI_STA), ESP_ERR_INVALID_ARG);
+
+    /* Device time: delays count in full even when the device runs them faster. */
+    int64_t t0 = esp_timer_get_time();
+    TickType_t k0 = xTaskGetTickCount();
+    vTaskDelay(pdMS_TO_TICKS(500));
+    CHECK("vTaskDelay 500 ms of device time", esp_timer_get_time() - t0 >= 500000);
+    CHECK("tick count", xTaskGetTickCount() - k0 >= 50);
+
+    /* Tasks and event groups. */
+    group = xEventGroupCreate();
+    CHECK("event group", group != NULL);
+    EventBits_t bits = xEventGroupWaitBits(group, 0x1, pdFALSE, pdFALSE, pdMS_TO_TICKS(20));
+    CHECK("wait times out", (bits & 0x1) == 0);
+    CHECK("task created", xTaskCreate(task_fn, "api_task", 4096, NULL, 5, NULL) == pdPASS);
+    bits = xEventGroupWaitBits(group, 0x4, pdTRUE, pdTRUE, portMAX_DELAY);
+    CHECK("task set the bit", (bits & 0x4) != 0);
+    CHECK("bit cleared on exit", (xEventGroupGetBits(group) & 0x4) == 0);
+
+    /* Partitions. */
+    CHECK("factory found", factory != NULL && factory->address == 0x10000 && factory->size == 0x100000 &&
+                               strcmp(factory->label, "factory") == 0);
+    CHECK("ota_0 found", ota0 != NULL && ota0->address == 0x110000);
+    CHECK("ota_1 found", ota1 != NULL && ota1->address == 0x210000);
+    CHECK("nvs found", nvs != NULL && nvs->address == 0x9000 && nvs->size == 0x4000 && nvs->erase_size == 4096);
+    CHECK("find by label", esp_partition_find_first(ESP_PARTITION_TYPE_ANY, ESP_PARTITION_SUBTYPE_ANY,
+                                                    "phy_init") != NULL);
+    CHECK("subtype needs a type",
+          esp_partition_find(ESP_PARTITION_TYPE_ANY, ESP_PARTITION_SUBTYPE_APP_OTA_0, NULL) == NULL);
+    int ndata = 0;
+    for (esp_partition_iterator_t it = esp_partition_find(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, NULL);
+         it != NULL; it = esp_partition_next(it)) {
+        ndata++;
+    }
+    CHECK("3 data partitions", ndata == 3);
+    CHECK("verify returns ours", esp_partition_verify(factory) == factory);
+    esp_partition_t copy = *factory;
+    CHECK("verify an equal copy", esp_partition_verify(&copy) == factory);
+    copy.address += 0x1000;
+    CHECK("verify a stranger", esp_partition_verify(&copy) == NULL);
+
+    uint8_t w[8] = {'o', 't', 'a', 'k', 'i', 't', 0x0f, 0xf0}, r[8];
+    CHECK_ERR("erase nvs sector", esp_partition_erase_range(nvs, 0, 0x1000), ESP_OK);
+    CHECK_ERR("write nvs", esp_partition_write(nvs, 0, w, sizeof(w)), ESP_OK);
+    CHECK_ERR("read nvs", esp_partition_read(nvs, 0, r, sizeof(r)), ESP_OK);
+    CHECK("read back", memcmp(r, w, sizeof(w)) == 0);
+    uint8_t swap[2] = {0xf0, 0x0f};
+    CHECK_ERR("write over written bytes", esp_partition_write(nvs, 6, swap, 2), ESP_OK);
+    CHECK_ERR("read nvs again", esp_partition_read(nvs, 6, r, 2), ESP_OK);
+    CHECK("NOR: write only clears bits", r[0] == 0x00 && r[1] == 0x00);
+    CHECK_ERR("erase unaligned offset", esp_partition_erase_range(nvs, 1, 0x1000), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("erase unaligned size", esp_partition_erase_range(nvs, 0, 0x800), ESP_ERR_INVALID_SIZE);
+    CHECK_ERR("erase past the end", esp_partition_erase_range(nvs, 0x3000, 0x2000), ESP_ERR_INVALID_SIZE);
+    CHECK_ERR("write past the end", esp_partition_write(nvs, 0x3ffe, w, 4), ESP_ERR_INVALID_SIZE);
+    CHECK_ERR("read offset past the end", esp_partition_read(nvs, 0x5000, r, 1), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("read NULL partition", esp_partition_read(NULL, 0, r, 1), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("erase nvs back", esp_partition_erase_range(nvs, 0, 0x1000), ESP_OK);
+    uint8_t sha[32], sha2[32];
+    CHECK_ERR("sha256 of the running app", esp_partition_get_sha256(factory, sha), ESP_OK);
+    CHECK_ERR("sha256 of nvs", esp_partition_get_sha256(nvs, sha2), ESP_OK);
+    CHECK("app and data hashes differ", memcmp(sha, sha2, 32) != 0);
+    CHECK("identity with itself", esp_partition_check_identity(factory, factory));
+
+    /* OTA queries from factory with blank otadata. */
+    const esp_partition_t *running = esp_ota_get_running_partition();
+    CHECK("running = factory", running == factory);
+    CHECK("boot = factory", esp_ota_get_boot_partition() == factory);
+    CHECK("next of factory = ota_0", esp_ota_get_next_update_partition(NULL) == ota0);
+    CHECK("next of ota_0 = ota_1", esp_ota_get_next_update_partition(ota0) == ota1);
+    CHECK("next of ota_1 = ota_0", esp_ota_get_next_update_partition(ota1) == ota0);
+    CHECK("2 OTA slots", esp_ota_get_app_partition_count() == 2);
+    const esp_app_desc_t *me = esp_app_get_description();
+    CHECK("own description", me->magic_word == ESP_APP_DESC_MAGIC_WORD && strcmp(me->project_name, "api_app") == 0);
+    esp_app_desc_t d;
+    CHECK_ERR("description of factory", esp_ota_get_partition_description(factory, &d), ESP_OK);
+    CHECK("same version", strncmp(d.version, me->version, sizeof(d.version)) == 0);
+    CHECK_ERR("description of blank ota_0", esp_ota_get_partition_description(ota0, &d), ESP_ERR_NOT_FOUND);
+    CHECK_ERR("description of nvs", esp_ota_get_partition_description(nvs, &d), ESP_ERR_NOT_SUPPORTED);
+    esp_ota_img_states_t st;
+    CHECK_ERR("state of factory", esp_ota_get_state_partition(factory, &st), ESP_ERR_NOT_SUPPORTED);
+    CHECK_ERR("state of unselected ota_0", esp_ota_get_state_partition(ota0, &st), ESP_ERR_NOT_FOUND);
+    CHECK("no last invalid", esp_ota_get_last_invalid_partition() == NULL);
+
+    /* OTA write sessions. */
+    esp_ota_handle_t h = 0;
+    CHECK_ERR("begin on factory", esp_ota_begin(factory, OTA_SIZE_UNKNOWN, &h), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("begin too large (err=0x104)", esp_ota_begin(ota0, 0x200000, &h), ESP_ERR_INVALID_SIZE);
+    CHECK_ERR("begin NULL", esp_ota_begin(NULL, OTA_SIZE_UNKNOWN, &h), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("write unknown handle", esp_ota_write(12345, w, 4), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("end unknown handle", esp_ota_end(12345), ESP_ERR_NOT_FOUND);
+    CHECK_ERR("abort unknown handle", esp_ota_abort(12345), ESP_ERR_NOT_FOUND);
+
+    CHECK_ERR("begin ota_1", esp_ota_begin(ota1, OTA_WITH_SEQUENTIAL_WRITES, &h), ESP_OK);
+    CHECK("handle from 1", h >= 1);
+    uint8_t zero[4] = {0};
+    CHECK_ERR("first byte not 0xE9", esp_ota_write(h, zero, sizeof(zero)), ESP_ERR_OTA_VALIDATE_FAILED);
+    CHECK_ERR("abort", esp_ota_abort(h), ESP_OK);
+    CHECK_ERR("end nothing written", (esp_ota_begin(ota1, OTA_SIZE_UNKNOWN, &h), esp_ota_end(h)),
+              ESP_ERR_INVALID_ARG);
+
+    /* Copy ourselves into ota_1 with one corrupted byte: the end refuses it. */
+    static uint8_t chunk[4096];
+    CHECK_ERR("begin corrupt copy", esp_ota_begin(ota1, OTA_SIZE_UNKNOWN, &h), ESP_OK);
+    esp_err_t err = ESP_OK;
+    for (uint32_t off = 0; err == ESP_OK && off < factory->size; off += sizeof(chunk)) {
+        err = esp_partition_read(factory, off, chunk, sizeof(chunk));
+        if (off == 0x20000) {
+            chunk[100] ^= 0x40;
+        }
+        if (err == ESP_OK) {
+            err = esp_ota_write(h, chunk, sizeof(chunk));
+        }
+    }
+    CHECK("corrupt copy written", err == ESP_OK);
+    CHECK_ERR("corrupt copy does not verify", esp_ota_end(h), ESP_ERR_OTA_VALIDATE_FAILED);
+    CHECK_ERR("set_boot on a corrupt image", esp_ota_set_boot_partition(ota1), ESP_ERR_OTA_VALIDATE_FAILED);
+
+    /* A good copy into ota_0, selected for the next boot. */
+    CHECK_ERR("begin copy", esp_ota_begin(ota0, OTA_SIZE_UNKNOWN, &h), ESP_OK);
+    err = ESP_OK;
+    for (uint32_t off = 0; err == ESP_OK && off < factory->size; off += sizeof(chunk)) {
+        err = esp_partition_read(factory, off, chunk, sizeof(chunk));
+        if (err == ESP_OK) {
+            err = esp_ota_write(h, chunk, sizeof(chunk));
+        }
+    }
+    CHECK("copy written", err == ESP_OK);
+    CHECK_ERR("write past the slot end", esp_ota_write(h, chunk, 1), ESP_ERR_INVALID_SIZE);
+    CHECK_ERR("copy verifies", esp_ota_end(h), ESP_OK);
+    CHECK("copy identical", esp_partition_check_identity(factory, ota0));
+    CHECK_ERR("description of ota_0", esp_ota_get_partition_description(ota0, &d), ESP_OK);
+    CHECK_ERR("set_boot ota_0", esp_ota_set_boot_partition(ota0), ESP_OK);
+    CHECK("boot = ota_0", esp_ota_get_boot_partition() == ota0);
+    CHECK_ERR("state of ota_0", esp_ota_get_state_partition(ota0, &st), ESP_OK);
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
+    CHECK("ota_0 NEW", st == ESP_OTA_IMG_NEW);
+#else
+    CHECK("ota_0 UNDEFINED", st == ESP_OTA_IMG_UNDEFINED);
+#endif
+    esp_log_level_set(TAG, ESP_LOG_WARN);
+    ESP_LOGI(TAG, "this info line is filtered out");
+    ESP_LOGW(TAG, "log level set: warnings still show");
+    esp_log_level_set(TAG, ESP_LOG_INFO);
+    summary("A");
+    ESP_LOGI(TAG, "restarting into ota_0");
+    esp_restart();
+}
+
+static void phase_b(void)
+{
+    const esp_partition_t *factory = app(ESP_PARTITION_SUBTYPE_APP_FACTORY);
+    const esp_partition_t *ota0 = app(ESP_PARTITION_SUBTYPE_APP_OTA_0);
+    const esp_partition_t *ota1 = app(ESP_PARTITION_SUBTYPE_APP_OTA_1);
+    esp_ota_img_states_t st;
+    esp_ota_handle_t h;
+    CHECK("reset reason software", esp_reset_reason() == ESP_RST_SW);
+    CHECK("running = ota_0", esp_ota_get_running_partition() == ota0);
+    CHECK_ERR("state of ota_0", esp_ota_get_state_partition(ota0, &st), ESP_OK);
+    CHECK("next update = ota_1", esp_ota_get_next_update_partition(NULL) == ota1);
+    CHECK_ERR("begin on the running slot", esp_ota_begin(ota0, OTA_SIZE_UNKNOWN, &h),
+              ESP_ERR_OTA_PARTITION_CONFLICT);
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
+    CHECK("ota_0 PENDING_VERIFY", st == ESP_OTA_IMG_PENDING_VERIFY);
+    CHECK_ERR("begin while unconfirmed", esp_ota_begin(ota1, OTA_SIZE_UNKNOWN, &h),
+              ESP_ERR_OTA_ROLLBACK_INVALID_STATE);
+    CHECK("rollback possible", esp_ota_check_rollback_is_possible());
+    CHECK_ERR("confirm", esp_ota_mark_app_valid_cancel_rollback(), ESP_OK);
+    CHECK_ERR("state after confirm", esp_ota_get_state_partition(ota0, &st), ESP_OK);
+    CHECK("ota_0 VALID", st == ESP_OTA_IMG_VALID);
+    CHECK_ERR("begin after confirm", esp_ota_begin(ota1, OTA_SIZE_UNKNOWN, &h), ESP_OK);
+    CHECK_ERR("abort it", esp_ota_abort(h), ESP_OK);
+#endif
+    (void)factory;
+    summary("B");
+    ESP_LOGW(TAG, "marking ota_0 invalid: rolling back");
+    esp_err_t err = esp_ota_mark_app_invalid_rollback_and_reboot();
+    CHECK_ERR("mark invalid and reboot returned", err, ESP_OK);
+    summary("B (no reboot)");
+}
+
+static void phase_c(void)
+{
+    const esp_partition_t *factory = app(ESP_PARTITION_SUBTYPE_APP_FACTORY);
+    const esp_partition_t *ota0 = app(ESP_PARTITION_SUBTYPE_APP_OTA_0);
+    esp_ota_img_states_t st;
+    CHECK("running = factory after rollback", esp_ota_get_running_partition() == factory);
+    CHECK("last invalid = ota_0", esp_ota_get_last_invalid_partition() == ota0);
+    CHECK_ERR("state of ota_0", esp_ota_get_state_partition(ota0, &st), ESP_OK);
+    CHECK("ota_0 INVALID", st == ESP_OTA_IMG_INVALID);
+    CHECK_ERR("confirm from factory", esp_ota_mark_app_valid_cancel_rollback(), ESP_FAIL);
+    summary("C");
+    printf("API DONE\n");
+    fflush(stdout);
+}
+
+void app_main(void)
+{
+    const esp_partition_t *running = esp_ota_get_running_partition();
+    if (running != NULL && running->subtype == ESP_PARTITION_SUBTYPE_APP_OTA_0) {
+        phase_b();
+    } else if (esp_ota_get_last_invalid_partition() != NULL) {
+        phase_c();
+    } else {
+        phase_a();
+    }
+}
