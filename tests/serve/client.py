@@ -104,7 +104,7 @@ def mode_raw(a):
 
 def mode_interrupt(a):
     u = urllib.parse.urlsplit(a.url)
-    s = connect(u.port, rcvbuf=65536)
+    s = connect(u.port, rcvbuf=262144)
     s.sendall(f"GET {u.path} HTTP/1.1\r\nHost: {u.netloc}\r\n\r\n".encode())
     head, body = read_head(s)
     if body is None:
@@ -183,12 +183,14 @@ def mode_trickle(a):
 
 def mode_idle(a):
     s = connect(a.port)
+    if a.ready:
+        open(a.ready, "w").close()  # tell the test the connection is up
     print("open" if still_open(s, a.max) else "closed")
 
 
 def mode_stall(a):
     u = urllib.parse.urlsplit(a.url)
-    s = connect(u.port, rcvbuf=32768, timeout=a.max)
+    s = connect(u.port, rcvbuf=262144, timeout=a.max)  # > loopback MSS: no silly-window stall
     s.sendall(f"GET {u.path} HTTP/1.1\r\nHost: {u.netloc}\r\n\r\n".encode())
     head, body = read_head(s)
     if body is None:
@@ -203,14 +205,16 @@ def mode_stall(a):
     deadline = time.monotonic() + a.max
     while not os.path.exists(a.go) and time.monotonic() < deadline:
         time.sleep(0.05)
+    parts = [body]
     try:
         while True:
-            chunk = s.recv(1 << 20)
+            chunk = s.recv(262144)
             if not chunk:
                 break
-            body += chunk
+            parts.append(chunk)
     except OSError:
         pass
+    body = b"".join(parts)
     with open(a.out, "wb") as f:
         f.write(body)
     print("DONE", len(body), hashlib.sha256(body).hexdigest(), flush=True)
@@ -252,13 +256,32 @@ class Slow:
             return True
 
 
+def count_open(slow, quiet=1.0):
+    """Connections the server has not closed: wait until none closes for `quiet` s."""
+    live = [c for c in slow if not c.closed_by_server()]
+    sel = selectors.DefaultSelector()
+    for c in live:
+        sel.register(c.sock, selectors.EVENT_READ, c)
+    closed = set()
+    while True:
+        events = sel.select(timeout=quiet)
+        if not events:
+            break
+        for key, _ in events:
+            c = key.data
+            if c.closed_by_server():
+                closed.add(c)
+                sel.unregister(c.sock)
+    sel.close()
+    return len(live) - len(closed)
+
+
 def mode_slowloris(a):
     sources = [f"127.0.0.{i}" for i in range(2, 2 + a.sources)]
     slow = [Slow(a.port, sources[i % len(sources)], i) for i in range(a.slow)]
     # every slow connection must be open and part-way through its head before the
-    # normal clients start
-    time.sleep(0.2)
-    open_at_start = sum(1 for c in slow if not c.closed_by_server())
+    # normal clients start (refused ones are closed by the server at once)
+    open_at_start = count_open(slow)
 
     results = []
     lock = threading.Lock()
@@ -295,7 +318,7 @@ def mode_slowloris(a):
             next_tick = time.monotonic() + a.interval
         for t in threads:
             t.join(timeout=0.05)
-    open_at_end = sum(1 for c in slow if not c.closed_by_server())
+    open_at_end = count_open(slow, quiet=0.2)
     finished = not any(t.is_alive() for t in threads)
     summary = {
         "slow": a.slow,
@@ -336,6 +359,7 @@ def main():
     r.add_argument("--max", type=float, default=30.0)
     r = sub.add_parser("idle")
     r.add_argument("port", type=int)
+    r.add_argument("--ready", help="file to create once connected")
     r.add_argument("--max", type=float, default=30.0)
     r = sub.add_parser("stall")
     r.add_argument("url")
