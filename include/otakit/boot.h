@@ -35,6 +35,10 @@ typedef enum {
 typedef struct otakit_boot_cfg {
     const otakit_flash_t *flash;
     uint32_t ptable_offset;      /**< 0 = 0x8000 */
+    /** The chip size the partition table is checked against: what the bootloader image
+     * header says (its flash-size field), as ESP-IDF's bootloader checks it; 0 = the
+     * flash device's own size. */
+    uint32_t flash_size;
     bool rollback;               /**< CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
     bool anti_rollback;          /**< CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     const otakit_efuse_t *efuse; /**< needed with anti_rollback */

@@ -226,7 +226,15 @@ otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result
 
     otakit_diag_t diag = {0, NULL};
     uint32_t table_offset = cfg->ptable_offset ? cfg->ptable_offset : OTAKIT_PTABLE_OFFSET_DEFAULT;
-    otakit_err_t err = otakit_ptable_load(&res->table, cfg->flash, table_offset, &diag);
+    uint8_t table_buf[OTAKIT_PTABLE_MAX_LEN];
+    uint32_t chip_size = cfg->flash_size ? cfg->flash_size : cfg->flash->size;
+    otakit_err_t err = otakit_flash_read(cfg->flash, table_offset, table_buf, sizeof(table_buf));
+    if (err != OTAKIT_OK) {
+        OTAKIT_LOGE(&cfg->log, "flash_parts", "cannot read the partition table at 0x%x", (unsigned)table_offset);
+        return err;
+    }
+    err = otakit_ptable_parse(&res->table, table_buf, sizeof(table_buf), chip_size, false, &diag);
+    diag.offset += table_offset;
     if (err != OTAKIT_OK) {
         OTAKIT_LOGE(&cfg->log, "flash_parts", "partition table at 0x%x: %s (offset 0x%x)", (unsigned)table_offset,
                     diag.msg ? diag.msg : otakit_err_name(err), (unsigned)diag.offset);

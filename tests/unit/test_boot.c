@@ -229,6 +229,23 @@ static void test_bad_table(void)
     fx_dev_free(d);
 }
 
+/* The table is checked against the chip size the bootloader's image header gives. */
+static void test_table_against_header_flash_size(void)
+{
+    fx_dev_t *d = dev(true, 2); /* ends at 0x70000 */
+    otakit_boot_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.flash = d->flash;
+    cfg.chip_id = OTAKIT_CHIP_ESP32;
+    cfg.flash_size = 0x40000; /* a header that says 256 KB */
+    CHECK_EQ(otakit_boot_select(&cfg, &d->boot), OTAKIT_ERR_INVALID_STATE);
+    cfg.flash_size = 0x70000;
+    CHECK_EQ(otakit_boot_select(&cfg, &d->boot), OTAKIT_OK);
+    cfg.flash_size = 0x1000000; /* a header larger than the chip: the table passes */
+    CHECK_EQ(otakit_boot_select(&cfg, &d->boot), OTAKIT_OK);
+    fx_dev_free(d);
+}
+
 static void test_anti_rollback_boot(void)
 {
     fx_dev_t *d = fx_dev_new(0x400000, true, 2, SLOT);
@@ -273,6 +290,7 @@ int main(void)
     RUN(test_dry_run_changes_nothing);
     RUN(test_factory_reset_and_test_pin);
     RUN(test_bad_table);
+    RUN(test_table_against_header_flash_size);
     RUN(test_anti_rollback_boot);
     for (int i = 0; i < 16; i++) {
         free(img[i]);
