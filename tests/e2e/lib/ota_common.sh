@@ -170,6 +170,32 @@ run_device() {
     --timeout "$DEV_TIMEOUT" --log "$LOG" --json --color never "$@" >"$RESULT" || RC=$?
 }
 
+# run_device_any FLASH TEXT1 TEXT2 [device options]: like run_device, but the run ends
+# (the device is powered off) at whichever text appears first; MATCHED is 1 or 2, or 0
+# when neither appeared before --timeout. The console goes to LOG.
+run_device_any() {
+  local flash=$1 t1=$2 t2=$3
+  shift 3
+  E2E_RUN=$((E2E_RUN + 1))
+  LOG=$TMP/console.$E2E_RUN.txt
+  MATCHED=0
+  local fifo=$TMP/device.$E2E_RUN.fifo line dev fd
+  mkfifo "$fifo"
+  timeout $((DEV_TIMEOUT + 30)) "$OTAKIT" device run --flash "$flash" --timeout "$DEV_TIMEOUT" \
+    --log "$LOG" --color never "$@" >"$fifo" &
+  dev=$!
+  exec {fd}<"$fifo"
+  while IFS= read -r line <&"$fd"; do
+    if [[ $line == *"$t1"* ]]; then MATCHED=1; break; fi
+    if [[ $line == *"$t2"* ]]; then MATCHED=2; break; fi
+  done
+  kill "$dev" 2>/dev/null || true
+  cat <&"$fd" >/dev/null
+  exec {fd}<&-
+  wait "$dev" 2>/dev/null || true
+  rm -f "$fifo"
+}
+
 # has LOG TEXT: TEXT appears in LOG (fixed string).
 has() {
   grep -qF -- "$2" "$1"
