@@ -86,3 +86,26 @@ fuzz-long:
 	  corpus=$$(mktemp -d); cp tests/fuzz/corpus/* $$corpus/; \
 	  echo "== $$f ($(FUZZ_SECONDS) s)"; $$f -max_total_time=$(FUZZ_SECONDS) $$corpus; rm -rf $$corpus; \
 	done
+
+# ---- The seed's HTTP server and the whole flow in one command (docs/ota_example.md).
+#   make serve   serve $(BUILD) (hello-world.bin) on CONFIG_EXAMPLE_SERVER_IP:CONFIG_EXAMPLE_SERVER_PORT
+#                with `otakit serve`, or python3 -m http.server when otakit has no serve
+#   make demo    set up, build, serve, erase_flash + flash, run the device until hello_world
+#                runs from ota_0 (at most DEMO_TIMEOUT s), print the serial log and a summary
+DEMO_TIMEOUT ?= 120
+
+.PHONY: serve
+
+serve: all
+	@cfg=$(BUILD)/config/sdkconfig; \
+	port=$$(sed -n 's/^CONFIG_EXAMPLE_SERVER_PORT="\(.*\)"$$/\1/p' $$cfg); port=$${port:-8070}; \
+	ip=$$(sed -n 's/^CONFIG_EXAMPLE_SERVER_IP="\(.*\)"$$/\1/p' $$cfg); ip=$${ip:-127.0.0.1}; \
+	if $(BUILD)/otakit serve --help >/dev/null 2>&1; then \
+	  exec $(BUILD)/otakit serve $(BUILD) --bind $$ip --port $$port; \
+	else \
+	  echo "otakit serve is not available: serving $(BUILD) with python3 -m http.server"; \
+	  exec python3 -m http.server $$port --bind $$ip --directory $(BUILD); \
+	fi
+
+demo: all
+	@BUILD=$(BUILD) FLASH=$(FLASH) DEMO_TIMEOUT=$(DEMO_TIMEOUT) scripts/demo.sh
