@@ -8,7 +8,9 @@
 # Exit 0 only when hello_world really ran from ota_0 (its console line, and otadata
 # selecting ota_0).
 #
-# Usage: scripts/demo.sh [BUILD [FLASH]]   (environment: BUILD, FLASH, DEMO_TIMEOUT)
+# Usage: scripts/demo.sh [BUILD [FLASH]]
+# Environment: BUILD, FLASH, DEMO_TIMEOUT (seconds), DEMO_PORT (serve on this port of
+# 127.0.0.1 instead of the configured address and port; 0 = any free port).
 set -euo pipefail
 
 BUILD=${1:-${BUILD:-build}}
@@ -92,9 +94,12 @@ start_server() { # ADDR PORT -> sets url, or returns 1
   return 1
 }
 
-step "make serve: serving $BUILD on http://$ip:$port"
 server_url_env=()
-if ! start_server "$ip" "$port"; then
+if [[ -n ${DEMO_PORT:-} ]]; then
+  step "make serve: serving $BUILD on 127.0.0.1 port $DEMO_PORT (DEMO_PORT)"
+  start_server 127.0.0.1 "$DEMO_PORT" || die "the server does not start: $(cat "$work/server.err")"
+  server_url_env=(OTAKIT_SERVER_URL="$url$file")
+elif step "make serve: serving $BUILD on http://$ip:$port" && ! start_server "$ip" "$port"; then
   echo "demo: could not serve on $ip:$port ($(tail -n 1 "$work/server.err" 2>/dev/null))"
   echo "demo: using a free port on 127.0.0.1 instead; the device gets the URL in OTAKIT_SERVER_URL"
   start_server 127.0.0.1 0 || die "the server does not start: $(cat "$work/server.err")"
@@ -104,6 +109,7 @@ echo "$server_kind: $url$file"
 
 # 2. Flash, as `make erase_flash flash`.
 step "make erase_flash flash: $FLASH"
+mkdir -p "$(dirname "$FLASH")"
 "$HERE/device.sh" erase "$BUILD" "$FLASH"
 "$HERE/device.sh" flash "$BUILD" "$FLASH"
 

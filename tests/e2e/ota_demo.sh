@@ -71,4 +71,23 @@ OTAKIT_SERVER_URL=http://127.0.0.1:$port/hello-world.bin run_device "$F" "Restar
 check_run "python3 -m http.server" "$port"
 [[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
 
+# 3. `make demo`'s driver, on a free port and a flash file of its own.
+rc=0
+DEMO_PORT=0 DEMO_TIMEOUT=$DEV_TIMEOUT "$OTAKIT_SRC/scripts/demo.sh" "$B" "$TMP/demo/flash.bin" \
+  >"$TMP/demo.out" 2>&1 || rc=$?
+check "scripts/demo.sh succeeds (rc=$rc)" test "$rc" -eq 0
+check "scripts/demo.sh prints the serial log and the summary" in_order "$TMP/demo.out" \
+  "== make erase_flash flash" \
+  "== serial log" \
+  "ota: Starting OTA example..." \
+  "hello_world: Running partition ota_0 at offset 0x110000" \
+  "== summary" \
+  "downloaded:      $size bytes of hello-world.bin" \
+  "slot written:    ota_0 @ 0x110000" \
+  "sectors erased:" \
+  "hello_world:     ran from ota_0 @ 0x110000" \
+  "otadata boots:   ota_0" \
+  "demo: OK"
+[[ $E2E_FAIL -eq 0 ]] || dump_log "$TMP/demo.out"
+
 finish
