@@ -32,23 +32,7 @@
 
 static otakit_boot_result_t res; /* large: keep it off the stack */
 
-static const char *flash_size_name(uint32_t size)
-{
-    switch (size) {
-    case 0x100000:
-        return "1MB";
-    case 0x200000:
-        return "2MB";
-    case 0x400000:
-        return "4MB";
-    case 0x800000:
-        return "8MB";
-    case 0x1000000:
-        return "16MB";
-    default:
-        return "?";
-    }
-}
+static const char *const FLASH_SIZE_NAMES[] = {"1MB", "2MB", "4MB", "8MB", "16MB", "32MB", "64MB", "128MB"};
 
 /* CONFIG_BOOTLOADER_DATA_FACTORY_RESET: "nvs, phy_init" -> labels. */
 static size_t split_labels(char *buf, const char *labels[MAX_RESET_LABELS])
@@ -81,7 +65,19 @@ int main(void)
     LOGI("chip revision: v%" PRIu32 ".%" PRIu32, rev / 100, rev % 100);
     otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Speed      : 40MHz");
     otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Mode       : DIO");
-    otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Flash Size : %s", flash_size_name(flash->size));
+    /* Like ESP-IDF's bootloader_init, read our own image header: its flash-size field
+     * is the chip size the partition table is checked against. */
+    uint8_t hdr[OTAKIT_IMAGE_HEADER_SIZE];
+    uint32_t header_flash_size = 0;
+    const char *size_name = "?";
+    if (otakit_flash_read(flash, 0x1000, hdr, sizeof(hdr)) == OTAKIT_OK) {
+        unsigned code = hdr[3] >> 4;
+        if (code < 8) {
+            header_flash_size = 0x100000u << code;
+            size_name = FLASH_SIZE_NAMES[code];
+        }
+    }
+    otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Flash Size : %s", size_name);
     LOGI("Enabling RNG early entropy source...");
 
     char reset_buf[128];
@@ -93,6 +89,7 @@ int main(void)
     memset(&cfg, 0, sizeof(cfg));
     cfg.flash = flash;
     cfg.ptable_offset = CONFIG_PARTITION_TABLE_OFFSET;
+    cfg.flash_size = header_flash_size;
 #ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
     cfg.rollback = true;
 #endif

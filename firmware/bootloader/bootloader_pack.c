@@ -1,5 +1,7 @@
 /* Build-time tool: package the bootloader program as a second-stage bootloader image
- * (src/sim/program.h). Usage: bootloader_pack PROGRAM OUT.bin [MAX_SIZE] */
+ * (src/sim/program.h). Usage: bootloader_pack PROGRAM OUT.bin MAX_SIZE FLASH_SIZE
+ * (MAX_SIZE 0 = no limit; FLASH_SIZE 1MB..16MB goes into the image header, as esptool
+ * writes CONFIG_ESPTOOLPY_FLASHSIZE there). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,11 +83,22 @@ static size_t strip_sections(uint8_t *elf, size_t len)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: bootloader_pack PROGRAM OUT.bin [MAX_SIZE]\n");
+    if (argc != 5) {
+        fprintf(stderr, "usage: bootloader_pack PROGRAM OUT.bin MAX_SIZE FLASH_SIZE\n");
         return 2;
     }
-    unsigned long max = argc == 4 ? strtoul(argv[3], NULL, 0) : 0;
+    unsigned long max = strtoul(argv[3], NULL, 0);
+    static const char *const sizes[] = {"1MB", "2MB", "4MB", "8MB", "16MB"};
+    int spi_size = -1;
+    for (int i = 0; i < 5; i++) {
+        if (strcmp(argv[4], sizes[i]) == 0) {
+            spi_size = i;
+        }
+    }
+    if (spi_size < 0) {
+        fprintf(stderr, "bootloader_pack: flash size '%s': 1MB, 2MB, 4MB, 8MB or 16MB\n", argv[4]);
+        return 2;
+    }
     uint8_t *prog, *img;
     size_t prog_len, img_len;
     if (read_file(argv[1], &prog, &prog_len) != 0) {
@@ -93,7 +106,7 @@ int main(int argc, char **argv)
     }
     prog_len = strip_sections(prog, prog_len);
     otakit_bootloader_pack_opts_t o = {.version = "otakit", .version_num = 1, .idf_ver = "v5.5-otakit",
-                                       .date_time = NULL};
+                                       .date_time = NULL, .spi_size = (uint8_t)spi_size};
     otakit_err_t err = otakit_program_pack_bootloader(&o, prog, prog_len, &img, &img_len);
     free(prog);
     if (err != OTAKIT_OK) {

@@ -30,8 +30,19 @@ static void esp_state_init(void)
     }
     s->attached = true;
     s->flash = otakit_hw_flash();
+    /* As ESP-IDF's load_partitions(): the records and the MD5, not the flash size
+     * (only the bootloader checks that, against its image header). */
     otakit_diag_t diag = {0, NULL};
-    otakit_err_t err = otakit_ptable_load(&s->table, s->flash, CONFIG_PARTITION_TABLE_OFFSET, &diag);
+    static uint8_t buf[OTAKIT_PTABLE_MAX_LEN];
+    otakit_err_t err = otakit_flash_read(s->flash, CONFIG_PARTITION_TABLE_OFFSET, buf, sizeof(buf));
+    if (err == OTAKIT_OK) {
+#ifdef CONFIG_PARTITION_TABLE_MD5
+        const bool require_md5 = true;
+#else
+        const bool require_md5 = false;
+#endif
+        err = otakit_ptable_parse(&s->table, buf, sizeof(buf), 0, require_md5, &diag);
+    }
     if (err != OTAKIT_OK) {
         ESP_LOGE(TAG, "partition table at 0x%x: %s (offset 0x%x)", (unsigned)CONFIG_PARTITION_TABLE_OFFSET,
                  diag.msg != NULL ? diag.msg : esp_err_to_name(err), (unsigned)diag.offset);

@@ -76,7 +76,7 @@ otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t 
     if (o == NULL || prog == NULL || out == NULL || out_len == NULL || prog_len == 0) {
         return OTAKIT_ERR_INVALID_ARG;
     }
-    if (prog_len > OTAKIT_IMAGE_PROG_MAX) {
+    if (prog_len > OTAKIT_IMAGE_PROG_MAX || o->spi_size > 7) {
         return OTAKIT_ERR_INVALID_SIZE;
     }
     const uint32_t desc_len = OTAKIT_BOOTLOADER_DESC_SIZE;
@@ -94,7 +94,7 @@ otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t 
     h.segment_count = 2;
     h.spi_mode = 2;  /* DIO */
     h.spi_speed = 0; /* 40 MHz */
-    h.spi_size = 2;  /* 4MB */
+    h.spi_size = o->spi_size; /* the bootloader checks the partition table against it */
     h.entry_addr = OTAKIT_BOOTLOADER_PROG_LOAD_ADDR;
     h.wp_pin = 0xee;
     h.chip_id = OTAKIT_CHIP_ESP32;

@@ -35,11 +35,12 @@ typedef struct otakit_bootloader_pack_opts {
     uint32_t version_num;  /**< esp_bootloader_desc_t.version */
     const char *idf_ver;   /**< <= 31 bytes; NULL = "otakit" */
     const char *date_time; /**< <= 23 bytes; NULL = empty */
+    uint8_t spi_size;      /**< header flash-size field: 0 = 1MB, 1 = 2MB, 2 = 4MB, 3 = 8MB, 4 = 16MB */
 } otakit_bootloader_pack_opts_t;
 
 /**
  * Package a program as a second-stage bootloader image: header (ESP32, DIO, 40 MHz,
- * 4MB, 2 segments, hash appended), segment 0 = esp_bootloader_desc_t (80 bytes, DRAM),
+ * the configured flash size, 2 segments, hash appended), segment 0 = esp_bootloader_desc_t (80 bytes, DRAM),
  * segment 1 = the program + zeros to a multiple of 4 + the 16-byte "OTAKPROG" trailer
  * (IRAM), checksum, SHA-256.
  * @param[out] out malloc'd image; out_len its length.
