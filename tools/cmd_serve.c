@@ -23,7 +23,10 @@ static void usage(FILE *out)
             "  --tls-key FILE       PEM private key\n"
             "  --tls-port N         HTTPS on N beside plain HTTP on --port (default: HTTPS\n"
             "                       alone on --port)\n"
-            "  --threads N          worker threads per listener (default: one per core)\n"
+            "  --io MODEL           threads: a thread per connection, the fastest for bulk\n"
+            "                       downloads (default); epoll: an event loop per core\n"
+            "  --threads N          event-loop threads per listener with --io epoll\n"
+            "                       (default: one per core)\n"
             "  --max-connections N  connections at once (default 1024)\n"
             "  --max-per-ip N       connections at once from one address (default 64; 0 = no limit)\n"
             "  --max-header-size N  bytes per connection for the request line and headers\n"
@@ -146,6 +149,16 @@ int cmd_serve(int argc, char **argv)
                 o.tls_key = v;
             } else {
                 o.access_log = v;
+            }
+            i++;
+        } else if (strcmp(a, "--io") == 0) {
+            if (v != NULL && strcmp(v, "threads") == 0) {
+                o.io_threads = true;
+            } else if (v != NULL && strcmp(v, "epoll") == 0) {
+                o.io_threads = false;
+            } else {
+                tool_error("serve: --io is 'threads' or 'epoll'");
+                return EXIT_USAGE;
             }
             i++;
         } else if (strcmp(a, "--quiet") == 0) {

@@ -51,6 +51,7 @@ void serve_opts_default(serve_opts_t *o)
     o->tls_port = -1;
     o->max_connections = 1024;
     o->max_per_ip = 64;
+    o->io_threads = true;
     o->idle_timeout = 30;
     o->header_timeout = 15;
     o->drain_timeout = 10;
@@ -1290,7 +1291,16 @@ static struct MHD_Daemon *start_daemon(struct server *s, unsigned port, bool tls
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
-    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    /* threads: one thread per connection, which lets libmicrohttpd hand sendfile 2 MiB a
+     * call (its event loop stops at 128 KiB, and the reader then wakes up 8 times per
+     * MiB); epoll: one event loop per core, for many mostly idle connections. */
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (o->io_threads) {
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+        threads = 1;
+    } else {
+        flags |= MHD_USE_EPOLL;
+    }
     if (la.v6) {
         flags |= MHD_USE_IPv6;
     }

@@ -141,6 +141,8 @@ def mode_hold(a):
         try:
             first = extra.recv(64)
             verdict = "served at once" if first else "refused"
+        except ConnectionResetError:
+            verdict = "refused"
         except socket.timeout:
             for s in held:
                 s.close()

@@ -9,6 +9,7 @@ head -c 1048576 /dev/urandom >"$tmp/www/fw.bin"
 SHA=$(sha256sum "$tmp/www/fw.bin" | cut -d' ' -f1)
 
 start_server main "$tmp/www" --drain-timeout 2 --max-per-ip 128
+MAIN_URL=$URL
 IMG_URL="${URL}fw.bin"
 
 # --- 1000 sequential downloads: bodies go to stdout back to back, one 1 MiB body per
@@ -44,6 +45,17 @@ curl --noproxy '*' -s -S --no-progress-meter --max-time 300 -Z --parallel-max 64
   -w '%{http_code} %{size_download}\n' >"$tmp/par.status"
 expect "64 parallel downloads: all 200" "$(grep -c '^200 1048576$' "$tmp/par.status")" 64
 expect "64 parallel downloads: all byte-identical" "$(sha256sum "$tmp"/par/* | cut -d' ' -f1 | grep -c "^$SHA$")" 64
+
+# --- the same 64 in parallel from a server with --io epoll
+start_server ep "$tmp/www" --drain-timeout 2 --max-per-ip 128 --io epoll --quiet
+rm -f "$tmp"/par/*
+sed "s|$IMG_URL|${URL}fw.bin|" "$tmp/par.cfg" >"$tmp/par2.cfg"
+curl --noproxy '*' -s -S --no-progress-meter --max-time 300 -Z --parallel-max 64 --parallel-immediate -K "$tmp/par2.cfg" \
+  -w '%{http_code} %{size_download}\n' >"$tmp/par.status"
+expect "--io epoll: 64 parallel downloads all 200" "$(grep -c '^200 1048576$' "$tmp/par.status")" 64
+expect "--io epoll: all byte-identical" "$(sha256sum "$tmp"/par/* | cut -d' ' -f1 | grep -c "^$SHA$")" 64
+stop_server ep
+URL=$MAIN_URL
 
 # --- a download cut after 300000 bytes (connection reset), resumed with Range + If-Range
 r=$("$PY" "$CLIENT" interrupt "$IMG_URL" 300000 "$tmp/partial.bin")

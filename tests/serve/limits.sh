@@ -63,14 +63,21 @@ expect "--max-per-ip 4: four connections are accepted" "$r" "held 3 extra accept
 check "other addresses are served meanwhile" alive
 stop_server perip
 
-# --- total limit: past it the server stops accepting; the next client waits in the
-# listen queue and is served once a slot frees up
-start_server total "$tmp/www" --drain-timeout 1 --max-connections 6 --max-per-ip 0 --header-timeout 0 --threads 1
+# --- total limit. With --io epoll, past it libmicrohttpd stops accepting: the next
+# client waits in the listen queue and is served once a slot frees up. With --io threads
+# (the default) it is accepted and closed at once.
+start_server total "$tmp/www" --drain-timeout 1 --max-connections 6 --max-per-ip 0 --header-timeout 0 --io epoll --threads 1
 PORT=$(port_of "$URL")
 r=$("$PY" "$CLIENT" hold "$PORT" 6 --request)
-expect "--max-connections 6: a seventh client waits until one of the six leaves" "$r" "held 6 extra waited, then served"
+expect "--io epoll --max-connections 6: a seventh client waits until one of the six leaves" "$r" "held 6 extra waited, then served"
 check "served again once they are gone" alive
 stop_server total
+start_server total2 "$tmp/www" --drain-timeout 1 --max-connections 6 --max-per-ip 0 --header-timeout 0
+PORT=$(port_of "$URL")
+r=$("$PY" "$CLIENT" hold "$PORT" 6 --request)
+expect "--io threads --max-connections 6: a seventh client is refused" "$r" "held 6 extra refused"
+check "served again once they are gone" alive
+stop_server total2
 
 # --- idle and slow clients
 start_server idle "$tmp/www" --drain-timeout 1 --idle-timeout 1 --header-timeout 0

@@ -22,6 +22,17 @@ check "the server still answers" test "$(C -o /dev/null -w '%{http_code}' "${URL
 stop_server main
 expect "clean stop" "$STOP_RC" 0
 
+# --- the same with --io epoll (an event loop per core instead of a thread per connection)
+start_server ep "$tmp/www" --quiet --drain-timeout 2 --io epoll
+PORT=$(port_of "$URL")
+r=$(timeout 180 "$PY" "$CLIENT" slowloris "$PORT" /fw.bin "$SHA" --slow 256 --sources 8 --normal 32 --rounds 4 --max 120)
+echo "$r"
+expect "--io epoll: all 256 slow connections open" "$(field "$r" slow_open_at_start)" 256
+expect "--io epoll: every normal client finished" "$(field "$r" normal_finished)" True
+expect "--io epoll: all 128 normal downloads byte-identical" "$(field "$r" downloads_ok)" 128
+stop_server ep
+expect "clean stop" "$STOP_RC" 0
+
 # --- 256 slow connections from one address: --max-per-ip 64 holds them to 64, and the
 # header deadline closes those (they reconnect, and are held to 64 again)
 start_server one "$tmp/www" --quiet --drain-timeout 2 --max-per-ip 64 --header-timeout 2
