@@ -543,7 +543,12 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         int prog = rom_stage(&con, rom_code, flash_abs, why, sizeof(why));
         if (prog < 0) {
             console_printf(&con, "--- otakit: ROM: %s; the chip stays in the ROM\n", why);
-            set_end(r, "rom", 1, "%s", why);
+            set_end(r, con.seen ? "until" : "rom", con.seen ? 0 : 1, "%s", why);
+            break;
+        }
+        if (con.seen) { /* --until matched a ROM line */
+            close(prog);
+            set_end(r, "until", 0, "'%s' appeared on the console", o->until);
             break;
         }
 

@@ -52,4 +52,19 @@ run_device "$F" "$TMP/table.log" || rc=$?
 check "bad table: exit 1" test $rc -eq 1
 check "bad table: reported" has "$TMP/table.log" "Failed to verify partition table"
 
+# The factory-reset pin held at power-on.
+new_flash "$F"
+put_slot "$F" 0 "$B/hello-world.bin"
+"$OTAKIT" otadata switch "$F" 0 >/dev/null
+rc=0
+run_device "$F" "$TMP/pin.log" --until "Restarting in 9 seconds" --hold-pin factory || rc=$?
+check "factory pin: exit 0" test $rc -eq 0
+if config_has 'CONFIG_BOOTLOADER_FACTORY_RESET=y'; then
+  check "factory pin: factory reset" has "$TMP/pin.log" "Detect a condition of the factory reset"
+else
+  check "factory pin: bootloader says it has no factory reset" \
+    has "$TMP/pin.log" "GPIO factory-reset pin held, but this bootloader was built without CONFIG_BOOTLOADER_FACTORY_RESET"
+  check "factory pin: ota_0 still boots" has "$TMP/pin.log" "Running partition ota_0 at offset 0x110000"
+fi
+
 finish
