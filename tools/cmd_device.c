@@ -146,7 +146,8 @@ static int run(int argc, char **argv)
             o.timeout_s = t;
         } else if (strcmp(a, "--powercut-at") == 0) {
             if (parse_u64(v, &n) != 0 || n == 0) {
-                tool_error("device run: bad --powercut-at '%s' (a flash operation number, 1 or more)", v);
+                tool_error(
+                    "device run: bad --powercut-at '%s' (a flash operation number, 1 or more)", v);
                 return EXIT_USAGE;
             }
             o.powercut_at = n;
@@ -184,7 +185,8 @@ static int run(int argc, char **argv)
             o.efuse_path = v;
         } else if (strcmp(a, "--speedup") == 0) {
             if (parse_u64(v, &n) != 0 || n > 1000000) {
-                tool_error("device run: bad --speedup '%s' (0..1000000; 0 = delays take no real time)", v);
+                tool_error(
+                    "device run: bad --speedup '%s' (0..1000000; 0 = delays take no real time)", v);
                 return EXIT_USAGE;
             }
             o.speedup = (int)n;

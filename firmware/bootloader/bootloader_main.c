@@ -32,13 +32,15 @@
 
 static otakit_boot_result_t res; /* large: keep it off the stack */
 
-static const char *const FLASH_SIZE_NAMES[] = {"1MB", "2MB", "4MB", "8MB", "16MB", "32MB", "64MB", "128MB"};
+static const char *const FLASH_SIZE_NAMES[] = {"1MB",  "2MB",  "4MB",  "8MB",
+                                               "16MB", "32MB", "64MB", "128MB"};
 
 /* CONFIG_BOOTLOADER_DATA_FACTORY_RESET: "nvs, phy_init" -> labels. */
 static size_t split_labels(char *buf, const char *labels[MAX_RESET_LABELS])
 {
     size_t n = 0;
-    for (char *tok = strtok(buf, ", "); tok != NULL && n < MAX_RESET_LABELS; tok = strtok(NULL, ", ")) {
+    for (char *tok = strtok(buf, ", "); tok != NULL && n < MAX_RESET_LABELS;
+         tok = strtok(NULL, ", ")) {
         labels[n++] = tok;
     }
     return n;
@@ -116,7 +118,8 @@ int main(void)
     }
 #endif
     if (pin != OTAKIT_HW_PIN_NONE && cfg.pin == OTAKIT_BOOT_PIN_NONE) {
-        otakit_console_log(OTAKIT_LOG_WARN, TAG, "GPIO %s pin held, but this bootloader was built without %s",
+        otakit_console_log(OTAKIT_LOG_WARN, TAG,
+                           "GPIO %s pin held, but this bootloader was built without %s",
                            pin == OTAKIT_HW_PIN_FACTORY ? "factory-reset" : "test-app",
                            pin == OTAKIT_HW_PIN_FACTORY ? "CONFIG_BOOTLOADER_FACTORY_RESET"
                                                         : "CONFIG_BOOTLOADER_APP_TEST");
@@ -135,9 +138,12 @@ int main(void)
     for (unsigned i = 0; i < img->segments_parsed; i++) {
         const otakit_image_segment_t *s = &img->segments[i];
         otakit_console_log(OTAKIT_LOG_INFO, "esp_image",
-                           "segment %u: paddr=%08" PRIx32 " vaddr=%08" PRIx32 " size=%05" PRIx32 "h (%6" PRIu32 ") %s",
+                           "segment %u: paddr=%08" PRIx32 " vaddr=%08" PRIx32 " size=%05" PRIx32
+                           "h (%6" PRIu32 ") %s",
                            i, part->offset + s->data_offset, s->load_addr, s->data_len, s->data_len,
-                           s->load_addr == 0 ? "" : mapped(s->load_addr) ? "map" : "load");
+                           s->load_addr == 0      ? ""
+                           : mapped(s->load_addr) ? "map"
+                                                  : "load");
     }
 
     uint32_t paddr, plen;
@@ -145,17 +151,20 @@ int main(void)
     if (err == OTAKIT_ERR_NOT_FOUND) {
         const otakit_app_desc_t *d = &img->desc;
         if (img->has_desc) {
-            LOGI("App in partition '%s' at 0x%" PRIx32 ": project %s, version %s, ESP-IDF %s, built %s %s, "
+            LOGI("App in partition '%s' at 0x%" PRIx32
+                 ": project %s, version %s, ESP-IDF %s, built %s %s, "
                  "secure_version %" PRIu32,
-                 part->label, part->offset, d->project_name, d->version, d->idf_ver, d->date, d->time,
-                 d->secure_version);
+                 part->label, part->offset, d->project_name, d->version, d->idf_ver, d->date,
+                 d->time, d->secure_version);
         }
-        LOGE("The image in partition '%s' at 0x%" PRIx32 " is real ESP32 (Xtensa) code: the virtual device "
+        LOGE("The image in partition '%s' at 0x%" PRIx32
+             " is real ESP32 (Xtensa) code: the virtual device "
              "cannot execute Xtensa code",
              part->label, part->offset);
         char msg[200];
-        snprintf(msg, sizeof(msg), "the app in partition '%s' at 0x%" PRIx32 " (%s %s) is Xtensa code, which the "
-                                   "virtual device cannot execute",
+        snprintf(msg, sizeof(msg),
+                 "the app in partition '%s' at 0x%" PRIx32 " (%s %s) is Xtensa code, which the "
+                 "virtual device cannot execute",
                  part->label, part->offset, img->has_desc ? d->project_name : "no app description",
                  img->has_desc ? d->version : "");
         otakit_hw_halt(msg);

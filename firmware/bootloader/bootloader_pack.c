@@ -105,8 +105,11 @@ int main(int argc, char **argv)
         return 2;
     }
     prog_len = strip_sections(prog, prog_len);
-    otakit_bootloader_pack_opts_t o = {.version = "otakit", .version_num = 1, .idf_ver = "v5.5-otakit",
-                                       .date_time = NULL, .spi_size = (uint8_t)spi_size};
+    otakit_bootloader_pack_opts_t o = {.version = "otakit",
+                                       .version_num = 1,
+                                       .idf_ver = "v5.5-otakit",
+                                       .date_time = NULL,
+                                       .spi_size = (uint8_t)spi_size};
     otakit_err_t err = otakit_program_pack_bootloader(&o, prog, prog_len, &img, &img_len);
     free(prog);
     if (err != OTAKIT_OK) {
@@ -114,8 +117,10 @@ int main(int argc, char **argv)
         return 1;
     }
     if (max != 0 && img_len > max) {
-        fprintf(stderr, "bootloader_pack: %s: the bootloader image is %zu bytes, more than the %lu bytes "
-                        "between 0x1000 and the partition table\n", argv[2], img_len, max);
+        fprintf(stderr,
+                "bootloader_pack: %s: the bootloader image is %zu bytes, more than the %lu bytes "
+                "between 0x1000 and the partition table\n",
+                argv[2], img_len, max);
         free(img);
         return 1;
     }

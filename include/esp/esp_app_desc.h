@@ -16,10 +16,10 @@ extern "C" {
 
 /** ESP-IDF's esp_app_desc_t, field for field (v5.4 layout). */
 typedef struct {
-    uint32_t magic_word;        /**< ESP_APP_DESC_MAGIC_WORD */
-    uint32_t secure_version;    /**< anti-rollback version */
+    uint32_t magic_word;     /**< ESP_APP_DESC_MAGIC_WORD */
+    uint32_t secure_version; /**< anti-rollback version */
     uint32_t reserv1[2];
-    char version[32];           /**< not NUL terminated when 32 characters long */
+    char version[32]; /**< not NUL terminated when 32 characters long */
     char project_name[32];
     char time[16];
     char date[16];
@@ -27,7 +27,7 @@ typedef struct {
     uint8_t app_elf_sha256[32]; /**< SHA-256 of the program */
     uint16_t min_efuse_blk_rev_full;
     uint16_t max_efuse_blk_rev_full;
-    uint8_t mmu_page_size;      /**< log2; 0 = default (64 KiB) */
+    uint8_t mmu_page_size; /**< log2; 0 = default (64 KiB) */
     uint8_t reserv3[3];
     uint32_t reserv2[18];
 } esp_app_desc_t;

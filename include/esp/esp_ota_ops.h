@@ -63,7 +63,8 @@ int esp_ota_get_app_elf_sha256(char *dst, size_t size);
  *         or the partition passes the end of flash); ESP_ERR_NO_MEM (too many sessions);
  *         flash errors.
  */
-esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size, esp_ota_handle_t *out_handle);
+esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size,
+                        esp_ota_handle_t *out_handle);
 /**
  * @brief Continue a session cut at offset (no erase below offset).
  * @return as esp_ota_begin; ESP_ERR_INVALID_ARG if offset > partition size.
@@ -103,7 +104,8 @@ const esp_partition_t *esp_ota_get_next_update_partition(const esp_partition_t *
  * @return ESP_OK; ESP_ERR_INVALID_ARG (NULL); ESP_ERR_NOT_SUPPORTED (not an app);
  *         ESP_ERR_NOT_FOUND (no description magic); flash errors.
  */
-esp_err_t esp_ota_get_partition_description(const esp_partition_t *partition, esp_app_desc_t *app_desc);
+esp_err_t esp_ota_get_partition_description(const esp_partition_t *partition,
+                                            esp_app_desc_t *app_desc);
 /** Number of contiguous OTA slots ota_0, ota_1, ... */
 uint8_t esp_ota_get_app_partition_count(void);
 
@@ -127,7 +129,8 @@ const esp_partition_t *esp_ota_get_last_invalid_partition(void);
  * @return ESP_OK; ESP_ERR_INVALID_ARG (NULL); ESP_ERR_NOT_SUPPORTED (not an OTA slot);
  *         ESP_ERR_NOT_FOUND (no entry selects it).
  */
-esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition, esp_ota_img_states_t *ota_state);
+esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition,
+                                      esp_ota_img_states_t *ota_state);
 /** Erase the previous app's slot and its otadata entry. @return ESP_OK; ESP_FAIL. */
 esp_err_t esp_ota_erase_last_boot_app_partition(void);
 /** Whether a rollback has an app to go to. */

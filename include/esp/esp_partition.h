@@ -71,17 +71,18 @@ typedef enum {
 } esp_partition_subtype_t;
 
 /** ota_N subtype. */
-#define PART_SUBTYPE_OTA(i) ((esp_partition_subtype_t)(ESP_PARTITION_SUBTYPE_APP_OTA_MIN + ((i) & 0xf)))
+#define PART_SUBTYPE_OTA(i)                                                                        \
+    ((esp_partition_subtype_t)(ESP_PARTITION_SUBTYPE_APP_OTA_MIN + ((i)&0xf)))
 
 typedef struct esp_partition_iterator_opaque_ *esp_partition_iterator_t;
 
 typedef struct {
-    esp_flash_t *flash_chip;         /**< the device's flash */
+    esp_flash_t *flash_chip; /**< the device's flash */
     esp_partition_type_t type;
     esp_partition_subtype_t subtype;
-    uint32_t address;                /**< start on flash */
+    uint32_t address; /**< start on flash */
     uint32_t size;
-    uint32_t erase_size;             /**< 4096 */
+    uint32_t erase_size; /**< 4096 */
     char label[17];
     bool encrypted;
     bool readonly;
@@ -91,8 +92,8 @@ typedef struct {
  * @brief Iterate partitions by type, subtype and label (NULL = any), in table order.
  * @return an iterator (release it), or NULL if none matches.
  */
-esp_partition_iterator_t esp_partition_find(esp_partition_type_t type, esp_partition_subtype_t subtype,
-                                            const char *label);
+esp_partition_iterator_t esp_partition_find(esp_partition_type_t type,
+                                            esp_partition_subtype_t subtype, const char *label);
 /** The first match of esp_partition_find, or NULL. */
 const esp_partition_t *esp_partition_find_first(esp_partition_type_t type,
                                                 esp_partition_subtype_t subtype, const char *label);
@@ -108,12 +109,16 @@ const esp_partition_t *esp_partition_verify(const esp_partition_t *partition);
  * @return ESP_OK; ESP_ERR_INVALID_ARG (NULL, or offset past the partition);
  *         ESP_ERR_INVALID_SIZE (the range passes the partition end); flash errors.
  */
-esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst, size_t size);
-/** Program (NOR: bits only clear). @return as read; ESP_ERR_NOT_ALLOWED on a read-only partition. */
-esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offset, const void *src, size_t size);
-esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst, size_t size);
-esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_offset, const void *src,
-                                  size_t size);
+esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst,
+                             size_t size);
+/** Program (NOR: bits only clear). @return as read; ESP_ERR_NOT_ALLOWED on a read-only partition.
+ */
+esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offset, const void *src,
+                              size_t size);
+esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst,
+                                 size_t size);
+esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_offset,
+                                  const void *src, size_t size);
 /**
  * @brief Erase [offset, offset+size) of the partition to 0xFF.
  * @return ESP_OK; ESP_ERR_INVALID_ARG (offset not a multiple of 4096 or past the end);
@@ -129,7 +134,8 @@ esp_err_t esp_partition_erase_range(const esp_partition_t *partition, size_t off
  */
 esp_err_t esp_partition_get_sha256(const esp_partition_t *partition, uint8_t *sha_256);
 /** Whether two partitions have the same SHA-256. */
-bool esp_partition_check_identity(const esp_partition_t *partition_1, const esp_partition_t *partition_2);
+bool esp_partition_check_identity(const esp_partition_t *partition_1,
+                                  const esp_partition_t *partition_2);
 
 #ifdef __cplusplus
 }

@@ -19,10 +19,10 @@ extern "C" {
 /** Reset reasons (ESP-IDF's esp_reset_reason_t values). */
 typedef enum {
     ESP_RST_UNKNOWN = 0,
-    ESP_RST_POWERON,   /**< power-on, or power back after a power cut */
+    ESP_RST_POWERON, /**< power-on, or power back after a power cut */
     ESP_RST_EXT,
-    ESP_RST_SW,        /**< esp_restart() */
-    ESP_RST_PANIC,     /**< a crash (fault, abort()) */
+    ESP_RST_SW,    /**< esp_restart() */
+    ESP_RST_PANIC, /**< a crash (fault, abort()) */
     ESP_RST_INT_WDT,
     ESP_RST_TASK_WDT,
     ESP_RST_WDT,

@@ -60,7 +60,8 @@ static esp_err_t open_session(const esp_partition_t *partition, esp_ota_handle_t
     return *slot < 0 ? ESP_ERR_NO_MEM : ESP_OK;
 }
 
-esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size, esp_ota_handle_t *out_handle)
+esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size,
+                        esp_ota_handle_t *out_handle)
 {
     const otakit_part_t *core;
     int slot;
@@ -78,8 +79,8 @@ esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size, esp
     return err;
 }
 
-esp_err_t esp_ota_resume(const esp_partition_t *partition, const size_t erase_size, const size_t image_offset,
-                         esp_ota_handle_t *out_handle)
+esp_err_t esp_ota_resume(const esp_partition_t *partition, const size_t erase_size,
+                         const size_t image_offset, esp_ota_handle_t *out_handle)
 {
     const otakit_part_t *core;
     int slot;
@@ -190,7 +191,8 @@ const esp_partition_t *esp_ota_get_next_update_partition(const esp_partition_t *
     return esp_part_from_core(otakit_ota_next_update(ota(), start));
 }
 
-esp_err_t esp_ota_get_partition_description(const esp_partition_t *partition, esp_app_desc_t *app_desc)
+esp_err_t esp_ota_get_partition_description(const esp_partition_t *partition,
+                                            esp_app_desc_t *app_desc)
 {
     if (partition == NULL || app_desc == NULL) {
         return ESP_ERR_INVALID_ARG;
@@ -248,7 +250,8 @@ const esp_partition_t *esp_ota_get_last_invalid_partition(void)
     return esp_part_from_core(otakit_ota_last_invalid(ota()));
 }
 
-esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition, esp_ota_img_states_t *ota_state)
+esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition,
+                                      esp_ota_img_states_t *ota_state)
 {
     if (partition == NULL || ota_state == NULL) {
         return ESP_ERR_INVALID_ARG;

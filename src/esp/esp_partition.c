@@ -44,7 +44,8 @@ static void esp_state_init(void)
         err = otakit_ptable_parse(&s->table, buf, sizeof(buf), 0, require_md5, &diag);
     }
     if (err != OTAKIT_OK) {
-        ESP_LOGE(TAG, "partition table at 0x%x: %s (offset 0x%x)", (unsigned)CONFIG_PARTITION_TABLE_OFFSET,
+        ESP_LOGE(TAG, "partition table at 0x%x: %s (offset 0x%x)",
+                 (unsigned)CONFIG_PARTITION_TABLE_OFFSET,
                  diag.msg != NULL ? diag.msg : esp_err_to_name(err), (unsigned)diag.offset);
     } else {
         s->table_ok = true;
@@ -179,8 +180,8 @@ static bool advance(struct esp_partition_iterator_opaque_ *it)
     return false;
 }
 
-esp_partition_iterator_t esp_partition_find(esp_partition_type_t type, esp_partition_subtype_t subtype,
-                                            const char *label)
+esp_partition_iterator_t esp_partition_find(esp_partition_type_t type,
+                                            esp_partition_subtype_t subtype, const char *label)
 {
     if (type == ESP_PARTITION_TYPE_ANY && subtype != ESP_PARTITION_SUBTYPE_ANY) {
         return NULL; /* as ESP-IDF: a subtype needs a type */
@@ -202,8 +203,8 @@ esp_partition_iterator_t esp_partition_find(esp_partition_type_t type, esp_parti
     return it;
 }
 
-const esp_partition_t *esp_partition_find_first(esp_partition_type_t type, esp_partition_subtype_t subtype,
-                                                const char *label)
+const esp_partition_t *esp_partition_find_first(esp_partition_type_t type,
+                                                esp_partition_subtype_t subtype, const char *label)
 {
     esp_partition_iterator_t it = esp_partition_find(type, subtype, label);
     if (it == NULL) {
@@ -261,7 +262,8 @@ static esp_err_t check_range(const esp_partition_t *p, size_t offset, size_t siz
     return ESP_OK;
 }
 
-esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst, size_t size)
+esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst,
+                             size_t size)
 {
     if (dst == NULL) {
         return ESP_ERR_INVALID_ARG;
@@ -273,10 +275,12 @@ esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset
     if (partition->encrypted) {
         return ESP_ERR_NOT_SUPPORTED;
     }
-    return otakit_flash_read(esp_state()->flash, partition->address + (uint32_t)src_offset, dst, size);
+    return otakit_flash_read(esp_state()->flash, partition->address + (uint32_t)src_offset, dst,
+                             size);
 }
 
-esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offset, const void *src, size_t size)
+esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offset, const void *src,
+                              size_t size)
 {
     if (src == NULL) {
         return ESP_ERR_INVALID_ARG;
@@ -291,10 +295,12 @@ esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offse
     if (partition->encrypted) {
         return ESP_ERR_NOT_SUPPORTED;
     }
-    return otakit_flash_write(esp_state()->flash, partition->address + (uint32_t)dst_offset, src, size);
+    return otakit_flash_write(esp_state()->flash, partition->address + (uint32_t)dst_offset, src,
+                              size);
 }
 
-esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst, size_t size)
+esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst,
+                                 size_t size)
 {
     if (dst == NULL) {
         return ESP_ERR_INVALID_ARG;
@@ -303,11 +309,12 @@ esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_of
     if (err != ESP_OK || size == 0) {
         return err;
     }
-    return otakit_flash_read(esp_state()->flash, partition->address + (uint32_t)src_offset, dst, size);
+    return otakit_flash_read(esp_state()->flash, partition->address + (uint32_t)src_offset, dst,
+                             size);
 }
 
-esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_offset, const void *src,
-                                  size_t size)
+esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_offset,
+                                  const void *src, size_t size)
 {
     if (src == NULL) {
         return ESP_ERR_INVALID_ARG;
@@ -319,7 +326,8 @@ esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_o
     if (partition->readonly) {
         return ESP_ERR_NOT_ALLOWED;
     }
-    return otakit_flash_write(esp_state()->flash, partition->address + (uint32_t)dst_offset, src, size);
+    return otakit_flash_write(esp_state()->flash, partition->address + (uint32_t)dst_offset, src,
+                              size);
 }
 
 esp_err_t esp_partition_erase_range(const esp_partition_t *partition, size_t offset, size_t size)
@@ -352,12 +360,14 @@ esp_err_t esp_partition_get_sha256(const esp_partition_t *partition, uint8_t *sh
     }
     esp_state_t *s = esp_state();
     if (partition->type == ESP_PARTITION_TYPE_APP) {
-        otakit_image_opts_t opts = {.chip_id = OTAKIT_CHIP_ESP32, .max_size = partition->size, .skip_hash = false};
+        otakit_image_opts_t opts = {
+            .chip_id = OTAKIT_CHIP_ESP32, .max_size = partition->size, .skip_hash = false};
         otakit_image_info_t *info = malloc(sizeof(*info));
         if (info == NULL) {
             return ESP_ERR_NO_MEM;
         }
-        otakit_err_t err = otakit_image_verify_flash(s->flash, partition->address, &opts, info, NULL);
+        otakit_err_t err =
+            otakit_image_verify_flash(s->flash, partition->address, &opts, info, NULL);
         if (err == OTAKIT_OK) {
             memcpy(sha_256, info->hash_calc, 32);
         }
@@ -372,7 +382,8 @@ esp_err_t esp_partition_get_sha256(const esp_partition_t *partition, uint8_t *sh
         err = ESP_ERR_NO_MEM;
     }
     for (uint32_t off = 0; err == ESP_OK && off < partition->size; off += OTAKIT_SECTOR_SIZE) {
-        uint32_t n = partition->size - off < OTAKIT_SECTOR_SIZE ? partition->size - off : OTAKIT_SECTOR_SIZE;
+        uint32_t n =
+            partition->size - off < OTAKIT_SECTOR_SIZE ? partition->size - off : OTAKIT_SECTOR_SIZE;
         err = otakit_flash_read(s->flash, partition->address + off, buf, n);
         if (err == ESP_OK && mbedtls_sha256_update_ret(&ctx, buf, n) != 0) {
             err = ESP_FAIL;
@@ -386,7 +397,8 @@ esp_err_t esp_partition_get_sha256(const esp_partition_t *partition, uint8_t *sh
     return err;
 }
 
-bool esp_partition_check_identity(const esp_partition_t *partition_1, const esp_partition_t *partition_2)
+bool esp_partition_check_identity(const esp_partition_t *partition_1,
+                                  const esp_partition_t *partition_2)
 {
     uint8_t a[32], b[32];
     return esp_partition_get_sha256(partition_1, a) == ESP_OK &&

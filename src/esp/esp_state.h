@@ -12,8 +12,8 @@
 #include "otakit/update.h"
 
 typedef struct esp_state {
-    bool attached;               /* on a device */
-    bool table_ok;               /* the partition table parsed */
+    bool attached; /* on a device */
+    bool table_ok; /* the partition table parsed */
     const otakit_flash_t *flash;
     otakit_ptable_t table;
     esp_partition_t parts[OTAKIT_PTABLE_MAX_ENTRIES];

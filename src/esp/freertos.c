@@ -35,8 +35,9 @@ static void *task_main(void *p)
     return NULL;
 }
 
-BaseType_t xTaskCreatePinnedToCore(TaskFunction_t fn, const char *name, uint32_t stack_depth, void *arg,
-                                   UBaseType_t priority, TaskHandle_t *created, BaseType_t core_id)
+BaseType_t xTaskCreatePinnedToCore(TaskFunction_t fn, const char *name, uint32_t stack_depth,
+                                   void *arg, UBaseType_t priority, TaskHandle_t *created,
+                                   BaseType_t core_id)
 {
     (void)stack_depth;
     (void)priority;

@@ -66,7 +66,8 @@ void otakit_console_log(otakit_log_level_t level, const char *tag, const char *f
     va_end(ap);
 }
 
-static void sink_fn(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
+static void sink_fn(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt,
+                    va_list ap)
 {
     (void)ctx;
     if (level == OTAKIT_LOG_NONE || level > console_level) {

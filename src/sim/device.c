@@ -44,10 +44,10 @@ typedef struct console {
     FILE *log;
     const char *until;
     size_t until_len;
-    char *tail;      /* last until_len-1 bytes of plain text */
+    char *tail; /* last until_len-1 bytes of plain text */
     size_t tail_len;
     bool seen;
-    int esc;         /* ANSI escape parser state: 0 text, 1 after ESC, 2 in CSI */
+    int esc; /* ANSI escape parser state: 0 text, 1 after ESC, 2 in CSI */
 } console_t;
 
 static void write_all(int fd, const char *p, size_t n)
@@ -130,7 +130,8 @@ static void console_feed_lines(console_t *c, const char *buf, size_t n)
     }
 }
 
-static void console_printf(console_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void console_printf(console_t *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void console_printf(console_t *c, const char *fmt, ...)
 {
     char buf[1024];
@@ -256,10 +257,12 @@ static unsigned clock_div(uint8_t speed)
 
 /* Check the bootloader image at 0x1000 as the ROM does and copy its program into a memfd.
  * Returns the memfd, or -1 after printing the ROM's complaint (why says it in words). */
-static int rom_stage(console_t *con, uint32_t rom_code, const char *flash_path, char *why, size_t whyn)
+static int rom_stage(console_t *con, uint32_t rom_code, const char *flash_path, char *why,
+                     size_t whyn)
 {
-    console_printf(con, "ets Jul 29 2019 12:21:46\n\nrst:0x%" PRIx32 " (%s),boot:0x13 (SPI_FAST_FLASH_BOOT)\n",
-                   rom_code, rom_reset_name(rom_code));
+    console_printf(
+        con, "ets Jul 29 2019 12:21:46\n\nrst:0x%" PRIx32 " (%s),boot:0x13 (SPI_FAST_FLASH_BOOT)\n",
+        rom_code, rom_reset_name(rom_code));
     otakit_nor_t *nor = NULL;
     unsigned flags = 0;
 #ifdef OTAKIT_NOR_READONLY
@@ -268,7 +271,8 @@ static int rom_stage(console_t *con, uint32_t rom_code, const char *flash_path, 
     otakit_err_t err = otakit_nor_open(&nor, flash_path, 0, flags);
     if (err != OTAKIT_OK) {
         console_printf(con, "flash read err, 1000\nets_main.c 371 \n");
-        snprintf(why, whyn, "%s: cannot open the flash file (%s)", flash_path, otakit_err_name(err));
+        snprintf(why, whyn, "%s: cannot open the flash file (%s)", flash_path,
+                 otakit_err_name(err));
         return -1;
     }
     const otakit_flash_t *f = otakit_nor_flash(nor);
@@ -277,16 +281,19 @@ static int rom_stage(console_t *con, uint32_t rom_code, const char *flash_path, 
     int fd = -1;
     if (size < ROM_BOOTLOADER_ADDR + OTAKIT_IMAGE_HEADER_SIZE) {
         console_printf(con, "flash read err, 1000\nets_main.c 371 \n");
-        snprintf(why, whyn, "%s: the flash is too small to hold a bootloader at 0x1000", flash_path);
+        snprintf(why, whyn, "%s: the flash is too small to hold a bootloader at 0x1000",
+                 flash_path);
         goto out;
     }
     const uint8_t *h = data + ROM_BOOTLOADER_ADDR;
     if (h[0] != OTAKIT_IMAGE_MAGIC) {
-        uint32_t word = (uint32_t)h[0] | ((uint32_t)h[1] << 8) | ((uint32_t)h[2] << 16) | ((uint32_t)h[3] << 24);
+        uint32_t word = (uint32_t)h[0] | ((uint32_t)h[1] << 8) | ((uint32_t)h[2] << 16) |
+                        ((uint32_t)h[3] << 24);
         for (int i = 0; i < 3; i++) {
             console_printf(con, "invalid header: 0x%08" PRIx32 "\n", word);
         }
-        snprintf(why, whyn, "%s: offset 0x1000: no second-stage bootloader (invalid magic 0x%02x%s)",
+        snprintf(why, whyn,
+                 "%s: offset 0x1000: no second-stage bootloader (invalid magic 0x%02x%s)",
                  flash_path, h[0], word == 0xffffffffu ? ", erased flash" : "");
         goto out;
     }
@@ -298,12 +305,14 @@ static int rom_stage(console_t *con, uint32_t rom_code, const char *flash_path, 
     if (err != OTAKIT_OK) {
         console_printf(con, "flash read err, 1000\nets_main.c 371 \n");
         snprintf(why, whyn, "%s: offset 0x%" PRIx32 ": bootloader image: %s", flash_path,
-                 ROM_BOOTLOADER_ADDR + diag.offset, diag.msg != NULL ? diag.msg : otakit_err_name(err));
+                 ROM_BOOTLOADER_ADDR + diag.offset,
+                 diag.msg != NULL ? diag.msg : otakit_err_name(err));
         goto out;
     }
-    console_printf(con, "configsip: 0, SPIWP:0xee\n"
-                        "clk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00\n"
-                        "mode:%s, clock div:%u\n",
+    console_printf(con,
+                   "configsip: 0, SPIWP:0xee\n"
+                   "clk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00\n"
+                   "mode:%s, clock div:%u\n",
                    spi_mode_name(info.header.spi_mode), clock_div(info.header.spi_speed));
     for (unsigned i = 0; i < info.segments_parsed; i++) {
         console_printf(con, "load:0x%08" PRIx32 ",len:%" PRIu32 "\n", info.segments[i].load_addr,
@@ -313,8 +322,10 @@ static int rom_stage(console_t *con, uint32_t rom_code, const char *flash_path, 
     uint32_t paddr, plen;
     err = otakit_program_find(f, ROM_BOOTLOADER_ADDR, &info, &paddr, &plen);
     if (err != OTAKIT_OK) {
-        snprintf(why, whyn, "%s: offset 0x1000: the bootloader image holds no program the virtual "
-                            "device can run (Xtensa code?)", flash_path);
+        snprintf(why, whyn,
+                 "%s: offset 0x1000: the bootloader image holds no program the virtual "
+                 "device can run (Xtensa code?)",
+                 flash_path);
         goto out;
     }
     fd = memfd_create("bootloader", MFD_CLOEXEC);
@@ -382,9 +393,10 @@ static void panic_report(console_t *con, const otakit_hw_shared_t *s, int sig)
     if (strcmp(reason, "abort") == 0) {
         console_printf(con, "\nabort() was called on core 0\n");
     } else {
-        console_printf(con, "Guru Meditation Error: Core  0 panic'ed (%s). Exception was unhandled.\n\n"
-                            "Core  0 register dump:\n"
-                            "EXCVADDR: 0x%08" PRIx64 "  (host signal %d)\n",
+        console_printf(con,
+                       "Guru Meditation Error: Core  0 panic'ed (%s). Exception was unhandled.\n\n"
+                       "Core  0 register dump:\n"
+                       "EXCVADDR: 0x%08" PRIx64 "  (host signal %d)\n",
                        reason, s->panic_addr, sig);
     }
     console_printf(con, "\nRebooting...\n");
@@ -402,8 +414,10 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
     char log_default[PATH_MAX + 8];
 
     if (realpath(o->flash_path, flash_abs) == NULL) {
-        set_end(r, "error", 2, "%s: %s (make the flash with 'make erase_flash flash' or "
-                               "'otakit flash')", o->flash_path, strerror(errno));
+        set_end(r, "error", 2,
+                "%s: %s (make the flash with 'make erase_flash flash' or "
+                "'otakit flash')",
+                o->flash_path, strerror(errno));
         return r->exit_code;
     }
     if (o->efuse_path != NULL) {
@@ -448,7 +462,8 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         otakit_nor_t *nor = NULL;
         otakit_err_t err = otakit_nor_open(&nor, flash_abs, 0, 0);
         if (err != OTAKIT_OK) {
-            set_end(r, "error", 2, "%s: cannot open the flash file (%s)", o->flash_path, otakit_err_name(err));
+            set_end(r, "error", 2, "%s: cannot open the flash file (%s)", o->flash_path,
+                    otakit_err_name(err));
             goto done;
         }
         flash_size = otakit_nor_size(nor);
@@ -470,7 +485,8 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
     s->magic = OTAKIT_HW_MAGIC;
     s->version = OTAKIT_HW_VERSION;
     s->speedup = o->speedup;
-    s->color = (o->color < 0) ? (uint32_t)(!o->quiet && isatty(STDOUT_FILENO)) : (uint32_t)(o->color > 0);
+    s->color =
+        (o->color < 0) ? (uint32_t)(!o->quiet && isatty(STDOUT_FILENO)) : (uint32_t)(o->color > 0);
     s->flash_size = flash_size;
     s->chip_revision = 300;
     s->cores = 2;
@@ -494,7 +510,9 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
     signal(SIGPIPE, SIG_IGN);
     if (o->interactive) {
         raw_terminal();
-        console_printf(&con, "--- otakit device: %s (%" PRIu32 "MB flash) --- Quit: Ctrl+] | Reset: Ctrl+T followed by R ---\n",
+        console_printf(&con,
+                       "--- otakit device: %s (%" PRIu32
+                       "MB flash) --- Quit: Ctrl+] | Reset: Ctrl+T followed by R ---\n",
                        o->flash_path, flash_size >> 20);
     }
 
@@ -595,7 +613,8 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
             }
             char *argv[] = {(char *)"bootloader", NULL};
             fexecve(prog, argv, environ);
-            dprintf(STDERR_FILENO, "--- otakit: cannot start the bootloader program: %s\n", strerror(errno));
+            dprintf(STDERR_FILENO, "--- otakit: cannot start the bootloader program: %s\n",
+                    strerror(errno));
             _exit(127);
         }
         close(prog);
@@ -737,7 +756,9 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
             r->power_cuts++;
             r->cut_op = cut;
             cut_armed = false;
-            console_printf(&con, "\n--- otakit: power cut at flash operation %" PRIu64 " (%s, %s); powering on again\n",
+            console_printf(&con,
+                           "\n--- otakit: power cut at flash operation %" PRIu64
+                           " (%s, %s); powering on again\n",
                            cut, cut_mode_name(o->powercut_mode),
                            stage == OTAKIT_HW_STAGE_APP ? "in the app" : "in the bootloader");
             if (first_power_on) {
@@ -758,9 +779,13 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         } else if (req == OTAKIT_HW_REQ_BOOT_RESET) {
             boot_resets++;
             if (boot_resets >= MAX_BOOT_RESETS) {
-                console_printf(&con, "--- otakit: the bootloader reset %u times in a row without starting an "
-                                     "app; stopping\n", boot_resets);
-                set_end(r, "no-app", 1, "no bootable app: the bootloader reset %u times in a row", boot_resets);
+                console_printf(
+                    &con,
+                    "--- otakit: the bootloader reset %u times in a row without starting an "
+                    "app; stopping\n",
+                    boot_resets);
+                set_end(r, "no-app", 1, "no bootable app: the bootloader reset %u times in a row",
+                        boot_resets);
             }
             reset_reason = OTAKIT_RST_SW;
             rom_code = OTAKIT_ROM_SW_RESET;
@@ -769,9 +794,11 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
             int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
             if (req != OTAKIT_HW_REQ_PANIC && sig == 0) {
                 int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                console_printf(&con, "--- otakit: the %s exited with status %d (a program on the chip never "
-                                     "returns: treated as abort())\n",
-                               stage == OTAKIT_HW_STAGE_APP ? "app" : "bootloader", code);
+                console_printf(
+                    &con,
+                    "--- otakit: the %s exited with status %d (a program on the chip never "
+                    "returns: treated as abort())\n",
+                    stage == OTAKIT_HW_STAGE_APP ? "app" : "bootloader", code);
             }
             r->panics++;
             boot_resets = 0;

@@ -9,38 +9,40 @@
 #include <stdint.h>
 
 typedef struct otakit_device_opts {
-    const char *flash_path;   /**< the flash file (must exist) */
-    const char *log_path;     /**< console copy; NULL = "<flash>.log"; "" = none */
-    const char *efuse_path;   /**< NULL = "<flash>.efuse" */
-    const char *until;        /**< stop with success when this text appears; NULL = never */
-    unsigned max_boots;       /**< 0 = no limit */
-    double timeout_s;         /**< 0 = no limit */
-    uint64_t powercut_at;     /**< flash operation of the first power-on to cut at; 0 = none */
-    int powercut_mode;        /**< OTAKIT_HW_CUT_* */
-    uint32_t powercut_seed;   /**< randomness of a torn operation; 0 = derived from the op number */
-    int hold_pin;             /**< OTAKIT_HW_PIN_*, held at the first power-on */
-    int speedup;              /**< device delays run this many times faster; 0 = instant; -1 = app's Kconfig */
+    const char *flash_path; /**< the flash file (must exist) */
+    const char *log_path;   /**< console copy; NULL = "<flash>.log"; "" = none */
+    const char *efuse_path; /**< NULL = "<flash>.efuse" */
+    const char *until;      /**< stop with success when this text appears; NULL = never */
+    unsigned max_boots;     /**< 0 = no limit */
+    double timeout_s;       /**< 0 = no limit */
+    uint64_t powercut_at;   /**< flash operation of the first power-on to cut at; 0 = none */
+    int powercut_mode;      /**< OTAKIT_HW_CUT_* */
+    uint32_t powercut_seed; /**< randomness of a torn operation; 0 = derived from the op number */
+    int hold_pin;           /**< OTAKIT_HW_PIN_*, held at the first power-on */
+    int speedup; /**< device delays run this many times faster; 0 = instant; -1 = app's Kconfig */
     bool have_mac;
     uint8_t mac[6];
-    bool quiet;               /**< console not on stdout (log file only) */
-    int color;                /**< -1 auto (stdout is a terminal), 0 off, 1 on */
-    bool interactive;         /**< stdin is a terminal: Ctrl-] quits, Ctrl-T R resets */
-    const char *trace_path;   /**< append one line per flash operation here; NULL = none */
+    bool quiet;             /**< console not on stdout (log file only) */
+    int color;              /**< -1 auto (stdout is a terminal), 0 off, 1 on */
+    bool interactive;       /**< stdin is a terminal: Ctrl-] quits, Ctrl-T R resets */
+    const char *trace_path; /**< append one line per flash operation here; NULL = none */
 } otakit_device_opts_t;
 
 typedef struct otakit_device_result {
-    int exit_code;              /**< 0 ok, 1 the run failed (see end), 2 could not start */
-    const char *end;            /**< "until", "max-boots", "timeout", "halted", "rom", "no-app", "quit", "signal", "error" */
+    int exit_code;   /**< 0 ok, 1 the run failed (see end), 2 could not start */
+    const char *end; /**< "until", "max-boots", "timeout", "halted", "rom", "no-app", "quit",
+                        "signal", "error" */
     bool until_seen;
     unsigned boots;
-    unsigned restarts;          /**< software restarts (esp_restart) */
+    unsigned restarts; /**< software restarts (esp_restart) */
     unsigned panics;
     unsigned power_cuts;
-    uint64_t flash_ops_first;   /**< flash operations of the first power-on (what --powercut-at counts) */
+    uint64_t
+        flash_ops_first; /**< flash operations of the first power-on (what --powercut-at counts) */
     uint64_t flash_ops_total;
-    uint64_t cut_op;            /**< the operation that was cut, 0 if none */
-    uint32_t last_app_offset;   /**< partition of the last app the bootloader started, 0 if none */
-    char message[320];          /**< why the run ended, in words */
+    uint64_t cut_op;          /**< the operation that was cut, 0 if none */
+    uint32_t last_app_offset; /**< partition of the last app the bootloader started, 0 if none */
+    char message[320];        /**< why the run ended, in words */
 } otakit_device_result_t;
 
 void otakit_device_opts_init(otakit_device_opts_t *o);

@@ -10,7 +10,8 @@
 
 #include "otakit/err.h"
 
-/** The eFuse file of a flash file: "<flash>.efuse" into out (size n). Returns 0 or -1 (too long). */
+/** The eFuse file of a flash file: "<flash>.efuse" into out (size n). Returns 0 or -1 (too long).
+ */
 int otakit_efuse_path(const char *flash_path, char *out, size_t n);
 /** Read the counter (0 if the file is missing or unreadable). */
 uint32_t otakit_efuse_file_get(const char *path);

@@ -205,7 +205,8 @@ int otakit_hw_attach(void)
         fprintf(stderr, "otakit: %s=%s: not the device's shared block\n", OTAKIT_HW_ENV_FD, fds);
         return -1;
     }
-    void *m = mmap(NULL, sizeof(otakit_hw_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
+    void *m =
+        mmap(NULL, sizeof(otakit_hw_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
     if (m == MAP_FAILED) {
         fprintf(stderr, "otakit: cannot map the device's shared block: %s\n", strerror(errno));
         return -1;
@@ -218,7 +219,8 @@ int otakit_hw_attach(void)
     }
     otakit_err_t err = otakit_nor_open(&hw.nor, flash_path, 0, 0);
     if (err != OTAKIT_OK) {
-        fprintf(stderr, "otakit: %s: cannot open the flash (%s)\n", flash_path, otakit_err_name(err));
+        fprintf(stderr, "otakit: %s: cannot open the flash (%s)\n", flash_path,
+                otakit_err_name(err));
         munmap(m, sizeof(*s));
         return -1;
     }
@@ -310,7 +312,8 @@ void otakit_hw_delay_us(uint64_t us, int default_speedup)
     if (hw.shm != NULL && us > real) {
         atomic_fetch_add(&hw.shm->skipped_us, (int64_t)(us - real));
     }
-    struct timespec ts = {.tv_sec = (time_t)(real / 1000000u), .tv_nsec = (long)(real % 1000000u) * 1000};
+    struct timespec ts = {.tv_sec = (time_t)(real / 1000000u),
+                          .tv_nsec = (long)(real % 1000000u) * 1000};
     while (real > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }

@@ -70,8 +70,9 @@ static void put_str(uint8_t *dst, size_t field, const char *s)
     }
 }
 
-otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t *o, const uint8_t *prog,
-                                            size_t prog_len, uint8_t **out, size_t *out_len)
+otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t *o,
+                                            const uint8_t *prog, size_t prog_len, uint8_t **out,
+                                            size_t *out_len)
 {
     if (o == NULL || prog == NULL || out == NULL || out_len == NULL || prog_len == 0) {
         return OTAKIT_ERR_INVALID_ARG;
@@ -92,8 +93,8 @@ otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t 
     memset(&h, 0, sizeof(h));
     h.magic = OTAKIT_IMAGE_MAGIC;
     h.segment_count = 2;
-    h.spi_mode = 2;  /* DIO */
-    h.spi_speed = 0; /* 40 MHz */
+    h.spi_mode = 2;           /* DIO */
+    h.spi_speed = 0;          /* 40 MHz */
     h.spi_size = o->spi_size; /* the bootloader checks the partition table against it */
     h.entry_addr = OTAKIT_BOOTLOADER_PROG_LOAD_ADDR;
     h.wp_pin = 0xee;

@@ -35,19 +35,20 @@ typedef struct otakit_bootloader_pack_opts {
     uint32_t version_num;  /**< esp_bootloader_desc_t.version */
     const char *idf_ver;   /**< <= 31 bytes; NULL = "otakit" */
     const char *date_time; /**< <= 23 bytes; NULL = empty */
-    uint8_t spi_size;      /**< header flash-size field: 0 = 1MB, 1 = 2MB, 2 = 4MB, 3 = 8MB, 4 = 16MB */
+    uint8_t spi_size; /**< header flash-size field: 0 = 1MB, 1 = 2MB, 2 = 4MB, 3 = 8MB, 4 = 16MB */
 } otakit_bootloader_pack_opts_t;
 
 /**
  * Package a program as a second-stage bootloader image: header (ESP32, DIO, 40 MHz,
- * the configured flash size, 2 segments, hash appended), segment 0 = esp_bootloader_desc_t (80 bytes, DRAM),
- * segment 1 = the program + zeros to a multiple of 4 + the 16-byte "OTAKPROG" trailer
+ * the configured flash size, 2 segments, hash appended), segment 0 = esp_bootloader_desc_t (80
+ * bytes, DRAM), segment 1 = the program + zeros to a multiple of 4 + the 16-byte "OTAKPROG" trailer
  * (IRAM), checksum, SHA-256.
  * @param[out] out malloc'd image; out_len its length.
  * @return OTAKIT_OK; OTAKIT_ERR_INVALID_ARG; OTAKIT_ERR_INVALID_SIZE (program too large);
  *         OTAKIT_ERR_NO_MEM.
  */
-otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t *o, const uint8_t *prog,
-                                            size_t prog_len, uint8_t **out, size_t *out_len);
+otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t *o,
+                                            const uint8_t *prog, size_t prog_len, uint8_t **out,
+                                            size_t *out_len);
 
 #endif

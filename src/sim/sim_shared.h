@@ -65,23 +65,23 @@ typedef struct otakit_hw_shared {
     uint32_t version;
 
     /* Set by the device before each boot. */
-    uint32_t boot_count;      /* boots since the device process started, 1 = first */
-    uint32_t reset_reason;    /* OTAKIT_RST_* for esp_reset_reason() */
-    uint32_t rom_reset_code;  /* OTAKIT_ROM_* */
-    uint32_t hold_pin;        /* OTAKIT_HW_PIN_*, for this boot */
-    int64_t boot_mono_ns;     /* CLOCK_MONOTONIC at the reset */
-    int32_t speedup;          /* delays run this many times faster; 0 = instant; -1 = app's Kconfig */
-    uint32_t color;           /* 1: the console is a terminal, log lines may use colour */
+    uint32_t boot_count;     /* boots since the device process started, 1 = first */
+    uint32_t reset_reason;   /* OTAKIT_RST_* for esp_reset_reason() */
+    uint32_t rom_reset_code; /* OTAKIT_ROM_* */
+    uint32_t hold_pin;       /* OTAKIT_HW_PIN_*, for this boot */
+    int64_t boot_mono_ns;    /* CLOCK_MONOTONIC at the reset */
+    int32_t speedup; /* delays run this many times faster; 0 = instant; -1 = app's Kconfig */
+    uint32_t color;  /* 1: the console is a terminal, log lines may use colour */
     uint32_t flash_size;
-    uint32_t chip_revision;   /* major*100 + minor, 300 = v3.0 */
+    uint32_t chip_revision; /* major*100 + minor, 300 = v3.0 */
     uint32_t cores;
     uint8_t mac[6];
     uint8_t pad0[2];
 
     /* Power cut: the flash operation count of this power-on, shared by every program. */
     _Atomic uint64_t flash_ops;
-    uint64_t cut_at;          /* 0 = off */
-    uint32_t cut_mode;        /* OTAKIT_HW_CUT_* */
+    uint64_t cut_at;   /* 0 = off */
+    uint32_t cut_mode; /* OTAKIT_HW_CUT_* */
     uint32_t cut_seed;
     _Atomic uint64_t cut_done; /* the operation that was cut, 0 if none */
 
@@ -96,8 +96,8 @@ typedef struct otakit_hw_shared {
     int32_t panic_signal;
     uint32_t pad1;
     uint64_t panic_addr;
-    char panic_reason[64];    /* "LoadProhibited", "abort() was called" ... */
-    char halt_msg[256];       /* why the CPU stopped (REQ_HALT) */
+    char panic_reason[64]; /* "LoadProhibited", "abort() was called" ... */
+    char halt_msg[256];    /* why the CPU stopped (REQ_HALT) */
 } otakit_hw_shared_t;
 
 #endif

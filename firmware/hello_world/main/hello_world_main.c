@@ -55,7 +55,8 @@ void app_main(void)
         ESP_LOGI(TAG, "New image is running (PENDING_VERIFY): self-test passed, marking it valid");
         esp_err_t err = esp_ota_mark_app_valid_cancel_rollback();
         if (err != ESP_OK) {
-            ESP_LOGE(TAG, "esp_ota_mark_app_valid_cancel_rollback failed (%s)", esp_err_to_name(err));
+            ESP_LOGE(TAG, "esp_ota_mark_app_valid_cancel_rollback failed (%s)",
+                     esp_err_to_name(err));
         }
     }
 #endif

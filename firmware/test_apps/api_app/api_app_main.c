@@ -80,7 +80,8 @@ static void phase_a(void)
     CHECK("err 0x1503 value", ESP_ERR_OTA_VALIDATE_FAILED == 0x1503);
     CHECK("err name", strcmp(esp_err_to_name(0x104), "ESP_ERR_INVALID_SIZE") == 0);
     char buf[64];
-    CHECK("err name_r unknown", strstr(esp_err_to_name_r(0x7777, buf, sizeof(buf)), "UNKNOWN ERROR") != NULL);
+    CHECK("err name_r unknown",
+          strstr(esp_err_to_name_r(0x7777, buf, sizeof(buf)), "UNKNOWN ERROR") != NULL);
 
     /* The chip. */
     esp_chip_info_t ci;
@@ -96,7 +97,8 @@ static void phase_a(void)
     CHECK_ERR("efuse mac", esp_efuse_mac_get_default(base), ESP_OK);
     CHECK_ERR("sta mac", esp_read_mac(sta, ESP_MAC_WIFI_STA), ESP_OK);
     CHECK_ERR("softap mac", esp_read_mac(ap, ESP_MAC_WIFI_SOFTAP), ESP_OK);
-    CHECK("mac given by the device", base[0] == 0x24 && base[3] == 0x12 && base[4] == 0x34 && base[5] == 0x56);
+    CHECK("mac given by the device",
+          base[0] == 0x24 && base[3] == 0x12 && base[4] == 0x34 && base[5] == 0x56);
     CHECK("sta = base", memcmp(sta, base, 6) == 0);
     CHECK("softap = base + 1", memcmp(ap, base, 5) == 0 && ap[5] == base[5] + 1);
     CHECK_ERR("read_mac NULL", esp_read_mac(NULL, ESP_MAC_WIFI_STA), ESP_ERR_INVALID_ARG);
@@ -119,17 +121,20 @@ static void phase_a(void)
     CHECK("bit cleared on exit", (xEventGroupGetBits(group) & 0x4) == 0);
 
     /* Partitions. */
-    CHECK("factory found", factory != NULL && factory->address == 0x10000 && factory->size == 0x100000 &&
-                               strcmp(factory->label, "factory") == 0);
+    CHECK("factory found", factory != NULL && factory->address == 0x10000 &&
+                               factory->size == 0x100000 && strcmp(factory->label, "factory") == 0);
     CHECK("ota_0 found", ota0 != NULL && ota0->address == 0x110000);
     CHECK("ota_1 found", ota1 != NULL && ota1->address == 0x210000);
-    CHECK("nvs found", nvs != NULL && nvs->address == 0x9000 && nvs->size == 0x4000 && nvs->erase_size == 4096);
-    CHECK("find by label", esp_partition_find_first(ESP_PARTITION_TYPE_ANY, ESP_PARTITION_SUBTYPE_ANY,
-                                                    "phy_init") != NULL);
+    CHECK("nvs found",
+          nvs != NULL && nvs->address == 0x9000 && nvs->size == 0x4000 && nvs->erase_size == 4096);
+    CHECK("find by label", esp_partition_find_first(ESP_PARTITION_TYPE_ANY,
+                                                    ESP_PARTITION_SUBTYPE_ANY, "phy_init") != NULL);
     CHECK("subtype needs a type",
-          esp_partition_find(ESP_PARTITION_TYPE_ANY, ESP_PARTITION_SUBTYPE_APP_OTA_0, NULL) == NULL);
+          esp_partition_find(ESP_PARTITION_TYPE_ANY, ESP_PARTITION_SUBTYPE_APP_OTA_0, NULL) ==
+              NULL);
     int ndata = 0;
-    for (esp_partition_iterator_t it = esp_partition_find(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, NULL);
+    for (esp_partition_iterator_t it =
+             esp_partition_find(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, NULL);
          it != NULL; it = esp_partition_next(it)) {
         ndata++;
     }
@@ -149,11 +154,15 @@ static void phase_a(void)
     CHECK_ERR("write over written bytes", esp_partition_write(nvs, 6, swap, 2), ESP_OK);
     CHECK_ERR("read nvs again", esp_partition_read(nvs, 6, r, 2), ESP_OK);
     CHECK("NOR: write only clears bits", r[0] == 0x00 && r[1] == 0x00);
-    CHECK_ERR("erase unaligned offset", esp_partition_erase_range(nvs, 1, 0x1000), ESP_ERR_INVALID_ARG);
-    CHECK_ERR("erase unaligned size", esp_partition_erase_range(nvs, 0, 0x800), ESP_ERR_INVALID_SIZE);
-    CHECK_ERR("erase past the end", esp_partition_erase_range(nvs, 0x3000, 0x2000), ESP_ERR_INVALID_SIZE);
+    CHECK_ERR("erase unaligned offset", esp_partition_erase_range(nvs, 1, 0x1000),
+              ESP_ERR_INVALID_ARG);
+    CHECK_ERR("erase unaligned size", esp_partition_erase_range(nvs, 0, 0x800),
+              ESP_ERR_INVALID_SIZE);
+    CHECK_ERR("erase past the end", esp_partition_erase_range(nvs, 0x3000, 0x2000),
+              ESP_ERR_INVALID_SIZE);
     CHECK_ERR("write past the end", esp_partition_write(nvs, 0x3ffe, w, 4), ESP_ERR_INVALID_SIZE);
-    CHECK_ERR("read offset past the end", esp_partition_read(nvs, 0x5000, r, 1), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("read offset past the end", esp_partition_read(nvs, 0x5000, r, 1),
+              ESP_ERR_INVALID_ARG);
     CHECK_ERR("read NULL partition", esp_partition_read(NULL, 0, r, 1), ESP_ERR_INVALID_ARG);
     CHECK_ERR("erase nvs back", esp_partition_erase_range(nvs, 0, 0x1000), ESP_OK);
     uint8_t sha[32], sha2[32];
@@ -171,21 +180,27 @@ static void phase_a(void)
     CHECK("next of ota_1 = ota_0", esp_ota_get_next_update_partition(ota1) == ota0);
     CHECK("2 OTA slots", esp_ota_get_app_partition_count() == 2);
     const esp_app_desc_t *me = esp_app_get_description();
-    CHECK("own description", me->magic_word == ESP_APP_DESC_MAGIC_WORD && strcmp(me->project_name, "api_app") == 0);
+    CHECK("own description",
+          me->magic_word == ESP_APP_DESC_MAGIC_WORD && strcmp(me->project_name, "api_app") == 0);
     esp_app_desc_t d;
     CHECK_ERR("description of factory", esp_ota_get_partition_description(factory, &d), ESP_OK);
     CHECK("same version", strncmp(d.version, me->version, sizeof(d.version)) == 0);
-    CHECK_ERR("description of blank ota_0", esp_ota_get_partition_description(ota0, &d), ESP_ERR_NOT_FOUND);
-    CHECK_ERR("description of nvs", esp_ota_get_partition_description(nvs, &d), ESP_ERR_NOT_SUPPORTED);
+    CHECK_ERR("description of blank ota_0", esp_ota_get_partition_description(ota0, &d),
+              ESP_ERR_NOT_FOUND);
+    CHECK_ERR("description of nvs", esp_ota_get_partition_description(nvs, &d),
+              ESP_ERR_NOT_SUPPORTED);
     esp_ota_img_states_t st;
     CHECK_ERR("state of factory", esp_ota_get_state_partition(factory, &st), ESP_ERR_NOT_SUPPORTED);
-    CHECK_ERR("state of unselected ota_0", esp_ota_get_state_partition(ota0, &st), ESP_ERR_NOT_FOUND);
+    CHECK_ERR("state of unselected ota_0", esp_ota_get_state_partition(ota0, &st),
+              ESP_ERR_NOT_FOUND);
     CHECK("no last invalid", esp_ota_get_last_invalid_partition() == NULL);
 
     /* OTA write sessions. */
     esp_ota_handle_t h = 0;
-    CHECK_ERR("begin on factory", esp_ota_begin(factory, OTA_SIZE_UNKNOWN, &h), ESP_ERR_INVALID_ARG);
-    CHECK_ERR("begin too large (err=0x104)", esp_ota_begin(ota0, 0x200000, &h), ESP_ERR_INVALID_SIZE);
+    CHECK_ERR("begin on factory", esp_ota_begin(factory, OTA_SIZE_UNKNOWN, &h),
+              ESP_ERR_INVALID_ARG);
+    CHECK_ERR("begin too large (err=0x104)", esp_ota_begin(ota0, 0x200000, &h),
+              ESP_ERR_INVALID_SIZE);
     CHECK_ERR("begin NULL", esp_ota_begin(NULL, OTA_SIZE_UNKNOWN, &h), ESP_ERR_INVALID_ARG);
     CHECK_ERR("write unknown handle", esp_ota_write(12345, w, 4), ESP_ERR_INVALID_ARG);
     CHECK_ERR("end unknown handle", esp_ota_end(12345), ESP_ERR_NOT_FOUND);
@@ -194,7 +209,8 @@ static void phase_a(void)
     CHECK_ERR("begin ota_1", esp_ota_begin(ota1, OTA_WITH_SEQUENTIAL_WRITES, &h), ESP_OK);
     CHECK("handle from 1", h >= 1);
     uint8_t zero[4] = {0};
-    CHECK_ERR("first byte not 0xE9", esp_ota_write(h, zero, sizeof(zero)), ESP_ERR_OTA_VALIDATE_FAILED);
+    CHECK_ERR("first byte not 0xE9", esp_ota_write(h, zero, sizeof(zero)),
+              ESP_ERR_OTA_VALIDATE_FAILED);
     CHECK_ERR("abort", esp_ota_abort(h), ESP_OK);
     CHECK_ERR("end nothing written", (esp_ota_begin(ota1, OTA_SIZE_UNKNOWN, &h), esp_ota_end(h)),
               ESP_ERR_INVALID_ARG);
@@ -214,7 +230,8 @@ static void phase_a(void)
     }
     CHECK("corrupt copy written", err == ESP_OK);
     CHECK_ERR("corrupt copy does not verify", esp_ota_end(h), ESP_ERR_OTA_VALIDATE_FAILED);
-    CHECK_ERR("set_boot on a corrupt image", esp_ota_set_boot_partition(ota1), ESP_ERR_OTA_VALIDATE_FAILED);
+    CHECK_ERR("set_boot on a corrupt image", esp_ota_set_boot_partition(ota1),
+              ESP_ERR_OTA_VALIDATE_FAILED);
 
     /* A good copy into ota_0, selected for the next boot. */
     CHECK_ERR("begin copy", esp_ota_begin(ota0, OTA_SIZE_UNKNOWN, &h), ESP_OK);

@@ -19,8 +19,8 @@ void app_main(void)
     if (running != NULL) {
         esp_ota_get_state_partition(running, &state);
     }
-    ESP_LOGI(TAG, "noconfirm_app %.32s running from %s, state 0x%" PRIx32 "; not confirming it", d->version,
-             running != NULL ? running->label : "?", (uint32_t)state);
+    ESP_LOGI(TAG, "noconfirm_app %.32s running from %s, state 0x%" PRIx32 "; not confirming it",
+             d->version, running != NULL ? running->label : "?", (uint32_t)state);
     vTaskDelay(pdMS_TO_TICKS(1000));
     ESP_LOGW(TAG, "Restarting without confirming the image");
     esp_restart();

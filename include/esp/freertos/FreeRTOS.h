@@ -22,8 +22,8 @@ typedef uint32_t StackType_t;
 #define portTICK_PERIOD_MS ((TickType_t)1000 / configTICK_RATE_HZ)
 #define portTICK_RATE_MS portTICK_PERIOD_MS
 #define portMAX_DELAY ((TickType_t)0xffffffffu)
-#define pdMS_TO_TICKS(ms) ((TickType_t)(((uint64_t)(ms) * configTICK_RATE_HZ) / 1000u))
-#define pdTICKS_TO_MS(t) ((uint32_t)(((uint64_t)(t) * 1000u) / configTICK_RATE_HZ))
+#define pdMS_TO_TICKS(ms) ((TickType_t)(((uint64_t)(ms)*configTICK_RATE_HZ) / 1000u))
+#define pdTICKS_TO_MS(t) ((uint32_t)(((uint64_t)(t)*1000u) / configTICK_RATE_HZ))
 #define pdFALSE ((BaseType_t)0)
 #define pdTRUE ((BaseType_t)1)
 #define pdPASS pdTRUE

@@ -30,8 +30,9 @@ EventBits_t xEventGroupGetBits(EventGroupHandle_t group);
  * (portMAX_DELAY = forever). clear_on_exit clears the waited bits when satisfied.
  * @return the bits at the time the wait ended.
  */
-EventBits_t xEventGroupWaitBits(EventGroupHandle_t group, EventBits_t bits, BaseType_t clear_on_exit,
-                                BaseType_t wait_for_all, TickType_t ticks);
+EventBits_t xEventGroupWaitBits(EventGroupHandle_t group, EventBits_t bits,
+                                BaseType_t clear_on_exit, BaseType_t wait_for_all,
+                                TickType_t ticks);
 
 #ifdef __cplusplus
 }

@@ -19,12 +19,14 @@ typedef struct otakit_task *TaskHandle_t;
 
 /**
  * @brief Start a task (a thread). Stack size, priority and core are accepted and ignored.
- * @return pdPASS, or pdFAIL (errCOULD_NOT_ALLOCATE_REQUIRED_MEMORY in FreeRTOS) if the thread cannot start.
+ * @return pdPASS, or pdFAIL (errCOULD_NOT_ALLOCATE_REQUIRED_MEMORY in FreeRTOS) if the thread
+ * cannot start.
  */
 BaseType_t xTaskCreate(TaskFunction_t fn, const char *name, uint32_t stack_depth, void *arg,
                        UBaseType_t priority, TaskHandle_t *created);
-BaseType_t xTaskCreatePinnedToCore(TaskFunction_t fn, const char *name, uint32_t stack_depth, void *arg,
-                                   UBaseType_t priority, TaskHandle_t *created, BaseType_t core_id);
+BaseType_t xTaskCreatePinnedToCore(TaskFunction_t fn, const char *name, uint32_t stack_depth,
+                                   void *arg, UBaseType_t priority, TaskHandle_t *created,
+                                   BaseType_t core_id);
 /** End a task; NULL = the calling one (never returns then). Other tasks cannot be deleted here. */
 void vTaskDelete(TaskHandle_t task);
 /** Sleep ticks (10 ms each) of device time. */
