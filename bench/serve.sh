@@ -3,12 +3,15 @@
 # for `otakit serve`, nginx and `python3 -m http.server`, measured with wrk in the same
 # run on loopback. Prints a table with each server's ratio to nginx.
 #   OTAKIT=build/otakit bash bench/serve.sh       (make bench sets OTAKIT)
-#   BENCH_SECONDS=5  seconds per measurement (default 5)
+#   BENCH_SECONDS=4  seconds per measurement (default 4)
+#   BENCH_ROUNDS=3   rounds; each cell is the median of its rounds, and the servers take
+#                    turns within a round, so a busy machine hurts them alike
 #   BENCH_CLIENTS="1 16 64"
 set -euo pipefail
 
 OTAKIT=${OTAKIT:-build/otakit}
-SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+SECONDS_PER_RUN=${BENCH_SECONDS:-4}
+ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-"1 16 64"}
 PY=/usr/bin/python3
 
@@ -135,17 +138,28 @@ measure() {
   echo "${rps:-0} $total"
 }
 
-declare -A RPS ERR
+median() {
+  tr ' ' '\n' <<<"$*" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+declare -A RPS ERR RUNS
 for c in $CLIENTS; do
+  for r in $(seq 1 "$ROUNDS"); do
+    for i in 0 1 2; do
+      read -r rps err < <(measure "${urls[$i]}" "$c")
+      RUNS[$i,$c]="${RUNS[$i,$c]:-} $rps"
+      ERR[$i,$c]=$((${ERR[$i,$c]:-0} + err))
+    done
+  done
   for i in 0 1 2; do
-    read -r rps err < <(measure "${urls[$i]}" "$c")
-    RPS[$i,$c]=$rps
-    ERR[$i,$c]=$err
+    RPS[$i,$c]=$(median ${RUNS[$i,$c]})
   done
 done
 
 echo
-echo "bench/serve: GET of a 1 MiB file over loopback, wrk, ${SECONDS_PER_RUN} s per cell, $(nproc) cores"
+echo "bench/serve: GET of a 1 MiB file over loopback with wrk; $(nproc) cores shared by wrk and"
+echo "the servers; each cell the median of $ROUNDS runs of ${SECONDS_PER_RUN} s (servers take turns);"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-22s %7s %10s %10s %7s %9s\n' server clients "req/s" "MB/s" errors "vs nginx"
 for c in $CLIENTS; do
   for i in 0 1 2; do
@@ -156,4 +170,5 @@ for c in $CLIENTS; do
     printf '%-22s %7s %10.1f %10s %7s %9s\n' "${names[$i]}" "$c" "$rps" "$mbs" "${ERR[$i,$c]}" "$ratio"
   done
 done
-echo "(MB/s: 10^6 bytes of response bodies per second; errors: non-2xx responses plus socket errors)"
+echo "(MB/s: 10^6 bytes of response bodies per second; errors: non-2xx responses plus socket"
+echo " errors over all runs; runs per cell:$(for c in $CLIENTS; do printf ' c=%s otakit[%s] nginx[%s]' "$c" "${RUNS[0,$c]# }" "${RUNS[1,$c]# }"; done))"
