@@ -93,10 +93,11 @@ int cmd_serve(int argc, char **argv)
             o.threads = n;
             i++;
         } else if (strcmp(a, "--max-connections") == 0) {
-            if (parse_num(a, v, 1000000, &n) != 0 || n == 0) {
-                if (n == 0) {
-                    tool_error("serve: --max-connections must be at least 1");
-                }
+            if (parse_num(a, v, 1000000, &n) != 0) {
+                return EXIT_USAGE;
+            }
+            if (n == 0) {
+                tool_error("serve: --max-connections must be at least 1");
                 return EXIT_USAGE;
             }
             o.max_connections = n;

@@ -1516,7 +1516,7 @@ int serve_run(const serve_opts_t *o)
                        timeouts = atomic_load(&s->head_timeouts);
     fprintf(stderr,
             "otakit: serve: stopped: %llu requests, %llu bytes sent, %llu errors, %llu aborted, "
-            "%llu slow clients closed, %d cut at the deadline\n",
+            "%llu closed at the header deadline, %d cut at the drain deadline\n",
             requests, bytes, errors, aborted, timeouts, cut);
     if (o->json) {
         cJSON *j = cJSON_CreateObject();
@@ -1527,7 +1527,7 @@ int serve_run(const serve_opts_t *o)
             cJSON_AddNumberToObject(j, "bytes", (double)bytes);
             cJSON_AddNumberToObject(j, "errors", (double)errors);
             cJSON_AddNumberToObject(j, "aborted", (double)aborted);
-            cJSON_AddNumberToObject(j, "slow_clients_closed", (double)timeouts);
+            cJSON_AddNumberToObject(j, "header_timeouts", (double)timeouts);
             cJSON_AddNumberToObject(j, "cut", cut);
             cJSON *u = cJSON_AddArrayToObject(j, "urls");
             for (size_t i = 0; u != NULL && i < nurls; i++) {

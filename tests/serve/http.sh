@@ -221,4 +221,14 @@ C -o /dev/null "${URL}notes.txt"
 stop_server logf
 check "--access-log FILE" grep -q '"GET /notes.txt HTTP/1.1" 200 14$' "$tmp/access.log"
 
+# IPv6 loopback, where the machine has it
+if "$PY" -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+  start_server v6 "$tmp/www" --bind ::1 --drain-timeout 1
+  check "IPv6 start line" grep -Eq '^serving .* on http://\[::1\]:[0-9]+/$' "$tmp/v6.out"
+  code=$(C -g -o /dev/null -w '%{http_code}' "${URL}notes.txt")
+  expect "GET over IPv6" "$code" 200
+  stop_server v6
+  check "IPv6 client address in the log" grep -q '^::1 - - ' "$tmp/v6.out"
+fi
+
 finish

@@ -96,6 +96,6 @@ check "normal clients are served" alive
 n=$(C -o /dev/null -o /dev/null -w '%{http_code}\n' "${URL}notes.txt" "${URL}hello-world.bin" | paste -sd' ')
 expect "keep-alive requests within the deadline are served" "$n" "200 200"
 stop_server slow
-check "summary counts the slow clients closed" grep -Eq ' [1-9][0-9]* slow clients closed' "$tmp/slow.err"
+check "summary counts the slow clients closed" grep -Eq ' [1-9][0-9]* closed at the header deadline' "$tmp/slow.err"
 
 finish

@@ -30,7 +30,7 @@ wait "$A_PID" || true
 expect "the download in flight completes, byte-identical" "$(sed -n 's/^DONE //p' "$tmp/a.client")" "$((64 << 20)) $BIG"
 stop_server drain 0
 expect "exit 0 after the drain" "$STOP_RC" 0
-check "summary: nothing cut" grep -q ', 0 cut at the deadline' "$tmp/drain.err"
+check "summary: nothing cut" grep -q ', 0 cut at the drain deadline' "$tmp/drain.err"
 check "the finished download is logged with its bytes" grep -q "\"GET /big.bin HTTP/1.1\" 200 $((64 << 20))\$" "$tmp/drain.out"
 
 # --- a download still stalled at the deadline is cut
@@ -40,7 +40,7 @@ B_PID=$STALL_PID
 kill -INT "${SERVER_PID[cut]}"
 stop_server cut 0 # wait for the exit (bounded), no further signal
 expect "SIGINT: exit 0 after the deadline" "$STOP_RC" 0
-check "summary: 1 cut at the deadline" grep -q ', 1 cut at the deadline' "$tmp/cut.err"
+check "summary: 1 cut at the deadline" grep -q ', 1 cut at the drain deadline' "$tmp/cut.err"
 touch "$tmp/go.b"
 wait "$B_PID" || true
 n=$(sed -n 's/^DONE \([0-9]*\) .*/\1/p' "$tmp/b.client")
@@ -54,7 +54,7 @@ kill -TERM "${SERVER_PID[twice]}"
 check "draining" wait_for_line "$tmp/twice.err" 'letting 1 request'
 stop_server twice INT
 expect "second signal: exit 0" "$STOP_RC" 0
-check "summary: 1 cut" grep -q ', 1 cut at the deadline' "$tmp/twice.err"
+check "summary: 1 cut" grep -q ', 1 cut at the drain deadline' "$tmp/twice.err"
 touch "$tmp/go.c"
 wait "$C_PID" || true
 
@@ -66,7 +66,7 @@ for i in $(seq 1 200); do [[ -e $tmp/idle.ready ]] && break; sleep 0.05; done
 C -o /dev/null "${URL}small.txt"
 stop_server idle
 expect "an idle connection does not delay the stop" "$STOP_RC" 0
-check "summary: nothing cut" grep -q ', 0 cut at the deadline' "$tmp/idle.err"
+check "summary: nothing cut" grep -q ', 0 cut at the drain deadline' "$tmp/idle.err"
 wait "$I_PID" || true
 expect "the idle client saw the connection closed" "$(cat "$tmp/idle.client")" closed
 
