@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,18 @@ static struct {
     int64_t start_ns; /* when not attached: process start */
     bool trace;       /* trace_fd is a flash operation trace (OTAKIT_HW_TRACE_FD) */
     int trace_fd;
-} hw; /* zero-initialised (.bss): the bootloader image must stay small */
+    double sim_us; /* the NOR timing model's total at the last operation */
+} hw;
+/* One flash operation at a time, as ESP-IDF's flash lock: apps may use several tasks.
+ * The bootloader (OTAKIT_HW_LEAN, single-threaded, size-bound) does without. */
+#ifdef OTAKIT_HW_LEAN
+#define flash_lock_take()
+#define flash_lock_give()
+#else
+static pthread_mutex_t flash_lock = PTHREAD_MUTEX_INITIALIZER;
+#define flash_lock_take() pthread_mutex_lock(&flash_lock)
+#define flash_lock_give() pthread_mutex_unlock(&flash_lock)
+#endif /* zero-initialised (.bss): the bootloader image must stay small */
 
 static int64_t mono_ns(void)
 {
@@ -58,6 +70,21 @@ static uint64_t op_gate(char kind, uint32_t addr, size_t len)
     return 0;
 }
 
+/* The device clock counts what the operation takes on an ESP32 module (the NOR timing
+ * model: 45 ms a sector erase, 0.7 ms a page...), without spending it in real time. */
+static void op_time(void)
+{
+#ifndef OTAKIT_HW_LEAN /* the bootloader: small beats exact (its few operations take ~50 ms) */
+    otakit_nor_stats_t st;
+    otakit_nor_get_stats(hw.nor, &st);
+    double d = st.sim_time_us - hw.sim_us;
+    hw.sim_us = st.sim_time_us;
+    if (d >= 1.0) {
+        atomic_fetch_add(&hw.shm->skipped_us, (int64_t)d);
+    }
+#endif
+}
+
 /* The power is gone: the NOR already holds what the cut left; stop at once. */
 static void power_lost(uint64_t n)
 {
@@ -71,33 +98,42 @@ static void power_lost(uint64_t n)
 static otakit_err_t hw_read(void *ctx, uint32_t addr, void *dst, size_t len)
 {
     (void)ctx;
+    flash_lock_take();
     uint64_t cut = op_gate('r', addr, len);
     otakit_err_t err = hw.raw->read(hw.raw->ctx, addr, dst, len);
     if (cut) {
         power_lost(cut);
     }
+    op_time();
+    flash_lock_give();
     return err;
 }
 
 static otakit_err_t hw_write(void *ctx, uint32_t addr, const void *src, size_t len)
 {
     (void)ctx;
+    flash_lock_take();
     uint64_t cut = op_gate('w', addr, len);
     otakit_err_t err = hw.raw->write(hw.raw->ctx, addr, src, len);
     if (cut) {
         power_lost(cut);
     }
+    op_time();
+    flash_lock_give();
     return err;
 }
 
 static otakit_err_t hw_erase(void *ctx, uint32_t addr, size_t len)
 {
     (void)ctx;
+    flash_lock_take();
     uint64_t cut = op_gate('e', addr, len);
     otakit_err_t err = hw.raw->erase(hw.raw->ctx, addr, len);
     if (cut) {
         power_lost(cut);
     }
+    op_time();
+    flash_lock_give();
     return err;
 }
 
@@ -225,6 +261,10 @@ int otakit_hw_attach(void)
         return -1;
     }
     hw.shm = s;
+#ifndef OTAKIT_HW_LEAN
+    otakit_nor_timing_t timing = otakit_nor_timing_default();
+    otakit_nor_set_timing(hw.nor, &timing);
+#endif
     hw.raw = otakit_nor_flash(hw.nor);
     hw.flash = *hw.raw;
     hw.flash.ctx = NULL;
