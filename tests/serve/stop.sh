@@ -62,7 +62,7 @@ wait "$C_PID" || true
 start_server idle "$tmp/www" --drain-timeout 600 --header-timeout 0
 "$PY" "$CLIENT" idle "$(port_of "$URL")" --max 60 --ready "$tmp/idle.ready" >"$tmp/idle.client" &
 I_PID=$!
-for i in $(seq 1 200); do [[ -e $tmp/idle.ready ]] && break; sleep 0.05; done
+for _ in $(seq 1 200); do [[ -e $tmp/idle.ready ]] && break; sleep 0.05; done
 C -o /dev/null "${URL}small.txt"
 stop_server idle
 expect "an idle connection does not delay the stop" "$STOP_RC" 0

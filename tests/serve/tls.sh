@@ -12,7 +12,6 @@ make_www
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=127.0.0.1' \
   -addext 'subjectAltName=IP:127.0.0.1' -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
 SHA=$(sha256sum "$tmp/www/hello-world.bin" | cut -d' ' -f1)
-SIZE=$(stat -c %s "$tmp/www/hello-world.bin")
 
 # --- HTTPS beside HTTP
 start_server both "$tmp/www" --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" --tls-port 0 --drain-timeout 1
