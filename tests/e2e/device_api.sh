@@ -3,6 +3,7 @@
 # MAC, device time, tasks, partitions, NOR rules, OTA sessions and their errors,
 # set_boot, states, confirm, rollback, over three boots.
 set -euo pipefail
+# shellcheck source=tests/e2e/device_common.bash
 source "$(dirname "$0")/device_common.bash"
 
 F=$TMP/flash.bin

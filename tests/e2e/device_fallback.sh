@@ -2,6 +2,7 @@
 # The bootloader boots what otadata selects, and falls back when that slot is corrupt or
 # the table is broken, with ESP-IDF's log lines.
 set -euo pipefail
+# shellcheck source=tests/e2e/device_common.bash
 source "$(dirname "$0")/device_common.bash"
 
 F=$TMP/flash.bin

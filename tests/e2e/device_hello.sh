@@ -2,6 +2,7 @@
 # hello_world as the factory app: ESP-IDF's output, the countdown, esp_restart() and the
 # reset loop (bounded by --max-boots), the console on stdout and in the log file.
 set -euo pipefail
+# shellcheck source=tests/e2e/device_common.bash
 source "$(dirname "$0")/device_common.bash"
 
 F=$TMP/flash.bin

@@ -2,6 +2,7 @@
 # The device on a terminal (what `make monitor` runs), driven through a pseudo-terminal:
 # coloured log lines, Ctrl-T R resets the chip (EN pin), Ctrl-] quits with exit 0.
 set -euo pipefail
+# shellcheck source=tests/e2e/device_common.bash
 source "$(dirname "$0")/device_common.bash"
 
 F=$TMP/flash.bin

@@ -3,6 +3,7 @@
 # crashes or never confirms itself is marked ABORTED and the previous app boots; an app
 # that confirms itself (hello_world's self-test) stays.
 set -euo pipefail
+# shellcheck source=tests/e2e/device_common.bash
 source "$(dirname "$0")/device_common.bash"
 
 F=$TMP/flash.bin

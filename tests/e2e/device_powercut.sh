@@ -5,6 +5,7 @@
 # The case: a new hello_world in ota_0 (otadata NEW) that the bootloader moves to
 # PENDING_VERIFY and the app confirms (VALID): both otadata rewrites are cut too.
 set -euo pipefail
+# shellcheck source=tests/e2e/device_common.bash
 source "$(dirname "$0")/device_common.bash"
 
 F0=$TMP/start.bin

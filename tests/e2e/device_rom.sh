@@ -2,6 +2,7 @@
 # The ROM stage: a blank or broken second-stage bootloader is reported as the ESP32 ROM
 # does and the run ends with exit 1; bad usage exits 2.
 set -euo pipefail
+# shellcheck source=tests/e2e/device_common.bash
 source "$(dirname "$0")/device_common.bash"
 
 F=$TMP/flash.bin

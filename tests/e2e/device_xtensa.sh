@@ -3,6 +3,7 @@
 # other, and the device says plainly that it cannot execute it (the run ends, exit 1);
 # an image for another chip is refused on the chip id and the bootloader falls back.
 set -euo pipefail
+# shellcheck source=tests/e2e/device_common.bash
 source "$(dirname "$0")/device_common.bash"
 : "${OTAKIT_VECTORS:?OTAKIT_VECTORS must name the vectors directory}"
 
