@@ -114,6 +114,20 @@ wait_http "${py_url}fw.bin"
 
 names=("otakit serve" "nginx" "python3 http.server")
 urls=("$otakit_url" "$nginx_url" "$py_url")
+roots=("${pids[0]}" "${pids[1]}" "${pids[2]}")
+
+# CPU ticks (user + system) of a server: the process (/proc/PID/stat counts its threads,
+# the exited ones too) and its children (nginx's workers). Throughput on a shared machine
+# swings with the load; CPU per request much less, so the table shows both.
+cpu_ticks() {
+  local root=$1 p total=0
+  for p in $root $(pgrep -P "$root" 2>/dev/null); do
+    [[ -r /proc/$p/stat ]] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+HZ=$(getconf CLK_TCK)
 
 for i in 0 1 2; do
   got=$(curl -s "${urls[$i]}fw.bin" | sha256sum | cut -d' ' -f1)
@@ -123,11 +137,13 @@ for i in 0 1 2; do
   fi
 done
 
-# One wrk run -> "req/s errors"
+# One wrk run -> "req/s errors cpu_ms_per_request"
 measure() {
-  local url=$1 clients=$2 threads=2 out
+  local url=$1 clients=$2 root=$3 threads=2 out c0 c1
   ((clients < threads)) && threads=$clients
+  c0=$(cpu_ticks "$root")
   out=$(wrk -t "$threads" -c "$clients" -d "${SECONDS_PER_RUN}s" --timeout 10s "${url}fw.bin" 2>&1) || true
+  c1=$(cpu_ticks "$root")
   local rps errs
   rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
   errs=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' <<<"$out")
@@ -135,24 +151,30 @@ measure() {
   sock=$(sed -n 's/^ *Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\), timeout \([0-9]*\).*/\1 \2 \3 \4/p' <<<"$out")
   local total=${errs:-0}
   for n in $sock; do total=$((total + n)); done
-  echo "${rps:-0} $total"
+  local nreq
+  nreq=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' <<<"$out")
+  local ms
+  ms=$(awk -v t=$((c1 - c0)) -v n="${nreq:-0}" -v hz="$HZ" 'BEGIN{ if (n > 0) printf "%.3f", t * 1000 / hz / n; else print 0 }')
+  echo "${rps:-0} $total $ms"
 }
 
 median() {
   tr ' ' '\n' <<<"$*" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
-declare -A RPS ERR RUNS
+declare -A RPS ERR RUNS CPUS CPU
 for c in $CLIENTS; do
   for r in $(seq 1 "$ROUNDS"); do
     for i in 0 1 2; do
-      read -r rps err < <(measure "${urls[$i]}" "$c")
+      read -r rps err ms < <(measure "${urls[$i]}" "$c" "${roots[$i]}")
       RUNS[$i,$c]="${RUNS[$i,$c]:-} $rps"
+      CPUS[$i,$c]="${CPUS[$i,$c]:-} $ms"
       ERR[$i,$c]=$((${ERR[$i,$c]:-0} + err))
     done
   done
   for i in 0 1 2; do
     RPS[$i,$c]=$(median ${RUNS[$i,$c]})
+    CPU[$i,$c]=$(median ${CPUS[$i,$c]})
   done
 done
 
@@ -160,15 +182,16 @@ echo
 echo "bench/serve: GET of a 1 MiB file over loopback with wrk; $(nproc) cores shared by wrk and"
 echo "the servers; each cell the median of $ROUNDS runs of ${SECONDS_PER_RUN} s (servers take turns);"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-22s %7s %10s %10s %7s %9s\n' server clients "req/s" "MB/s" errors "vs nginx"
+printf '%-22s %7s %10s %10s %7s %9s %13s\n' server clients "req/s" "MB/s" errors "vs nginx" "CPU ms/req"
 for c in $CLIENTS; do
   for i in 0 1 2; do
     rps=${RPS[$i,$c]}
     base=${RPS[1,$c]}
     mbs=$(awk -v r="$rps" 'BEGIN{printf "%.1f", r * 1.048576}') # 1 MiB = 1.048576 MB
     ratio=$(awk -v r="$rps" -v b="$base" 'BEGIN{ if (b > 0) printf "%.2f", r / b; else print "-" }')
-    printf '%-22s %7s %10.1f %10s %7s %9s\n' "${names[$i]}" "$c" "$rps" "$mbs" "${ERR[$i,$c]}" "$ratio"
+    printf '%-22s %7s %10.1f %10s %7s %9s %13s\n' "${names[$i]}" "$c" "$rps" "$mbs" "${ERR[$i,$c]}" "$ratio" "${CPU[$i,$c]}"
   done
 done
-echo "(MB/s: 10^6 bytes of response bodies per second; errors: non-2xx responses plus socket"
+echo "(MB/s: 10^6 bytes of response bodies per second; CPU ms/req: the server's user + system"
+echo " CPU time per request, loopback copies included, median of the runs; errors: non-2xx responses plus socket"
 echo " errors over all runs; runs per cell:$(for c in $CLIENTS; do printf ' c=%s otakit[%s] nginx[%s]' "$c" "${RUNS[0,$c]# }" "${RUNS[1,$c]# }"; done))"
