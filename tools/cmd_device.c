@@ -29,7 +29,8 @@ static const char USAGE[] =
     "\n"
     "options:\n"
     "  --flash FILE           the flash file (default build/flash.bin; `make flash` writes it)\n"
-    "  --until TEXT           stop, exit 0, as soon as TEXT appears on the console\n"
+    "  --until TEXT           stop, exit 0, as soon as TEXT appears on the console (give it\n"
+    "                         up to 8 times: the first of the texts to appear ends the run)\n"
     "  --max-boots N          stop after N boots (resets included)\n"
     "  --timeout S            stop after S seconds (decimals allowed)\n"
     "  --powercut-at N        cut the power at the N-th flash operation (reads, writes and\n"
@@ -128,7 +129,11 @@ static int run(int argc, char **argv)
                 tool_error("device run: --until needs a non-empty text");
                 return EXIT_USAGE;
             }
-            o.until = v;
+            if (o.until_count == OTAKIT_DEVICE_MAX_UNTIL) {
+                tool_error("device run: at most %d --until texts", OTAKIT_DEVICE_MAX_UNTIL);
+                return EXIT_USAGE;
+            }
+            o.until[o.until_count++] = v;
         } else if (strcmp(a, "--max-boots") == 0) {
             if (parse_u64(v, &n) != 0 || n == 0 || n > 1000000) {
                 tool_error("device run: bad --max-boots '%s' (1..1000000)", v);
@@ -234,10 +239,15 @@ static int run(int argc, char **argv)
         cJSON_AddStringToObject(j, "end", r.end != NULL ? r.end : "error");
         cJSON_AddNumberToObject(j, "exit_code", rc);
         cJSON_AddStringToObject(j, "message", r.message);
-        if (o.until != NULL) {
-            cJSON_AddStringToObject(j, "until", o.until);
+        if (o.until_count > 0) {
+            cJSON_AddStringToObject(j, "until", o.until[0]);
         }
         cJSON_AddBoolToObject(j, "until_seen", r.until_seen);
+        if (r.until_matched != NULL) {
+            cJSON_AddStringToObject(j, "until_matched", r.until_matched);
+        } else {
+            cJSON_AddNullToObject(j, "until_matched");
+        }
         cJSON_AddNumberToObject(j, "boots", r.boots);
         cJSON_AddNumberToObject(j, "restarts", r.restarts);
         cJSON_AddNumberToObject(j, "panics", r.panics);

@@ -42,11 +42,13 @@
 typedef struct console {
     bool to_stdout;
     FILE *log;
-    const char *until;
-    size_t until_len;
-    char *tail; /* last until_len-1 bytes of plain text */
+    const char *const *until; /* texts to watch for */
+    unsigned until_count;
+    size_t until_max; /* longest of them */
+    char *tail;       /* last until_max-1 bytes of plain text */
     size_t tail_len;
     bool seen;
+    const char *matched;
     int esc; /* ANSI escape parser state: 0 text, 1 after ESC, 2 in CSI */
 } console_t;
 
@@ -104,11 +106,15 @@ static void console_feed(console_t *c, const char *buf, size_t n)
         fwrite(plain + start, 1, pn - start, c->log);
         fflush(c->log);
     }
-    if (c->until_len > 0 && !c->seen) {
-        if (pn >= c->until_len && memmem(plain, pn, c->until, c->until_len) != NULL) {
-            c->seen = true;
+    if (c->until_count > 0 && !c->seen) {
+        for (unsigned i = 0; i < c->until_count && !c->seen; i++) {
+            size_t ul = strlen(c->until[i]);
+            if (pn >= ul && memmem(plain, pn, c->until[i], ul) != NULL) {
+                c->seen = true;
+                c->matched = c->until[i];
+            }
         }
-        size_t keep = c->until_len - 1;
+        size_t keep = c->until_max - 1;
         if (keep > pn) {
             keep = pn;
         }
@@ -438,10 +444,14 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         }
     }
     con.to_stdout = !o->quiet;
-    if (o->until != NULL && o->until[0] != '\0') {
+    if (o->until_count > 0) {
         con.until = o->until;
-        con.until_len = strlen(o->until);
-        con.tail = malloc(con.until_len);
+        con.until_count = o->until_count;
+        for (unsigned k = 0; k < o->until_count; k++) {
+            size_t ul = strlen(o->until[k]);
+            con.until_max = ul > con.until_max ? ul : con.until_max;
+        }
+        con.tail = malloc(con.until_max + 1);
         if (con.tail == NULL) {
             set_end(r, "error", 2, "out of memory");
             goto done;
@@ -566,7 +576,7 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         }
         if (con.seen) { /* --until matched a ROM line */
             close(prog);
-            set_end(r, "until", 0, "'%s' appeared on the console", o->until);
+            set_end(r, "until", 0, "'%s' appeared on the console", con.matched);
             break;
         }
 
@@ -732,7 +742,7 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         if (killed_by_us) {
             /* We stopped the program: the run ends (or, for Ctrl-T R, the chip resets). */
             if (strcmp(stop, "until") == 0) {
-                set_end(r, "until", 0, "'%s' appeared on the console", o->until);
+                set_end(r, "until", 0, "'%s' appeared on the console", con.matched);
             } else if (strcmp(stop, "timeout") == 0) {
                 console_printf(&con, "\n--- otakit: timeout after %g s\n", o->timeout_s);
                 set_end(r, "timeout", 0, "stopped after %g s (--timeout)", o->timeout_s);
@@ -807,7 +817,7 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
             rom_code = OTAKIT_ROM_SW_CPU_RESET;
         }
         if (con.seen) {
-            set_end(r, "until", 0, "'%s' appeared on the console", o->until);
+            set_end(r, "until", 0, "'%s' appeared on the console", con.matched);
             break;
         }
         if (r->end != NULL) {
@@ -826,11 +836,13 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
 
 done:
     r->until_seen = con.seen;
-    if (con.until_len > 0 && !con.seen && r->exit_code == 0 && r->end != NULL &&
+    r->until_matched = con.matched;
+    if (con.until_count > 0 && !con.seen && r->exit_code == 0 && r->end != NULL &&
         strcmp(r->end, "quit") != 0) {
         r->exit_code = 1;
         snprintf(r->message + strlen(r->message), sizeof(r->message) - strlen(r->message),
-                 "; '%s' did not appear", o->until);
+                 "; '%s'%s did not appear", o->until[0],
+                 o->until_count > 1 ? " (nor the other --until texts)" : "");
     }
     restore_terminal();
     if (s != NULL) {

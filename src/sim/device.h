@@ -8,11 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define OTAKIT_DEVICE_MAX_UNTIL 8
+
 typedef struct otakit_device_opts {
     const char *flash_path; /**< the flash file (must exist) */
     const char *log_path;   /**< console copy; NULL = "<flash>.log"; "" = none */
     const char *efuse_path; /**< NULL = "<flash>.efuse" */
-    const char *until;      /**< stop with success when this text appears; NULL = never */
+    /** Stop with success when any of these texts appears on the console. */
+    const char *until[OTAKIT_DEVICE_MAX_UNTIL];
+    unsigned until_count;
     unsigned max_boots;     /**< 0 = no limit */
     double timeout_s;       /**< 0 = no limit */
     uint64_t powercut_at;   /**< flash operation of the first power-on to cut at; 0 = none */
@@ -33,6 +37,7 @@ typedef struct otakit_device_result {
     const char *end; /**< "until", "max-boots", "timeout", "halted", "rom", "no-app", "quit",
                         "signal", "error" */
     bool until_seen;
+    const char *until_matched; /**< the --until text that appeared, NULL if none */
     unsigned boots;
     unsigned restarts; /**< software restarts (esp_restart) */
     unsigned panics;

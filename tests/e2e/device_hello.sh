@@ -42,6 +42,10 @@ check "--until: stopped there" test "$(count "$TMP/until.log" "Restarting in 6 s
 check "--until: JSON end until" test "$(json_field "$TMP/until.log.json" end)" = until
 check "--until: JSON one boot" test "$(json_field "$TMP/until.log.json" boots)" -eq 1
 rc=0
+run_device "$F" "$TMP/two.log" --until "no such text" --until "Restarting in 4 seconds" || rc=$?
+check "two --until: exit 0" test $rc -eq 0
+check "two --until: JSON names the one seen" test "$(json_field "$TMP/two.log.json" until_matched)" = "Restarting in 4 seconds"
+rc=0
 run_device "$F" "$TMP/never.log" --until "no such text" --max-boots 2 || rc=$?
 check "--until never seen: exit 1" test $rc -eq 1
 check "--until never seen: JSON" test "$(json_field "$TMP/never.log.json" until_seen)" = False
