@@ -151,8 +151,8 @@ static int open_checked(const struct server *s, const char *rel, int flags)
         return -EACCES;
     }
     target[n] = '\0';
-    bool inside = strcmp(s->root_real, "/") == 0 ||
-                  (strncmp(target, s->root_real, rl) == 0 && (target[rl] == '\0' || target[rl] == '/'));
+    bool inside = strcmp(s->root_real, "/") == 0 || (strncmp(target, s->root_real, rl) == 0 &&
+                                                     (target[rl] == '\0' || target[rl] == '/'));
     if (!inside) {
         close(fd);
         return -EXDEV;
@@ -164,7 +164,8 @@ static int open_checked(const struct server *s, const char *rel, int flags)
  * Returns a descriptor or -errno (-EXDEV when resolution would leave the root). */
 static int open_beneath(const struct server *s, const char *rel, int flags)
 {
-    flags |= (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY; /* openat2 refuses O_PATH|O_NOCTTY */
+    flags |=
+        (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY; /* openat2 refuses O_PATH|O_NOCTTY */
     if (s->have_openat2) {
         int fd = sys_openat2(s->root_fd, rel, flags);
         return fd < 0 ? -errno : fd;
@@ -369,20 +370,13 @@ static const char *content_type(const char *name)
     static const struct {
         const char *ext, *type;
     } TYPES[] = {
-        {".bin", "application/octet-stream"},
-        {".elf", "application/x-elf"},
-        {".json", "application/json"},
-        {".html", "text/html; charset=utf-8"},
-        {".htm", "text/html; charset=utf-8"},
-        {".txt", "text/plain; charset=utf-8"},
-        {".md", "text/plain; charset=utf-8"},
-        {".csv", "text/csv; charset=utf-8"},
-        {".log", "text/plain; charset=utf-8"},
-        {".sig", "application/octet-stream"},
-        {".pem", "application/x-pem-file"},
-        {".gz", "application/gzip"},
-        {".zip", "application/zip"},
-        {".tar", "application/x-tar"},
+        {".bin", "application/octet-stream"},  {".elf", "application/x-elf"},
+        {".json", "application/json"},         {".html", "text/html; charset=utf-8"},
+        {".htm", "text/html; charset=utf-8"},  {".txt", "text/plain; charset=utf-8"},
+        {".md", "text/plain; charset=utf-8"},  {".csv", "text/csv; charset=utf-8"},
+        {".log", "text/plain; charset=utf-8"}, {".sig", "application/octet-stream"},
+        {".pem", "application/x-pem-file"},    {".gz", "application/gzip"},
+        {".zip", "application/zip"},           {".tar", "application/x-tar"},
     };
     const char *dot = strrchr(name, '.');
     const char *slash = strrchr(name, '/');
@@ -553,8 +547,10 @@ static enum MHD_Result serve_file(struct server *s, struct request *r, struct MH
     unsigned status = MHD_HTTP_OK;
     uint64_t first = 0, last = size == 0 ? 0 : size - 1;
 
-    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    const char *ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+    const char *inm =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *ims =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
     time_t since;
     if (inm != NULL) {
         if (etag_list_matches(inm, etag)) {
@@ -566,7 +562,8 @@ static enum MHD_Result serve_file(struct server *s, struct request *r, struct MH
 
     const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
     if (status == MHD_HTTP_OK && range != NULL && !r->is_head) {
-        const char *if_range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
+        const char *if_range =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
         bool use = true;
         if (if_range != NULL) {
             time_t d;
@@ -666,7 +663,7 @@ static int list_dir(struct server *s, const char *rel, int dfd, struct entry **o
             continue; /* hidden, ".", ".." */
         }
         int len = strcmp(rel, ".") == 0 ? snprintf(path, sizeof(path), "%s", de->d_name)
-                                          : snprintf(path, sizeof(path), "%s/%s", rel, de->d_name);
+                                        : snprintf(path, sizeof(path), "%s/%s", rel, de->d_name);
         if (len < 0 || (size_t)len >= sizeof(path)) {
             continue;
         }
@@ -777,12 +774,24 @@ static void html_escape(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f); break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
+            break;
         }
     }
 }
@@ -819,11 +828,13 @@ static char *index_html(const char *url, const struct entry *e, size_t n, size_t
         curl_free(href);
         html_escape(f, e[i].name);
         if (e[i].is_dir) {
-            fprintf(f, "/</a></td><td></td><td>%s</td><td></td><td></td><td></td><td></td></tr>\n", date);
+            fprintf(f, "/</a></td><td></td><td>%s</td><td></td><td></td><td></td><td></td></tr>\n",
+                    date);
             continue;
         }
         const struct file_meta *m = &e[i].meta;
-        fprintf(f, "</a></td><td class=\"n\">%lld</td><td>%s</td><td>", (long long)e[i].st.st_size, date);
+        fprintf(f, "</a></td><td class=\"n\">%lld</td><td>%s</td><td>", (long long)e[i].st.st_size,
+                date);
         if (m->is_image) {
             html_escape(f, m->desc.project_name);
             fputs("</td><td>", f);
@@ -849,7 +860,8 @@ static enum MHD_Result serve_index(struct server *s, struct request *r, struct M
     bool json = format != NULL && strcmp(format, "json") == 0;
     if (format != NULL && !json && strcmp(format, "html") != 0) {
         close(dfd);
-        return reply_text(s, r, c, MHD_HTTP_BAD_REQUEST, "400 Bad Request: format is html or json\n");
+        return reply_text(s, r, c, MHD_HTTP_BAD_REQUEST,
+                          "400 Bad Request: format is html or json\n");
     }
     struct entry *e = NULL;
     size_t n = 0;
@@ -881,7 +893,8 @@ static enum MHD_Result serve_index(struct server *s, struct request *r, struct M
 
 /* ---------------------------------------------------------------- request handling */
 
-static enum MHD_Result redirect_to_dir(struct server *s, struct request *r, struct MHD_Connection *c)
+static enum MHD_Result redirect_to_dir(struct server *s, struct request *r,
+                                       struct MHD_Connection *c)
 {
     const char *raw = r->raw_uri != NULL ? r->raw_uri : "/";
     size_t plen = strcspn(raw, "?#");
@@ -893,8 +906,8 @@ static enum MHD_Result redirect_to_dir(struct server *s, struct request *r, stru
     }
     snprintf(loc, cap, "%.*s/%s", (int)plen, raw, query);
     static const char body[] = "301 Moved Permanently\n";
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        sizeof(body) - 1, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
     if (resp != NULL) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -950,7 +963,8 @@ static enum MHD_Result respond(struct server *s, struct request *r, struct MHD_C
         case EPERM:
             return reply_text(s, r, c, MHD_HTTP_FORBIDDEN, "403 Forbidden\n");
         default:
-            return reply_text(s, r, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 Internal Server Error\n");
+            return reply_text(s, r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                              "500 Internal Server Error\n");
         }
     }
     if (S_ISDIR(st.st_mode)) {
@@ -966,14 +980,17 @@ static enum MHD_Result respond(struct server *s, struct request *r, struct MHD_C
 
 static bool has_body(struct MHD_Connection *c)
 {
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     return te != NULL || (cl != NULL && strcmp(cl, "0") != 0);
 }
 
 static struct conn_track *track_of(struct MHD_Connection *c)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return ci != NULL ? ci->socket_context : NULL;
 }
 
@@ -1038,7 +1055,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         return NULL;
     }
     r->raw_uri = strdup(uri);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(r->client, sizeof(r->client), "-");
     if (ci != NULL && ci->client_addr != NULL) {
         const struct sockaddr *sa = ci->client_addr;
@@ -1046,8 +1064,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->client,
                       sizeof(r->client));
         } else if (sa->sa_family == AF_INET6) {
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->client,
-                      sizeof(r->client));
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      r->client, sizeof(r->client));
         }
     }
     return r;
@@ -1155,7 +1173,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         if (t == NULL) {
             return;
         }
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         t->fd = ci != NULL ? ci->connect_fd : -1;
         t->awaiting_head = true;
         clock_gettime(CLOCK_MONOTONIC, &t->since);
@@ -1213,7 +1232,8 @@ static void *reaper_main(void *arg)
             if (!t->awaiting_head || t->reaped || t->fd < 0) {
                 continue;
             }
-            double age = (double)(now.tv_sec - t->since.tv_sec) + (now.tv_nsec - t->since.tv_nsec) / 1e9;
+            double age =
+                (double)(now.tv_sec - t->since.tv_sec) + (now.tv_nsec - t->since.tv_nsec) / 1e9;
             if (age >= (double)s->o->header_timeout) {
                 shutdown(t->fd, SHUT_RDWR); /* libmicrohttpd sees the end and closes it */
                 t->reaped = true;
@@ -1310,10 +1330,14 @@ static struct MHD_Daemon *start_daemon(struct server *s, unsigned port, bool tls
     struct MHD_OptionItem items[16];
     size_t n = 0;
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &la.ss};
-    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL};
-    items[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)o->max_per_ip, NULL};
-    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->idle_timeout, NULL};
-    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->max_header_size, NULL};
+    items[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL};
+    items[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)o->max_per_ip, NULL};
+    items[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->idle_timeout, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                         (intptr_t)o->max_header_size, NULL};
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     if (threads > 1) {
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
@@ -1323,15 +1347,14 @@ static struct MHD_Daemon *start_daemon(struct server *s, unsigned port, bool tls
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key};
     }
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                            MHD_OPTION_ARRAY, items, MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_ARRAY, items, MHD_OPTION_END);
 }
 
-static void print_url(struct server *s, FILE *out, struct MHD_Daemon *d, bool tls, char *url, size_t cap)
+static void print_url(struct server *s, FILE *out, struct MHD_Daemon *d, bool tls, char *url,
+                      size_t cap)
 {
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = di != NULL ? di->port : 0;
@@ -1442,8 +1465,8 @@ int serve_run(const serve_opts_t *o)
         s->ndaemons++;
         s->daemons[s->ndaemons] = start_daemon(s, (unsigned)o->tls_port, true, cert, key);
         if (s->daemons[s->ndaemons] == NULL) {
-            tool_error("cannot serve HTTPS on %s port %d (check the certificate and key)", o->bind_addr,
-                       o->tls_port);
+            tool_error("cannot serve HTTPS on %s port %d (check the certificate and key)",
+                       o->bind_addr, o->tls_port);
             goto out;
         }
         s->ndaemons++;

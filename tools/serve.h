@@ -8,14 +8,14 @@
 #include <stddef.h>
 
 typedef struct serve_opts {
-    const char *root;        /**< directory to serve */
-    const char *bind_addr;   /**< numeric IPv4 or IPv6 address to listen on */
-    unsigned port;           /**< plain HTTP port (HTTPS when TLS is on and tls_port < 0); 0 = any */
-    const char *tls_cert;    /**< PEM certificate file, or NULL */
-    const char *tls_key;     /**< PEM private key file, or NULL */
-    int tls_port;            /**< HTTPS port beside plain HTTP; -1 = HTTPS alone on port */
-    bool io_threads;         /**< a thread per connection instead of an epoll loop per core */
-    unsigned threads;        /**< epoll: event-loop threads per listener; 0 = one per core */
+    const char *root;      /**< directory to serve */
+    const char *bind_addr; /**< numeric IPv4 or IPv6 address to listen on */
+    unsigned port;         /**< plain HTTP port (HTTPS when TLS is on and tls_port < 0); 0 = any */
+    const char *tls_cert;  /**< PEM certificate file, or NULL */
+    const char *tls_key;   /**< PEM private key file, or NULL */
+    int tls_port;          /**< HTTPS port beside plain HTTP; -1 = HTTPS alone on port */
+    bool io_threads;       /**< a thread per connection instead of an epoll loop per core */
+    unsigned threads;      /**< epoll: event-loop threads per listener; 0 = one per core */
     unsigned max_connections;
     unsigned max_per_ip;     /**< 0 = no limit */
     unsigned idle_timeout;   /**< seconds without traffic before a connection is closed */
