@@ -265,38 +265,19 @@ static esp_err_t check_range(const esp_partition_t *p, size_t offset, size_t siz
 esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst,
                              size_t size)
 {
-    if (dst == NULL) {
-        return ESP_ERR_INVALID_ARG;
+    if (partition != NULL && partition->encrypted) {
+        return ESP_ERR_NOT_SUPPORTED; /* no flash encryption on the virtual device */
     }
-    esp_err_t err = check_range(partition, src_offset, size);
-    if (err != ESP_OK || size == 0) {
-        return err;
-    }
-    if (partition->encrypted) {
-        return ESP_ERR_NOT_SUPPORTED;
-    }
-    return otakit_flash_read(esp_state()->flash, partition->address + (uint32_t)src_offset, dst,
-                             size);
+    return esp_partition_read_raw(partition, src_offset, dst, size);
 }
 
 esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offset, const void *src,
                               size_t size)
 {
-    if (src == NULL) {
-        return ESP_ERR_INVALID_ARG;
+    if (partition != NULL && partition->encrypted) {
+        return ESP_ERR_NOT_SUPPORTED; /* no flash encryption on the virtual device */
     }
-    esp_err_t err = check_range(partition, dst_offset, size);
-    if (err != ESP_OK || size == 0) {
-        return err;
-    }
-    if (partition->readonly) {
-        return ESP_ERR_NOT_ALLOWED;
-    }
-    if (partition->encrypted) {
-        return ESP_ERR_NOT_SUPPORTED;
-    }
-    return otakit_flash_write(esp_state()->flash, partition->address + (uint32_t)dst_offset, src,
-                              size);
+    return esp_partition_write_raw(partition, dst_offset, src, size);
 }
 
 esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst,
