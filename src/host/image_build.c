@@ -3,6 +3,7 @@
 #include "image_build.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,12 @@ _Static_assert(OTAKIT_IMAGE_PROG_DATA_OFFSET % OTAKIT_MMU_PAGE_SIZE ==
                    OTAKIT_IMAGE_PROG_LOAD_ADDR % OTAKIT_MMU_PAGE_SIZE,
                "program segment must satisfy the mapping rule");
 
-/* ESP32's IROM window, where the program segment is loaded. */
+/* ESP32's IROM window, where an app's program segment is loaded, and internal IRAM,
+ * where a bootloader's is. */
 #define IROM_START 0x400C2000u
 #define IROM_END 0x40C00000u
+#define IRAM_START 0x40070000u
+#define IRAM_END 0x400A0000u
 
 void otakit_image_build_opts_init(otakit_image_build_opts_t *o)
 {
@@ -43,11 +47,80 @@ static int str_fits(const char *s, size_t n)
     return s == NULL || strlen(s) <= n;
 }
 
-static uint8_t *put_segment_header(uint8_t *p, uint32_t load, uint32_t len)
+otakit_err_t otakit_image_program_segment(const uint8_t *prog, size_t prog_len, uint8_t **seg,
+                                          uint32_t *seg_len)
 {
-    le32_put(p, load);
-    le32_put(p + 4, len);
-    return p + OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
+    if ((prog == NULL && prog_len > 0) || seg == NULL || seg_len == NULL) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    if (prog_len > OTAKIT_IMAGE_PROG_MAX) {
+        return OTAKIT_ERR_INVALID_SIZE;
+    }
+    uint32_t padded = ((uint32_t)prog_len + 3u) & ~3u;
+    uint8_t *d = calloc(1, padded + OTAKIT_IMAGE_PROG_TRAILER_SIZE);
+    if (d == NULL) {
+        return OTAKIT_ERR_NO_MEM;
+    }
+    if (prog_len > 0) {
+        memcpy(d, prog, prog_len);
+    }
+    memcpy(d + padded, OTAKIT_IMAGE_PROG_MAGIC, 8);
+    le32_put(d + padded + 8, (uint32_t)prog_len);
+    *seg = d;
+    *seg_len = padded + OTAKIT_IMAGE_PROG_TRAILER_SIZE;
+    return OTAKIT_OK;
+}
+
+otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_image_seg_in_t *segs,
+                                   size_t n, uint8_t **out, size_t *out_len)
+{
+    if (h == NULL || segs == NULL || out == NULL || out_len == NULL || n == 0 ||
+        n > OTAKIT_IMAGE_MAX_SEGMENTS) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    uint64_t end = OTAKIT_IMAGE_HEADER_SIZE;
+    for (size_t i = 0; i < n; i++) {
+        if (segs[i].len % 4 || segs[i].len >= OTAKIT_IMAGE_MAX_SEGMENT_LEN || (segs[i].data == NULL && segs[i].len)) {
+            return OTAKIT_ERR_INVALID_ARG;
+        }
+        end += OTAKIT_IMAGE_SEGMENT_HEADER_SIZE + segs[i].len;
+    }
+    if (end > 0x7FFFFFFFu) {
+        return OTAKIT_ERR_INVALID_SIZE;
+    }
+    uint32_t p_end = otakit_image_len_from_end((uint32_t)end, false);
+    size_t total = p_end + (h->hash_appended ? OTAKIT_IMAGE_HASH_LEN : 0);
+    uint8_t *img = calloc(1, total);
+    if (img == NULL) {
+        return OTAKIT_ERR_NO_MEM;
+    }
+    otakit_image_header_t hh = *h;
+    hh.magic = OTAKIT_IMAGE_MAGIC;
+    hh.segment_count = (uint8_t)n;
+    otakit_image_header_encode(&hh, img);
+    /* Checksum: seed XOR every segment data byte (headers excluded). */
+    uint8_t ck = OTAKIT_IMAGE_CHECKSUM_SEED;
+    uint8_t *p = img + OTAKIT_IMAGE_HEADER_SIZE;
+    for (size_t i = 0; i < n; i++) {
+        le32_put(p, segs[i].load_addr);
+        le32_put(p + 4, segs[i].len);
+        p += OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
+        if (segs[i].len > 0) {
+            memcpy(p, segs[i].data, segs[i].len);
+        }
+        for (uint32_t k = 0; k < segs[i].len; k++) {
+            ck ^= p[k];
+        }
+        p += segs[i].len;
+    }
+    img[p_end - 1] = ck;
+    if (h->hash_appended && mbedtls_sha256_ret(img, p_end, img + p_end, 0) != 0) {
+        free(img);
+        return OTAKIT_FAIL;
+    }
+    *out = img;
+    *out_len = total;
+    return OTAKIT_OK;
 }
 
 otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_t *prog,
@@ -62,21 +135,8 @@ otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_
     if (prog_len > OTAKIT_IMAGE_PROG_MAX) {
         return OTAKIT_ERR_INVALID_SIZE;
     }
-    uint32_t prog_padded = ((uint32_t)prog_len + 3u) & ~3u;
-    uint32_t prog_seg_len = prog_padded + OTAKIT_IMAGE_PROG_TRAILER_SIZE;
-    uint32_t seg_end = OTAKIT_IMAGE_PROG_DATA_OFFSET + prog_seg_len;
-    uint32_t p_end = otakit_image_len_from_end(seg_end, false);
-    uint32_t total = p_end + OTAKIT_IMAGE_HASH_LEN;
-
-    uint8_t *img = calloc(1, total);
-    if (img == NULL) {
-        return OTAKIT_ERR_NO_MEM;
-    }
-
     otakit_image_header_t h;
     memset(&h, 0, sizeof(h));
-    h.magic = OTAKIT_IMAGE_MAGIC;
-    h.segment_count = 3;
     h.spi_mode = o->spi_mode;
     h.spi_speed = o->spi_speed;
     h.spi_size = o->spi_size;
@@ -87,7 +147,6 @@ otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_
     h.min_chip_rev_full = o->min_chip_rev_full;
     h.max_chip_rev_full = o->max_chip_rev_full;
     h.hash_appended = 1;
-    otakit_image_header_encode(&h, img);
 
     otakit_app_desc_t d;
     memset(&d, 0, sizeof(d));
@@ -98,44 +157,25 @@ otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_
     strcpy(d.date, o->date ? o->date : "");
     strcpy(d.time, o->time ? o->time : "");
     strcpy(d.idf_ver, o->idf_ver ? o->idf_ver : "otakit");
-    if (mbedtls_sha256_ret(prog_len ? prog : (const uint8_t *)"", prog_len, d.app_elf_sha256, 0) !=
-        0) {
-        free(img);
+    if (mbedtls_sha256_ret(prog_len ? prog : (const uint8_t *)"", prog_len, d.app_elf_sha256, 0) != 0) {
         return OTAKIT_FAIL;
     }
-
-    uint8_t *p = put_segment_header(img + OTAKIT_IMAGE_HEADER_SIZE, OTAKIT_IMAGE_DESC_LOAD_ADDR,
-                                    OTAKIT_APP_DESC_SIZE);
-    otakit_app_desc_encode(&d, p);
-    p = put_segment_header(p + OTAKIT_APP_DESC_SIZE, 0, PAD_SEG_LEN); /* data already zero */
-    p = put_segment_header(p + PAD_SEG_LEN, OTAKIT_IMAGE_PROG_LOAD_ADDR, prog_seg_len);
-    if (prog_len > 0) {
-        memcpy(p, prog, prog_len);
+    uint8_t desc[OTAKIT_APP_DESC_SIZE];
+    otakit_app_desc_encode(&d, desc);
+    uint8_t *seg = NULL, *pad = calloc(1, PAD_SEG_LEN);
+    uint32_t seg_len = 0;
+    otakit_err_t err = pad ? otakit_image_program_segment(prog, prog_len, &seg, &seg_len) : OTAKIT_ERR_NO_MEM;
+    if (err == OTAKIT_OK) {
+        const otakit_image_seg_in_t segs[3] = {
+            {OTAKIT_IMAGE_DESC_LOAD_ADDR, desc, OTAKIT_APP_DESC_SIZE},
+            {0, pad, PAD_SEG_LEN}, /* zeros, so the program lands at PROG_DATA_OFFSET */
+            {OTAKIT_IMAGE_PROG_LOAD_ADDR, seg, seg_len},
+        };
+        err = otakit_image_assemble(&h, segs, 3, out, out_len);
     }
-    uint8_t *trailer = p + prog_padded;
-    memcpy(trailer, OTAKIT_IMAGE_PROG_MAGIC, 8);
-    le32_put(trailer + 8, (uint32_t)prog_len);
-
-    /* Checksum: seed XOR every segment data byte (headers excluded). */
-    uint8_t ck = OTAKIT_IMAGE_CHECKSUM_SEED;
-    const uint32_t data_ranges[3][2] = {
-        {OTAKIT_APP_DESC_OFFSET, OTAKIT_APP_DESC_SIZE},
-        {DESC_SEG_END + OTAKIT_IMAGE_SEGMENT_HEADER_SIZE, PAD_SEG_LEN},
-        {OTAKIT_IMAGE_PROG_DATA_OFFSET, prog_seg_len},
-    };
-    for (size_t r = 0; r < 3; r++) {
-        for (uint32_t i = 0; i < data_ranges[r][1]; i++) {
-            ck ^= img[data_ranges[r][0] + i];
-        }
-    }
-    img[p_end - 1] = ck;
-    if (mbedtls_sha256_ret(img, p_end, img + p_end, 0) != 0) {
-        free(img);
-        return OTAKIT_FAIL;
-    }
-    *out = img;
-    *out_len = total;
-    return OTAKIT_OK;
+    free(seg);
+    free(pad);
+    return err;
 }
 
 /* Whether a segment of data_len bytes whose last 16 bytes are t is a program segment;
@@ -156,8 +196,9 @@ static int trailer_ok(const otakit_image_segment_t *s, const uint8_t t[16], uint
 
 static int candidate(const otakit_image_segment_t *s)
 {
-    return s->load_addr >= IROM_START && s->load_addr < IROM_END &&
-           s->data_len >= OTAKIT_IMAGE_PROG_TRAILER_SIZE;
+    bool irom = s->load_addr >= IROM_START && s->load_addr < IROM_END;
+    bool iram = s->load_addr >= IRAM_START && s->load_addr < IRAM_END;
+    return (irom || iram) && s->data_len >= OTAKIT_IMAGE_PROG_TRAILER_SIZE;
 }
 
 otakit_err_t otakit_image_program(const uint8_t *img, size_t len, const otakit_image_info_t *info,

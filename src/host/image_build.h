@@ -76,6 +76,32 @@ void otakit_image_build_opts_init(otakit_image_build_opts_t *o);
 otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_t *prog,
                                 size_t prog_len, uint8_t **out, size_t *out_len);
 
+/** One segment for otakit_image_assemble. */
+typedef struct otakit_image_seg_in {
+    uint32_t load_addr;
+    const uint8_t *data;
+    uint32_t len; /**< a multiple of 4 */
+} otakit_image_seg_in_t;
+
+/**
+ * @brief Lay out an image: the header (magic and segment count set here), the segments in
+ * order, padding and the checksum byte, and the SHA-256 when h->hash_appended.
+ * @param[out] out malloc'd image, freed by the caller.
+ * @return OTAKIT_OK; OTAKIT_ERR_INVALID_ARG (no or more than 16 segments, a length that is
+ *         not a multiple of 4); OTAKIT_ERR_NO_MEM.
+ */
+otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_image_seg_in_t *segs,
+                                   size_t n, uint8_t **out, size_t *out_len);
+
+/**
+ * @brief A program segment's data: the program, zeros to a multiple of 4, the trailer.
+ * A segment loaded in IROM (apps) or internal IRAM (bootloaders) with this data is
+ * what otakit_image_program finds.
+ * @param[out] seg malloc'd, freed by the caller; seg_len its length.
+ */
+otakit_err_t otakit_image_program_segment(const uint8_t *prog, size_t prog_len, uint8_t **seg,
+                                          uint32_t *seg_len);
+
 /**
  * @brief Find the program of an image already verified into info.
  * @param[out] prog points into img; prog_len the program's exact length.
