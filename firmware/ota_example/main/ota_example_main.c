@@ -101,15 +101,18 @@ static void wifi_event_handler(void *arg, esp_event_base_t event_base, int32_t e
         const wifi_event_sta_disconnected_t *d = event_data;
         ESP_LOGW(WIFI_TAG, "disconnected from SSID \"%.*s\", reason %d (%s)", d->ssid_len, (const char *)d->ssid,
                  d->reason, wifi_reason_name(d->reason));
-        if (wifi_retry_num < CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY) {
+        bool give_up = wifi_retry_num >= CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY;
+        if (!give_up) {
             wifi_retry_num++;
             ESP_LOGI(WIFI_TAG, "retry to connect to the AP (%d of %d)", wifi_retry_num,
                      CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY);
             esp_wifi_connect();
-        } else {
-            xEventGroupSetBits(s_wifi_event_group, WIFI_FAIL_BIT);
         }
         ESP_LOGI(WIFI_TAG, "connect to the AP fail");
+        if (give_up) {
+            /* Last, so every line of this event is out before app_main goes on. */
+            xEventGroupSetBits(s_wifi_event_group, WIFI_FAIL_BIT);
+        }
     } else if (event_base == IP_EVENT && event_id == IP_EVENT_STA_GOT_IP) {
         const ip_event_got_ip_t *e = event_data;
         ESP_LOGI(WIFI_TAG, "got ip:" IPSTR, IP2STR(&e->ip_info.ip));
