@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The link drops in the middle of the file. The example reconnects with
-# "Range: bytes=N-" and goes on where it stopped (206), or starts over when the server
-# ignores Range (200); either way hello_world ends up in ota_0, byte for byte.
+# The link drops (or goes silent) in the middle of the file. The example reconnects
+# with "Range: bytes=N-" and goes on where it stopped (206), or starts over when the
+# server ignores Range (200); either way hello_world ends up in ota_0, byte for byte.
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 
@@ -62,6 +62,23 @@ for ((at = 40000; at < size; at += 40000)); do
   want+=("ota: Resuming the download at byte $at")
 done
 check "pieces: resumed at every multiple of 40000" in_order "$LOG" "${want[@]}"
+[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
+stop_server
+rm -f "$TMP/server.log"
+
+# 4. The server goes silent after 60000 bytes without closing: the read times out
+# (CONFIG_EXAMPLE_OTA_RECV_TIMEOUT of real time) and the download resumes at 60000.
+timeout_ms=$(sed -n 's/^CONFIG_EXAMPLE_OTA_RECV_TIMEOUT=//p' "$B/config/sdkconfig")
+F=$TMP/flash4.bin
+make_flash "$F" 4MB
+serve "$B" --stall-once-at 60000
+OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin run_device "$F" "Restarting in" "${FAST[@]}"
+success "stall"
+check "stall: a receive timeout, then the rest by Range" in_order "$LOG" \
+  "ota: No data from the server for $timeout_ms ms after 60000 bytes" \
+  "ota: Resuming the download at byte 60000" \
+  "ota: Total Write binary data length : $size"
+check "stall: the server saw the Range request" has "$TMP/server.log" "range=bytes=60000- -> 206"
 [[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
 
 finish

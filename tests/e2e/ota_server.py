@@ -14,6 +14,8 @@ instead of sleeping.
                  N body bytes, then closes the connection
 --drop-once-at N the first file response sends N body bytes, then closes; later
                  requests are served normally
+--stall-once-at N the first file response sends N body bytes, then sends nothing more
+                 (the connection stays open) until the client gives up
 --log F          one line per request: "GET /path range=bytes=N- -> 206 sent=K"
 """
 import argparse
@@ -26,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ARGS = None
 LOCK = threading.Lock()
-STATE = {"dropped": False}
+STATE = {"dropped": False, "stalled": False}
 
 
 def log(line):
@@ -98,10 +100,15 @@ class Handler(BaseHTTPRequestHandler):
         limit = len(body)
         if ARGS.truncate is not None:
             limit = min(limit, ARGS.truncate)
+        stall = False
         with LOCK:
             if ARGS.drop_once_at is not None and not STATE["dropped"]:
                 STATE["dropped"] = True
                 limit = min(limit, ARGS.drop_once_at)
+            if ARGS.stall_once_at is not None and not STATE["stalled"]:
+                STATE["stalled"] = True
+                limit = min(limit, ARGS.stall_once_at)
+                stall = True
         sent = 0
         try:
             while sent < limit:
@@ -110,7 +117,17 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
-        log("%s %s range=%s -> %d sent=%d" % (self.command, self.path, rng, status, sent))
+        log("%s %s range=%s -> %d sent=%d%s" % (self.command, self.path, rng, status, sent,
+                                                " stalled" if stall else ""))
+        if stall:
+            # Hold the connection open and silent until the client closes it.
+            try:
+                self.connection.settimeout(120)
+                while self.connection.recv(4096):
+                    pass
+            except OSError:
+                pass
+            return
         if limit < len(body):
             # Cut the connection: the client sees EOF before Content-Length.
             try:
@@ -134,6 +151,7 @@ def main():
     p.add_argument("--ignore-range", action="store_true")
     p.add_argument("--truncate", type=int)
     p.add_argument("--drop-once-at", type=int)
+    p.add_argument("--stall-once-at", type=int)
     p.add_argument("--log")
     ARGS = p.parse_args()
     ThreadingHTTPServer.allow_reuse_address = True
