@@ -623,6 +623,9 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
     if (!c || !buffer || len < 0 || !c->open) {
         return ESP_FAIL;
     }
+    if (len == 0) {
+        return 0;
+    }
     if (!c->headers_done) {
         int64_t h = esp_http_client_fetch_headers(c);
         if (h < 0) {
