@@ -2,6 +2,7 @@
 # A corrupt image (one byte flipped in the program) downloads completely, fails
 # esp_ota_end's verification ("Image validation failed, image is corrupted") and is
 # never made the boot partition: the running (factory) app stays.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

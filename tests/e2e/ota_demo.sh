@@ -2,6 +2,7 @@
 # The seed's flow end to end: the factory app joins the AP, downloads hello-world.bin
 # from `otakit serve` (and, a second time, from `python3 -m http.server`), writes it
 # to ota_0, switches otadata and restarts; the bootloader starts hello_world from ota_0.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

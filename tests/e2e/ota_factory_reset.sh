@@ -3,6 +3,7 @@
 # hello_world in ota_0, holding the pin at power-on makes the bootloader erase otadata
 # (and the nvs partition) and start the factory app. When this build's bootloader lacks
 # the option, the test builds one that has it from the same sources.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

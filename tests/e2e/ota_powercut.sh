@@ -15,6 +15,7 @@
 #   OTAKIT_E2E_POWERCUT_SAMPLES  how many (default 30)
 #   OTAKIT_E2E_POWERCUT_SEED     which (default 1)
 #   OTAKIT_E2E_POWERCUT=N:MODE   replay one case (the line a failure prints)
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

@@ -2,6 +2,7 @@
 # The link drops (or goes silent) in the middle of the file. The example reconnects
 # with "Range: bytes=N-" and goes on where it stopped (206), or starts over when the
 # server ignores Range (200); either way hello_world ends up in ota_0, byte for byte.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

@@ -3,6 +3,7 @@
 # confirming itself. The panic resets the chip; the bootloader finds the slot still
 # PENDING_VERIFY, marks it ABORTED and starts the previous app (factory), which then
 # refuses to download the same broken version again.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images crash_app.bin
 if ! config_is BOOTLOADER_APP_ROLLBACK_ENABLE; then

@@ -2,6 +2,7 @@
 # Rollback (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE): the new app runs but never confirms
 # itself and restarts. The next boot finds it still PENDING_VERIFY, marks it ABORTED and
 # starts the previous app (factory).
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images noconfirm_app.bin
 if ! config_is BOOTLOADER_APP_ROLLBACK_ENABLE; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The server offers the version that is already running: native_ota_example's check
 # stops before esp_ota_begin, so nothing is erased or written and otadata stays blank.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

@@ -2,6 +2,7 @@
 # Two updates in a row with new versions: factory -> ota_0 (2.0.0), then ota_0 -> ota_1
 # (3.0.0). The updated app is the OTA example itself, so each new app confirms itself
 # (rollback on), looks for an update, and stops at "the same version".
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

@@ -2,6 +2,7 @@
 # The server is down when the example starts: a clear error, a bounded backoff, and the
 # update goes through once the server is up. Without a server at all the example gives
 # up after CONFIG_EXAMPLE_CONNECT_RETRIES attempts.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

@@ -5,6 +5,7 @@
 # bootloader built for 4 MB as its image header says), the device boots, but
 # esp_ota_begin fails with ESP_ERR_INVALID_SIZE (0x104) because ota_0
 # (0x110000 + 1 MB) passes the end of the chip, and nothing is switched.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

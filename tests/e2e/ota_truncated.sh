@@ -3,6 +3,7 @@
 # request, and ignores Range (as python3 -m http.server does): the example reconnects,
 # starts over, makes no progress, and gives up with "Error in receiving complete file"
 # without touching otadata.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

@@ -2,6 +2,7 @@
 # Joining the access point (the seed's step 1 and its troubleshooting): a wrong password
 # or an unknown SSID gives ESP-IDF's retry lines and a clear final error; the right
 # network among others gets an address on the loopback.
+# shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by tests/e2e/ota_*.sh (sourced, not run). Each test gets its own temp dir,
 # flash files and servers on 127.0.0.1 with free ports; everything it starts is stopped
 # by the EXIT trap. Waits are on lines (a server's start line, the device's console),
@@ -165,6 +166,7 @@ run_device() {
   E2E_RUN=$((E2E_RUN + 1))
   LOG=$TMP/console.$E2E_RUN.txt
   RESULT=$TMP/result.$E2E_RUN.json
+  # shellcheck disable=SC2034 # RC, LOG and RESULT are for the caller
   RC=0
   timeout $((DEV_TIMEOUT + 30)) "$OTAKIT" device run --flash "$flash" --until "$until" \
     --timeout "$DEV_TIMEOUT" --log "$LOG" --json --color never "$@" >"$RESULT" || RC=$?
@@ -178,6 +180,7 @@ run_device_any() {
   shift 3
   E2E_RUN=$((E2E_RUN + 1))
   LOG=$TMP/console.$E2E_RUN.txt
+  # shellcheck disable=SC2034 # for the caller
   MATCHED=0
   local fifo=$TMP/device.$E2E_RUN.fifo line dev fd
   mkfifo "$fifo"
@@ -253,4 +256,5 @@ variant() {
 }
 
 # A fast device: delays take no real time (tests that need real backoff pass --speedup 1).
+# shellcheck disable=SC2034 # for the tests
 FAST=(--speedup 0)
