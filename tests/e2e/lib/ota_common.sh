@@ -160,13 +160,13 @@ free_port() {
 # run_device FLASH UNTIL [device options]: power the device on until UNTIL appears on the
 # console (or --timeout). The console goes to $TMP/console.N.txt, named by LOG; the
 # device's JSON result to $TMP/result.N.json, named by RESULT; the exit code to RC.
+# shellcheck disable=SC2034 # RC, LOG and RESULT are for the caller
 run_device() {
   local flash=$1 until=$2
   shift 2
   E2E_RUN=$((E2E_RUN + 1))
   LOG=$TMP/console.$E2E_RUN.txt
   RESULT=$TMP/result.$E2E_RUN.json
-  # shellcheck disable=SC2034 # RC, LOG and RESULT are for the caller
   RC=0
   timeout $((DEV_TIMEOUT + 30)) "$OTAKIT" device run --flash "$flash" --until "$until" \
     --timeout "$DEV_TIMEOUT" --log "$LOG" --json --color never "$@" >"$RESULT" || RC=$?
@@ -175,12 +175,12 @@ run_device() {
 # run_device_any FLASH TEXT1 TEXT2 [device options]: like run_device, but the run ends
 # (the device is powered off) at whichever text appears first; MATCHED is 1 or 2, or 0
 # when neither appeared before --timeout. The console goes to LOG.
+# shellcheck disable=SC2034 # MATCHED and LOG are for the caller
 run_device_any() {
   local flash=$1 t1=$2 t2=$3
   shift 3
   E2E_RUN=$((E2E_RUN + 1))
   LOG=$TMP/console.$E2E_RUN.txt
-  # shellcheck disable=SC2034 # for the caller
   MATCHED=0
   local fifo=$TMP/device.$E2E_RUN.fifo line dev fd
   mkfifo "$fifo"
