@@ -372,30 +372,7 @@ static void set_end(otakit_device_result_t *r, const char *end, int code, const 
 
 static void panic_report(console_t *con, const otakit_hw_shared_t *s, int sig)
 {
-    const char *reason = s->panic_reason[0] != '\0' ? s->panic_reason : NULL;
-    if (reason == NULL) {
-        switch (sig) {
-        case SIGSEGV:
-            reason = "LoadProhibited";
-            break;
-        case SIGBUS:
-            reason = "LoadStoreAlignment";
-            break;
-        case SIGILL:
-            reason = "IllegalInstruction";
-            break;
-        case SIGFPE:
-            reason = "IntegerDivideByZero";
-            break;
-        case SIGABRT:
-        case 0:
-            reason = "abort";
-            break;
-        default:
-            reason = "Unhandled debug exception";
-            break;
-        }
-    }
+    const char *reason = s->panic_reason[0] != '\0' ? s->panic_reason : otakit_sim_panic_reason(sig);
     if (strcmp(reason, "abort") == 0) {
         console_printf(con, "\nabort() was called on core 0\n");
     } else {

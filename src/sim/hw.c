@@ -165,33 +165,14 @@ static void copy_reason(const char *s)
 
 static void panic_handler(int sig, siginfo_t *si, void *uctx)
 {
-    (void)uctx;
     if (hw.shm != NULL) {
-        const char *reason = "Unhandled debug exception";
-        switch (sig) {
-        case SIGSEGV:
-            reason = "LoadProhibited";
+        const char *reason = otakit_sim_panic_reason(sig);
 #if defined(__x86_64__) && defined(REG_ERR)
-            if (uctx != NULL && (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0) {
-                reason = "StoreProhibited";
-            }
-#endif
-            break;
-        case SIGBUS:
-            reason = "LoadStoreAlignment";
-            break;
-        case SIGILL:
-            reason = "IllegalInstruction";
-            break;
-        case SIGFPE:
-            reason = "IntegerDivideByZero";
-            break;
-        case SIGABRT:
-            reason = "abort";
-            break;
-        default:
-            break;
+        /* A write fault is a store, as the CPU would report it. */
+        if (sig == SIGSEGV && uctx != NULL && (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0) {
+            reason = "StoreProhibited";
         }
+#endif
         hw.shm->panic_signal = sig;
         hw.shm->panic_addr = (uint64_t)(uintptr_t)si->si_addr;
         copy_reason(reason);

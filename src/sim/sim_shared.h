@@ -10,6 +10,7 @@
 #ifndef OTAKIT_SIM_SHARED_H
 #define OTAKIT_SIM_SHARED_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -99,5 +100,25 @@ typedef struct otakit_hw_shared {
     char panic_reason[64]; /* "LoadProhibited", "abort() was called" ... */
     char halt_msg[256];    /* why the CPU stopped (REQ_HALT) */
 } otakit_hw_shared_t;
+
+/* ESP-IDF's exception name for the host signal a program died of (0: abort). */
+static inline const char *otakit_sim_panic_reason(int sig)
+{
+    switch (sig) {
+    case SIGSEGV:
+        return "LoadProhibited";
+    case SIGBUS:
+        return "LoadStoreAlignment";
+    case SIGILL:
+        return "IllegalInstruction";
+    case SIGFPE:
+        return "IntegerDivideByZero";
+    case SIGABRT:
+    case 0:
+        return "abort";
+    default:
+        return "Unhandled debug exception";
+    }
+}
 
 #endif
