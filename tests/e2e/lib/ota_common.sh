@@ -119,18 +119,20 @@ serve() {
   rm -f "$fifo"
 }
 
-# serve_otakit DIR: `otakit serve` on a free port. Sets SERVER_PORT and SERVER_PID.
+# serve_otakit DIR [OPTIONS]: `otakit serve` on a free port (HTTP, or HTTPS alone with
+# --tls-cert/--tls-key). Sets SERVER_PORT and SERVER_PID.
 serve_otakit() {
   local dir=$1 fifo line fd
+  shift
   fifo=$(mktemp -u "$TMP/srv.XXXXXX")
   mkfifo "$fifo"
-  "$OTAKIT" serve "$dir" --port 0 --bind 127.0.0.1 --access-log "$TMP/server.log" >"$fifo" 2>"$TMP/serve.err" &
+  "$OTAKIT" serve "$dir" --port 0 --bind 127.0.0.1 --access-log "$TMP/server.log" "$@" >"$fifo" 2>"$TMP/serve.err" &
   SERVER_PID=$!
   E2E_PIDS+=("$SERVER_PID")
   exec {fd}<"$fifo"
   SERVER_PORT=
   while read -r -t 20 line <&"$fd"; do
-    if [[ $line =~ ^serving\ .*\ on\ http://127\.0\.0\.1:([0-9]+)/?$ ]]; then
+    if [[ $line =~ ^serving\ .*\ on\ https?://127\.0\.0\.1:([0-9]+)/?$ ]]; then
       SERVER_PORT=${BASH_REMATCH[1]}
       break
     fi
