@@ -15,6 +15,12 @@ foreach(n IN LISTS names)
   endif()
 endforeach()
 list(LENGTH names count)
+# The listing must be real: the core hashes with Mbed TLS, so Mbed TLS functions are among
+# its undefined symbols. An empty or unreadable listing fails instead of passing.
+string(REGEX MATCH "mbedtls_[A-Za-z0-9_]+" some_mbedtls "${syms}")
+if(NOT some_mbedtls)
+  message(FATAL_ERROR "nm -u ${LIB} lists no mbedtls_* symbol: the symbol listing is not what this check expects")
+endif()
 if(bad)
   message(FATAL_ERROR "otakit_core needs forbidden symbols: ${bad}")
 endif()
