@@ -64,7 +64,9 @@ check "every cut comes back to a running app ($cases cases)" test $bad -eq 0
 
 # The device reports the cut on its console and powers on with a power-on reset.
 cp "$F0" "$F"
-run_device "$F" "$TMP/one.log" --until "$UNTIL" --powercut-at 5 --powercut-mode torn || true
+rc=0
+run_device "$F" "$TMP/one.log" --until "$UNTIL" --powercut-at 5 --powercut-mode torn || rc=$?
+check "cut: the run still reaches the app (exit 0)" test $rc -eq 0
 check "cut: console line" has "$TMP/one.log" "--- otakit: power cut at flash operation 5 (torn, in the bootloader); powering on again"
 check "cut: then a power-on reset" test "$(count "$TMP/one.log" "rst:0x1 (POWERON_RESET)")" -eq 2
 check "cut: JSON cut_op" test "$(json_field "$TMP/one.log.json" cut_op)" -eq 5

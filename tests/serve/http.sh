@@ -201,13 +201,14 @@ expect "summary counts every logged request" "$(sed -n 's/.*stopped: \([0-9]*\) 
 # --json: one JSON object on stdout, start line and log on stderr; --quiet: no log
 "$OTAKIT" serve "$tmp/www" --port 0 --json --drain-timeout 1 >"$tmp/j.out" 2>"$tmp/j.err" &
 jpid=$!
+SERVER_PID[json]=$jpid # stop_server's bounded wait, and the cleanup if the test dies here
 wait_for_line "$tmp/j.err" '^serving ' || true
 jurl=$(sed -n 's/^serving .* on //p' "$tmp/j.err")
 check "--json puts the start line on stderr" test -n "$jurl"
 C -o /dev/null "${jurl}notes.txt"
 C -o /dev/null "${jurl}nope"
-kill -TERM "$jpid"
-wait "$jpid" || true
+stop_server json
+expect "--json: SIGTERM -> exit 0" "$STOP_RC" 0
 expect "--json: stdout is one JSON object" "$("$PY" -c "import json; d=json.load(open('$tmp/j.out')); print(d['requests'], d['errors'], d['bytes'], d['urls'][0] == '$jurl')")" "2 1 28 True"
 check "--json: the access log went to stderr" grep -q '"GET /notes.txt HTTP/1.1" 200 14' "$tmp/j.err"
 

@@ -63,6 +63,7 @@ start_server idle "$tmp/www" --drain-timeout 600 --header-timeout 0
 "$PY" "$CLIENT" idle "$(port_of "$URL")" --max 60 --ready "$tmp/idle.ready" >"$tmp/idle.client" &
 I_PID=$!
 for _ in $(seq 1 200); do [[ -e $tmp/idle.ready ]] && break; sleep 0.05; done
+check "the idle client is connected before the stop" test -e "$tmp/idle.ready"
 C -o /dev/null "${URL}small.txt"
 stop_server idle
 expect "an idle connection does not delay the stop" "$STOP_RC" 0
