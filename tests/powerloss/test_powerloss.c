@@ -468,6 +468,7 @@ static void sweep(unsigned si, const char *replay)
         o.outcome[i] = o.outcome[o.last];
     }
     CHECK_EQ(err, OTAKIT_OK);
+    CHECK(n > 0); /* no counted operations would mean no cuts below, and a vacuous pass */
     CHECK(n < o.cap);
     CHECK_EQ(o.outcome[0], s->old_img); /* recovery before anything happens: the old app */
     if (s->plain_switch) {
@@ -593,6 +594,7 @@ static void test_fallback_then_update(void)
     r->tap.guard_hit = 0;
     CHECK_EQ(run_update(d, NULL, &r->tap, IMG_D, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_OK);
     uint64_t n = r->tap.ops;
+    CHECK(n > 0); /* the cuts below are 1..n */
     CHECK_EQ(which_image(d, d->ota.running), IMG_D);
     int bad = 0;
     for (int mode = 0; mode < 3; mode++) {
