@@ -224,6 +224,16 @@ static int check_pairs(const char *flash, uint32_t size, struct pair *p, size_t 
     return 0;
 }
 
+/* The fields every write/erase report starts with. */
+static cJSON *report_root(const char *path, uint32_t size, bool exists)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "flash", path);
+    cJSON_AddNumberToObject(root, "size", size);
+    cJSON_AddBoolToObject(root, "created", !exists);
+    return root;
+}
+
 static void add_stats(cJSON *root, const otakit_nor_t *nor)
 {
     otakit_nor_stats_t st;
@@ -317,10 +327,7 @@ static int run_write(const struct opts *o)
         goto out;
     }
     if (o->json) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "flash", path);
-        cJSON_AddNumberToObject(root, "size", size);
-        cJSON_AddBoolToObject(root, "created", !exists);
+        cJSON *root = report_root(path, size, exists);
         cJSON *files = cJSON_AddArrayToObject(root, "files");
         for (size_t i = 0; i < n; i++) {
             cJSON *fo = cJSON_CreateObject();
@@ -458,10 +465,7 @@ static int run_erase(const struct opts *o)
         goto out;
     }
     if (o->json) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "flash", path);
-        cJSON_AddNumberToObject(root, "size", size);
-        cJSON_AddBoolToObject(root, "created", !exists);
+        cJSON *root = report_root(path, size, exists);
         cJSON_AddNumberToObject(root, "offset", addr);
         cJSON_AddNumberToObject(root, "bytes_erased", len);
         add_stats(root, nor);

@@ -1,27 +1,9 @@
 #!/usr/bin/env bash
 # otakit flash: write/read round trip, erase range and chip, refusals that leave the
 # file unchanged, exit codes, --help and --json.
-set -euo pipefail
+# shellcheck source=lib.bash
+source "$(dirname "$0")/lib.bash"
 
-OTAKIT=${OTAKIT:?set OTAKIT to the otakit binary}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
-# expect CODE CMD...: run CMD, check its exit code
-expect() {
-    local want=$1 got=0
-    shift
-    "$@" >out.txt 2>err.txt || got=$?
-    if [ "$got" = "$want" ]; then ok; else fail "$* -> exit $got, want $want: $(cat err.txt)"; fi
-}
 # json_fields FILE EXPR...: one line with d<EXPR> for each EXPR (one python start per JSON)
 json_fields() {
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(' '.join(str(eval('d' + e)) for e in sys.argv[2:]))" "$@"
@@ -133,5 +115,4 @@ expect 0 "$OTAKIT" flash read g.bin 0x1fe000 16 r.out --json
 [ "$(json_fields out.txt '["offset"]' '["size"]' '["out"]')" = "2088960 16 r.out" ] && ok || fail "read --json"
 expect 2 "$OTAKIT" flash read g.bin 0 16 - --json
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

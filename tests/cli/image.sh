@@ -1,29 +1,10 @@
 #!/usr/bin/env bash
 # otakit image: info/verify on ESP-IDF images, create/extract round trip, --json,
 # corrupted and truncated images, exit codes, --help, bad flags, missing files.
-set -euo pipefail
-
-OTAKIT=${OTAKIT:?set OTAKIT to the otakit binary}
+# shellcheck source=lib.bash
+source "$(dirname "$0")/lib.bash"
 V=${OTAKIT_VECTORS:?set OTAKIT_VECTORS}/image
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
-# expect CODE CMD...: run CMD, check its exit code (stdout in out.txt, stderr in err.txt)
-expect() {
-    local want=$1 got=0
-    shift
-    "$@" >out.txt 2>err.txt || got=$?
-    if [ "$got" = "$want" ]; then ok; else fail "$* -> exit $got, want $want: $(cat err.txt)"; fi
-}
 # check DESC PYTHON-EXPR: evaluate EXPR with d = the JSON object in out.txt
 check() {
     if "$PY" -c "import json,sys; d=json.load(open('out.txt')); sys.exit(0 if ($2) else 1)"; then
@@ -225,5 +206,4 @@ expect 1 "$OTAKIT" image extract app_bad.bin -o x.out
 has err.txt "checksum mismatch"
 [ ! -e x.out ] && ok || fail "refused extract wrote a file"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
