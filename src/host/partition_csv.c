@@ -1,6 +1,6 @@
 /* ESP-IDF partition CSV, following gen_esp32part.py v1.5 rule by rule (spec §3). The
  * comments name the Python behaviour each piece reproduces; the byte-exact bar is the
- * vectors in shared/vectors/partition. */
+ * vectors in tests/vectors/data/partition. */
 #include "partition_csv.h"
 
 #include <inttypes.h>

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 : "${OTAKIT:?OTAKIT must name the otakit binary}"
-OTAKIT_VECTORS=${OTAKIT_VECTORS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../shared/vectors" 2>/dev/null && pwd || true)}
+OTAKIT_VECTORS=${OTAKIT_VECTORS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../vectors/data" && pwd)}
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLIENT="$HERE/client.py"

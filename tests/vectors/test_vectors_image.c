@@ -1,4 +1,4 @@
-/* Real ESP-IDF images (../shared/vectors/image, see its README.md): every one verifies
+/* Real ESP-IDF images (tests/vectors/data/image, provenance in tests/vectors/data/README.md): every one verifies
  * for its own chip with the checksum, hash and description esptool reports; images for
  * other chips are refused on the chip id; the streaming verifier gives the same answer
  * in any chunking and from flash; corruptions are caught; the otakit command agrees. */
