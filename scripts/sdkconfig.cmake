@@ -10,7 +10,7 @@
 # the INTERFACE target otakit_sdkconfig that puts sdkconfig.h on the include path.
 
 set(OTAKIT_PYTHON /usr/bin/python3 CACHE FILEPATH "python3 that has Debian's python3-kconfiglib")
-set(OTAKIT_SDKCONFIG ${CMAKE_SOURCE_DIR}/sdkconfig CACHE FILEPATH
+set(OTAKIT_SDKCONFIG ${OTAKIT_ROOT}/sdkconfig CACHE FILEPATH
     "the configuration; made from sdkconfig.defaults in build/config when missing")
 set(OTAKIT_CONFIG_DIR ${CMAKE_BINARY_DIR}/config)
 
@@ -18,9 +18,9 @@ get_property(_otakit_sdkconfig_done GLOBAL PROPERTY OTAKIT_SDKCONFIG_DONE)
 if(NOT _otakit_sdkconfig_done)
   set_property(GLOBAL PROPERTY OTAKIT_SDKCONFIG_DONE TRUE)
   file(MAKE_DIRECTORY ${OTAKIT_CONFIG_DIR})
-  file(GLOB _otakit_projbuild CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/firmware/*/Kconfig.projbuild)
-  set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-               ${CMAKE_SOURCE_DIR}/Kconfig ${CMAKE_SOURCE_DIR}/sdkconfig.defaults ${_otakit_projbuild})
+  file(GLOB _otakit_projbuild CONFIGURE_DEPENDS ${OTAKIT_ROOT}/firmware/*/Kconfig.projbuild)
+  set_property(DIRECTORY ${OTAKIT_ROOT} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+               ${OTAKIT_ROOT}/Kconfig ${OTAKIT_ROOT}/sdkconfig.defaults ${_otakit_projbuild})
   execute_process(COMMAND ${OTAKIT_PYTHON} -c "import kconfiglib"
                   RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
   if(NOT _rc EQUAL 0)
@@ -29,15 +29,15 @@ if(NOT _otakit_sdkconfig_done)
   endif()
   if(EXISTS ${OTAKIT_SDKCONFIG})
     set(_otakit_input ${OTAKIT_SDKCONFIG})
-    set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${OTAKIT_SDKCONFIG})
+    set_property(DIRECTORY ${OTAKIT_ROOT} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${OTAKIT_SDKCONFIG})
     message(STATUS "otakit: configuration from ${OTAKIT_SDKCONFIG}")
   else()
     set(_otakit_input ${OTAKIT_CONFIG_DIR}/sdkconfig.defconfig)
     execute_process(
-      COMMAND ${CMAKE_COMMAND} -E env srctree=${CMAKE_SOURCE_DIR} KCONFIG_CONFIG=${_otakit_input}
-              ${OTAKIT_PYTHON} -m defconfig --kconfig ${CMAKE_SOURCE_DIR}/Kconfig
-              ${CMAKE_SOURCE_DIR}/sdkconfig.defaults
-      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+      COMMAND ${CMAKE_COMMAND} -E env srctree=${OTAKIT_ROOT} KCONFIG_CONFIG=${_otakit_input}
+              ${OTAKIT_PYTHON} -m defconfig --kconfig ${OTAKIT_ROOT}/Kconfig
+              ${OTAKIT_ROOT}/sdkconfig.defaults
+      WORKING_DIRECTORY ${OTAKIT_ROOT}
       RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
     if(NOT _rc EQUAL 0)
       message(FATAL_ERROR "otakit: defconfig from sdkconfig.defaults failed:\n${_out}${_err}")
@@ -45,10 +45,10 @@ if(NOT _otakit_sdkconfig_done)
     message(STATUS "otakit: no ./sdkconfig: configuration from sdkconfig.defaults")
   endif()
   execute_process(
-    COMMAND ${CMAKE_COMMAND} -E env srctree=${CMAKE_SOURCE_DIR} KCONFIG_CONFIG=${_otakit_input}
+    COMMAND ${CMAKE_COMMAND} -E env srctree=${OTAKIT_ROOT} KCONFIG_CONFIG=${_otakit_input}
             ${OTAKIT_PYTHON} -m genconfig --header-path ${OTAKIT_CONFIG_DIR}/sdkconfig.h
-            --config-out ${OTAKIT_CONFIG_DIR}/sdkconfig ${CMAKE_SOURCE_DIR}/Kconfig
-    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+            --config-out ${OTAKIT_CONFIG_DIR}/sdkconfig ${OTAKIT_ROOT}/Kconfig
+    WORKING_DIRECTORY ${OTAKIT_ROOT}
     RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
   if(NOT _rc EQUAL 0)
     message(FATAL_ERROR "otakit: genconfig failed on ${_otakit_input}:\n${_out}${_err}")
