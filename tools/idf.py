@@ -65,7 +65,9 @@ class Project:
 
     # -- configuration and build
     def configured(self):
-        return os.path.isfile(os.path.join(self.build, "CMakeCache.txt"))
+        """A configuration step that finished: the cache and the generated build files."""
+        return os.path.isfile(os.path.join(self.build, "CMakeCache.txt")) and any(
+            os.path.isfile(os.path.join(self.build, f)) for f in ("build.ninja", "Makefile"))
 
     def cmake_env(self):
         env = dict(os.environ)
@@ -181,7 +183,8 @@ class Project:
             if not quiet:
                 log("Build directory %s not found. Nothing to clean." % self.build)
             return
-        if os.listdir(self.build) and not os.path.isfile(os.path.join(self.build, "CMakeCache.txt")):
+        if os.listdir(self.build) and not os.path.isfile(os.path.join(self.build, "CMakeCache.txt")) \
+                and os.listdir(self.build) != [os.path.basename(self.port)]:
             raise Failed("Directory %s doesn't seem to be a CMake build directory. Refusing to "
                          "automatically delete files in this directory. Delete the directory "
                          "manually to 'clean' it." % self.build)

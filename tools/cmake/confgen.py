@@ -93,9 +93,15 @@ def main():
         set_value(kconf, s)
     for w in kconf.warnings:
         # Assignments to symbols another project defined are expected (a shared defaults
-        # file); anything else is worth showing.
-        if "undefined symbol" not in w:
+        # file), and so is sdkconfig setting what a defaults file set; the rest is shown.
+        if "undefined symbol" not in w and "set more than once" not in w:
             sys.stderr.write("confgen: warning: %s\n" % w)
+    for sym in kconf.unique_defined_syms:
+        # kconfiglib drops a value outside the symbol's range and takes the default: say so.
+        if (sym.orig_type in (kconfiglib.INT, kconfiglib.HEX) and sym.user_value is not None
+                and sym.user_value != sym.str_value and sym.visibility):
+            sys.stderr.write("confgen: warning: CONFIG_%s=%s is outside the range it allows; "
+                             "using %s\n" % (sym.name, sym.user_value, sym.str_value))
 
     kconf.write_config(a.config, header="# Configuration of this project (otakit, ESP-IDF's names)\n")
     if a.config_copy:

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# ESP-IDF projects built with otakit as IDF_PATH: `. export.sh`, then idf.py, as a user of
+# ESP-IDF works. Two projects, each copied into a temporary folder first:
+#   - examples/get-started/hello_world, unchanged: set-target, build, the outputs where
+#     ESP-IDF puts them, erase-flash flash monitor in one call, app-flash, size, fullclean;
+#   - a project made here that uses every piece of the build interface: main/, components/,
+#     EXTRA_COMPONENT_DIRS, an idf_component.yml path dependency, REQUIRES/PRIV_REQUIRES,
+#     PRIV_INCLUDE_DIRS, SRC_DIRS, EMBED_FILES/EMBED_TXTFILES symbols, PROJECT_DIR,
+#     MINIMAL_BUILD, Kconfig and Kconfig.projbuild with an $IDF_PATH orsource,
+#     sdkconfig.defaults(.esp32) and -D SDKCONFIG_DEFAULTS, version.txt;
+#   - and the errors: an unknown component, a registry dependency, a missing source.
+# shellcheck source=tests/cli/lib.bash
+source "$(dirname "$0")/../cli/lib.bash"
+: "${OTAKIT_SRC:?OTAKIT_SRC must name the source directory}"
+unset IDF_PATH IDF_TARGET
+# shellcheck source=export.sh
+. "$OTAKIT_SRC/export.sh" >/dev/null
+[[ $(command -v idf.py) == "$OTAKIT_SRC/tools/idf.py" ]] || fail "export.sh did not put idf.py on PATH"
+[[ $IDF_PATH == "$OTAKIT_SRC" ]] || fail "export.sh set IDF_PATH=$IDF_PATH"
+
+# has FILE TEXT / lacks FILE TEXT
+has() { if grep -qF -- "$2" "$1"; then ok; else fail "$1 lacks '$2'; it ends: $(tail -n 5 "$1")"; fi; }
+lacks() { if grep -qF -- "$2" "$1"; then fail "$1 has '$2'"; else ok; fi; }
+
+# ---- hello_world, as ESP-IDF ships it
+cp -r "$OTAKIT_SRC/examples/get-started/hello_world" hello
+expect 0 idf.py -C hello set-target esp32
+has out.txt "Set Target to: esp32"
+expect 0 idf.py -C hello build
+has out.txt "Project build complete"
+has out.txt "hello_world.bin binary size 0x"
+for f in hello_world.bin hello_world.elf bootloader/bootloader.bin partition_table/partition-table.bin \
+  flash_args config/sdkconfig.h; do
+  if [[ -s hello/build/$f ]]; then ok; else fail "build/$f is missing"; fi
+done
+[[ -f hello/sdkconfig ]] && ok || fail "no sdkconfig written into the project"
+# ESP-IDF's defaults when the project names none: 2 MB flash, the single-app table.
+has hello/sdkconfig "CONFIG_ESPTOOLPY_FLASHSIZE_2MB=y"
+has hello/sdkconfig "CONFIG_PARTITION_TABLE_SINGLE_APP=y"
+has hello/build/flash_args "--flash_size 2MB"
+has hello/build/flash_args "0x1000 bootloader/bootloader.bin"
+has hello/build/flash_args "0x8000 partition_table/partition-table.bin"
+has hello/build/flash_args "0x10000 hello_world.bin"
+lacks hello/build/flash_args "ota_data_initial.bin"
+expect 0 "$OTAKIT" image info hello/build/hello_world.bin --json
+has out.txt '"project":"hello_world"'
+expect 0 "$OTAKIT" image verify hello/build/hello_world.bin
+expect 0 "$OTAKIT" image verify hello/build/bootloader/bootloader.bin
+
+# erase-flash flash monitor, several actions in one call, -p naming the flash file
+export OTAKIT_MONITOR_ARGS="--until Restarting --timeout 60"
+expect 0 idf.py -C hello -p "$T/dev.bin" erase-flash flash monitor
+has out.txt "Hello world!"
+has out.txt "app_init: Project name:     hello_world"
+has out.txt "Running partition factory at offset 0x10000"
+[[ $(stat -c %s dev.bin) == 2097152 ]] && ok || fail "erase-flash made $(stat -c %s dev.bin) bytes, want 2 MB"
+# app-flash writes the app alone: a changed app boots, the bootloader bytes stay as they were
+boot_before=$(head -c 32768 dev.bin | sha256sum)
+echo "2.0.0" >hello/version.txt
+expect 0 idf.py -C hello -p "$T/dev.bin" reconfigure app-flash monitor
+has out.txt "App version:      2.0.0"
+[[ $(head -c 32768 dev.bin | sha256sum) == "$boot_before" ]] && ok || fail "app-flash changed the bootloader area"
+expect 0 idf.py -C hello size
+has out.txt "Smallest app partition is 0x100000 bytes"
+expect 0 idf.py -C hello fullclean
+[[ ! -e hello/build/CMakeCache.txt ]] && ok || fail "fullclean left the build"
+expect 1 idf.py -C hello set-target esp32s3
+has err.txt "target 'esp32s3' is not supported"
+expect 2 idf.py -C hello no-such-action
+has err.txt "unknown action 'no-such-action'"
+
+# ---- a project that uses the whole build interface
+P=$T/feat
+mkdir -p "$P"/main/priv "$P"/components/greet/include "$P"/components/greet/src "$P"/extra/shout \
+  "$P"/deps/pathdep "$P"/certs
+cat >"$P/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.16)
+set(EXTRA_COMPONENT_DIRS extra)
+include($ENV{IDF_PATH}/tools/cmake/project.cmake)
+idf_build_set_property(MINIMAL_BUILD ON)
+project(feat)
+EOF
+echo "3.1.4" >"$P/version.txt"
+cat >"$P/main/CMakeLists.txt" <<'EOF'
+idf_build_get_property(project_dir PROJECT_DIR)
+idf_build_get_property(target IDF_TARGET)
+idf_component_register(SRCS "feat_main.c"
+                       INCLUDE_DIRS "."
+                       PRIV_INCLUDE_DIRS "priv"
+                       PRIV_REQUIRES greet shout pathdep esp_partition
+                       EMBED_TXTFILES ${project_dir}/certs/ca_cert.pem
+                       EMBED_FILES ${project_dir}/certs/blob.bin)
+target_compile_definitions(${COMPONENT_LIB} PRIVATE FEAT_TARGET="${target}")
+EOF
+cat >"$P/main/Kconfig.projbuild" <<'EOF'
+menu "Feature Configuration"
+    orsource "$IDF_PATH/examples/common_components/env_caps/$IDF_TARGET/Kconfig.env_caps"
+    config FEAT_GPIO
+        int "A GPIO"
+        range ENV_GPIO_RANGE_MIN ENV_GPIO_OUT_RANGE_MAX
+        default 5
+    config FEAT_FROM_CI
+        bool "Set by the CI defaults"
+        default n
+endmenu
+EOF
+cat >"$P/main/idf_component.yml" <<'EOF'
+## the path dependency below is relative to this file's folder
+dependencies:
+  idf: ">=5.0"
+  pathdep:
+    path: ../deps/pathdep
+EOF
+echo '#define FEAT_PRIV 42' >"$P/main/priv/feat_priv.h"
+cat >"$P/main/feat_main.c" <<'EOF'
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "esp_log.h"
+#include "feat_priv.h"
+#include "greet.h"
+#include "pathdep.h"
+#include "sdkconfig.h"
+#include "shout.h"
+
+extern const char ca_start[] asm("_binary_ca_cert_pem_start");
+extern const char ca_end[] asm("_binary_ca_cert_pem_end");
+extern const uint8_t blob_start[] asm("_binary_blob_bin_start");
+extern const uint8_t blob_end[] asm("_binary_blob_bin_end");
+extern const uint32_t blob_bin_length;
+
+void app_main(void)
+{
+    unsigned sum = 0;
+    for (const uint8_t *p = blob_start; p < blob_end; p++)
+        sum += *p;
+    printf("greet=%s shout=%s pathdep=%d priv=%d target=%s\n", greet(), shout(), pathdep(),
+           FEAT_PRIV, FEAT_TARGET);
+    printf("ca: %d bytes with NUL, strlen %d, first line '%.27s'\n", (int)(ca_end - ca_start),
+           (int)strlen(ca_start), ca_start);
+    printf("blob: %d bytes, length symbol %u, sum %u\n", (int)(blob_end - blob_start),
+           (unsigned)blob_bin_length, sum);
+    printf("gpio=%d from_ci=%d word=%s\n", CONFIG_FEAT_GPIO,
+#ifdef CONFIG_FEAT_FROM_CI
+           1,
+#else
+           0,
+#endif
+           CONFIG_GREET_WORD);
+}
+EOF
+cat >"$P/components/greet/CMakeLists.txt" <<'EOF'
+idf_component_register(SRC_DIRS "src" INCLUDE_DIRS "include" REQUIRES log)
+EOF
+cat >"$P/components/greet/Kconfig" <<'EOF'
+menu "Greet"
+    config GREET_WORD
+        string "The greeting"
+        default "hello"
+endmenu
+EOF
+echo 'const char *greet(void);' >"$P/components/greet/include/greet.h"
+cat >"$P/components/greet/src/greet.c" <<'EOF'
+#include "greet.h"
+#include "sdkconfig.h"
+const char *greet(void) { return CONFIG_GREET_WORD; }
+EOF
+echo 'idf_component_register(SRCS "shout.c" INCLUDE_DIRS ".")' >"$P/extra/shout/CMakeLists.txt"
+echo 'const char *shout(void);' >"$P/extra/shout/shout.h"
+echo 'const char *shout(void) { return "HEY"; }' >"$P/extra/shout/shout.c"
+echo 'idf_component_register(SRCS "pathdep.c" INCLUDE_DIRS ".")' >"$P/deps/pathdep/CMakeLists.txt"
+echo 'int pathdep(void);' >"$P/deps/pathdep/pathdep.h"
+echo 'int pathdep(void) { return 7; }' >"$P/deps/pathdep/pathdep.c"
+printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' >"$P/certs/ca_cert.pem"
+printf '\x01\x02\x03\xff' >"$P/certs/blob.bin"
+printf 'CONFIG_GREET_WORD="bonjour"\n' >"$P/sdkconfig.defaults"
+printf 'CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y\n' >"$P/sdkconfig.defaults.esp32"
+printf 'CONFIG_FEAT_FROM_CI=y\nCONFIG_FEAT_GPIO=33\n' >"$P/sdkconfig.ci"
+
+expect 0 idf.py -C "$P" -D "SDKCONFIG_DEFAULTS=sdkconfig.defaults;sdkconfig.ci" build
+has "$P/sdkconfig" 'CONFIG_GREET_WORD="bonjour"'
+has "$P/sdkconfig" "CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y"
+has "$P/sdkconfig" "CONFIG_FEAT_FROM_CI=y"
+has "$P/sdkconfig" "CONFIG_ENV_GPIO_RANGE_MAX=39"
+export OTAKIT_MONITOR_ARGS="--until Returned --timeout 60"
+expect 0 idf.py -C "$P" -p "$T/feat.bin" erase-flash flash monitor
+has out.txt "greet=bonjour shout=HEY pathdep=7 priv=42 target=esp32"
+has out.txt "ca: 60 bytes with NUL, strlen 59, first line '-----BEGIN CERTIFICATE-----'"
+has out.txt "blob: 4 bytes, length symbol 4, sum 261"
+has out.txt "gpio=33 from_ci=1 word=bonjour"
+has out.txt "App version:      3.1.4"
+[[ $(stat -c %s feat.bin) == 4194304 ]] && ok || fail "sdkconfig.defaults.esp32's 4 MB flash was not used"
+
+# A value out of the Kconfig range is refused by the configuration step, not built.
+printf 'CONFIG_FEAT_GPIO=36\n' >>"$P/sdkconfig"
+expect 0 idf.py -C "$P" reconfigure
+has err.txt "CONFIG_FEAT_GPIO=36 is outside the range it allows; using 5"
+has "$P/sdkconfig" "CONFIG_FEAT_GPIO=5"
+
+# ---- errors a user meets, each named
+E=$T/bad
+cp -r "$P" "$E" && rm -rf "$E/build" "$E/sdkconfig"
+sed -i 's/PRIV_REQUIRES greet/PRIV_REQUIRES no_such_component greet/' "$E/main/CMakeLists.txt"
+expect 1 idf.py -C "$E" build
+has err.txt "Failed to resolve component 'no_such_component' required by component"
+cp "$P/main/CMakeLists.txt" "$E/main/CMakeLists.txt"
+printf 'dependencies:\n  espressif/led_strip: "^2.5"\n' >"$E/main/idf_component.yml"
+rm -rf "$E/build"
+expect 1 idf.py -C "$E" build
+has err.txt "'espressif/led_strip' is not given by"
+cp "$P/main/idf_component.yml" "$E/main/idf_component.yml"
+sed -i 's/"feat_main.c"/"feat_main.c" "missing.c"/' "$E/main/CMakeLists.txt"
+rm -rf "$E/build"
+expect 1 idf.py -C "$E" build
+has err.txt "missing.c does"
+rm -rf "$E/main"
+expect 1 idf.py -C "$E" build
+has err.txt "has no main/CMakeLists.txt"
+finish
