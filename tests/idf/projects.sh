@@ -197,6 +197,57 @@ expect 0 idf.py -C "$P" reconfigure
 has err.txt "CONFIG_FEAT_GPIO=36 is outside the range it allows; using 5"
 has "$P/sdkconfig" "CONFIG_FEAT_GPIO=5"
 
+# ---- protocol_examples_common, named by path as ESP-IDF's examples name it
+C=$T/conn
+mkdir -p "$C/main"
+cat >"$C/CMakeLists.txt" <<'EOF2'
+cmake_minimum_required(VERSION 3.16)
+include($ENV{IDF_PATH}/tools/cmake/project.cmake)
+idf_build_set_property(MINIMAL_BUILD ON)
+project(conn)
+EOF2
+cat >"$C/main/CMakeLists.txt" <<'EOF2'
+idf_component_register(SRCS "conn_main.c" INCLUDE_DIRS "." PRIV_REQUIRES esp_netif esp_event)
+EOF2
+cat >"$C/main/idf_component.yml" <<'EOF2'
+dependencies:
+  protocol_examples_common:
+    path: ${IDF_PATH}/examples/common_components/protocol_examples_common
+EOF2
+cat >"$C/main/conn_main.c" <<'EOF2'
+#include <stdio.h>
+#include "esp_event.h"
+#include "esp_netif.h"
+#include "protocol_examples_common.h"
+
+void app_main(void)
+{
+    ESP_ERROR_CHECK(esp_netif_init());
+    ESP_ERROR_CHECK(esp_event_loop_create_default());
+    ESP_ERROR_CHECK(example_configure_stdin_stdout());
+    esp_err_t err = example_connect();
+    printf("example_connect: %s, netif %s\n", esp_err_to_name(err),
+           get_example_netif_from_desc(EXAMPLE_NETIF_DESC_STA) ? "found" : "none");
+    if (err == ESP_OK)
+        ESP_ERROR_CHECK(example_disconnect());
+}
+EOF2
+printf 'CONFIG_EXAMPLE_WIFI_SSID="lab"\nCONFIG_EXAMPLE_WIFI_PASSWORD="s3cretpass"\nCONFIG_EXAMPLE_WIFI_CONN_MAX_RETRY=2\n' \
+  >"$C/sdkconfig.defaults"
+expect 0 idf.py -C "$C" build
+export OTAKIT_MONITOR_ARGS="--until Returned --timeout 120 --wifi-aps lab:s3cretpass"
+expect 0 idf.py -C "$C" -p "$T/conn.bin" erase-flash flash monitor
+has out.txt "example_connect: Connecting to lab..."
+has out.txt 'example_connect: Got IPv4 event: Interface "example_netif_sta" address: 127.0.0.1'
+has out.txt "example_common: - IPv4 address: 127.0.0.1,"
+has out.txt "example_connect: ESP_OK, netif found"
+export OTAKIT_MONITOR_ARGS="--until Returned --timeout 120 --wifi-aps lab:wrong"
+expect 0 idf.py -C "$C" -p "$T/conn.bin" monitor
+has out.txt "Wi-Fi disconnected 15, trying to reconnect..."
+has out.txt "WiFi Connect failed 3 times, stop reconnect."
+has out.txt "example_connect: ESP_FAIL, netif found"
+[[ $(grep -c "trying to reconnect" out.txt) == 2 ]] && ok || fail "want 2 reconnections: $(grep -c "trying to reconnect" out.txt)"
+
 # ---- errors a user meets, each named
 E=$T/bad
 cp -r "$P" "$E" && rm -rf "$E/build" "$E/sdkconfig"
