@@ -117,7 +117,8 @@ typedef struct otakit_sig_result {
     const char *why[OTAKIT_SIG_BLOCKS_MAX]; /**< why each slot did not verify, or NULL */
 } otakit_sig_result_t;
 
-/** Where the signature sector of an image of image_len bytes starts: the next 4 KiB boundary. */
+/** Where the signature sector of an image of image_len bytes starts: the next 4 KiB boundary
+ * (0 when that does not fit in 32 bits; image lengths are far below that). */
 uint32_t otakit_sig_sector_offset(uint32_t image_len);
 
 /** zlib's CRC-32 (esp_rom_crc32_le(0, ...)), as the block's CRC field holds it. */
