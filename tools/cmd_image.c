@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "esptool_info.h"
 #include "image_build.h"
 #include "otakit/image.h"
 #include "otakit/sigblock.h"
@@ -173,88 +174,9 @@ static const char *flash_size_name(uint8_t s)
     return s < 8 ? NAMES[s] : "unknown";
 }
 
-static const char *flash_freq_name(uint8_t f)
-{
-    switch (f) {
-    case 0x0:
-        return "40m";
-    case 0x1:
-        return "26m";
-    case 0x2:
-        return "20m";
-    case 0xF:
-        return "80m";
-    default:
-        return "unknown";
-    }
-}
-
-/* ESP32's address map (ESP32 TRM, "System and Memory"). */
-static const struct {
-    uint32_t start, end;
-    const char *name;
-} ESP32_REGIONS[] = {
-    {0x00000000u, 0x00010000u, "PADDING"},     {0x3F400000u, 0x3F800000u, "DROM"},
-    {0x3F800000u, 0x3FC00000u, "EXTRAM_DATA"}, {0x3FF80000u, 0x3FF82000u, "RTC_FAST"},
-    {0x3FFAE000u, 0x40000000u, "DRAM"},        {0x40000000u, 0x40070000u, "ROM"},
-    {0x40070000u, 0x40080000u, "CACHE"},       {0x40080000u, 0x400C0000u, "IRAM"},
-    {0x400C0000u, 0x400C2000u, "RTC_FAST"},    {0x400C2000u, 0x40C00000u, "IROM"},
-    {0x50000000u, 0x50002000u, "RTC_SLOW"},
-};
-
-static const char *region_name(uint16_t chip, uint32_t addr)
-{
-    if (addr == 0) {
-        return "PADDING";
-    }
-    if (chip != OTAKIT_CHIP_ESP32) {
-        return "-";
-    }
-    for (size_t i = 0; i < sizeof(ESP32_REGIONS) / sizeof(ESP32_REGIONS[0]); i++) {
-        if (addr >= ESP32_REGIONS[i].start && addr < ESP32_REGIONS[i].end) {
-            return ESP32_REGIONS[i].name;
-        }
-    }
-    return "?";
-}
-
-static void chip_rev(char *out, size_t n, uint16_t full)
-{
-    if (full == 0xFFFF) {
-        snprintf(out, n, "unset");
-    } else {
-        snprintf(out, n, "v%u.%u", (unsigned)(full / 100), (unsigned)(full % 100));
-    }
-}
-
 static void hexnum(char *out, size_t n, const char *fmt, unsigned v)
 {
     snprintf(out, n, fmt, v);
-}
-
-/* ---- argument helpers ----------------------------------------------------------- */
-
-/* "--name VALUE" or "--name=VALUE": returns the value and advances *i, or NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *bad)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0) {
-        return NULL;
-    }
-    if (a[n] == '=') {
-        return a + n + 1;
-    }
-    if (a[n] != '\0') {
-        return NULL;
-    }
-    if (*i + 1 >= argc) {
-        tool_error("image: option %s needs a value", name);
-        *bad = true;
-        return NULL;
-    }
-    (*i)++;
-    return argv[*i];
 }
 
 /* The bootloader description of ESP-IDF v5.1+ bootloaders: magic byte 0x50 at 0x20. */
@@ -297,7 +219,13 @@ static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
     cJSON_AddNumberToObject(j, "chip_id", h->chip_id);
     cJSON_AddStringToObject(j, "flash_mode", flash_mode_name(h->spi_mode));
     cJSON_AddStringToObject(j, "flash_size", flash_size_name(h->spi_size));
-    cJSON_AddStringToObject(j, "flash_freq", flash_freq_name(h->spi_speed));
+    const otakit_esptool_chip_t *chip = otakit_esptool_chip(h->chip_id);
+    const char *freq = otakit_esptool_flash_freq(chip, h->spi_speed);
+    if (freq != NULL) {
+        cJSON_AddStringToObject(j, "flash_freq", freq);
+    } else {
+        cJSON_AddNullToObject(j, "flash_freq");
+    }
     hexnum(hex, sizeof(hex), "0x%08x", h->entry_addr);
     cJSON_AddStringToObject(j, "entry", hex);
     hexnum(hex, sizeof(hex), "0x%02x", h->wp_pin);
@@ -316,7 +244,9 @@ static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
         cJSON_AddNumberToObject(o, "length", s->data_len);
         cJSON_AddNumberToObject(o, "offset", s->data_offset);
         cJSON_AddNumberToObject(o, "header_offset", s->data_offset - 8);
-        cJSON_AddStringToObject(o, "region", region_name(h->chip_id, s->load_addr));
+        char types[256];
+        otakit_esptool_memory_types(chip, s->load_addr, types, sizeof(types));
+        cJSON_AddStringToObject(o, "region", types);
         cJSON_AddItemToArray(segs, o);
     }
     cJSON *ck = cJSON_AddObjectToObject(j, "checksum");
@@ -374,88 +304,30 @@ static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
     return j;
 }
 
-static void info_text(const char *file, size_t file_len, const uint8_t *buf,
-                      const otakit_image_info_t *info, otakit_err_t err, const otakit_diag_t *diag)
+/* esptool's image_info --version 2 text, line for line, then what otakit adds: the
+ * image's length, what follows it, and the bootloader's verdict. */
+static void info_text(size_t file_len, const uint8_t *buf, const otakit_image_info_t *info,
+                      otakit_err_t err, const otakit_diag_t *diag)
 {
-    const otakit_image_header_t *h = &info->header;
-    char a[16], b[16];
-    printf("File: %s (%zu bytes)\n", file, file_len);
+    otakit_esptool_image_info(stdout, buf, file_len, info);
+    printf("\notakit\n======\n");
     printf("Image length: %u (0x%x)\n", (unsigned)info->image_len, (unsigned)info->image_len);
     if (file_len > info->image_len) {
-        printf("Bytes after the image: %zu (e.g. a signature block; not checked)\n",
-               file_len - info->image_len);
-    }
-    printf("\n%s image header\n", chip_name(h->chip_id));
-    printf("  Chip ID: %u (%s)\n", (unsigned)h->chip_id, chip_name(h->chip_id));
-    printf("  Entry point: 0x%08x\n", (unsigned)h->entry_addr);
-    printf("  Segments: %u\n", (unsigned)h->segment_count);
-    printf("  Flash size: %s\n", flash_size_name(h->spi_size));
-    printf("  Flash freq: %s\n", flash_freq_name(h->spi_speed));
-    printf("  Flash mode: %s\n", flash_mode_name(h->spi_mode));
-    printf("  WP pin: 0x%02x%s\n", (unsigned)h->wp_pin, h->wp_pin == 0xEE ? " (disabled)" : "");
-    chip_rev(a, sizeof(a), h->min_chip_rev_full);
-    chip_rev(b, sizeof(b), h->max_chip_rev_full);
-    printf("  Minimal chip revision: %s (legacy min_rev = %u)\n", a, (unsigned)h->min_chip_rev);
-    printf("  Maximal chip revision: %s\n", h->max_chip_rev_full == 0 ? "unset" : b);
-
-    printf("\nSegments\n");
-    printf("  Segment   Length   Load addr   File offs  Memory type\n");
-    for (unsigned i = 0; i < info->segments_parsed; i++) {
-        const otakit_image_segment_t *s = &info->segments[i];
-        printf("  %7u  0x%05x  0x%08x  0x%08x  %s\n", i, (unsigned)s->data_len,
-               (unsigned)s->load_addr, (unsigned)s->data_offset,
-               region_name(h->chip_id, s->load_addr));
-    }
-    printf("  (file offset is where the segment's data starts)\n");
-
-    printf("\nFooter\n");
-    if (info->checksum_ok) {
-        printf("  Checksum: 0x%02x (valid)\n", (unsigned)info->checksum_stored);
-    } else {
-        printf("  Checksum: 0x%02x (invalid - calculated 0x%02x)\n",
-               (unsigned)info->checksum_stored, (unsigned)info->checksum_calc);
-    }
-    if (info->hash_present) {
-        char hs[65], hc[65];
-        tool_hex(hs, info->hash_stored, 32);
-        tool_hex(hc, info->hash_calc, 32);
-        if (info->hash_ok) {
-            printf("  Validation hash: %s (valid)\n", hs);
+        uint32_t sector = otakit_sig_sector_offset(info->image_len);
+        otakit_sig_sector_t sig;
+        if (file_len >= (size_t)sector + OTAKIT_SIG_SECTOR_SIZE &&
+            otakit_sig_sector_parse(buf + sector, file_len - sector, &sig, NULL) == OTAKIT_OK) {
+            printf("Bytes after the image: %zu (a Secure Boot V2 signature sector at 0x%x with %u "
+                   "valid block(s); 'image verify --keyfile' checks it)\n",
+                   file_len - info->image_len, (unsigned)sector, sig.valid_count);
         } else {
-            printf("  Validation hash: %s (invalid - calculated %s)\n", hs, hc);
-        }
-    } else {
-        printf("  Validation hash: none appended\n");
-    }
-
-    if (info->has_desc) {
-        const otakit_app_desc_t *d = &info->desc;
-        char sha[65];
-        tool_hex(sha, d->app_elf_sha256, 32);
-        printf("\nApplication information\n");
-        printf("  Project name: %s\n", d->project_name);
-        printf("  App version: %s\n", d->version);
-        printf("  Compile time: %s %s\n", d->date, d->time);
-        printf("  ELF file SHA256: %s\n", sha);
-        printf("  ESP-IDF: %s\n", d->idf_ver);
-        printf("  Secure version: %u\n", (unsigned)d->secure_version);
-    } else {
-        struct boot_desc bd;
-        read_boot_desc(buf, file_len, info, &bd);
-        if (bd.present) {
-            printf("\nBootloader information\n");
-            printf("  Bootloader version: %u\n", bd.version);
-            printf("  ESP-IDF: %s\n", bd.idf_ver);
-            printf("  Compile time: %s\n", bd.date_time);
-            printf("  Secure version: %u\n", bd.secure_version);
-        } else {
-            printf("\nNo app description (a bootloader, or an image older than ESP-IDF v3.3)\n");
+            printf("Bytes after the image: %zu (not checked)\n", file_len - info->image_len);
         }
     }
     if (err == OTAKIT_OK) {
-        printf("\nVerdict: valid\n");
+        printf("Verdict: valid\n");
     } else {
-        printf("\nVerdict: invalid: offset 0x%x: %s\n", (unsigned)diag->offset,
+        printf("Verdict: invalid: offset 0x%x: %s\n", (unsigned)diag->offset,
                diag->msg ? diag->msg : otakit_err_name(err));
     }
 }
@@ -472,23 +344,28 @@ static void print_json(cJSON *j)
 
 static int run_info(int argc, char **argv)
 {
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *file = NULL;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (tool_is_help(argv[i])) {
+    tool_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
             fputs(USAGE_INFO, stdout);
             return EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
+        } else if (c == 'j') {
             json = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            tool_error("image info: unknown option '%s' (see 'otakit image info --help')", argv[i]);
-            return EXIT_USAGE;
-        } else if (file == NULL) {
-            file = argv[i];
         } else {
-            tool_error("image info: too many arguments");
-            return EXIT_USAGE;
+            return tool_getopt_error("image info", c, argv);
         }
+    }
+    if (optind < argc) {
+        file = argv[optind++];
+    }
+    if (optind < argc) {
+        tool_error("image info: too many arguments");
+        return EXIT_USAGE;
     }
     if (file == NULL) {
         tool_error("image info: missing FILE (see 'otakit image info --help')");
@@ -516,7 +393,7 @@ static int run_info(int argc, char **argv)
     if (json) {
         print_json(info_json(file, len, buf, &info, err, &diag));
     } else {
-        info_text(file, len, buf, &info, err, &diag);
+        info_text(len, buf, &info, err, &diag);
     }
     free(buf);
     return EXIT_OK;
@@ -988,59 +865,69 @@ static int check_len(const char *opt, const char *val, size_t max)
 
 static int run_create(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"program", required_argument, NULL, 'P'}, {"project", required_argument, NULL, 'n'},
+        {"version", required_argument, NULL, 'v'}, {"secure-version", required_argument, NULL, 's'},
+        {"date", required_argument, NULL, 'D'},    {"time", required_argument, NULL, 'T'},
+        {"idf-ver", required_argument, NULL, 'i'}, {"chip", required_argument, NULL, 'c'},
+        {"output", required_argument, NULL, 'o'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {0}};
     otakit_image_build_opts_t o;
     otakit_image_build_opts_init(&o);
     const char *program = NULL, *output = NULL;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        bool bad = false;
-        const char *val;
-        int32_t chip;
-        if (tool_is_help(argv[i])) {
+    int32_t chip;
+    tool_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
             fputs(USAGE_CREATE, stdout);
             return EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
+        case 'j':
             json = true;
-        } else if ((val = opt_value(argc, argv, &i, "--program", &bad)) != NULL) {
-            program = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--project", &bad)) != NULL) {
-            o.project = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--version", &bad)) != NULL) {
-            o.version = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--secure-version", &bad)) != NULL) {
-            if (tool_parse_u32(val, &o.secure_version) != 0) {
-                tool_error("image create: bad --secure-version '%s'", val);
+            break;
+        case 'P':
+            program = optarg;
+            break;
+        case 'n':
+            o.project = optarg;
+            break;
+        case 'v':
+            o.version = optarg;
+            break;
+        case 's':
+            if (tool_parse_u32(optarg, &o.secure_version) != 0) {
+                tool_error("image create: bad --secure-version '%s'", optarg);
                 return EXIT_USAGE;
             }
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--date", &bad)) != NULL) {
-            o.date = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--time", &bad)) != NULL) {
-            o.time = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--idf-ver", &bad)) != NULL) {
-            o.idf_ver = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--chip", &bad)) != NULL) {
-            if (parse_chip(val, &chip) != 0 || chip == OTAKIT_CHIP_ANY) {
-                tool_error("image create: unknown chip '%s' (esp32, esp32s2, ...)", val);
+            break;
+        case 'D':
+            o.date = optarg;
+            break;
+        case 'T':
+            o.time = optarg;
+            break;
+        case 'i':
+            o.idf_ver = optarg;
+            break;
+        case 'c':
+            if (parse_chip(optarg, &chip) != 0 || chip == OTAKIT_CHIP_ANY) {
+                tool_error("image create: unknown chip '%s' (esp32, esp32s2, ...)", optarg);
                 return EXIT_USAGE;
             }
             o.chip_id = (uint16_t)chip;
-        } else if (!bad &&
-                   ((val = opt_value(argc, argv, &i, "-o", &bad)) != NULL ||
-                    (!bad && (val = opt_value(argc, argv, &i, "--output", &bad)) != NULL))) {
-            output = val;
-        } else if (bad) {
-            return EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            tool_error("image create: unknown option '%s' (see 'otakit image create --help')",
-                       argv[i]);
-            return EXIT_USAGE;
-        } else {
-            tool_error("image create: unexpected argument '%s'", argv[i]);
-            return EXIT_USAGE;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        default:
+            return tool_getopt_error("image create", c, argv);
         }
-        if (bad) {
-            return EXIT_USAGE;
-        }
+    }
+    if (optind < argc) {
+        tool_error("image create: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
     }
     if (program == NULL || o.project == NULL || o.version == NULL || output == NULL) {
         tool_error("image create: --program, --project, --version and -o are required (see "

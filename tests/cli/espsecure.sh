@@ -19,7 +19,9 @@ elif "$PY" -c 'import espsecure' >/dev/null 2>&1; then
     ESPSECURE=("$PY" -m espsecure)
 fi
 if [ ${#ESPSECURE[@]} = 0 ]; then
-    echo "SKIP: espsecure (esptool) is not installed; Debian 12 has no esptool package." \
+    echo "SKIP: espsecure (esptool) is not installed; Debian 12 has no esptool package (an" \
+        "esptool source tree on PYTHONPATH, with python3-cryptography, -ecdsa, -serial and" \
+        "-intelhex, also works)." \
         "The stored espsecure-signed vectors are checked by cli_sign and test_vectors_sbv2."
     exit 77
 fi
