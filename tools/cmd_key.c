@@ -177,6 +177,10 @@ static int run_digest(int argc, char **argv)
                    "digest --help')");
         return EXIT_USAGE;
     }
+    if (json && output != NULL && strcmp(output, "-") == 0) {
+        tool_error("key digest: --json cannot be used with -o -");
+        return EXIT_USAGE;
+    }
     otakit_sbv2_key_t *key;
     if (load_key(keyfile, &key) != 0) {
         return EXIT_USAGE;

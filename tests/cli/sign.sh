@@ -48,6 +48,9 @@ expect 2 "$OTAKIT" key generate out.pem
 expect 2 "$OTAKIT" key generate --scheme rsa1024 out.pem
 expect 2 "$OTAKIT" key digest
 expect 2 "$OTAKIT" key digest --keyfile "$HW"
+expect 2 "$OTAKIT" key digest --keyfile "$S/rsa3072.pem" -o - --json
+"$OTAKIT" key digest --keyfile "$S/rsa3072.pem" -o - >raw.bin && cmp -s raw.bin "$S/rsa3072_digest.bin" && ok ||
+    fail "key digest -o - writes the 32 raw bytes"
 expect 2 "$OTAKIT" key extract-public --keyfile "$S/rsa3072.pem"
 
 # espsecure's signed images: each key form accepts, the other scheme's key refuses
