@@ -22,6 +22,7 @@ int cmd_flash(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 /* Print "otakit: " + message + newline to stderr. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -41,11 +42,24 @@ bool tool_is_help(const char *arg);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void tool_hex(char *out, const uint8_t *in, size_t n);
 
+/* Start a fresh getopt_long scan of a verb's arguments (argv[0] is the verb). Option
+ * strings start with ':' so that a missing value comes back as ':'. */
+void tool_getopt_reset(void);
+/* Print what getopt_long's '?' or ':' (c) means for cmd ("image verify") and return
+ * EXIT_USAGE. */
+int tool_getopt_error(const char *cmd, int c, char **argv);
+
+/* Load a Secure Boot V2 key (PEM, private or public). Returns 0, or prints the problem
+ * naming the file and returns -1. */
+struct otakit_sbv2_key;
+int tool_load_sbv2_key(const char *path, struct otakit_sbv2_key **key);
+
 /* Open an existing flash file (flags: OTAKIT_NOR_*). Returns 0, or prints the problem
  * naming the file and returns -1. */
 int tool_open_flash(const char *path, unsigned flags, otakit_nor_t **nor);
 /* Load and verify the partition table of a flash file at offset. Returns 0, or prints
  * the problem (file, offset, what) and returns -1. */
-int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offset, otakit_ptable_t *t);
+int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offset,
+                    otakit_ptable_t *t);
 
 #endif

@@ -2,17 +2,23 @@
  * image check, and packaging a host program as an ESP32 app image and back. */
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "esptool_info.h"
 #include "image_build.h"
 #include "otakit/image.h"
+#include "otakit/sigblock.h"
+#include "sbv2.h"
 
 static const char USAGE[] =
     "usage: otakit image info FILE [--json]\n"
     "       otakit image verify FILE [--chip CHIP] [--partition-size N] [--json]\n"
+    "                           [--keyfile KEY.pem | --pubkey-digest DIGEST.bin]\n"
+    "       otakit image sign --keyfile KEY.pem [--append-signatures] [--json] IN OUT\n"
     "       otakit image create --program FILE --project NAME --version VER -o OUT\n"
     "                           [--secure-version N] [--date DATE] [--time TIME]\n"
     "                           [--idf-ver S] [--chip CHIP] [--json]\n"
@@ -22,6 +28,7 @@ static const char USAGE[] =
     "           (what esptool.py image_info --version 2 shows)\n"
     "  verify   check the image as a bootloader would: magic, chip id, segments, the\n"
     "           mapping rule, checksum, appended SHA-256, and the partition size\n"
+    "  sign     append a Secure Boot V2 signature sector (as espsecure.py sign_data)\n"
     "  create   package a program (a Linux executable) as an ESP32 app image\n"
     "  extract  write the program held in an image created by 'image create'\n"
     "'otakit image <verb> --help' describes a verb.\n"
@@ -40,16 +47,41 @@ static const char USAGE_INFO[] =
 
 static const char USAGE_VERIFY[] =
     "usage: otakit image verify FILE [--chip CHIP] [--partition-size N] [--json]\n"
+    "                           [--keyfile KEY.pem | --pubkey-digest DIGEST.bin ...]\n"
     "\n"
     "Accepts the image only if a bootloader would: magic 0xE9, chip id, at most 16\n"
     "segments, segment lengths, the 64 KiB mapping rule for flash-mapped segments, the\n"
     "checksum, the appended SHA-256, and (with --partition-size) the image length.\n"
+    "With --keyfile or --pubkey-digest it also checks the Secure Boot V2 signature\n"
+    "sector at the 4 KiB boundary after the image, as a bootloader with Secure Boot V2\n"
+    "does: a block whose key digest is trusted, whose image digest matches and whose\n"
+    "signature verifies; it prints which block verified. Without them, a signature\n"
+    "sector that is there is reported, not checked.\n"
     "  --chip CHIP            esp32 (default), esp32s2, esp32s3, esp32c2, esp32c3,\n"
     "                         esp32c5, esp32c6, esp32c61, esp32h2, esp32p4, or any\n"
     "  --partition-size N     the partition the image must fit in (0x100000, 1M, ...)\n"
+    "  --keyfile KEY.pem      trust this key (private or public PEM)\n"
+    "  --pubkey-digest FILE   trust the key with this 32-byte digest (as burnt in eFuse;\n"
+    "                         'otakit key digest'); up to three times\n"
     "  --json                 print one JSON object with the verdict\n"
     "exit codes: 0 valid, 1 invalid (stderr names the problem and its offset),\n"
-    "            2 bad usage or unreadable file\n";
+    "            2 bad usage, unreadable file or key\n";
+
+static const char USAGE_SIGN[] =
+    "usage: otakit image sign --keyfile KEY.pem [--append-signatures] [--json] IN OUT\n"
+    "\n"
+    "Signs the app image IN for Secure Boot V2 as espsecure.py sign_data --version 2\n"
+    "does: the image is padded with 0xFF to the next 4 KiB boundary and a 4 KiB signature\n"
+    "sector follows, holding a 1216-byte signature block (magic 0xE7; the SHA-256 of the\n"
+    "padded image; the public key; RSA-3072-PSS or ECDSA signature; CRC-32) and 0xFF.\n"
+    "IN must be a valid image (any chip). An image that already carries a signature\n"
+    "sector is refused unless --append-signatures, which adds a block to it (at most 3).\n"
+    "OUT is written only when the new signature verifies; OUT may be IN.\n"
+    "  --keyfile KEY.pem      private key: RSA-3072, ECDSA P-256, P-384 or P-192 (PEM)\n"
+    "  --append-signatures    add a block to an existing signature sector\n"
+    "  --json                 print one JSON object describing the result\n"
+    "exit codes: 0 signed, 1 IN is not a valid image or cannot be signed (already signed,\n"
+    "            3 blocks already, ...), 2 bad usage, unreadable file or key\n";
 
 static const char USAGE_CREATE[] =
     "usage: otakit image create --program FILE --project NAME --version VER -o OUT\n"
@@ -137,92 +169,14 @@ static const char *flash_mode_name(uint8_t m)
 
 static const char *flash_size_name(uint8_t s)
 {
-    static const char *const NAMES[] = {"1MB", "2MB", "4MB", "8MB", "16MB", "32MB", "64MB", "128MB"};
+    static const char *const NAMES[] = {"1MB",  "2MB",  "4MB",  "8MB",
+                                        "16MB", "32MB", "64MB", "128MB"};
     return s < 8 ? NAMES[s] : "unknown";
-}
-
-static const char *flash_freq_name(uint8_t f)
-{
-    switch (f) {
-    case 0x0:
-        return "40m";
-    case 0x1:
-        return "26m";
-    case 0x2:
-        return "20m";
-    case 0xF:
-        return "80m";
-    default:
-        return "unknown";
-    }
-}
-
-/* ESP32's address map (ESP32 TRM, "System and Memory"). */
-static const struct {
-    uint32_t start, end;
-    const char *name;
-} ESP32_REGIONS[] = {
-    {0x00000000u, 0x00010000u, "PADDING"},  {0x3F400000u, 0x3F800000u, "DROM"},
-    {0x3F800000u, 0x3FC00000u, "EXTRAM_DATA"}, {0x3FF80000u, 0x3FF82000u, "RTC_FAST"},
-    {0x3FFAE000u, 0x40000000u, "DRAM"},     {0x40000000u, 0x40070000u, "ROM"},
-    {0x40070000u, 0x40080000u, "CACHE"},    {0x40080000u, 0x400C0000u, "IRAM"},
-    {0x400C0000u, 0x400C2000u, "RTC_FAST"}, {0x400C2000u, 0x40C00000u, "IROM"},
-    {0x50000000u, 0x50002000u, "RTC_SLOW"},
-};
-
-static const char *region_name(uint16_t chip, uint32_t addr)
-{
-    if (addr == 0) {
-        return "PADDING";
-    }
-    if (chip != OTAKIT_CHIP_ESP32) {
-        return "-";
-    }
-    for (size_t i = 0; i < sizeof(ESP32_REGIONS) / sizeof(ESP32_REGIONS[0]); i++) {
-        if (addr >= ESP32_REGIONS[i].start && addr < ESP32_REGIONS[i].end) {
-            return ESP32_REGIONS[i].name;
-        }
-    }
-    return "?";
-}
-
-static void chip_rev(char *out, size_t n, uint16_t full)
-{
-    if (full == 0xFFFF) {
-        snprintf(out, n, "unset");
-    } else {
-        snprintf(out, n, "v%u.%u", (unsigned)(full / 100), (unsigned)(full % 100));
-    }
 }
 
 static void hexnum(char *out, size_t n, const char *fmt, unsigned v)
 {
     snprintf(out, n, fmt, v);
-}
-
-/* ---- argument helpers ----------------------------------------------------------- */
-
-/* "--name VALUE" or "--name=VALUE": returns the value and advances *i, or NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *bad)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0) {
-        return NULL;
-    }
-    if (a[n] == '=') {
-        return a + n + 1;
-    }
-    if (a[n] != '\0') {
-        return NULL;
-    }
-    if (*i + 1 >= argc) {
-        tool_error("image: option %s needs a value", name);
-        *bad = true;
-        return NULL;
-    }
-    (*i)++;
-    return argv[*i];
 }
 
 /* The bootloader description of ESP-IDF v5.1+ bootloaders: magic byte 0x50 at 0x20. */
@@ -252,7 +206,8 @@ static void read_boot_desc(const uint8_t *buf, size_t len, const otakit_image_in
 /* ---- info ----------------------------------------------------------------------- */
 
 static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
-                        const otakit_image_info_t *info, otakit_err_t err, const otakit_diag_t *diag)
+                        const otakit_image_info_t *info, otakit_err_t err,
+                        const otakit_diag_t *diag)
 {
     const otakit_image_header_t *h = &info->header;
     char hex[80];
@@ -264,7 +219,13 @@ static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
     cJSON_AddNumberToObject(j, "chip_id", h->chip_id);
     cJSON_AddStringToObject(j, "flash_mode", flash_mode_name(h->spi_mode));
     cJSON_AddStringToObject(j, "flash_size", flash_size_name(h->spi_size));
-    cJSON_AddStringToObject(j, "flash_freq", flash_freq_name(h->spi_speed));
+    const otakit_esptool_chip_t *chip = otakit_esptool_chip(h->chip_id);
+    const char *freq = otakit_esptool_flash_freq(chip, h->spi_speed);
+    if (freq != NULL) {
+        cJSON_AddStringToObject(j, "flash_freq", freq);
+    } else {
+        cJSON_AddNullToObject(j, "flash_freq");
+    }
     hexnum(hex, sizeof(hex), "0x%08x", h->entry_addr);
     cJSON_AddStringToObject(j, "entry", hex);
     hexnum(hex, sizeof(hex), "0x%02x", h->wp_pin);
@@ -283,7 +244,9 @@ static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
         cJSON_AddNumberToObject(o, "length", s->data_len);
         cJSON_AddNumberToObject(o, "offset", s->data_offset);
         cJSON_AddNumberToObject(o, "header_offset", s->data_offset - 8);
-        cJSON_AddStringToObject(o, "region", region_name(h->chip_id, s->load_addr));
+        char types[256];
+        otakit_esptool_memory_types(chip, s->load_addr, types, sizeof(types));
+        cJSON_AddStringToObject(o, "region", types);
         cJSON_AddItemToArray(segs, o);
     }
     cJSON *ck = cJSON_AddObjectToObject(j, "checksum");
@@ -341,88 +304,30 @@ static cJSON *info_json(const char *file, size_t file_len, const uint8_t *buf,
     return j;
 }
 
-static void info_text(const char *file, size_t file_len, const uint8_t *buf,
-                      const otakit_image_info_t *info, otakit_err_t err, const otakit_diag_t *diag)
+/* esptool's image_info --version 2 text, line for line, then what otakit adds: the
+ * image's length, what follows it, and the bootloader's verdict. */
+static void info_text(size_t file_len, const uint8_t *buf, const otakit_image_info_t *info,
+                      otakit_err_t err, const otakit_diag_t *diag)
 {
-    const otakit_image_header_t *h = &info->header;
-    char a[16], b[16];
-    printf("File: %s (%zu bytes)\n", file, file_len);
+    otakit_esptool_image_info(stdout, buf, file_len, info);
+    printf("\notakit\n======\n");
     printf("Image length: %u (0x%x)\n", (unsigned)info->image_len, (unsigned)info->image_len);
     if (file_len > info->image_len) {
-        printf("Bytes after the image: %zu (e.g. a signature block; not checked)\n",
-               file_len - info->image_len);
-    }
-    printf("\n%s image header\n", chip_name(h->chip_id));
-    printf("  Chip ID: %u (%s)\n", (unsigned)h->chip_id, chip_name(h->chip_id));
-    printf("  Entry point: 0x%08x\n", (unsigned)h->entry_addr);
-    printf("  Segments: %u\n", (unsigned)h->segment_count);
-    printf("  Flash size: %s\n", flash_size_name(h->spi_size));
-    printf("  Flash freq: %s\n", flash_freq_name(h->spi_speed));
-    printf("  Flash mode: %s\n", flash_mode_name(h->spi_mode));
-    printf("  WP pin: 0x%02x%s\n", (unsigned)h->wp_pin, h->wp_pin == 0xEE ? " (disabled)" : "");
-    chip_rev(a, sizeof(a), h->min_chip_rev_full);
-    chip_rev(b, sizeof(b), h->max_chip_rev_full);
-    printf("  Minimal chip revision: %s (legacy min_rev = %u)\n", a, (unsigned)h->min_chip_rev);
-    printf("  Maximal chip revision: %s\n", h->max_chip_rev_full == 0 ? "unset" : b);
-
-    printf("\nSegments\n");
-    printf("  Segment   Length   Load addr   File offs  Memory type\n");
-    for (unsigned i = 0; i < info->segments_parsed; i++) {
-        const otakit_image_segment_t *s = &info->segments[i];
-        printf("  %7u  0x%05x  0x%08x  0x%08x  %s\n", i, (unsigned)s->data_len,
-               (unsigned)s->load_addr, (unsigned)s->data_offset,
-               region_name(h->chip_id, s->load_addr));
-    }
-    printf("  (file offset is where the segment's data starts)\n");
-
-    printf("\nFooter\n");
-    if (info->checksum_ok) {
-        printf("  Checksum: 0x%02x (valid)\n", (unsigned)info->checksum_stored);
-    } else {
-        printf("  Checksum: 0x%02x (invalid - calculated 0x%02x)\n", (unsigned)info->checksum_stored,
-               (unsigned)info->checksum_calc);
-    }
-    if (info->hash_present) {
-        char hs[65], hc[65];
-        tool_hex(hs, info->hash_stored, 32);
-        tool_hex(hc, info->hash_calc, 32);
-        if (info->hash_ok) {
-            printf("  Validation hash: %s (valid)\n", hs);
+        uint32_t sector = otakit_sig_sector_offset(info->image_len);
+        otakit_sig_sector_t sig;
+        if (file_len >= (size_t)sector + OTAKIT_SIG_SECTOR_SIZE &&
+            otakit_sig_sector_parse(buf + sector, file_len - sector, &sig, NULL) == OTAKIT_OK) {
+            printf("Bytes after the image: %zu (a Secure Boot V2 signature sector at 0x%x with %u "
+                   "valid block(s); 'image verify --keyfile' checks it)\n",
+                   file_len - info->image_len, (unsigned)sector, sig.valid_count);
         } else {
-            printf("  Validation hash: %s (invalid - calculated %s)\n", hs, hc);
-        }
-    } else {
-        printf("  Validation hash: none appended\n");
-    }
-
-    if (info->has_desc) {
-        const otakit_app_desc_t *d = &info->desc;
-        char sha[65];
-        tool_hex(sha, d->app_elf_sha256, 32);
-        printf("\nApplication information\n");
-        printf("  Project name: %s\n", d->project_name);
-        printf("  App version: %s\n", d->version);
-        printf("  Compile time: %s %s\n", d->date, d->time);
-        printf("  ELF file SHA256: %s\n", sha);
-        printf("  ESP-IDF: %s\n", d->idf_ver);
-        printf("  Secure version: %u\n", (unsigned)d->secure_version);
-    } else {
-        struct boot_desc bd;
-        read_boot_desc(buf, file_len, info, &bd);
-        if (bd.present) {
-            printf("\nBootloader information\n");
-            printf("  Bootloader version: %u\n", bd.version);
-            printf("  ESP-IDF: %s\n", bd.idf_ver);
-            printf("  Compile time: %s\n", bd.date_time);
-            printf("  Secure version: %u\n", bd.secure_version);
-        } else {
-            printf("\nNo app description (a bootloader, or an image older than ESP-IDF v3.3)\n");
+            printf("Bytes after the image: %zu (not checked)\n", file_len - info->image_len);
         }
     }
     if (err == OTAKIT_OK) {
-        printf("\nVerdict: valid\n");
+        printf("Verdict: valid\n");
     } else {
-        printf("\nVerdict: invalid: offset 0x%x: %s\n", (unsigned)diag->offset,
+        printf("Verdict: invalid: offset 0x%x: %s\n", (unsigned)diag->offset,
                diag->msg ? diag->msg : otakit_err_name(err));
     }
 }
@@ -439,23 +344,28 @@ static void print_json(cJSON *j)
 
 static int run_info(int argc, char **argv)
 {
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *file = NULL;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (tool_is_help(argv[i])) {
+    tool_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
             fputs(USAGE_INFO, stdout);
             return EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
+        } else if (c == 'j') {
             json = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            tool_error("image info: unknown option '%s' (see 'otakit image info --help')", argv[i]);
-            return EXIT_USAGE;
-        } else if (file == NULL) {
-            file = argv[i];
         } else {
-            tool_error("image info: too many arguments");
-            return EXIT_USAGE;
+            return tool_getopt_error("image info", c, argv);
         }
+    }
+    if (optind < argc) {
+        file = argv[optind++];
+    }
+    if (optind < argc) {
+        tool_error("image info: too many arguments");
+        return EXIT_USAGE;
     }
     if (file == NULL) {
         tool_error("image info: missing FILE (see 'otakit image info --help')");
@@ -483,7 +393,7 @@ static int run_info(int argc, char **argv)
     if (json) {
         print_json(info_json(file, len, buf, &info, err, &diag));
     } else {
-        info_text(file, len, buf, &info, err, &diag);
+        info_text(len, buf, &info, err, &diag);
     }
     free(buf);
     return EXIT_OK;
@@ -521,62 +431,215 @@ struct verify_args {
     bool json;
     int32_t chip;
     uint32_t max_size;
+    const char *keyfile;                             /* verify: check the signature with this key */
+    const char *digest_files[OTAKIT_SIG_BLOCKS_MAX]; /* verify: ... or with these key digests */
+    unsigned n_digests;
 };
 
 /* Options shared by verify and extract. Returns -1 (usage error), 1 (--help) or 0. */
 static int parse_verify_args(int argc, char **argv, struct verify_args *a, bool want_output,
                              const char *verb, const char *usage)
 {
+    static const struct option opts[] = {
+        {"chip", required_argument, NULL, 'c'},    {"partition-size", required_argument, NULL, 'p'},
+        {"keyfile", required_argument, NULL, 'k'}, {"pubkey-digest", required_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {0}};
+    char cmd[32];
+    snprintf(cmd, sizeof(cmd), "image %s", verb);
     memset(a, 0, sizeof(*a));
     a->chip = OTAKIT_CHIP_ESP32;
-    for (int i = 1; i < argc; i++) {
-        bool bad = false;
-        const char *val;
-        if (tool_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 1;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            a->json = true;
-        } else if ((val = opt_value(argc, argv, &i, "--chip", &bad)) != NULL) {
-            if (parse_chip(val, &a->chip) != 0) {
-                tool_error("image %s: unknown chip '%s' (esp32, esp32s2, ..., any)", verb, val);
-                return -1;
-            }
-        } else if (!want_output &&
-                   (val = opt_value(argc, argv, &i, "--partition-size", &bad)) != NULL) {
-            if (tool_parse_u32(val, &a->max_size) != 0 || a->max_size == 0) {
-                tool_error("image %s: bad --partition-size '%s'", verb, val);
-                return -1;
-            }
-        } else if (want_output && ((val = opt_value(argc, argv, &i, "-o", &bad)) != NULL ||
-                                   (!bad && (val = opt_value(argc, argv, &i, "--output", &bad)) !=
-                                                NULL))) {
-            a->output = val;
-        } else if (bad) {
-            return -1;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            tool_error("image %s: unknown option '%s' (see 'otakit image %s --help')", verb, argv[i],
-                       verb);
-            return -1;
-        } else if (a->file == NULL) {
-            a->file = argv[i];
-        } else {
-            tool_error("image %s: too many arguments", verb);
+    tool_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, want_output ? ":ho:" : ":h", opts, NULL)) != -1) {
+        bool verify_only = c == 'p' || c == 'k' || c == 'd';
+        if ((verify_only && want_output) || (c == 'o' && !want_output)) {
+            tool_error("%s: option '%s' is not one of its options (see 'otakit %s --help')", cmd,
+                       argv[optind - 1], cmd);
             return -1;
         }
-        if (bad) {
+        switch (c) {
+        case 'h':
+            fputs(usage, stdout);
+            return 1;
+        case 'j':
+            a->json = true;
+            break;
+        case 'c':
+            if (parse_chip(optarg, &a->chip) != 0) {
+                tool_error("%s: unknown chip '%s' (esp32, esp32s2, ..., any)", cmd, optarg);
+                return -1;
+            }
+            break;
+        case 'p':
+            if (tool_parse_u32(optarg, &a->max_size) != 0 || a->max_size == 0) {
+                tool_error("%s: bad --partition-size '%s'", cmd, optarg);
+                return -1;
+            }
+            break;
+        case 'k':
+            a->keyfile = optarg;
+            break;
+        case 'd':
+            if (a->n_digests == OTAKIT_SIG_BLOCKS_MAX) {
+                tool_error("%s: at most %u --pubkey-digest (an ESP32 holds at most three)", cmd,
+                           OTAKIT_SIG_BLOCKS_MAX);
+                return -1;
+            }
+            a->digest_files[a->n_digests++] = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        default:
+            tool_getopt_error(cmd, c, argv);
             return -1;
         }
     }
+    if (optind < argc) {
+        a->file = argv[optind++];
+    }
+    if (optind < argc) {
+        tool_error("%s: too many arguments", cmd);
+        return -1;
+    }
     if (a->file == NULL) {
-        tool_error("image %s: missing FILE (see 'otakit image %s --help')", verb, verb);
+        tool_error("%s: missing FILE (see 'otakit %s --help')", cmd, cmd);
         return -1;
     }
     if (want_output && a->output == NULL) {
-        tool_error("image %s: missing -o OUT", verb);
+        tool_error("%s: missing -o OUT", cmd);
+        return -1;
+    }
+    if (a->keyfile != NULL && a->n_digests > 0) {
+        tool_error("%s: --keyfile and --pubkey-digest exclude each other", cmd);
         return -1;
     }
     return 0;
+}
+
+/* The trusted key digests of a verify: the --keyfile's digest or the --pubkey-digest
+ * files (32 raw bytes each). Returns the count, or -1 after printing the problem. */
+static int load_trusted(const struct verify_args *a,
+                        uint8_t trusted[OTAKIT_SIG_BLOCKS_MAX][OTAKIT_SIG_KEY_DIGEST_LEN])
+{
+    if (a->keyfile != NULL) {
+        otakit_sbv2_key_t *key;
+        if (tool_load_sbv2_key(a->keyfile, &key) != 0) {
+            return -1;
+        }
+        otakit_err_t err = otakit_sbv2_key_digest(key, trusted[0]);
+        otakit_sbv2_key_free(key);
+        if (err != OTAKIT_OK) {
+            tool_error("%s: cannot compute the key digest", a->keyfile);
+            return -1;
+        }
+        return 1;
+    }
+    for (unsigned i = 0; i < a->n_digests; i++) {
+        uint8_t *buf;
+        size_t len;
+        if (tool_read_file(a->digest_files[i], &buf, &len) != 0) {
+            return -1;
+        }
+        if (len != OTAKIT_SIG_KEY_DIGEST_LEN) {
+            tool_error("%s: a key digest is 32 bytes, this file has %zu", a->digest_files[i], len);
+            free(buf);
+            return -1;
+        }
+        memcpy(trusted[i], buf, OTAKIT_SIG_KEY_DIGEST_LEN);
+        free(buf);
+    }
+    return (int)a->n_digests;
+}
+
+/* What a signature check found, for the text and JSON reports. */
+struct sig_report {
+    bool present; /* a sector with at least one valid block follows the image */
+    bool checked; /* a key or key digest was given */
+    bool ok;      /* checked and a block verified */
+    uint32_t sector_off;
+    otakit_sig_result_t res;
+    otakit_diag_t diag;
+};
+
+static void sig_check(const uint8_t *buf, size_t len, uint32_t image_len,
+                      const uint8_t (*trusted)[OTAKIT_SIG_KEY_DIGEST_LEN], int n_trusted,
+                      struct sig_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->res.block = -1;
+    r->sector_off = otakit_sig_sector_offset(image_len);
+    if (len >= (size_t)r->sector_off + OTAKIT_SIG_SECTOR_SIZE) {
+        r->present = otakit_sig_sector_parse(buf + r->sector_off, len - r->sector_off,
+                                             &r->res.sector, NULL) == OTAKIT_OK;
+    }
+    if (n_trusted <= 0) {
+        return;
+    }
+    r->checked = true;
+    otakit_err_t err = otakit_sig_verify(buf, len, r->sector_off, trusted, (unsigned)n_trusted,
+                                         &otakit_sbv2_crypto, &r->res, &r->diag);
+    r->ok = err == OTAKIT_OK;
+    if (err == OTAKIT_ERR_INVALID_SIZE) {
+        r->diag.msg = "no signature sector after the image (file ends first)";
+    }
+}
+
+static cJSON *sig_json(const struct sig_report *r)
+{
+    if (!r->present && !r->checked) {
+        return cJSON_CreateNull();
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "sector_offset", r->sector_off);
+    cJSON_AddBoolToObject(o, "checked", r->checked);
+    cJSON *blocks = cJSON_AddArrayToObject(o, "blocks");
+    for (unsigned i = 0; i < OTAKIT_SIG_BLOCKS_MAX; i++) {
+        if (!r->res.sector.valid[i]) {
+            continue;
+        }
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddNumberToObject(b, "index", i);
+        cJSON_AddStringToObject(b, "scheme",
+                                otakit_sig_scheme_name(r->res.sector.blocks[i].scheme));
+        cJSON_AddBoolToObject(b, "verified", r->ok && r->res.block == (int)i);
+        if (r->checked && r->res.why[i] != NULL) {
+            cJSON_AddStringToObject(b, "problem", r->res.why[i]);
+        }
+        cJSON_AddItemToArray(blocks, b);
+    }
+    if (r->ok) {
+        cJSON_AddNumberToObject(o, "verified_block", r->res.block);
+    } else {
+        cJSON_AddNullToObject(o, "verified_block");
+    }
+    return o;
+}
+
+static void sig_text(const char *file, const struct sig_report *r)
+{
+    if (r->ok) {
+        printf("%s: signature block %d verified (%s)\n", file, r->res.block,
+               otakit_sig_scheme_name(r->res.scheme));
+        return;
+    }
+    if (r->checked) {
+        tool_error("%s: offset 0x%x: %s", file, (unsigned)r->diag.offset,
+                   r->diag.msg ? r->diag.msg : "signature check failed");
+        for (unsigned i = 0; i < OTAKIT_SIG_BLOCKS_MAX; i++) {
+            if (r->res.sector.valid[i] && r->res.why[i] != NULL) {
+                tool_error("%s: signature block %u (%s): %s", file, i,
+                           otakit_sig_scheme_name(r->res.sector.blocks[i].scheme), r->res.why[i]);
+            }
+        }
+        return;
+    }
+    if (r->present) {
+        printf("%s: signature sector at 0x%x with %u valid block(s), not checked (give "
+               "--keyfile or --pubkey-digest)\n",
+               file, (unsigned)r->sector_off, r->res.sector.valid_count);
+    }
 }
 
 static int run_verify(int argc, char **argv)
@@ -585,6 +648,11 @@ static int run_verify(int argc, char **argv)
     int r = parse_verify_args(argc, argv, &a, false, "verify", USAGE_VERIFY);
     if (r != 0) {
         return r > 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    uint8_t trusted[OTAKIT_SIG_BLOCKS_MAX][OTAKIT_SIG_KEY_DIGEST_LEN];
+    int n_trusted = load_trusted(&a, trusted);
+    if (n_trusted < 0) {
+        return EXIT_USAGE;
     }
     uint8_t *buf;
     size_t len;
@@ -595,14 +663,27 @@ static int run_verify(int argc, char **argv)
     otakit_image_info_t info;
     otakit_diag_t diag;
     otakit_err_t err = otakit_image_verify_buf(buf, len, &opts, &info, &diag);
+    struct sig_report sig;
+    memset(&sig, 0, sizeof(sig));
+    if (err == OTAKIT_OK) {
+        sig_check(buf, len, info.image_len, (const uint8_t(*)[OTAKIT_SIG_KEY_DIGEST_LEN])trusted,
+                  n_trusted, &sig);
+        /* A signed image's length includes its signature sector (ESP-IDF's image_load). */
+        if (sig.ok && a.max_size != 0 && sig.sector_off + OTAKIT_SIG_SECTOR_SIZE > a.max_size) {
+            err = OTAKIT_ERR_IMAGE_INVALID;
+            diag.offset = sig.sector_off;
+            diag.msg = "image length doesn't fit in partition";
+        }
+    }
     free(buf);
     if (err != OTAKIT_OK) {
         report_failure(a.file, len, &opts, &info, &diag, err);
     }
+    bool valid = err == OTAKIT_OK && (!sig.checked || sig.ok);
     if (a.json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "file", a.file);
-        cJSON_AddBoolToObject(j, "valid", err == OTAKIT_OK);
+        cJSON_AddBoolToObject(j, "valid", valid);
         if (a.chip == OTAKIT_CHIP_ANY) {
             cJSON_AddStringToObject(j, "expected_chip", "any");
         } else {
@@ -626,24 +707,149 @@ static int run_verify(int argc, char **argv)
             cJSON_AddNullToObject(j, "version");
             cJSON_AddNullToObject(j, "secure_version");
         }
-        if (err != OTAKIT_OK) {
+        cJSON_AddItemToObject(j, "signature", sig_json(&sig));
+        if (err != OTAKIT_OK || (sig.checked && !sig.ok)) {
+            const otakit_diag_t *d = err != OTAKIT_OK ? &diag : &sig.diag;
             cJSON *e = cJSON_AddObjectToObject(j, "error");
-            cJSON_AddNumberToObject(e, "offset", diag.offset);
-            cJSON_AddStringToObject(e, "message", diag.msg ? diag.msg : otakit_err_name(err));
+            cJSON_AddNumberToObject(e, "offset", d->offset);
+            cJSON_AddStringToObject(e, "message", d->msg ? d->msg : otakit_err_name(err));
         } else {
             cJSON_AddNullToObject(j, "error");
         }
         print_json(j);
-    } else if (err == OTAKIT_OK) {
-        printf("%s: valid %s image, %u bytes", a.file, chip_name(info.header.chip_id),
-               (unsigned)info.image_len);
-        if (info.has_desc) {
-            printf(", project %s, version %s, secure version %u", info.desc.project_name,
-                   info.desc.version, (unsigned)info.desc.secure_version);
+        if (sig.checked && !sig.ok) {
+            sig_text(a.file, &sig); /* stderr: which block failed and why */
         }
-        printf("\n");
+    } else if (err == OTAKIT_OK) {
+        if (!sig.checked || sig.ok) {
+            printf("%s: valid %s image, %u bytes", a.file, chip_name(info.header.chip_id),
+                   (unsigned)info.image_len);
+            if (info.has_desc) {
+                printf(", project %s, version %s, secure version %u", info.desc.project_name,
+                       info.desc.version, (unsigned)info.desc.secure_version);
+            }
+            printf("\n");
+        }
+        sig_text(a.file, &sig);
     }
-    return err == OTAKIT_OK ? EXIT_OK : EXIT_CHECK_FAILED;
+    return valid ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+/* ---- sign ----------------------------------------------------------------------- */
+
+static int run_sign(int argc, char **argv)
+{
+    static const struct option opts[] = {{"keyfile", required_argument, NULL, 'k'},
+                                         {"append-signatures", no_argument, NULL, 'a'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    const char *keyfile = NULL;
+    bool append = false, json = false;
+    tool_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(USAGE_SIGN, stdout);
+            return EXIT_OK;
+        } else if (c == 'k') {
+            keyfile = optarg;
+        } else if (c == 'a') {
+            append = true;
+        } else if (c == 'j') {
+            json = true;
+        } else {
+            return tool_getopt_error("image sign", c, argv);
+        }
+    }
+    if (keyfile == NULL || argc - optind != 2) {
+        tool_error("image sign: needs --keyfile KEY.pem, IN and OUT (see 'otakit image sign "
+                   "--help')");
+        return EXIT_USAGE;
+    }
+    const char *in = argv[optind], *out = argv[optind + 1];
+    if (json && strcmp(out, "-") == 0) {
+        tool_error("image sign: --json cannot be used with OUT -");
+        return EXIT_USAGE;
+    }
+    otakit_sbv2_key_t *key;
+    if (tool_load_sbv2_key(keyfile, &key) != 0) {
+        return EXIT_USAGE;
+    }
+    int rc = EXIT_CHECK_FAILED;
+    uint8_t *buf = NULL, *signed_img = NULL;
+    size_t len = 0, signed_len = 0;
+    uint8_t digest[OTAKIT_SIG_KEY_DIGEST_LEN];
+    if (!otakit_sbv2_key_is_private(key)) {
+        tool_error("%s: a public key cannot sign (give the private key)", keyfile);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (otakit_sbv2_key_digest(key, digest) != OTAKIT_OK) {
+        tool_error("%s: cannot compute the key digest", keyfile);
+        goto out;
+    }
+    if (tool_read_file(in, &buf, &len) != 0) {
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    /* Only a sound image is worth signing; the sector goes after its own length. */
+    otakit_image_opts_t vopts = {OTAKIT_CHIP_ANY, 0, false};
+    otakit_image_info_t info;
+    otakit_diag_t diag;
+    otakit_err_t err = otakit_image_verify_buf(buf, len, &vopts, &info, &diag);
+    if (err != OTAKIT_OK) {
+        report_failure(in, len, &vopts, &info, &diag, err);
+        goto out;
+    }
+    err = otakit_sbv2_sign_image(key, buf, len, info.image_len, append, &signed_img, &signed_len,
+                                 &diag);
+    if (err != OTAKIT_OK) {
+        tool_error("%s: offset 0x%x: %s", in, (unsigned)diag.offset,
+                   diag.msg ? diag.msg : otakit_err_name(err));
+        goto out;
+    }
+    /* Check what was signed before writing it: the new block must verify with the key. */
+    otakit_sig_result_t res;
+    uint32_t sector_off = otakit_sig_sector_offset(info.image_len);
+    if (otakit_sig_verify(signed_img, signed_len, sector_off,
+                          (const uint8_t(*)[OTAKIT_SIG_KEY_DIGEST_LEN]) & digest, 1,
+                          &otakit_sbv2_crypto, &res, &diag) != OTAKIT_OK) {
+        tool_error("image sign: internal error: the signed image does not verify: %s",
+                   diag.msg ? diag.msg : "?");
+        goto out;
+    }
+    if (tool_write_file(out, signed_img, signed_len) != 0) {
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    rc = EXIT_OK;
+    unsigned blocks = res.sector.valid_count;
+    char hex[2 * OTAKIT_SIG_KEY_DIGEST_LEN + 1];
+    tool_hex(hex, digest, sizeof(digest));
+    const char *scheme = otakit_sig_scheme_name(otakit_sbv2_key_scheme(key));
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "input", in);
+        cJSON_AddStringToObject(j, "output", out);
+        cJSON_AddNumberToObject(j, "length", (double)signed_len);
+        cJSON_AddNumberToObject(j, "signed_length", sector_off);
+        cJSON_AddNumberToObject(j, "sector_offset", sector_off);
+        cJSON_AddNumberToObject(j, "block", blocks - 1);
+        cJSON_AddNumberToObject(j, "blocks", blocks);
+        cJSON_AddStringToObject(j, "scheme", scheme);
+        cJSON_AddStringToObject(j, "key_digest", hex);
+        print_json(j);
+    } else if (strcmp(out, "-") != 0) {
+        printf("%s: signed %u bytes of %s with %s; signature sector at 0x%x now holds %u "
+               "block(s)\n  key digest: %s\n",
+               out, (unsigned)sector_off, in, scheme, (unsigned)sector_off, blocks, hex);
+    }
+out:
+    free(signed_img);
+    free(buf);
+    otakit_sbv2_key_free(key);
+    return rc;
 }
 
 /* ---- create --------------------------------------------------------------------- */
@@ -659,58 +865,69 @@ static int check_len(const char *opt, const char *val, size_t max)
 
 static int run_create(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"program", required_argument, NULL, 'P'}, {"project", required_argument, NULL, 'n'},
+        {"version", required_argument, NULL, 'v'}, {"secure-version", required_argument, NULL, 's'},
+        {"date", required_argument, NULL, 'D'},    {"time", required_argument, NULL, 'T'},
+        {"idf-ver", required_argument, NULL, 'i'}, {"chip", required_argument, NULL, 'c'},
+        {"output", required_argument, NULL, 'o'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {0}};
     otakit_image_build_opts_t o;
     otakit_image_build_opts_init(&o);
     const char *program = NULL, *output = NULL;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        bool bad = false;
-        const char *val;
-        int32_t chip;
-        if (tool_is_help(argv[i])) {
+    int32_t chip;
+    tool_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
             fputs(USAGE_CREATE, stdout);
             return EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
+        case 'j':
             json = true;
-        } else if ((val = opt_value(argc, argv, &i, "--program", &bad)) != NULL) {
-            program = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--project", &bad)) != NULL) {
-            o.project = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--version", &bad)) != NULL) {
-            o.version = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--secure-version", &bad)) != NULL) {
-            if (tool_parse_u32(val, &o.secure_version) != 0) {
-                tool_error("image create: bad --secure-version '%s'", val);
+            break;
+        case 'P':
+            program = optarg;
+            break;
+        case 'n':
+            o.project = optarg;
+            break;
+        case 'v':
+            o.version = optarg;
+            break;
+        case 's':
+            if (tool_parse_u32(optarg, &o.secure_version) != 0) {
+                tool_error("image create: bad --secure-version '%s'", optarg);
                 return EXIT_USAGE;
             }
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--date", &bad)) != NULL) {
-            o.date = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--time", &bad)) != NULL) {
-            o.time = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--idf-ver", &bad)) != NULL) {
-            o.idf_ver = val;
-        } else if (!bad && (val = opt_value(argc, argv, &i, "--chip", &bad)) != NULL) {
-            if (parse_chip(val, &chip) != 0 || chip == OTAKIT_CHIP_ANY) {
-                tool_error("image create: unknown chip '%s' (esp32, esp32s2, ...)", val);
+            break;
+        case 'D':
+            o.date = optarg;
+            break;
+        case 'T':
+            o.time = optarg;
+            break;
+        case 'i':
+            o.idf_ver = optarg;
+            break;
+        case 'c':
+            if (parse_chip(optarg, &chip) != 0 || chip == OTAKIT_CHIP_ANY) {
+                tool_error("image create: unknown chip '%s' (esp32, esp32s2, ...)", optarg);
                 return EXIT_USAGE;
             }
             o.chip_id = (uint16_t)chip;
-        } else if (!bad && ((val = opt_value(argc, argv, &i, "-o", &bad)) != NULL ||
-                            (!bad && (val = opt_value(argc, argv, &i, "--output", &bad)) != NULL))) {
-            output = val;
-        } else if (bad) {
-            return EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            tool_error("image create: unknown option '%s' (see 'otakit image create --help')",
-                       argv[i]);
-            return EXIT_USAGE;
-        } else {
-            tool_error("image create: unexpected argument '%s'", argv[i]);
-            return EXIT_USAGE;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        default:
+            return tool_getopt_error("image create", c, argv);
         }
-        if (bad) {
-            return EXIT_USAGE;
-        }
+    }
+    if (optind < argc) {
+        tool_error("image create: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
     }
     if (program == NULL || o.project == NULL || o.version == NULL || output == NULL) {
         tool_error("image create: --program, --project, --version and -o are required (see "
@@ -877,12 +1094,14 @@ int cmd_image(int argc, char **argv)
         return run_info(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "verify") == 0) {
         return run_verify(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "sign") == 0) {
+        return run_sign(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "create") == 0) {
         return run_create(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "extract") == 0) {
         return run_extract(argc - 1, argv + 1);
     }
-    tool_error("image: unknown verb '%s' (info, verify, create, extract; see 'otakit image "
+    tool_error("image: unknown verb '%s' (info, verify, sign, create, extract; see 'otakit image "
                "--help')",
                argv[1]);
     return EXIT_USAGE;

@@ -13,7 +13,8 @@ struct subcommand {
 
 static const struct subcommand SUBCOMMANDS[] = {
     {"partition", cmd_partition, "compile a partition table CSV, or show a binary table"},
-    {"image", cmd_image, "inspect, verify, create and extract app images"},
+    {"image", cmd_image, "inspect, verify, sign, create and extract app images"},
+    {"key", cmd_key, "Secure Boot V2 signing keys: generate, digest, extract-public"},
     {"otadata", cmd_otadata, "show, switch or erase the otadata of a flash file"},
     {"flash", cmd_flash, "read, write and erase a flash file"},
     {"boot", cmd_boot, "run the bootloader's decision on a flash file"},

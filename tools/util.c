@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,27 @@ int tool_parse_flash_size(const char *s, uint32_t *out)
     return 0;
 }
 
+void tool_getopt_reset(void)
+{
+    optind = 0; /* glibc: 0 starts a new scan (and re-reads the option string) */
+    opterr = 0;
+}
+
+int tool_getopt_error(const char *cmd, int c, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+    if (strncmp(arg, "--", 2) != 0 && optopt != 0) {
+        arg = shortopt; /* a short option, perhaps inside a group such as -jx */
+    }
+    if (c == ':') {
+        tool_error("%s: option '%s' needs a value (see 'otakit %s --help')", cmd, arg, cmd);
+    } else {
+        tool_error("%s: unknown option '%s' (see 'otakit %s --help')", cmd, arg, cmd);
+    }
+    return EXIT_USAGE;
+}
+
 bool tool_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
@@ -194,7 +216,8 @@ int tool_open_flash(const char *path, unsigned flags, otakit_nor_t **nor)
     return -1;
 }
 
-int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offset, otakit_ptable_t *t)
+int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offset,
+                    otakit_ptable_t *t)
 {
     otakit_diag_t diag = {0, NULL};
     otakit_err_t err = otakit_ptable_load(t, flash, offset, &diag);
