@@ -16,6 +16,7 @@
 
 #include "esp_app_desc.h"
 #include "esp_err.h"
+#include "esp_flash_partitions.h"
 #include "esp_partition.h"
 
 #ifdef __cplusplus
@@ -36,15 +37,7 @@ extern "C" {
 /** An OTA session. */
 typedef uint32_t esp_ota_handle_t;
 
-/** States of an OTA slot's otadata entry (ESP-IDF's esp_ota_img_states_t values; a
- * 32-bit type here because ESP_OTA_IMG_UNDEFINED does not fit a C11 enum). */
-typedef uint32_t esp_ota_img_states_t;
-#define ESP_OTA_IMG_NEW 0x0U
-#define ESP_OTA_IMG_PENDING_VERIFY 0x1U
-#define ESP_OTA_IMG_VALID 0x2U
-#define ESP_OTA_IMG_INVALID 0x3U
-#define ESP_OTA_IMG_ABORTED 0x4U
-#define ESP_OTA_IMG_UNDEFINED 0xFFFFFFFFU
+/* esp_ota_img_states_t and its ESP_OTA_IMG_* values: esp_flash_partitions.h. */
 
 /** The running app's description (same as esp_app_get_description()). */
 const esp_app_desc_t *esp_ota_get_app_description(void);

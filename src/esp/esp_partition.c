@@ -7,6 +7,7 @@
 #include <mbedtls/sha256.h>
 
 #include "console.h"
+#include "esp_flash_partitions.h"
 #include "esp_log.h"
 #include "esp_state.h"
 #include "hw.h"
@@ -384,4 +385,69 @@ bool esp_partition_check_identity(const esp_partition_t *partition_1,
     uint8_t a[32], b[32];
     return esp_partition_get_sha256(partition_1, a) == ESP_OK &&
            esp_partition_get_sha256(partition_2, b) == ESP_OK && memcmp(a, b, sizeof(a)) == 0;
+}
+
+/* ---- esp_flash_partitions.h */
+
+esp_err_t esp_partition_table_verify(const esp_partition_info_t *partition_table, bool log_errors,
+                                     int *num_partitions)
+{
+    if (partition_table == NULL)
+        return ESP_ERR_INVALID_ARG;
+    static otakit_ptable_t t; /* large; ESP-IDF's verify is not reentrant either */
+    otakit_diag_t diag = {0, NULL};
+    otakit_err_t err = otakit_ptable_parse(&t, (const uint8_t *)partition_table,
+                                           ESP_PARTITION_TABLE_MAX_LEN, 0, false, &diag);
+    if (err != OTAKIT_OK) {
+        if (log_errors)
+            ESP_LOGE(TAG, "partition table: %s (offset 0x%x)",
+                     diag.msg != NULL ? diag.msg : esp_err_to_name(err), (unsigned)diag.offset);
+        return ESP_ERR_INVALID_STATE;
+    }
+    for (size_t i = 0; i < t.count; i++) {
+        const otakit_part_t *a = &t.parts[i];
+        if (a->offset < ESP_PARTITION_TABLE_OFFSET + ESP_PARTITION_TABLE_SIZE &&
+            a->offset + a->size > ESP_PARTITION_TABLE_OFFSET) {
+            if (log_errors)
+                ESP_LOGE(TAG, "partition %s overlaps the partition table", a->label);
+            return ESP_ERR_INVALID_STATE;
+        }
+        for (size_t j = i + 1; j < t.count; j++) {
+            const otakit_part_t *b = &t.parts[j];
+            if (a->offset < b->offset + b->size && b->offset < a->offset + a->size) {
+                if (log_errors)
+                    ESP_LOGE(TAG, "partitions %s and %s overlap", a->label, b->label);
+                return ESP_ERR_INVALID_STATE;
+            }
+        }
+    }
+    if (num_partitions != NULL)
+        *num_partitions = (int)t.count;
+    return ESP_OK;
+}
+
+static bool overlaps(size_t addr, size_t size, size_t start, size_t len)
+{
+    return addr < start + len && start < addr + size;
+}
+
+bool esp_partition_is_flash_region_writable(size_t addr, size_t size)
+{
+    if (overlaps(addr, size, 0, ESP_PARTITION_TABLE_OFFSET + ESP_PARTITION_TABLE_SIZE))
+        return false;
+    esp_state_t *s = esp_state();
+    for (size_t i = 0; s->table_ok && i < s->count; i++) {
+        const esp_partition_t *p = &s->parts[i];
+        if (p->readonly && overlaps(addr, size, p->address, p->size))
+            return false;
+    }
+    return true;
+}
+
+bool esp_partition_main_flash_region_safe(size_t addr, size_t size)
+{
+    if (overlaps(addr, size, 0, ESP_PARTITION_TABLE_OFFSET + ESP_PARTITION_TABLE_SIZE))
+        return false;
+    const esp_partition_t *run = esp_state()->running;
+    return run == NULL || !overlaps(addr, size, run->address, run->size);
 }

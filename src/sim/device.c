@@ -358,6 +358,46 @@ void otakit_device_opts_init(otakit_device_opts_t *o)
     o->color = -1;
 }
 
+int otakit_device_add_gpio(otakit_device_opts_t *o, const char *spec, char *err, size_t errlen)
+{
+    char *end;
+    unsigned long pin = strtoul(spec, &end, 10);
+    if (end == spec || *end != '=' || pin >= OTAKIT_HW_GPIO_COUNT) {
+        snprintf(err, errlen, "'%s': want PIN=LEVEL[@MS] with PIN 0-%d", spec,
+                 OTAKIT_HW_GPIO_COUNT - 1);
+        return -1;
+    }
+    const char *lv = end + 1;
+    if ((lv[0] != '0' && lv[0] != '1') || (lv[1] != '\0' && lv[1] != '@')) {
+        snprintf(err, errlen, "'%s': the level must be 0 or 1", spec);
+        return -1;
+    }
+    uint64_t at_ms = 0;
+    if (lv[1] == '@') {
+        errno = 0;
+        unsigned long long ms = strtoull(lv + 2, &end, 10);
+        if (lv[2] == '\0' || *end != '\0' || errno != 0 || ms > UINT64_MAX / 1000) {
+            snprintf(err, errlen, "'%s': the time after @ is whole milliseconds", spec);
+            return -1;
+        }
+        at_ms = ms;
+    }
+    if (o->gpio_count >= OTAKIT_HW_GPIO_SCHED_MAX) {
+        snprintf(err, errlen, "at most %d --gpio levels", OTAKIT_HW_GPIO_SCHED_MAX);
+        return -1;
+    }
+    /* Kept in time order (stable for equal times), so the app finds the latest level by
+     * one backward scan. */
+    unsigned i = o->gpio_count++;
+    while (i > 0 && o->gpio[i - 1].at_us > at_ms * 1000) {
+        o->gpio[i] = o->gpio[i - 1];
+        i--;
+    }
+    o->gpio[i] = (otakit_hw_gpio_event_t){.at_us = at_ms * 1000, .pin = (uint8_t)pin,
+                                          .level = (uint8_t)(lv[0] - '0')};
+    return 0;
+}
+
 static void set_end(otakit_device_result_t *r, const char *end, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void set_end(otakit_device_result_t *r, const char *end, int code, const char *fmt, ...)
@@ -527,6 +567,15 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
             s->cut_mode = (uint32_t)o->powercut_mode;
             s->cut_seed = o->powercut_seed != 0 ? o->powercut_seed : (uint32_t)o->powercut_at;
             atomic_store(&s->cut_done, 0);
+        }
+        if (r->boots == 1) {
+            s->power_on_us = 0;
+            s->gpio_event_count = o->gpio_count;
+            memcpy(s->gpio_events, o->gpio, sizeof(s->gpio_events));
+        } else {
+            /* device time carries on across resets (the GPIO schedule's clock) */
+            s->power_on_us += (uint64_t)((mono_ns() - s->boot_mono_ns) / 1000) +
+                              (uint64_t)atomic_load(&s->skipped_us);
         }
         s->boot_count = r->boots;
         s->reset_reason = reset_reason;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "sim_shared.h"
 
 #define OTAKIT_DEVICE_MAX_UNTIL 8
 
@@ -30,6 +31,9 @@ typedef struct otakit_device_opts {
     int color;              /**< -1 auto (stdout is a terminal), 0 off, 1 on */
     bool interactive;       /**< stdin is a terminal: Ctrl-] quits, Ctrl-T R resets */
     const char *trace_path; /**< append one line per flash operation here; NULL = none */
+    /** Input levels on GPIO pins, in the order given (see otakit_device_add_gpio). */
+    otakit_hw_gpio_event_t gpio[OTAKIT_HW_GPIO_SCHED_MAX];
+    unsigned gpio_count;
 } otakit_device_opts_t;
 
 typedef struct otakit_device_result {
@@ -51,6 +55,13 @@ typedef struct otakit_device_result {
 } otakit_device_result_t;
 
 void otakit_device_opts_init(otakit_device_opts_t *o);
+/**
+ * @brief Add an input level from a `--gpio` argument: "PIN=LEVEL" (held from power-on)
+ *        or "PIN=LEVEL@MS" (from MS milliseconds of device time after power-on on).
+ * @return 0, or -1 with a message in err (a pin that is not 0-39, a level not 0 or 1,
+ *         a bad time, too many entries).
+ */
+int otakit_device_add_gpio(otakit_device_opts_t *o, const char *spec, char *err, size_t errlen);
 /** Run the device until one of the bounds ends the run. Fills r; returns r->exit_code. */
 int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r);
 

@@ -439,3 +439,35 @@ int otakit_hw_exec_flash(uint32_t addr, uint32_t len, const char *name)
     errno = e;
     return -1;
 }
+
+int otakit_hw_gpio_input(unsigned pin)
+{
+    if (hw.shm == NULL || pin >= OTAKIT_HW_GPIO_COUNT) {
+        return -1;
+    }
+    uint64_t now = hw.shm->power_on_us + otakit_hw_time_us();
+    uint32_t n = hw.shm->gpio_event_count;
+    if (n > OTAKIT_HW_GPIO_SCHED_MAX) {
+        n = OTAKIT_HW_GPIO_SCHED_MAX;
+    }
+    /* the events are in time order: the last one for this pin that has begun */
+    for (uint32_t i = n; i-- > 0;) {
+        const otakit_hw_gpio_event_t *e = &hw.shm->gpio_events[i];
+        if (e->pin == pin && e->at_us <= now) {
+            return e->level;
+        }
+    }
+    return -1;
+}
+
+void otakit_hw_gpio_output(unsigned pin, int level)
+{
+    if (hw.shm == NULL || pin >= OTAKIT_HW_GPIO_COUNT) {
+        return;
+    }
+    if (level) {
+        atomic_fetch_or(&hw.shm->gpio_out, (uint64_t)1 << pin);
+    } else {
+        atomic_fetch_and(&hw.shm->gpio_out, ~((uint64_t)1 << pin));
+    }
+}

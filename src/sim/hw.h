@@ -62,6 +62,10 @@ void otakit_hw_mac(uint8_t mac[6]);
 uint32_t otakit_hw_chip_revision(void);
 uint32_t otakit_hw_cores(void);
 uint32_t otakit_hw_flash_size(void);
+/** The level the host drives onto GPIO pin now (`--gpio`), or -1 when it drives none. */
+int otakit_hw_gpio_input(unsigned pin);
+/** Record the level the app drives on an output pin. */
+void otakit_hw_gpio_output(unsigned pin, int level);
 
 /** Whether the console is a terminal (log colours on). */
 bool otakit_hw_color(void);

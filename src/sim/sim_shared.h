@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define OTAKIT_HW_MAGIC 0x4f544b48u /* "OTKH" */
-#define OTAKIT_HW_VERSION 1u
+#define OTAKIT_HW_VERSION 2u
 
 #define OTAKIT_HW_ENV_FD "OTAKIT_HW_FD"
 #define OTAKIT_HW_ENV_FLASH "OTAKIT_HW_FLASH"
@@ -55,6 +55,19 @@ enum {
 #define OTAKIT_HW_PIN_NONE 0
 #define OTAKIT_HW_PIN_FACTORY 1
 #define OTAKIT_HW_PIN_TEST 2
+
+/* GPIO: the pins an ESP32 has, and how many input changes the host can schedule. */
+#define OTAKIT_HW_GPIO_COUNT 40
+#define OTAKIT_HW_GPIO_SCHED_MAX 32
+
+/* One input level the host drives onto a pin from a moment of device time on
+ * (`otakit device run --gpio PIN=LEVEL[@MS]`). */
+typedef struct otakit_hw_gpio_event {
+    uint64_t at_us; /* device time since power-on */
+    uint8_t pin;
+    uint8_t level;
+    uint8_t pad[6];
+} otakit_hw_gpio_event_t;
 
 /* Power-cut modes, numbered as otakit_nor_cut_mode_t. */
 #define OTAKIT_HW_CUT_BEFORE 0
@@ -99,6 +112,15 @@ typedef struct otakit_hw_shared {
     uint64_t panic_addr;
     char panic_reason[64]; /* "LoadProhibited", "abort() was called" ... */
     char halt_msg[256];    /* why the CPU stopped (REQ_HALT) */
+
+    /* Device time since power-on at the start of this boot (the GPIO schedule's clock). */
+    uint64_t power_on_us;
+    /* Input levels driven from the host, in device-time order (set once by the device). */
+    uint32_t gpio_event_count;
+    uint32_t pad2;
+    otakit_hw_gpio_event_t gpio_events[OTAKIT_HW_GPIO_SCHED_MAX];
+    /* Levels the app drives on its output pins (bit n = GPIO n), for the device's report. */
+    _Atomic uint64_t gpio_out;
 } otakit_hw_shared_t;
 
 /* ESP-IDF's exception name for the host signal a program died of (0: abort). */
