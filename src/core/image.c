@@ -187,10 +187,21 @@ static bool hash_appended(const otakit_image_verifier_t *v)
     return v->info.header.hash_appended != 0;
 }
 
-/* Record the first error; later bytes are refused with it. */
+/* Give the SHA-256 context back to the port, with the digest or without. */
+static otakit_err_t hash_release(otakit_image_verifier_t *v, uint8_t *digest)
+{
+    if (!v->hashing) {
+        return OTAKIT_OK;
+    }
+    v->hashing = false;
+    return otakit_hash_finish(&v->sha, digest);
+}
+
+/* Record the first error; later bytes are refused with it, so the hash is done with. */
 static otakit_err_t fail(otakit_image_verifier_t *v, uint32_t offset, const char *msg,
                          otakit_err_t err)
 {
+    hash_release(v, NULL);
     v->err = err;
     v->diag.offset = offset;
     v->diag.msg = msg;
@@ -208,10 +219,11 @@ void otakit_image_verifier_init(otakit_image_verifier_t *v, const otakit_image_o
     v->checksum = OTAKIT_IMAGE_CHECKSUM_SEED;
     v->info.checksum_calc = OTAKIT_IMAGE_CHECKSUM_SEED;
     v->stage = ST_HEADER;
-    mbedtls_sha256_init(&v->sha);
-    if (mbedtls_sha256_starts_ret(&v->sha, 0) != 0) {
+    if (otakit_hash_start(&v->sha, OTAKIT_HASH_SHA256) != OTAKIT_OK) {
         fail(v, 0, "SHA-256 failed", OTAKIT_FAIL);
+        return;
     }
+    v->hashing = true;
 }
 
 /* The image cannot be shorter than this; fail now if that is already too long. */
@@ -341,7 +353,7 @@ static void capture_desc(otakit_image_verifier_t *v, const uint8_t *p, size_t n)
 
 static otakit_err_t hash_update(otakit_image_verifier_t *v, const uint8_t *p, size_t n)
 {
-    if (mbedtls_sha256_update_ret(&v->sha, p, n) != 0) {
+    if (otakit_hash_update(&v->sha, p, n) != OTAKIT_OK) {
         return fail(v, v->pos, "SHA-256 failed", OTAKIT_FAIL);
     }
     return OTAKIT_OK;
@@ -352,7 +364,7 @@ static otakit_err_t trailer_done(otakit_image_verifier_t *v, uint8_t stored)
 {
     v->info.checksum_stored = stored;
     v->info.checksum_ok = stored == v->checksum;
-    if (mbedtls_sha256_finish_ret(&v->sha, v->info.hash_calc) != 0) {
+    if (hash_release(v, v->info.hash_calc) != OTAKIT_OK) {
         return fail(v, v->pos, "SHA-256 failed", OTAKIT_FAIL);
     }
     v->field_pos = 0;
@@ -469,7 +481,7 @@ otakit_err_t otakit_image_verifier_finish(otakit_image_verifier_t *v, otakit_ima
                 fail(v, v->hashed_end, "hash mismatch", OTAKIT_ERR_IMAGE_INVALID);
             }
         }
-        mbedtls_sha256_free(&v->sha);
+        hash_release(v, NULL); /* a verifier dropped before the checksum byte */
         v->stage |= ST_FINISHED;
     }
     if (info != NULL) {

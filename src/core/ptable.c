@@ -2,9 +2,8 @@
 
 #include <string.h>
 
-#include <mbedtls/md5.h>
-
 #include "le.h"
+#include "otakit/hash.h"
 
 /* The 32-byte record (esp_partition_info_t), for the size check only: every field is
  * decoded and encoded through le.h at these offsets. */
@@ -54,17 +53,7 @@ void otakit_ptable_encode_entry(const otakit_part_t *p, uint8_t rec[32])
 
 static int md5_of(const uint8_t *buf, size_t len, uint8_t digest[16])
 {
-    mbedtls_md5_context ctx;
-    mbedtls_md5_init(&ctx);
-    int rc = mbedtls_md5_starts_ret(&ctx);
-    if (rc == 0) {
-        rc = mbedtls_md5_update_ret(&ctx, buf, len);
-    }
-    if (rc == 0) {
-        rc = mbedtls_md5_finish_ret(&ctx, digest);
-    }
-    mbedtls_md5_free(&ctx);
-    return rc;
+    return otakit_hash_buf(OTAKIT_HASH_MD5, buf, len, digest) == OTAKIT_OK ? 0 : -1;
 }
 
 otakit_err_t otakit_ptable_parse(otakit_ptable_t *t, const uint8_t *buf, size_t len,

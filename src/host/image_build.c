@@ -9,9 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <mbedtls/sha256.h>
-
 #include "../core/le.h"
+#include "otakit/hash.h"
 
 /* Segment 0 (the descriptor) ends at 0x120; a zero padding segment fills up to the
  * program segment's header so that its data lands at OTAKIT_IMAGE_PROG_DATA_OFFSET. */
@@ -114,7 +113,7 @@ otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_
         p += segs[i].len;
     }
     img[p_end - 1] = ck;
-    if (h->hash_appended && mbedtls_sha256_ret(img, p_end, img + p_end, 0) != 0) {
+    if (h->hash_appended && otakit_hash_buf(OTAKIT_HASH_SHA256, img, p_end, img + p_end) != OTAKIT_OK) {
         free(img);
         return OTAKIT_FAIL;
     }
@@ -157,7 +156,7 @@ otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_
     strcpy(d.date, o->date ? o->date : "");
     strcpy(d.time, o->time ? o->time : "");
     strcpy(d.idf_ver, o->idf_ver ? o->idf_ver : "otakit");
-    if (mbedtls_sha256_ret(prog_len ? prog : (const uint8_t *)"", prog_len, d.app_elf_sha256, 0) != 0) {
+    if (otakit_hash_buf(OTAKIT_HASH_SHA256, prog, prog_len, d.app_elf_sha256) != OTAKIT_OK) {
         return OTAKIT_FAIL;
     }
     uint8_t desc[OTAKIT_APP_DESC_SIZE];

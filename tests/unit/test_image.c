@@ -1,11 +1,11 @@
 /* The image module: header and descriptor codecs, the streaming verifier (spec §4.1-4.3)
  * fed in every chunk size, truncations, bit flips, limits, the mapping rule, flash
  * verification, and the host-side image builder. */
-#include <mbedtls/sha256.h>
 
 #include "harness.h"
 #include "image_build.h"
 #include "le.h"
+#include "otakit/hash.h"
 #include "otakit/image.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -33,7 +33,7 @@ static void spec_example(uint8_t img[EX_LEN])
         ck ^= img[i];
     }
     img[0x12F] = ck;
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
 }
 
 /* Recompute checksum and hash of an image whose layout the verifier reported. */
@@ -48,7 +48,7 @@ static void reseal(uint8_t *img, const otakit_image_info_t *info)
     uint32_t p = info->image_len - (info->header.hash_appended == 1 ? 32 : 0);
     img[p - 1] = ck;
     if (info->header.hash_appended == 1) {
-        mbedtls_sha256_ret(img, p, img + p, 0);
+        otakit_hash_buf(OTAKIT_HASH_SHA256, img, p, img + p);
     }
 }
 
@@ -517,7 +517,7 @@ static void test_bad_magic_and_chip(void)
     CHECK_EQ(info.header.chip_id, OTAKIT_CHIP_ESP32);
     /* the same image for an S2 passes with the S2 expected, and with any */
     le16_put(img + 12, OTAKIT_CHIP_ESP32S2);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     CHECK_EQ(verify(img, EX_LEN, &o, &info, &diag), OTAKIT_OK);
     CHECK_EQ(verify(img, EX_LEN, &ANY_OPTS, &info, &diag), OTAKIT_OK);
     CHECK_EQ(verify(img, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
@@ -621,7 +621,7 @@ static void test_mapping_rule(void)
      * image is still parsed (reported by finish) */
     spec_example(img);
     le32_put(img + 0x18, 0x3F400024u);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     otakit_image_verifier_t v;
     otakit_image_verifier_init(&v, &ESP32_OPTS);
     CHECK_EQ(otakit_image_verifier_feed(&v, img, EX_LEN), OTAKIT_OK);
@@ -634,16 +634,16 @@ static void test_mapping_rule(void)
     CHECK(info.has_desc);
     /* congruent modulo 64 KiB: fine */
     le32_put(img + 0x18, 0x3F410020u);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     CHECK_EQ(verify(img, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_OK);
     /* IROM too */
     le32_put(img + 0x18, 0x400D0024u);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     CHECK_EQ(verify(img, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
     CHECK(diag.msg != NULL && strstr(diag.msg, "doesn't match") != NULL);
     /* RAM addresses are not mapped: any offset */
     le32_put(img + 0x18, 0x3FFB0004u);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     CHECK_EQ(verify(img, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_OK);
     /* a truncation wins over the mapping note */
     le32_put(img + 0x18, 0x3F400024u);
@@ -806,7 +806,7 @@ static void test_build_roundtrip(void)
         CHECK_STR(info.desc.time, "12:00:00");
         CHECK_EQ(info.desc.secure_version, 4);
         uint8_t sha[32];
-        mbedtls_sha256_ret(prog, n, sha, 0);
+        otakit_hash_buf(OTAKIT_HASH_SHA256, prog, n, sha);
         CHECK_MEM(info.desc.app_elf_sha256, sha, 32);
         const uint8_t *got;
         size_t got_len;
