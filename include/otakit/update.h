@@ -50,6 +50,27 @@ typedef enum {
     OTAKIT_ERASE_SEQUENTIAL, /**< erase each sector when first written, skip blank ones */
 } otakit_erase_policy_t;
 
+/**
+ * What a verification proved about the image in a slot, and when: otakit_update_end
+ * fills one (otakit_update_t.proof) so that otakit_ota_set_boot_verified need not read
+ * and hash the image again while the flash's write epoch has not moved.
+ */
+typedef struct otakit_image_proof {
+    bool valid;              /**< the image verified and the port keeps a write epoch */
+    uint32_t part_offset;    /**< the slot it is in */
+    uint32_t part_size;
+    uint32_t epoch;          /**< otakit_flash_t.epoch when it was verified */
+    uint32_t image_len;      /**< bytes, the appended hash included */
+    bool has_desc;           /**< the image has an app description ... */
+    uint32_t secure_version; /**< ... with this secure_version (anti-rollback) */
+} otakit_image_proof_t;
+
+/**
+ * One OTA write session. Every byte written is read back from flash, compared with
+ * what was given, and fed to a streaming verifier, so update_end knows whether the
+ * slot holds a valid image without reading it again. End or abort every session that
+ * begin or resume opened: the verifier holds a hash context of the port's.
+ */
 typedef struct otakit_update {
     const otakit_ota_t *ota;
     const otakit_part_t *part;
@@ -59,6 +80,11 @@ typedef struct otakit_update {
     uint32_t erased_end;   /**< sequential policy: slot offset up to which sectors are ready */
     uint32_t sectors_erased;
     bool open;
+    bool verifying;        /**< verifier has consumed the slot's bytes [0, written) */
+    bool has_epoch;        /**< epoch is the flash's write epoch after our last write */
+    uint32_t epoch;
+    otakit_image_verifier_t verifier;
+    otakit_image_proof_t proof; /**< set by a successful update_end */
 } otakit_update_t;
 
 /**
@@ -89,19 +115,28 @@ otakit_err_t otakit_update_resume(otakit_update_t *u, const otakit_ota_t *ota,
                                   const otakit_part_t *part, otakit_erase_policy_t policy,
                                   uint32_t image_size, uint32_t offset);
 /**
- * @brief Append bytes (esp_ota_write).
+ * @brief Append bytes (esp_ota_write), then read them back and feed what flash holds
+ * to the session's verifier (the first write after a resume first reads and feeds the
+ * bytes below the resume offset).
  * @return OTAKIT_OK; OTAKIT_ERR_OTA_VALIDATE_FAILED if the first byte is not 0xE9;
  *         OTAKIT_ERR_INVALID_SIZE at the write that crosses the slot end (nothing of it
- *         is written); OTAKIT_ERR_INVALID_ARG (session not open); flash errors.
+ *         is written); OTAKIT_ERR_INVALID_ARG (session not open); flash errors;
+ *         OTAKIT_ERR_FLASH_OP_FAIL also when flash reads back other bytes than were
+ *         written (the session stays at the same offset: the write can be retried).
  */
 otakit_err_t otakit_update_write(otakit_update_t *u, const void *data, size_t len);
 /**
- * @brief Close the session and verify the whole image in the slot (esp_ota_end).
+ * @brief Close the session and verify the image in the slot (esp_ota_end): the
+ * verifier has seen every byte of [0, written) as read back from flash, so nothing is
+ * read again. On success u->proof records the result for otakit_ota_set_boot_verified.
+ * Bytes past `written` are not part of the image (a stale tail left in the slot by an
+ * earlier image does not complete a truncated one).
  * @return OTAKIT_OK; OTAKIT_ERR_INVALID_ARG if nothing was written;
- *         OTAKIT_ERR_OTA_VALIDATE_FAILED if the image does not verify.
+ *         OTAKIT_ERR_OTA_VALIDATE_FAILED if the image does not verify; flash errors
+ *         (after a resume with no write since, while reading the bytes below the offset).
  */
 otakit_err_t otakit_update_end(otakit_update_t *u);
-/** Drop the session; the slot keeps what was written, otadata is not touched. */
+/** Drop the session (and its verifier); the slot keeps what was written, otadata is not touched. */
 void otakit_update_abort(otakit_update_t *u);
 
 /**
@@ -118,6 +153,17 @@ void otakit_update_abort(otakit_update_t *u);
  * selection, never to a half-written slot (the bootloader verifies before it boots).
  */
 otakit_err_t otakit_ota_set_boot(const otakit_ota_t *ota, const otakit_part_t *part);
+/**
+ * @brief otakit_ota_set_boot, trusting a verification already made: when proof is for
+ * this slot and the flash's write epoch is the one recorded (nothing has written or
+ * erased anything since; a port without an epoch never qualifies), the image is not
+ * read again and only the anti-rollback rule is applied to the recorded
+ * secure_version. Otherwise (proof NULL, another slot, the epoch moved) the image is
+ * verified in full, as otakit_ota_set_boot does.
+ * @return as otakit_ota_set_boot.
+ */
+otakit_err_t otakit_ota_set_boot_verified(const otakit_ota_t *ota, const otakit_part_t *part,
+                                          const otakit_image_proof_t *proof);
 /** The partition otadata selects (esp_ota_get_boot_partition). */
 const otakit_part_t *otakit_ota_get_boot(const otakit_ota_t *ota);
 /** The slot after start (running if NULL), wrapping (esp_ota_get_next_update_partition). */

@@ -201,6 +201,89 @@ otakit_err_t otakit_update_resume(otakit_update_t *u, const otakit_ota_t *ota,
     return OTAKIT_OK;
 }
 
+/* --- streaming verification ----------------------------------------------------------
+ * A session verifies as it writes: each write is read back, compared with what was
+ * given and fed to the verifier, so at update_end the verdict is about what flash holds
+ * and nothing is read or hashed again. The verifier is live ("verifying") only while it
+ * has consumed exactly [0, written) and nothing else has written to the flash since
+ * (the port's write epoch, when it keeps one, says so). A session that resumed past 0,
+ * a read-back that failed half way, or a write by someone else ends the streaming;
+ * update_end then verifies [0, written) from flash once, as before. */
+
+#define READBACK_CHUNK 1024u
+
+static void drop_verifier(otakit_update_t *u)
+{
+    if (u->verifying) {
+        otakit_image_verifier_finish(&u->verifier, NULL, NULL); /* releases its hash */
+        u->verifying = false;
+    }
+}
+
+/* Remember the epoch our own last operation left, to see a foreign write later. */
+static void mark_epoch(otakit_update_t *u)
+{
+    u->has_epoch = otakit_flash_epoch(u->ota->flash, &u->epoch);
+}
+
+/* Drop the streaming verifier if anything else wrote or erased since our last write. */
+static void check_epoch(otakit_update_t *u)
+{
+    uint32_t now;
+    if (u->verifying && u->has_epoch && otakit_flash_epoch(u->ota->flash, &now) && now != u->epoch) {
+        OTAKIT_LOGD(&u->ota->log, TAG, "flash written by someone else during the session; "
+                                       "verifying the image from flash at the end");
+        drop_verifier(u);
+    }
+}
+
+/* Read [off, off + len) of the slot back, check it holds src, and feed it to the
+ * verifier while it streams. On any failure the verifier is out of step with
+ * `written` and is dropped. */
+static otakit_err_t read_back(otakit_update_t *u, uint32_t off, const uint8_t *src, size_t len)
+{
+    uint8_t buf[READBACK_CHUNK];
+    while (len > 0) {
+        size_t n = len < sizeof(buf) ? len : sizeof(buf);
+        otakit_err_t err = otakit_flash_read(u->ota->flash, u->part->offset + off, buf, n);
+        if (err == OTAKIT_OK && memcmp(buf, src, n) != 0) {
+            OTAKIT_LOGE(&u->ota->log, TAG, "write at 0x%x did not take: flash reads back other bytes",
+                        (unsigned)(u->part->offset + off));
+            err = OTAKIT_ERR_FLASH_OP_FAIL;
+        }
+        if (err != OTAKIT_OK) {
+            drop_verifier(u);
+            return err;
+        }
+        if (u->verifying) {
+            otakit_image_verifier_feed(&u->verifier, buf, n); /* errors stick; end reports them */
+        }
+        off += (uint32_t)n;
+        src += n;
+        len -= n;
+    }
+    return OTAKIT_OK;
+}
+
+/* The verdict on [0, written) when the session did not stream it: read it from flash. */
+static otakit_err_t verify_written(otakit_update_t *u, otakit_image_info_t *info, otakit_diag_t *diag)
+{
+    otakit_image_opts_t opts = otakit_ota_image_opts(u->ota, u->part);
+    otakit_image_verifier_t *v = &u->verifier;
+    uint8_t buf[READBACK_CHUNK];
+    otakit_image_verifier_init(v, &opts);
+    for (uint32_t off = 0; off < u->written && !otakit_image_verifier_complete(v);) {
+        uint32_t n = u->written - off < sizeof(buf) ? u->written - off : (uint32_t)sizeof(buf);
+        if (otakit_flash_read(u->ota->flash, u->part->offset + off, buf, n) != OTAKIT_OK) {
+            otakit_image_verifier_finish(v, info, NULL);
+            return otakit_diag_set(diag, off, "flash read failed", OTAKIT_ERR_IMAGE_FLASH_FAIL);
+        }
+        otakit_image_verifier_feed(v, buf, n);
+        off += n;
+    }
+    return otakit_image_verifier_finish(v, info, diag);
+}
+
 otakit_err_t otakit_update_write(otakit_update_t *u, const void *data, size_t len)
 {
     if (u == NULL || !u->open || (data == NULL && len > 0)) {
@@ -220,18 +303,31 @@ otakit_err_t otakit_update_write(otakit_update_t *u, const void *data, size_t le
                     (unsigned)len, (unsigned)u->written, (unsigned)u->part->size);
         return OTAKIT_ERR_INVALID_SIZE;
     }
+    check_epoch(u);
+    if (u->written == 0 && !u->verifying) {
+        /* The image starts here: stream it from its first byte. */
+        otakit_image_opts_t opts = otakit_ota_image_opts(u->ota, u->part);
+        otakit_image_verifier_init(&u->verifier, &opts);
+        u->verifying = true;
+    }
     uint32_t end = u->written + (uint32_t)len;
+    otakit_err_t err = OTAKIT_OK;
     if (end > u->erased_end) {
         /* Sequential sessions (and writes past a declared size) erase sectors as they
          * are first touched; sectors that already read blank are left alone. */
         uint32_t to = ROUND_UP(end, OTAKIT_SECTOR_SIZE);
-        otakit_err_t err = erase_range(u, u->erased_end, to, true);
-        if (err != OTAKIT_OK) {
-            return err;
+        err = erase_range(u, u->erased_end, to, true);
+        if (err == OTAKIT_OK) {
+            u->erased_end = to;
         }
-        u->erased_end = to;
     }
-    otakit_err_t err = otakit_flash_write(u->ota->flash, u->part->offset + u->written, data, len);
+    if (err == OTAKIT_OK) {
+        err = otakit_flash_write(u->ota->flash, u->part->offset + u->written, data, len);
+    }
+    if (err == OTAKIT_OK) {
+        err = read_back(u, u->written, bytes, len);
+    }
+    mark_epoch(u); /* our own erase and write moved it */
     if (err != OTAKIT_OK) {
         return err;
     }
@@ -246,22 +342,41 @@ otakit_err_t otakit_update_end(otakit_update_t *u)
     }
     u->open = false;
     if (u->written == 0) {
+        drop_verifier(u);
         return OTAKIT_ERR_INVALID_ARG;
     }
-    otakit_image_opts_t opts = otakit_ota_image_opts(u->ota, u->part);
+    check_epoch(u);
+    uint32_t epoch = 0;
+    bool has_epoch = otakit_flash_epoch(u->ota->flash, &epoch);
+    otakit_image_info_t info;
     otakit_diag_t diag = {0, NULL};
-    otakit_err_t err = otakit_image_verify_flash(u->ota->flash, u->part->offset, &opts, NULL, &diag);
+    otakit_err_t err;
+    if (u->verifying) {
+        err = otakit_image_verifier_finish(&u->verifier, &info, &diag);
+        u->verifying = false;
+    } else {
+        err = verify_written(u, &info, &diag);
+    }
     if (err != OTAKIT_OK) {
         OTAKIT_LOGE(&u->ota->log, TAG, "New image failed verification (%s at image offset 0x%x)",
                     diag.msg ? diag.msg : otakit_err_name(err), (unsigned)diag.offset);
         return OTAKIT_ERR_OTA_VALIDATE_FAILED;
     }
+    otakit_image_proof_t *p = &u->proof;
+    p->valid = has_epoch;
+    p->part_offset = u->part->offset;
+    p->part_size = u->part->size;
+    p->epoch = epoch;
+    p->image_len = info.image_len;
+    p->has_desc = info.has_desc;
+    p->secure_version = info.desc.secure_version;
     return OTAKIT_OK;
 }
 
 void otakit_update_abort(otakit_update_t *u)
 {
     if (u) {
+        drop_verifier(u);
         u->open = false;
     }
 }
@@ -348,7 +463,36 @@ static int choose_copy(const otakit_ota_t *ota, const otakit_otadata_entry_t e[2
     return other;
 }
 
+/* Whether proof still describes the image in p: made for this slot, and the flash's
+ * write epoch has not moved since (nothing wrote or erased anything). */
+static bool proof_current(const otakit_ota_t *ota, const otakit_part_t *p,
+                          const otakit_image_proof_t *proof)
+{
+    uint32_t now;
+    return proof != NULL && proof->valid && proof->part_offset == p->offset &&
+           proof->part_size == p->size && otakit_flash_epoch(ota->flash, &now) &&
+           now == proof->epoch;
+}
+
+/* check_image for a slot whose verification is on record: only the anti-rollback rule. */
+static otakit_err_t check_proof(const otakit_ota_t *ota, const otakit_image_proof_t *proof)
+{
+    OTAKIT_LOGD(&ota->log, TAG, "image at 0x%x verified by its update session, not read again",
+                (unsigned)proof->part_offset);
+    if (ota->anti_rollback && ota->efuse && proof->has_desc &&
+        proof->secure_version < ota->efuse->get(ota->efuse->ctx)) {
+        return OTAKIT_ERR_OTA_SMALL_SEC_VER;
+    }
+    return OTAKIT_OK;
+}
+
 otakit_err_t otakit_ota_set_boot(const otakit_ota_t *ota, const otakit_part_t *part)
+{
+    return otakit_ota_set_boot_verified(ota, part, NULL);
+}
+
+otakit_err_t otakit_ota_set_boot_verified(const otakit_ota_t *ota, const otakit_part_t *part,
+                                          const otakit_image_proof_t *proof)
 {
     if (ota == NULL || part == NULL) {
         return OTAKIT_ERR_INVALID_ARG;
@@ -357,7 +501,7 @@ otakit_err_t otakit_ota_set_boot(const otakit_ota_t *ota, const otakit_part_t *p
     if (p == NULL || p->type != OTAKIT_PART_TYPE_APP) {
         return OTAKIT_ERR_INVALID_ARG;
     }
-    otakit_err_t err = check_image(ota, p, NULL);
+    otakit_err_t err = proof_current(ota, p, proof) ? check_proof(ota, proof) : check_image(ota, p, NULL);
     if (err == OTAKIT_ERR_OTA_SMALL_SEC_VER) {
         OTAKIT_LOGE(&ota->log, TAG, "The secure_version of the new app is lower than the eFuse value; erasing it");
         otakit_flash_erase(ota->flash, p->offset, p->size);

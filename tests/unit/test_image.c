@@ -171,7 +171,7 @@ static otakit_flash_t mf_init(struct memflash *m)
     m->mem = malloc(MF_SIZE);
     memset(m->mem, 0xFF, MF_SIZE);
     m->fail_reads_from = -1;
-    otakit_flash_t f = {m, mf_read, mf_write, mf_erase, MF_SIZE, 0x1000, 1};
+    otakit_flash_t f = {m, mf_read, mf_write, mf_erase, MF_SIZE, 0x1000, 1, NULL};
     return f;
 }
 

@@ -507,7 +507,7 @@ static void test_load(void)
     memset(mem, 0xFF, sizeof(mem));
     build_two_ota(mem + 0x8000);
     struct ram r = {mem};
-    otakit_flash_t f = {&r, ram_read, NULL, NULL, sizeof(mem), 0x1000, 1};
+    otakit_flash_t f = {&r, ram_read, NULL, NULL, sizeof(mem), 0x1000, 1, NULL};
     otakit_ptable_t t;
     otakit_diag_t diag = {0, NULL};
     CHECK_EQ(otakit_ptable_load(&t, &f, 0x8000, &diag), OTAKIT_OK);

@@ -271,7 +271,7 @@ static void test_flash(void)
 {
     const uint32_t size = 0x400000;
     struct ram r = {malloc(size)};
-    otakit_flash_t f = {&r, ram_read, ram_write, ram_erase, size, 0x1000, 1};
+    otakit_flash_t f = {&r, ram_read, ram_write, ram_erase, size, 0x1000, 1, NULL};
     for (size_t k = 0; k < NVECS; k++) {
         const struct vec *v = &VECS[k];
         size_t len;
