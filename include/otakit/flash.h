@@ -50,7 +50,8 @@ typedef struct otakit_flash {
  */
 otakit_err_t otakit_flash_read(const otakit_flash_t *f, uint32_t addr, void *dst, size_t len);
 /** @return as otakit_flash_read; OTAKIT_ERR_INVALID_ARG if not write_align aligned. */
-otakit_err_t otakit_flash_write(const otakit_flash_t *f, uint32_t addr, const void *src, size_t len);
+otakit_err_t otakit_flash_write(const otakit_flash_t *f, uint32_t addr, const void *src,
+                                size_t len);
 /**
  * @return OTAKIT_OK; OTAKIT_ERR_INVALID_ARG if addr is not sector aligned;
  *         OTAKIT_ERR_INVALID_SIZE if len is not sector aligned or the range passes the end.

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "le.h"
+#include "otakit/le.h"
 
 _Static_assert(OTAKIT_IMAGE_HEADER_SIZE == 24, "esp_image_header_t is 24 bytes");
 _Static_assert(OTAKIT_IMAGE_SEGMENT_HEADER_SIZE == 8, "esp_image_segment_header_t is 8 bytes");
@@ -60,13 +60,13 @@ void otakit_image_header_decode(otakit_image_header_t *h, const uint8_t buf[24])
     h->spi_mode = buf[2];
     h->spi_speed = (uint8_t)(buf[3] & 0x0F);
     h->spi_size = (uint8_t)(buf[3] >> 4);
-    h->entry_addr = le32_get(buf + 4);
+    h->entry_addr = otakit_le32_get(buf + 4);
     h->wp_pin = buf[8];
     memcpy(h->spi_pin_drv, buf + 9, 3);
-    h->chip_id = le16_get(buf + 12);
+    h->chip_id = otakit_le16_get(buf + 12);
     h->min_chip_rev = buf[14];
-    h->min_chip_rev_full = le16_get(buf + 15);
-    h->max_chip_rev_full = le16_get(buf + 17);
+    h->min_chip_rev_full = otakit_le16_get(buf + 15);
+    h->max_chip_rev_full = otakit_le16_get(buf + 17);
     memcpy(h->reserved, buf + 19, 4);
     h->hash_appended = buf[23];
 }
@@ -77,13 +77,13 @@ void otakit_image_header_encode(const otakit_image_header_t *h, uint8_t buf[24])
     buf[1] = h->segment_count;
     buf[2] = h->spi_mode;
     buf[3] = (uint8_t)((h->spi_size << 4) | (h->spi_speed & 0x0F));
-    le32_put(buf + 4, h->entry_addr);
+    otakit_le32_put(buf + 4, h->entry_addr);
     buf[8] = h->wp_pin;
     memcpy(buf + 9, h->spi_pin_drv, 3);
-    le16_put(buf + 12, h->chip_id);
+    otakit_le16_put(buf + 12, h->chip_id);
     buf[14] = h->min_chip_rev;
-    le16_put(buf + 15, h->min_chip_rev_full);
-    le16_put(buf + 17, h->max_chip_rev_full);
+    otakit_le16_put(buf + 15, h->min_chip_rev_full);
+    otakit_le16_put(buf + 17, h->max_chip_rev_full);
     memcpy(buf + 19, h->reserved, 4);
     buf[23] = h->hash_appended;
 }
@@ -112,32 +112,32 @@ static void str_put(uint8_t *dst, const char *src, size_t n)
 
 void otakit_app_desc_decode(otakit_app_desc_t *d, const uint8_t buf[256])
 {
-    d->magic = le32_get(buf);
-    d->secure_version = le32_get(buf + DESC_OFF_SECURE_VERSION);
+    d->magic = otakit_le32_get(buf);
+    d->secure_version = otakit_le32_get(buf + DESC_OFF_SECURE_VERSION);
     str_get(d->version, buf + DESC_OFF_VERSION, 32);
     str_get(d->project_name, buf + DESC_OFF_PROJECT, 32);
     str_get(d->time, buf + DESC_OFF_TIME, 16);
     str_get(d->date, buf + DESC_OFF_DATE, 16);
     str_get(d->idf_ver, buf + DESC_OFF_IDF_VER, 32);
     memcpy(d->app_elf_sha256, buf + DESC_OFF_ELF_SHA, 32);
-    d->min_efuse_blk_rev_full = le16_get(buf + DESC_OFF_MIN_EFUSE);
-    d->max_efuse_blk_rev_full = le16_get(buf + DESC_OFF_MAX_EFUSE);
+    d->min_efuse_blk_rev_full = otakit_le16_get(buf + DESC_OFF_MIN_EFUSE);
+    d->max_efuse_blk_rev_full = otakit_le16_get(buf + DESC_OFF_MAX_EFUSE);
     d->mmu_page_size = buf[DESC_OFF_MMU_PAGE];
 }
 
 void otakit_app_desc_encode(const otakit_app_desc_t *d, uint8_t buf[256])
 {
     memset(buf, 0, OTAKIT_APP_DESC_SIZE);
-    le32_put(buf, d->magic);
-    le32_put(buf + DESC_OFF_SECURE_VERSION, d->secure_version);
+    otakit_le32_put(buf, d->magic);
+    otakit_le32_put(buf + DESC_OFF_SECURE_VERSION, d->secure_version);
     str_put(buf + DESC_OFF_VERSION, d->version, 32);
     str_put(buf + DESC_OFF_PROJECT, d->project_name, 32);
     str_put(buf + DESC_OFF_TIME, d->time, 16);
     str_put(buf + DESC_OFF_DATE, d->date, 16);
     str_put(buf + DESC_OFF_IDF_VER, d->idf_ver, 32);
     memcpy(buf + DESC_OFF_ELF_SHA, d->app_elf_sha256, 32);
-    le16_put(buf + DESC_OFF_MIN_EFUSE, d->min_efuse_blk_rev_full);
-    le16_put(buf + DESC_OFF_MAX_EFUSE, d->max_efuse_blk_rev_full);
+    otakit_le16_put(buf + DESC_OFF_MIN_EFUSE, d->min_efuse_blk_rev_full);
+    otakit_le16_put(buf + DESC_OFF_MAX_EFUSE, d->max_efuse_blk_rev_full);
     buf[DESC_OFF_MMU_PAGE] = d->mmu_page_size;
 }
 
@@ -299,8 +299,8 @@ static void segment_done(otakit_image_verifier_t *v)
 static otakit_err_t parse_segment_header(otakit_image_verifier_t *v)
 {
     uint32_t hdr_off = v->pos - OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
-    uint32_t load = le32_get(v->buf);
-    uint32_t len = le32_get(v->buf + 4);
+    uint32_t load = otakit_le32_get(v->buf);
+    uint32_t len = otakit_le32_get(v->buf + 4);
     if (len % 4 != 0 || len >= OTAKIT_IMAGE_MAX_SEGMENT_LEN) {
         return fail(v, hdr_off + 4, "invalid segment length", OTAKIT_ERR_IMAGE_INVALID);
     }
@@ -345,7 +345,7 @@ static void capture_desc(otakit_image_verifier_t *v, const uint8_t *p, size_t n)
         take = OTAKIT_APP_DESC_SIZE - start;
     }
     memcpy(v->buf + start, p, take);
-    if (start + take == OTAKIT_APP_DESC_SIZE && le32_get(v->buf) == OTAKIT_APP_DESC_MAGIC) {
+    if (start + take == OTAKIT_APP_DESC_SIZE && otakit_le32_get(v->buf) == OTAKIT_APP_DESC_MAGIC) {
         otakit_app_desc_decode(&v->info.desc, v->buf);
         v->info.has_desc = true;
     }
@@ -544,7 +544,7 @@ otakit_err_t otakit_image_read_desc(const otakit_flash_t *f, uint32_t addr, otak
     if (err != OTAKIT_OK) {
         return err;
     }
-    if (le32_get(buf) != OTAKIT_APP_DESC_MAGIC) {
+    if (otakit_le32_get(buf) != OTAKIT_APP_DESC_MAGIC) {
         return OTAKIT_ERR_NOT_FOUND;
     }
     otakit_app_desc_decode(d, buf);

@@ -1,4 +1,5 @@
-/* esp_ota_ops.h over otakit's update session and boot switching (include/otakit/update.h).
+/* esp_ota_ops.h over otakit's update session and boot switching (include/otakit/update.h,
+ * include/otakit/ota.h).
  * Sessions live in a small table with handles counting from 1, as ESP-IDF's list. */
 #include <pthread.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static struct {
 static esp_ota_handle_t last_handle;
 /* What the last esp_ota_end that succeeded verified: esp_ota_set_boot_partition does not
  * read and hash that image again while the flash's write epoch says nothing has been
- * written since (include/otakit/update.h, otakit_ota_set_boot_verified). */
+ * written since (include/otakit/ota.h, otakit_ota_set_boot_verified). */
 static otakit_image_proof_t last_proof;
 
 static otakit_ota_t *ota(void)
