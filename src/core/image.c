@@ -333,6 +333,26 @@ static otakit_err_t parse_segment_header(otakit_image_verifier_t *v)
     return OTAKIT_OK;
 }
 
+/* The XOR checksum over n more bytes. Folded 8 bytes at a time in a local (a byte loop
+ * that updates v->checksum must store after every byte, since p may alias it). */
+static uint8_t xor_bytes(uint8_t acc, const uint8_t *p, size_t n)
+{
+    uint64_t w = 0;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        w ^= x;
+    }
+    w ^= w >> 32;
+    w ^= w >> 16;
+    w ^= w >> 8;
+    acc ^= (uint8_t)w;
+    while (n-- > 0) {
+        acc ^= *p++;
+    }
+    return acc;
+}
+
 /* Segment 0's first 256 bytes are the app description (image offsets 0x20..0x120). */
 static void capture_desc(otakit_image_verifier_t *v, const uint8_t *p, size_t n)
 {
@@ -413,9 +433,7 @@ otakit_err_t otakit_image_verifier_feed(otakit_image_verifier_t *v, const void *
             if (n > v->seg_left) {
                 n = v->seg_left;
             }
-            for (size_t i = 0; i < n; i++) {
-                v->checksum ^= p[i];
-            }
+            v->checksum = xor_bytes(v->checksum, p, n);
             v->info.checksum_calc = v->checksum;
             capture_desc(v, p, n);
             if (hash_update(v, p, n) != OTAKIT_OK) {
