@@ -10,7 +10,7 @@
  * at link time, as MCUboot selects its crypto backend per build: a digest is a pure
  * function with no per-device state, and the parsers that need one are pure functions
  * of (buf, len) with no device view to carry a table of function pointers.
- * docs/PORTING.md §1 gives the contract; src/port/posix/hash_openssl.c is the host's.
+ * docs/PORTING.md §1 gives the contract; the host port's is in src/port/posix/.
  */
 #ifndef OTAKIT_HASH_H
 #define OTAKIT_HASH_H
@@ -29,9 +29,9 @@ extern "C" {
 /** Digest length of the largest algorithm. */
 #define OTAKIT_HASH_MAX_LEN OTAKIT_SHA256_LEN
 
-/** Bytes a port may keep per running hash. 128 holds a software SHA-256 or MD5 state
- * (Mbed TLS: 108 and 88 bytes on a 64-bit host); a port that needs more (or less) sets
- * it for the whole build, the core and the port alike. */
+/** Bytes a port may keep per running hash. 128 holds a typical software SHA-256 or MD5
+ * state (about 108 and 88 bytes on a 64-bit host); a port that needs more (or less)
+ * sets it for the whole build, the core and the port alike. */
 #ifndef OTAKIT_HASH_CTX_SIZE
 #define OTAKIT_HASH_CTX_SIZE 128u
 #endif
