@@ -113,7 +113,8 @@ otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_
         p += segs[i].len;
     }
     img[p_end - 1] = ck;
-    if (h->hash_appended && otakit_hash_buf(OTAKIT_HASH_SHA256, img, p_end, img + p_end) != OTAKIT_OK) {
+    if (h->hash_appended &&
+        otakit_hash_buf(OTAKIT_HASH_SHA256, img, p_end, img + p_end) != OTAKIT_OK) {
         free(img);
         return OTAKIT_FAIL;
     }

@@ -272,7 +272,8 @@ static void test_anti_rollback_boot(void)
 
 static char last_error[256];
 
-static void capture_errors(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
+static void capture_errors(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt,
+                           va_list ap)
 {
     (void)ctx;
     (void)tag;
