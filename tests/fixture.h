@@ -208,7 +208,7 @@ static inline otakit_err_t fx_update(fx_dev_t *d, const otakit_part_t *target, c
         otakit_update_abort(&u);
     }
     if (err == OTAKIT_OK) {
-        err = otakit_ota_set_boot(&d->ota, target);
+        err = otakit_ota_set_boot_verified(&d->ota, target, &u.proof); /* as esp_ota_ops does */
     }
     return err;
 }

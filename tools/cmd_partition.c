@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <mbedtls/md5.h>
 
 #include "cmd.h"
+#include "otakit/hash.h"
 #include "otakit/ptable.h"
 #include "partition_csv.h"
 
@@ -257,7 +257,7 @@ static int print_json(cJSON *root)
 static void md5_hex(const uint8_t *buf, size_t len, char hex[33])
 {
     uint8_t d[16];
-    if (mbedtls_md5_ret(buf, len, d) != 0) {
+    if (otakit_hash_buf(OTAKIT_HASH_MD5, buf, len, d) != OTAKIT_OK) {
         memset(d, 0, sizeof(d));
     }
     tool_hex(hex, d, sizeof(d));

@@ -31,7 +31,6 @@
 
 #include <cJSON.h>
 #include <curl/curl.h>
-#include <mbedtls/sha256.h>
 #include <microhttpd.h>
 
 #include "cmd.h"
@@ -272,11 +271,13 @@ static void meta_compute(int fd, const struct stat *st, struct file_meta *m)
         }
     }
 
-    mbedtls_sha256_context ctx;
-    mbedtls_sha256_init(&ctx);
+    otakit_hash_ctx_t ctx;
+    if (otakit_hash_start(&ctx, OTAKIT_HASH_SHA256) != OTAKIT_OK) {
+        return;
+    }
     static const size_t chunk = 64 * 1024;
     uint8_t *buf = malloc(chunk);
-    bool ok = buf != NULL && mbedtls_sha256_starts_ret(&ctx, 0) == 0;
+    bool ok = buf != NULL;
     off_t off = 0;
     while (ok && off < st->st_size) {
         ssize_t n = pread(fd, buf, chunk, off);
@@ -284,15 +285,15 @@ static void meta_compute(int fd, const struct stat *st, struct file_meta *m)
             ok = false;
             break;
         }
-        ok = mbedtls_sha256_update_ret(&ctx, buf, (size_t)n) == 0;
+        ok = otakit_hash_update(&ctx, buf, (size_t)n) == OTAKIT_OK;
         off += n;
     }
     uint8_t digest[32];
-    if (ok && off == st->st_size && mbedtls_sha256_finish_ret(&ctx, digest) == 0) {
+    ok = ok && off == st->st_size;
+    if (otakit_hash_finish(&ctx, ok ? digest : NULL) == OTAKIT_OK && ok) {
         tool_hex(m->sha256, digest, sizeof(digest));
         m->has_sha = true;
     }
-    mbedtls_sha256_free(&ctx);
     free(buf);
 }
 

@@ -1,6 +1,6 @@
 /**
  * @file esp_ota_ops.h
- * @brief ESP-IDF's app_update API over otakit's update session (include/otakit/update.h):
+ * @brief ESP-IDF's app_update API over otakit's update session (include/otakit/update.h, ota.h):
  * same names, same error codes, same on-flash results.
  *
  * Rollback behaviour follows CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE and

@@ -10,12 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "otakit/efuse.h"
 #include "otakit/err.h"
 #include "otakit/flash.h"
 #include "otakit/image.h"
 #include "otakit/log.h"
+#include "otakit/otadata.h"
 #include "otakit/ptable.h"
-#include "otakit/update.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -10,11 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/sha256.h>
-
 #include "otakit/diag.h"
 #include "otakit/err.h"
 #include "otakit/flash.h"
+#include "otakit/hash.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,11 +107,15 @@ typedef struct otakit_image_info {
     uint32_t image_len;    /**< total length including the appended hash */
 } otakit_image_info_t;
 
-/** Streaming verifier: feed the image in chunks of any size, then finish. */
+/** Streaming verifier: feed the image in chunks of any size, then finish. A verifier
+ * that is dropped before it saw the whole image must still be finished: its SHA-256
+ * context belongs to the port (include/otakit/hash.h) until then. */
 typedef struct otakit_image_verifier {
     otakit_image_opts_t opts;
     otakit_image_info_t info;
-    mbedtls_sha256_context sha;
+    otakit_hash_ctx_t sha; /**< SHA-256 of [0, hashed_end), while hashing is set */
+    bool hashing;          /**< sha is started: released at the checksum byte, at the
+                                first error, or by finish, whichever comes first */
     uint32_t pos;          /**< bytes consumed so far (bytes after the image are ignored) */
     uint32_t field_pos;    /**< position inside the current header or trailer */
     uint32_t seg_left;     /**< data bytes left in the current segment */

@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-#include "otakit/otadata.h"
-
 static const char TAG[] = "boot";
 
 typedef struct {
@@ -49,8 +47,8 @@ static const char *usage_name(const otakit_part_t *p)
     return "unknown";
 }
 
-static void record(boot_ctx_t *c, uint32_t addr, uint32_t len, int copy, uint32_t seq, uint32_t state,
-                   const char *what)
+static void record(boot_ctx_t *c, uint32_t addr, uint32_t len, int copy, uint32_t seq,
+                   uint32_t state, const char *what)
 {
     otakit_boot_result_t *r = c->res;
     if (r->write_count < OTAKIT_BOOT_MAX_WRITES) {
@@ -64,7 +62,14 @@ static void record(boot_ctx_t *c, uint32_t addr, uint32_t len, int copy, uint32_
     }
 }
 
-static otakit_err_t write_copy(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e, const char *what)
+/* The eFuse counter the anti-rollback rule uses, or NULL (the rule is off). */
+static const otakit_efuse_t *arb(const boot_ctx_t *c)
+{
+    return otakit_efuse_rule(c->cfg->anti_rollback, c->cfg->efuse);
+}
+
+static otakit_err_t write_copy(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e,
+                               const char *what)
 {
     record(c, c->otadata->offset + (uint32_t)copy * OTAKIT_SECTOR_SIZE, OTAKIT_SECTOR_SIZE, copy,
            e->seq, e->state, what);
@@ -82,19 +87,23 @@ static bool try_load(boot_ctx_t *c, const otakit_part_t *p)
     otakit_diag_t diag = {0, NULL};
     otakit_err_t err = otakit_image_verify_flash(c->cfg->flash, p->offset, &opts, info, &diag);
     if (err != OTAKIT_OK) {
-        if (err == OTAKIT_ERR_IMAGE_INVALID && diag.offset == 0 && info->header.magic != OTAKIT_IMAGE_MAGIC) {
-            OTAKIT_LOGE(&c->cfg->log, "esp_image", "image at 0x%x has invalid magic byte (nothing flashed here?)",
+        if (err == OTAKIT_ERR_IMAGE_INVALID && diag.offset == 0 &&
+            info->header.magic != OTAKIT_IMAGE_MAGIC) {
+            OTAKIT_LOGE(&c->cfg->log, "esp_image",
+                        "image at 0x%x has invalid magic byte (nothing flashed here?)",
                         (unsigned)p->offset);
         } else {
-            OTAKIT_LOGE(&c->cfg->log, "esp_image", "image at 0x%x: %s at offset 0x%x", (unsigned)p->offset,
-                        diag.msg ? diag.msg : otakit_err_name(err), (unsigned)diag.offset);
+            OTAKIT_LOGE(&c->cfg->log, "esp_image", "image at 0x%x: %s at offset 0x%x",
+                        (unsigned)p->offset, diag.msg ? diag.msg : otakit_err_name(err),
+                        (unsigned)diag.offset);
         }
         return false;
     }
-    if (c->cfg->anti_rollback && c->cfg->efuse && info->has_desc &&
-        info->desc.secure_version < c->cfg->efuse->get(c->cfg->efuse->ctx)) {
-        OTAKIT_LOGE(&c->cfg->log, TAG, "Application version is lower than the eFuse secure version (%u < %u)",
-                    (unsigned)info->desc.secure_version, (unsigned)c->cfg->efuse->get(c->cfg->efuse->ctx));
+    if (info->has_desc && !otakit_efuse_allows(arb(c), info->desc.secure_version)) {
+        OTAKIT_LOGE(&c->cfg->log, TAG,
+                    "Application version is lower than the eFuse secure version (%u < %u)",
+                    (unsigned)info->desc.secure_version,
+                    (unsigned)c->cfg->efuse->get(c->cfg->efuse->ctx));
         return false;
     }
     OTAKIT_LOGI(&c->cfg->log, TAG, "Loaded app from partition at offset 0x%x", (unsigned)p->offset);
@@ -164,8 +173,8 @@ static void print_table(const boot_ctx_t *c)
     OTAKIT_LOGI(log, TAG, "## Label            Usage          Type ST Offset   Length");
     for (size_t i = 0; i < t->count; i++) {
         const otakit_part_t *p = &t->parts[i];
-        OTAKIT_LOGI(log, TAG, "%2u %-16s %-16s %02x %02x %08x %08x", (unsigned)i, p->label, usage_name(p),
-                    p->type, p->subtype, (unsigned)p->offset, (unsigned)p->size);
+        OTAKIT_LOGI(log, TAG, "%2u %-16s %-16s %02x %02x %08x %08x", (unsigned)i, p->label,
+                    usage_name(p), p->type, p->subtype, (unsigned)p->offset, (unsigned)p->size);
     }
     OTAKIT_LOGI(log, TAG, "End of partition table");
 }
@@ -176,13 +185,13 @@ static bool copy_usable(boot_ctx_t *c, const otakit_otadata_entry_t *e)
     if (!otakit_otadata_is_valid(e)) {
         return false;
     }
-    if (!c->cfg->anti_rollback || c->cfg->efuse == NULL || c->app_count == 0) {
+    if (arb(c) == NULL || c->app_count == 0) {
         return true;
     }
     const otakit_part_t *p = c->ota[otakit_otadata_slot(e->seq, c->app_count)];
     otakit_app_desc_t d;
     return p != NULL && otakit_image_read_desc(c->cfg->flash, p->offset, &d) == OTAKIT_OK &&
-           d.secure_version >= c->cfg->efuse->get(c->cfg->efuse->ctx);
+           otakit_efuse_allows(arb(c), d.secure_version);
 }
 
 static otakit_err_t factory_reset(boot_ctx_t *c)
@@ -193,10 +202,12 @@ static otakit_err_t factory_reset(boot_ctx_t *c)
         const otakit_part_t *p = otakit_ptable_find(&c->res->table, OTAKIT_PART_TYPE_DATA,
                                                     OTAKIT_PART_SUBTYPE_ANY, cfg->reset_labels[i]);
         if (p == NULL) {
-            OTAKIT_LOGE(&cfg->log, TAG, "Data partition '%s' to erase was not found", cfg->reset_labels[i]);
+            OTAKIT_LOGE(&cfg->log, TAG, "Data partition '%s' to erase was not found",
+                        cfg->reset_labels[i]);
             continue;
         }
-        OTAKIT_LOGI(&cfg->log, TAG, "Erase data partition '%s' at 0x%x", p->label, (unsigned)p->offset);
+        OTAKIT_LOGI(&cfg->log, TAG, "Erase data partition '%s' at 0x%x", p->label,
+                    (unsigned)p->offset);
         record(c, p->offset, p->size, -1, 0, 0, "factory reset");
         if (!cfg->dry_run) {
             otakit_err_t err = otakit_flash_erase(cfg->flash, p->offset, p->size);
@@ -206,13 +217,192 @@ static otakit_err_t factory_reset(boot_ctx_t *c)
         }
     }
     if (cfg->reset_erase_otadata && c->otadata) {
-        OTAKIT_LOGI(&cfg->log, TAG, "Erase otadata partition at 0x%x", (unsigned)c->otadata->offset);
+        OTAKIT_LOGI(&cfg->log, TAG, "Erase otadata partition at 0x%x",
+                    (unsigned)c->otadata->offset);
         record(c, c->otadata->offset, c->otadata->size, -1, 0, 0, "factory reset");
         if (!cfg->dry_run) {
             return otakit_flash_erase(cfg->flash, c->otadata->offset, c->otadata->size);
         }
     }
     return OTAKIT_OK;
+}
+
+/* Read and verify the partition table (against the chip size the bootloader was built
+ * for), print it, and find the app and otadata partitions. */
+static otakit_err_t load_table(boot_ctx_t *c)
+{
+    const otakit_boot_cfg_t *cfg = c->cfg;
+    otakit_diag_t diag = {0, NULL};
+    uint32_t table_offset = cfg->ptable_offset ? cfg->ptable_offset : OTAKIT_PTABLE_OFFSET_DEFAULT;
+    uint8_t table_buf[OTAKIT_PTABLE_MAX_LEN];
+    uint32_t chip_size = cfg->flash_size ? cfg->flash_size : cfg->flash->size;
+    otakit_err_t err = otakit_flash_read(cfg->flash, table_offset, table_buf, sizeof(table_buf));
+    if (err != OTAKIT_OK) {
+        OTAKIT_LOGE(&cfg->log, "flash_parts", "cannot read the partition table at 0x%x",
+                    (unsigned)table_offset);
+        return err;
+    }
+    err =
+        otakit_ptable_parse(&c->res->table, table_buf, sizeof(table_buf), chip_size, false, &diag);
+    diag.offset += table_offset;
+    if (err != OTAKIT_OK) {
+        OTAKIT_LOGE(&cfg->log, "flash_parts", "partition table at 0x%x: %s (offset 0x%x)",
+                    (unsigned)table_offset, diag.msg ? diag.msg : otakit_err_name(err),
+                    (unsigned)diag.offset);
+        OTAKIT_LOGE(&cfg->log, TAG, "Failed to verify partition table");
+        return OTAKIT_ERR_INVALID_STATE;
+    }
+    print_table(c);
+    const otakit_ptable_t *t = &c->res->table;
+    c->factory = otakit_ptable_find(t, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, NULL);
+    c->test = otakit_ptable_find(t, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_TEST, NULL);
+    c->otadata = otakit_ptable_find(t, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
+    for (size_t i = 0; i < t->count; i++) {
+        const otakit_part_t *p = &t->parts[i];
+        if (OTAKIT_PART_IS_OTA(p->type, p->subtype)) {
+            c->ota[p->subtype & 0x0F] = p;
+            c->app_count++;
+        }
+    }
+    return OTAKIT_OK;
+}
+
+/* Rollback: an app still PENDING_VERIFY at boot ran without confirming itself; mark
+ * its copy ABORTED so it is not booted again. */
+static otakit_err_t abort_unconfirmed(boot_ctx_t *c, otakit_otadata_entry_t e[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (e[i].state == OTAKIT_OTA_IMG_PENDING_VERIFY) {
+            OTAKIT_LOGW(&c->cfg->log, TAG,
+                        "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
+            e[i].state = OTAKIT_OTA_IMG_ABORTED;
+            otakit_err_t err = write_copy(c, i, &e[i], "PENDING_VERIFY->ABORTED");
+            if (err != OTAKIT_OK) {
+                return err;
+            }
+        }
+    }
+    return OTAKIT_OK;
+}
+
+/* The active copy (otakit_otadata_active) among the copies the bootloader may use:
+ * with anti-rollback, a copy whose app is below the eFuse counter is set aside. */
+static int usable_active(boot_ctx_t *c, const otakit_otadata_entry_t e[2])
+{
+    otakit_otadata_entry_t usable[2] = {e[0], e[1]};
+    for (int i = 0; i < 2; i++) {
+        if (!copy_usable(c, &e[i])) {
+            usable[i].seq = 0xFFFFFFFFu; /* reads as invalid */
+        }
+    }
+    return otakit_otadata_active(usable);
+}
+
+/* Rollback: the app a NEW copy selects gets its one trial boot: PENDING_VERIFY. */
+static otakit_err_t start_trial(boot_ctx_t *c, otakit_otadata_entry_t *e, int copy)
+{
+    e->state = OTAKIT_OTA_IMG_PENDING_VERIFY;
+    return write_copy(c, copy, e, "NEW->PENDING_VERIFY");
+}
+
+/* Anti-rollback: a confirmed (VALID) app raises the eFuse counter to its
+ * secure_version, as ESP-IDF's bootloader does before loading it. A failed raise does
+ * not stop the boot: the app is valid, and the next boot raises again. */
+static void raise_secure_version(boot_ctx_t *c, const otakit_otadata_entry_t *e, int slot)
+{
+    const otakit_efuse_t *efuse = arb(c);
+    otakit_app_desc_t d;
+    if (efuse == NULL || c->cfg->dry_run || e->state != OTAKIT_OTA_IMG_VALID ||
+        c->ota[slot] == NULL ||
+        otakit_image_read_desc(c->cfg->flash, c->ota[slot]->offset, &d) != OTAKIT_OK) {
+        return;
+    }
+    otakit_err_t err = otakit_efuse_raise_to(efuse, d.secure_version);
+    if (err != OTAKIT_OK) {
+        OTAKIT_LOGE(
+            &c->cfg->log, TAG,
+            "Failed to raise the eFuse secure version to %u (%s); the next boot tries again",
+            (unsigned)d.secure_version, otakit_err_name(err));
+    }
+}
+
+/* Where to start from what otadata says, after the rollback transitions. */
+static otakit_err_t start_from_otadata(boot_ctx_t *c, int *start, bool *initial_contents)
+{
+    const otakit_boot_cfg_t *cfg = c->cfg;
+    otakit_otadata_entry_t e[2];
+    otakit_err_t err = otakit_otadata_read(cfg->flash, c->otadata, e);
+    if (err == OTAKIT_ERR_INVALID_SIZE) {
+        OTAKIT_LOGE(&cfg->log, TAG, "ota_info partition size %u is too small (minimum %u bytes)",
+                    (unsigned)c->otadata->size, (unsigned)OTAKIT_OTADATA_SIZE);
+        return OTAKIT_ERR_INVALID_STATE;
+    }
+    if (err == OTAKIT_OK && cfg->rollback) {
+        err = abort_unconfirmed(c, e);
+    }
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    if ((otakit_otadata_is_invalid(&e[0]) && otakit_otadata_is_invalid(&e[1])) ||
+        c->app_count == 0) {
+        if (c->factory) {
+            OTAKIT_LOGI(&cfg->log, TAG, "Defaulting to factory image");
+            *start = OTAKIT_BOOT_INDEX_FACTORY;
+        } else {
+            OTAKIT_LOGI(&cfg->log, TAG, "No factory image, trying OTA 0");
+            *start = 0;
+            *initial_contents = !otakit_otadata_crc_ok(&e[0]) && !otakit_otadata_crc_ok(&e[1]);
+        }
+        return OTAKIT_OK;
+    }
+    int active = usable_active(c, e);
+    if (active < 0) {
+        OTAKIT_LOGE(&cfg->log, TAG,
+                    c->factory
+                        ? "ota data partition invalid, falling back to factory"
+                        : "ota data partition invalid and no factory, will try all partitions");
+        *start = OTAKIT_BOOT_INDEX_FACTORY;
+        return OTAKIT_OK;
+    }
+    *start = (int)otakit_otadata_slot(e[active].seq, c->app_count);
+    if (cfg->rollback && e[active].state == OTAKIT_OTA_IMG_NEW) {
+        err = start_trial(c, &e[active], active);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+    }
+    raise_secure_version(c, &e[active], *start);
+    return OTAKIT_OK;
+}
+
+/* The index load_boot_image starts from: the test pin, else otadata, else factory. */
+static otakit_err_t choose_start(boot_ctx_t *c, int *start, bool *initial_contents)
+{
+    const otakit_boot_cfg_t *cfg = c->cfg;
+    *initial_contents = false;
+    if (cfg->pin == OTAKIT_BOOT_PIN_TEST && c->test != NULL) {
+        OTAKIT_LOGI(&cfg->log, TAG, "Detect a boot condition of the test firmware");
+        *start = OTAKIT_BOOT_INDEX_TEST;
+        return OTAKIT_OK;
+    }
+    if (c->otadata == NULL) {
+        *start = OTAKIT_BOOT_INDEX_FACTORY;
+        return OTAKIT_OK;
+    }
+    if (cfg->pin == OTAKIT_BOOT_PIN_TEST) {
+        OTAKIT_LOGE(&cfg->log, TAG, "Test firmware requested but there is no test partition");
+    }
+    return start_from_otadata(c, start, initial_contents);
+}
+
+/* No valid otadata, no factory app, an OTA slot booted: record it in copy 0 so the
+ * next boot selects it (ESP-IDF's set_actual_ota_seq). */
+static otakit_err_t initial_fixup(boot_ctx_t *c)
+{
+    otakit_otadata_entry_t fix;
+    otakit_otadata_make(&fix, (uint32_t)c->res->index + 1u, OTAKIT_OTA_IMG_VALID);
+    OTAKIT_LOGI(&c->cfg->log, TAG, "Set actual ota_seq=%u in otadata[0]", (unsigned)fix.seq);
+    return write_copy(c, 0, &fix, "initial fix-up");
 }
 
 otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result_t *res)
@@ -224,127 +414,24 @@ otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result
     c.res = res;
     res->index = OTAKIT_BOOT_INDEX_INVALID;
 
-    otakit_diag_t diag = {0, NULL};
-    uint32_t table_offset = cfg->ptable_offset ? cfg->ptable_offset : OTAKIT_PTABLE_OFFSET_DEFAULT;
-    uint8_t table_buf[OTAKIT_PTABLE_MAX_LEN];
-    uint32_t chip_size = cfg->flash_size ? cfg->flash_size : cfg->flash->size;
-    otakit_err_t err = otakit_flash_read(cfg->flash, table_offset, table_buf, sizeof(table_buf));
+    otakit_err_t err = load_table(&c);
+    if (err == OTAKIT_OK && cfg->pin == OTAKIT_BOOT_PIN_FACTORY_RESET) {
+        err = factory_reset(&c);
+    }
+    int start = OTAKIT_BOOT_INDEX_FACTORY;
+    bool initial_contents = false;
+    if (err == OTAKIT_OK) {
+        err = choose_start(&c, &start, &initial_contents);
+    }
     if (err != OTAKIT_OK) {
-        OTAKIT_LOGE(&cfg->log, "flash_parts", "cannot read the partition table at 0x%x", (unsigned)table_offset);
         return err;
     }
-    err = otakit_ptable_parse(&res->table, table_buf, sizeof(table_buf), chip_size, false, &diag);
-    diag.offset += table_offset;
-    if (err != OTAKIT_OK) {
-        OTAKIT_LOGE(&cfg->log, "flash_parts", "partition table at 0x%x: %s (offset 0x%x)", (unsigned)table_offset,
-                    diag.msg ? diag.msg : otakit_err_name(err), (unsigned)diag.offset);
-        OTAKIT_LOGE(&cfg->log, TAG, "Failed to verify partition table");
-        return OTAKIT_ERR_INVALID_STATE;
-    }
-    print_table(&c);
-    const otakit_ptable_t *t = &res->table;
-    c.factory = otakit_ptable_find(t, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, NULL);
-    c.test = otakit_ptable_find(t, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_TEST, NULL);
-    c.otadata = otakit_ptable_find(t, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
-    for (size_t i = 0; i < t->count; i++) {
-        const otakit_part_t *p = &t->parts[i];
-        if (OTAKIT_PART_IS_OTA(p->type, p->subtype)) {
-            c.ota[p->subtype & 0x0F] = p;
-            c.app_count++;
-        }
-    }
-
-    if (cfg->pin == OTAKIT_BOOT_PIN_FACTORY_RESET) {
-        err = factory_reset(&c);
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-    }
-
-    int start;
-    bool initial_contents = false;
-    if (cfg->pin == OTAKIT_BOOT_PIN_TEST && c.test != NULL) {
-        OTAKIT_LOGI(&cfg->log, TAG, "Detect a boot condition of the test firmware");
-        start = OTAKIT_BOOT_INDEX_TEST;
-    } else if (c.otadata == NULL) {
-        start = OTAKIT_BOOT_INDEX_FACTORY;
-    } else {
-        if (cfg->pin == OTAKIT_BOOT_PIN_TEST) {
-            OTAKIT_LOGE(&cfg->log, TAG, "Test firmware requested but there is no test partition");
-        }
-        otakit_otadata_entry_t e[2];
-        err = otakit_otadata_read(cfg->flash, c.otadata, e);
-        if (err == OTAKIT_ERR_INVALID_SIZE) {
-            OTAKIT_LOGE(&cfg->log, TAG, "ota_info partition size %u is too small (minimum %u bytes)",
-                        (unsigned)c.otadata->size, (unsigned)OTAKIT_OTADATA_SIZE);
-            return OTAKIT_ERR_INVALID_STATE;
-        }
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-        if (cfg->rollback) {
-            for (int i = 0; i < 2; i++) {
-                if (e[i].state == OTAKIT_OTA_IMG_PENDING_VERIFY) {
-                    OTAKIT_LOGW(&cfg->log, TAG, "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
-                    e[i].state = OTAKIT_OTA_IMG_ABORTED;
-                    err = write_copy(&c, i, &e[i], "PENDING_VERIFY->ABORTED");
-                    if (err != OTAKIT_OK) {
-                        return err;
-                    }
-                }
-            }
-        }
-        if ((otakit_otadata_is_invalid(&e[0]) && otakit_otadata_is_invalid(&e[1])) || c.app_count == 0) {
-            if (c.factory) {
-                OTAKIT_LOGI(&cfg->log, TAG, "Defaulting to factory image");
-                start = OTAKIT_BOOT_INDEX_FACTORY;
-            } else {
-                OTAKIT_LOGI(&cfg->log, TAG, "No factory image, trying OTA 0");
-                start = 0;
-                initial_contents = !otakit_otadata_crc_ok(&e[0]) && !otakit_otadata_crc_ok(&e[1]);
-            }
-        } else {
-            bool u0 = copy_usable(&c, &e[0]), u1 = copy_usable(&c, &e[1]);
-            int active = (u0 && u1) ? (e[1].seq > e[0].seq ? 1 : 0) : u0 ? 0 : u1 ? 1 : -1;
-            if (active >= 0) {
-                start = (int)otakit_otadata_slot(e[active].seq, c.app_count);
-                if (cfg->rollback && e[active].state == OTAKIT_OTA_IMG_NEW) {
-                    e[active].state = OTAKIT_OTA_IMG_PENDING_VERIFY;
-                    err = write_copy(&c, active, &e[active], "NEW->PENDING_VERIFY");
-                    if (err != OTAKIT_OK) {
-                        return err;
-                    }
-                }
-                if (cfg->anti_rollback && cfg->efuse && e[active].state == OTAKIT_OTA_IMG_VALID &&
-                    c.ota[start] != NULL) {
-                    otakit_app_desc_t d;
-                    if (otakit_image_read_desc(cfg->flash, c.ota[start]->offset, &d) == OTAKIT_OK &&
-                        d.secure_version > cfg->efuse->get(cfg->efuse->ctx) && !cfg->dry_run) {
-                        cfg->efuse->raise(cfg->efuse->ctx, d.secure_version);
-                    }
-                }
-            } else if (c.factory) {
-                OTAKIT_LOGE(&cfg->log, TAG, "ota data partition invalid, falling back to factory");
-                start = OTAKIT_BOOT_INDEX_FACTORY;
-            } else {
-                OTAKIT_LOGE(&cfg->log, TAG, "ota data partition invalid and no factory, will try all partitions");
-                start = OTAKIT_BOOT_INDEX_FACTORY;
-            }
-        }
-    }
-
     if (!load_boot_image(&c, start)) {
         OTAKIT_LOGE(&cfg->log, TAG, "No bootable app partitions in the partition table");
         return OTAKIT_ERR_NOT_FOUND;
     }
     if (initial_contents && res->index >= 0) {
-        otakit_otadata_entry_t fix;
-        otakit_otadata_make(&fix, (uint32_t)res->index + 1u, OTAKIT_OTA_IMG_VALID);
-        OTAKIT_LOGI(&cfg->log, TAG, "Set actual ota_seq=%u in otadata[0]", (unsigned)fix.seq);
-        err = write_copy(&c, 0, &fix, "initial fix-up");
-        if (err != OTAKIT_OK) {
-            return err;
-        }
+        return initial_fixup(&c);
     }
     return OTAKIT_OK;
 }

@@ -76,3 +76,12 @@ otakit_err_t otakit_flash_is_blank(const otakit_flash_t *f, uint32_t addr, size_
     *blank = 1;
     return OTAKIT_OK;
 }
+
+bool otakit_flash_epoch(const otakit_flash_t *f, uint32_t *epoch)
+{
+    if (f == NULL || f->epoch == NULL) {
+        return false;
+    }
+    *epoch = f->epoch(f->ctx);
+    return true;
+}

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "le.h"
+#include "otakit/le.h"
 
 _Static_assert(OTAKIT_IMAGE_HEADER_SIZE == 24, "esp_image_header_t is 24 bytes");
 _Static_assert(OTAKIT_IMAGE_SEGMENT_HEADER_SIZE == 8, "esp_image_segment_header_t is 8 bytes");
@@ -60,13 +60,13 @@ void otakit_image_header_decode(otakit_image_header_t *h, const uint8_t buf[24])
     h->spi_mode = buf[2];
     h->spi_speed = (uint8_t)(buf[3] & 0x0F);
     h->spi_size = (uint8_t)(buf[3] >> 4);
-    h->entry_addr = le32_get(buf + 4);
+    h->entry_addr = otakit_le32_get(buf + 4);
     h->wp_pin = buf[8];
     memcpy(h->spi_pin_drv, buf + 9, 3);
-    h->chip_id = le16_get(buf + 12);
+    h->chip_id = otakit_le16_get(buf + 12);
     h->min_chip_rev = buf[14];
-    h->min_chip_rev_full = le16_get(buf + 15);
-    h->max_chip_rev_full = le16_get(buf + 17);
+    h->min_chip_rev_full = otakit_le16_get(buf + 15);
+    h->max_chip_rev_full = otakit_le16_get(buf + 17);
     memcpy(h->reserved, buf + 19, 4);
     h->hash_appended = buf[23];
 }
@@ -77,13 +77,13 @@ void otakit_image_header_encode(const otakit_image_header_t *h, uint8_t buf[24])
     buf[1] = h->segment_count;
     buf[2] = h->spi_mode;
     buf[3] = (uint8_t)((h->spi_size << 4) | (h->spi_speed & 0x0F));
-    le32_put(buf + 4, h->entry_addr);
+    otakit_le32_put(buf + 4, h->entry_addr);
     buf[8] = h->wp_pin;
     memcpy(buf + 9, h->spi_pin_drv, 3);
-    le16_put(buf + 12, h->chip_id);
+    otakit_le16_put(buf + 12, h->chip_id);
     buf[14] = h->min_chip_rev;
-    le16_put(buf + 15, h->min_chip_rev_full);
-    le16_put(buf + 17, h->max_chip_rev_full);
+    otakit_le16_put(buf + 15, h->min_chip_rev_full);
+    otakit_le16_put(buf + 17, h->max_chip_rev_full);
     memcpy(buf + 19, h->reserved, 4);
     buf[23] = h->hash_appended;
 }
@@ -112,32 +112,32 @@ static void str_put(uint8_t *dst, const char *src, size_t n)
 
 void otakit_app_desc_decode(otakit_app_desc_t *d, const uint8_t buf[256])
 {
-    d->magic = le32_get(buf);
-    d->secure_version = le32_get(buf + DESC_OFF_SECURE_VERSION);
+    d->magic = otakit_le32_get(buf);
+    d->secure_version = otakit_le32_get(buf + DESC_OFF_SECURE_VERSION);
     str_get(d->version, buf + DESC_OFF_VERSION, 32);
     str_get(d->project_name, buf + DESC_OFF_PROJECT, 32);
     str_get(d->time, buf + DESC_OFF_TIME, 16);
     str_get(d->date, buf + DESC_OFF_DATE, 16);
     str_get(d->idf_ver, buf + DESC_OFF_IDF_VER, 32);
     memcpy(d->app_elf_sha256, buf + DESC_OFF_ELF_SHA, 32);
-    d->min_efuse_blk_rev_full = le16_get(buf + DESC_OFF_MIN_EFUSE);
-    d->max_efuse_blk_rev_full = le16_get(buf + DESC_OFF_MAX_EFUSE);
+    d->min_efuse_blk_rev_full = otakit_le16_get(buf + DESC_OFF_MIN_EFUSE);
+    d->max_efuse_blk_rev_full = otakit_le16_get(buf + DESC_OFF_MAX_EFUSE);
     d->mmu_page_size = buf[DESC_OFF_MMU_PAGE];
 }
 
 void otakit_app_desc_encode(const otakit_app_desc_t *d, uint8_t buf[256])
 {
     memset(buf, 0, OTAKIT_APP_DESC_SIZE);
-    le32_put(buf, d->magic);
-    le32_put(buf + DESC_OFF_SECURE_VERSION, d->secure_version);
+    otakit_le32_put(buf, d->magic);
+    otakit_le32_put(buf + DESC_OFF_SECURE_VERSION, d->secure_version);
     str_put(buf + DESC_OFF_VERSION, d->version, 32);
     str_put(buf + DESC_OFF_PROJECT, d->project_name, 32);
     str_put(buf + DESC_OFF_TIME, d->time, 16);
     str_put(buf + DESC_OFF_DATE, d->date, 16);
     str_put(buf + DESC_OFF_IDF_VER, d->idf_ver, 32);
     memcpy(buf + DESC_OFF_ELF_SHA, d->app_elf_sha256, 32);
-    le16_put(buf + DESC_OFF_MIN_EFUSE, d->min_efuse_blk_rev_full);
-    le16_put(buf + DESC_OFF_MAX_EFUSE, d->max_efuse_blk_rev_full);
+    otakit_le16_put(buf + DESC_OFF_MIN_EFUSE, d->min_efuse_blk_rev_full);
+    otakit_le16_put(buf + DESC_OFF_MAX_EFUSE, d->max_efuse_blk_rev_full);
     buf[DESC_OFF_MMU_PAGE] = d->mmu_page_size;
 }
 
@@ -187,10 +187,21 @@ static bool hash_appended(const otakit_image_verifier_t *v)
     return v->info.header.hash_appended != 0;
 }
 
-/* Record the first error; later bytes are refused with it. */
+/* Give the SHA-256 context back to the port, with the digest or without. */
+static otakit_err_t hash_release(otakit_image_verifier_t *v, uint8_t *digest)
+{
+    if (!v->hashing) {
+        return OTAKIT_OK;
+    }
+    v->hashing = false;
+    return otakit_hash_finish(&v->sha, digest);
+}
+
+/* Record the first error; later bytes are refused with it, so the hash is done with. */
 static otakit_err_t fail(otakit_image_verifier_t *v, uint32_t offset, const char *msg,
                          otakit_err_t err)
 {
+    hash_release(v, NULL);
     v->err = err;
     v->diag.offset = offset;
     v->diag.msg = msg;
@@ -208,10 +219,11 @@ void otakit_image_verifier_init(otakit_image_verifier_t *v, const otakit_image_o
     v->checksum = OTAKIT_IMAGE_CHECKSUM_SEED;
     v->info.checksum_calc = OTAKIT_IMAGE_CHECKSUM_SEED;
     v->stage = ST_HEADER;
-    mbedtls_sha256_init(&v->sha);
-    if (mbedtls_sha256_starts_ret(&v->sha, 0) != 0) {
+    if (otakit_hash_start(&v->sha, OTAKIT_HASH_SHA256) != OTAKIT_OK) {
         fail(v, 0, "SHA-256 failed", OTAKIT_FAIL);
+        return;
     }
+    v->hashing = true;
 }
 
 /* The image cannot be shorter than this; fail now if that is already too long. */
@@ -287,8 +299,8 @@ static void segment_done(otakit_image_verifier_t *v)
 static otakit_err_t parse_segment_header(otakit_image_verifier_t *v)
 {
     uint32_t hdr_off = v->pos - OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
-    uint32_t load = le32_get(v->buf);
-    uint32_t len = le32_get(v->buf + 4);
+    uint32_t load = otakit_le32_get(v->buf);
+    uint32_t len = otakit_le32_get(v->buf + 4);
     if (len % 4 != 0 || len >= OTAKIT_IMAGE_MAX_SEGMENT_LEN) {
         return fail(v, hdr_off + 4, "invalid segment length", OTAKIT_ERR_IMAGE_INVALID);
     }
@@ -321,6 +333,26 @@ static otakit_err_t parse_segment_header(otakit_image_verifier_t *v)
     return OTAKIT_OK;
 }
 
+/* The XOR checksum over n more bytes. Folded 8 bytes at a time in a local (a byte loop
+ * that updates v->checksum must store after every byte, since p may alias it). */
+static uint8_t xor_bytes(uint8_t acc, const uint8_t *p, size_t n)
+{
+    uint64_t w = 0;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        w ^= x;
+    }
+    w ^= w >> 32;
+    w ^= w >> 16;
+    w ^= w >> 8;
+    acc ^= (uint8_t)w;
+    while (n-- > 0) {
+        acc ^= *p++;
+    }
+    return acc;
+}
+
 /* Segment 0's first 256 bytes are the app description (image offsets 0x20..0x120). */
 static void capture_desc(otakit_image_verifier_t *v, const uint8_t *p, size_t n)
 {
@@ -333,7 +365,7 @@ static void capture_desc(otakit_image_verifier_t *v, const uint8_t *p, size_t n)
         take = OTAKIT_APP_DESC_SIZE - start;
     }
     memcpy(v->buf + start, p, take);
-    if (start + take == OTAKIT_APP_DESC_SIZE && le32_get(v->buf) == OTAKIT_APP_DESC_MAGIC) {
+    if (start + take == OTAKIT_APP_DESC_SIZE && otakit_le32_get(v->buf) == OTAKIT_APP_DESC_MAGIC) {
         otakit_app_desc_decode(&v->info.desc, v->buf);
         v->info.has_desc = true;
     }
@@ -341,7 +373,7 @@ static void capture_desc(otakit_image_verifier_t *v, const uint8_t *p, size_t n)
 
 static otakit_err_t hash_update(otakit_image_verifier_t *v, const uint8_t *p, size_t n)
 {
-    if (mbedtls_sha256_update_ret(&v->sha, p, n) != 0) {
+    if (otakit_hash_update(&v->sha, p, n) != OTAKIT_OK) {
         return fail(v, v->pos, "SHA-256 failed", OTAKIT_FAIL);
     }
     return OTAKIT_OK;
@@ -352,7 +384,7 @@ static otakit_err_t trailer_done(otakit_image_verifier_t *v, uint8_t stored)
 {
     v->info.checksum_stored = stored;
     v->info.checksum_ok = stored == v->checksum;
-    if (mbedtls_sha256_finish_ret(&v->sha, v->info.hash_calc) != 0) {
+    if (hash_release(v, v->info.hash_calc) != OTAKIT_OK) {
         return fail(v, v->pos, "SHA-256 failed", OTAKIT_FAIL);
     }
     v->field_pos = 0;
@@ -401,9 +433,7 @@ otakit_err_t otakit_image_verifier_feed(otakit_image_verifier_t *v, const void *
             if (n > v->seg_left) {
                 n = v->seg_left;
             }
-            for (size_t i = 0; i < n; i++) {
-                v->checksum ^= p[i];
-            }
+            v->checksum = xor_bytes(v->checksum, p, n);
             v->info.checksum_calc = v->checksum;
             capture_desc(v, p, n);
             if (hash_update(v, p, n) != OTAKIT_OK) {
@@ -469,7 +499,7 @@ otakit_err_t otakit_image_verifier_finish(otakit_image_verifier_t *v, otakit_ima
                 fail(v, v->hashed_end, "hash mismatch", OTAKIT_ERR_IMAGE_INVALID);
             }
         }
-        mbedtls_sha256_free(&v->sha);
+        hash_release(v, NULL); /* a verifier dropped before the checksum byte */
         v->stage |= ST_FINISHED;
     }
     if (info != NULL) {
@@ -532,7 +562,7 @@ otakit_err_t otakit_image_read_desc(const otakit_flash_t *f, uint32_t addr, otak
     if (err != OTAKIT_OK) {
         return err;
     }
-    if (le32_get(buf) != OTAKIT_APP_DESC_MAGIC) {
+    if (otakit_le32_get(buf) != OTAKIT_APP_DESC_MAGIC) {
         return OTAKIT_ERR_NOT_FOUND;
     }
     otakit_app_desc_decode(d, buf);

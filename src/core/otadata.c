@@ -2,14 +2,14 @@
 
 #include <string.h>
 
-#include "le.h"
+#include "otakit/le.h"
 
 uint32_t otakit_otadata_crc(uint32_t seq)
 {
     /* esp_rom_crc32_le(0xFFFFFFFF, ...): the ROM inverts the seed, so the register
      * starts at 0; reflected CRC-32 (0xEDB88320), output inverted. */
     uint8_t b[4];
-    le32_put(b, seq);
+    otakit_le32_put(b, seq);
     uint32_t crc = 0;
     for (int i = 0; i < 4; i++) {
         crc ^= b[i];
@@ -22,18 +22,18 @@ uint32_t otakit_otadata_crc(uint32_t seq)
 
 void otakit_otadata_decode(otakit_otadata_entry_t *e, const uint8_t buf[32])
 {
-    e->seq = le32_get(buf);
+    e->seq = otakit_le32_get(buf);
     memcpy(e->label, buf + 4, sizeof(e->label));
-    e->state = le32_get(buf + 24);
-    e->crc = le32_get(buf + 28);
+    e->state = otakit_le32_get(buf + 24);
+    e->crc = otakit_le32_get(buf + 28);
 }
 
 void otakit_otadata_encode(const otakit_otadata_entry_t *e, uint8_t buf[32])
 {
-    le32_put(buf, e->seq);
+    otakit_le32_put(buf, e->seq);
     memcpy(buf + 4, e->label, sizeof(e->label));
-    le32_put(buf + 24, e->state);
-    le32_put(buf + 28, e->crc);
+    otakit_le32_put(buf + 24, e->state);
+    otakit_le32_put(buf + 28, e->crc);
 }
 
 void otakit_otadata_make(otakit_otadata_entry_t *e, uint32_t seq, uint32_t state)

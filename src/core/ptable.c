@@ -2,9 +2,8 @@
 
 #include <string.h>
 
-#include <mbedtls/md5.h>
-
-#include "le.h"
+#include "otakit/hash.h"
+#include "otakit/le.h"
 
 /* The 32-byte record (esp_partition_info_t), for the size check only: every field is
  * decoded and encoded through le.h at these offsets. */
@@ -28,20 +27,20 @@ void otakit_ptable_decode_entry(otakit_part_t *p, const uint8_t rec[32])
 {
     p->type = rec[2];
     p->subtype = rec[3];
-    p->offset = le32_get(rec + 4);
-    p->size = le32_get(rec + 8);
+    p->offset = otakit_le32_get(rec + 4);
+    p->size = otakit_le32_get(rec + 8);
     memcpy(p->label, rec + 12, 16);
     p->label[16] = '\0';
-    p->flags = le32_get(rec + 28);
+    p->flags = otakit_le32_get(rec + 28);
 }
 
 void otakit_ptable_encode_entry(const otakit_part_t *p, uint8_t rec[32])
 {
-    le16_put(rec, OTAKIT_PTABLE_MAGIC);
+    otakit_le16_put(rec, OTAKIT_PTABLE_MAGIC);
     rec[2] = p->type;
     rec[3] = p->subtype;
-    le32_put(rec + 4, p->offset);
-    le32_put(rec + 8, p->size);
+    otakit_le32_put(rec + 4, p->offset);
+    otakit_le32_put(rec + 8, p->size);
     /* gen_esp32part.py packs the name as "16s": NUL padded, no terminator at 16. */
     size_t n = 0;
     while (n < 16 && p->label[n] != '\0') {
@@ -49,22 +48,12 @@ void otakit_ptable_encode_entry(const otakit_part_t *p, uint8_t rec[32])
     }
     memset(rec + 12, 0, 16);
     memcpy(rec + 12, p->label, n);
-    le32_put(rec + 28, p->flags);
+    otakit_le32_put(rec + 28, p->flags);
 }
 
 static int md5_of(const uint8_t *buf, size_t len, uint8_t digest[16])
 {
-    mbedtls_md5_context ctx;
-    mbedtls_md5_init(&ctx);
-    int rc = mbedtls_md5_starts_ret(&ctx);
-    if (rc == 0) {
-        rc = mbedtls_md5_update_ret(&ctx, buf, len);
-    }
-    if (rc == 0) {
-        rc = mbedtls_md5_finish_ret(&ctx, digest);
-    }
-    mbedtls_md5_free(&ctx);
-    return rc;
+    return otakit_hash_buf(OTAKIT_HASH_MD5, buf, len, digest) == OTAKIT_OK ? 0 : -1;
 }
 
 otakit_err_t otakit_ptable_parse(otakit_ptable_t *t, const uint8_t *buf, size_t len,
@@ -90,7 +79,7 @@ otakit_err_t otakit_ptable_parse(otakit_ptable_t *t, const uint8_t *buf, size_t 
                                    OTAKIT_ERR_INVALID_SIZE);
         }
         const uint8_t *rec = buf + off;
-        uint16_t magic = le16_get(rec);
+        uint16_t magic = otakit_le16_get(rec);
         if (magic == OTAKIT_PTABLE_MAGIC) {
             otakit_part_t p;
             otakit_ptable_decode_entry(&p, rec);
@@ -175,7 +164,7 @@ otakit_err_t otakit_ptable_encode(const otakit_part_t *parts, size_t n, bool md5
     }
     if (md5) {
         uint8_t *rec = out + n * OTAKIT_PTABLE_ENTRY_SIZE;
-        le16_put(rec, OTAKIT_PTABLE_MAGIC_MD5); /* EB EB, then 14 x FF already there */
+        otakit_le16_put(rec, OTAKIT_PTABLE_MAGIC_MD5); /* EB EB, then 14 x FF already there */
         if (md5_of(out, n * OTAKIT_PTABLE_ENTRY_SIZE, rec + REC_MD5_DIGEST) != 0) {
             return OTAKIT_FAIL;
         }

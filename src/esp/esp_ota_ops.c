@@ -1,4 +1,5 @@
-/* esp_ota_ops.h over otakit's update session and boot switching (include/otakit/update.h).
+/* esp_ota_ops.h over otakit's update session and boot switching (include/otakit/update.h,
+ * include/otakit/ota.h).
  * Sessions live in a small table with handles counting from 1, as ESP-IDF's list. */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@ static struct {
     otakit_update_t u;
 } sessions[MAX_SESSIONS];
 static esp_ota_handle_t last_handle;
+/* What the last esp_ota_end that succeeded verified: esp_ota_set_boot_partition does not
+ * read and hash that image again while the flash's write epoch says nothing has been
+ * written since (include/otakit/ota.h, otakit_ota_set_boot_verified). */
+static otakit_image_proof_t last_proof;
 
 static otakit_ota_t *ota(void)
 {
@@ -134,6 +139,9 @@ esp_err_t esp_ota_end(esp_ota_handle_t handle)
     esp_err_t err = ESP_ERR_NOT_FOUND;
     if (i >= 0) {
         err = otakit_update_end(&sessions[i].u);
+        if (err == ESP_OK) {
+            last_proof = sessions[i].u.proof;
+        }
         sessions[i].handle = 0;
     }
     pthread_mutex_unlock(&lock);
@@ -163,7 +171,10 @@ esp_err_t esp_ota_set_boot_partition(const esp_partition_t *partition)
     if (core == NULL || !esp_state()->attached) {
         return ESP_ERR_NOT_FOUND;
     }
-    return otakit_ota_set_boot(ota(), core);
+    pthread_mutex_lock(&lock);
+    otakit_image_proof_t proof = last_proof;
+    pthread_mutex_unlock(&lock);
+    return otakit_ota_set_boot_verified(ota(), core, &proof);
 }
 
 const esp_partition_t *esp_ota_get_boot_partition(void)

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
-
 #include "console.h"
 #include "esp_flash_partitions.h"
 #include "esp_log.h"
@@ -356,9 +354,11 @@ esp_err_t esp_partition_get_sha256(const esp_partition_t *partition, uint8_t *sh
         free(info);
         return err;
     }
-    mbedtls_sha256_context ctx;
-    mbedtls_sha256_init(&ctx);
-    esp_err_t err = mbedtls_sha256_starts_ret(&ctx, 0) == 0 ? ESP_OK : ESP_FAIL;
+    otakit_hash_ctx_t ctx;
+    esp_err_t err = otakit_hash_start(&ctx, OTAKIT_HASH_SHA256);
+    if (err != ESP_OK) {
+        return err;
+    }
     uint8_t *buf = malloc(OTAKIT_SECTOR_SIZE);
     if (buf == NULL) {
         err = ESP_ERR_NO_MEM;
@@ -367,14 +367,14 @@ esp_err_t esp_partition_get_sha256(const esp_partition_t *partition, uint8_t *sh
         uint32_t n =
             partition->size - off < OTAKIT_SECTOR_SIZE ? partition->size - off : OTAKIT_SECTOR_SIZE;
         err = otakit_flash_read(s->flash, partition->address + off, buf, n);
-        if (err == ESP_OK && mbedtls_sha256_update_ret(&ctx, buf, n) != 0) {
-            err = ESP_FAIL;
+        if (err == ESP_OK) {
+            err = otakit_hash_update(&ctx, buf, n);
         }
     }
-    if (err == ESP_OK && mbedtls_sha256_finish_ret(&ctx, sha_256) != 0) {
-        err = ESP_FAIL;
+    esp_err_t fin = otakit_hash_finish(&ctx, err == ESP_OK ? sha_256 : NULL);
+    if (err == ESP_OK) {
+        err = fin;
     }
-    mbedtls_sha256_free(&ctx);
     free(buf);
     return err;
 }

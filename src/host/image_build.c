@@ -9,9 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <mbedtls/sha256.h>
-
-#include "../core/le.h"
+#include "otakit/hash.h"
+#include "otakit/le.h"
 
 /* Segment 0 (the descriptor) ends at 0x120; a zero padding segment fills up to the
  * program segment's header so that its data lands at OTAKIT_IMAGE_PROG_DATA_OFFSET. */
@@ -65,7 +64,7 @@ otakit_err_t otakit_image_program_segment(const uint8_t *prog, size_t prog_len, 
         memcpy(d, prog, prog_len);
     }
     memcpy(d + padded, OTAKIT_IMAGE_PROG_MAGIC, 8);
-    le32_put(d + padded + 8, (uint32_t)prog_len);
+    otakit_le32_put(d + padded + 8, (uint32_t)prog_len);
     *seg = d;
     *seg_len = padded + OTAKIT_IMAGE_PROG_TRAILER_SIZE;
     return OTAKIT_OK;
@@ -102,8 +101,8 @@ otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_
     uint8_t ck = OTAKIT_IMAGE_CHECKSUM_SEED;
     uint8_t *p = img + OTAKIT_IMAGE_HEADER_SIZE;
     for (size_t i = 0; i < n; i++) {
-        le32_put(p, segs[i].load_addr);
-        le32_put(p + 4, segs[i].len);
+        otakit_le32_put(p, segs[i].load_addr);
+        otakit_le32_put(p + 4, segs[i].len);
         p += OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
         if (segs[i].len > 0) {
             memcpy(p, segs[i].data, segs[i].len);
@@ -114,7 +113,8 @@ otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_
         p += segs[i].len;
     }
     img[p_end - 1] = ck;
-    if (h->hash_appended && mbedtls_sha256_ret(img, p_end, img + p_end, 0) != 0) {
+    if (h->hash_appended &&
+        otakit_hash_buf(OTAKIT_HASH_SHA256, img, p_end, img + p_end) != OTAKIT_OK) {
         free(img);
         return OTAKIT_FAIL;
     }
@@ -157,7 +157,7 @@ otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_
     strcpy(d.date, o->date ? o->date : "");
     strcpy(d.time, o->time ? o->time : "");
     strcpy(d.idf_ver, o->idf_ver ? o->idf_ver : "otakit");
-    if (mbedtls_sha256_ret(prog_len ? prog : (const uint8_t *)"", prog_len, d.app_elf_sha256, 0) != 0) {
+    if (otakit_hash_buf(OTAKIT_HASH_SHA256, prog, prog_len, d.app_elf_sha256) != OTAKIT_OK) {
         return OTAKIT_FAIL;
     }
     uint8_t desc[OTAKIT_APP_DESC_SIZE];
@@ -182,10 +182,10 @@ otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_
  * sets *n to the program length. */
 static int trailer_ok(const otakit_image_segment_t *s, const uint8_t t[16], uint32_t *n)
 {
-    if (memcmp(t, OTAKIT_IMAGE_PROG_MAGIC, 8) != 0 || le32_get(t + 12) != 0) {
+    if (memcmp(t, OTAKIT_IMAGE_PROG_MAGIC, 8) != 0 || otakit_le32_get(t + 12) != 0) {
         return 0;
     }
-    uint32_t len = le32_get(t + 8);
+    uint32_t len = otakit_le32_get(t + 8);
     if (len > OTAKIT_IMAGE_PROG_MAX ||
         ((len + 3u) & ~3u) + OTAKIT_IMAGE_PROG_TRAILER_SIZE != s->data_len) {
         return 0;

@@ -123,6 +123,13 @@ static otakit_err_t hw_write(void *ctx, uint32_t addr, const void *src, size_t l
     return err;
 }
 
+/* The NOR's own count: every write and erase reaches it through hw_write / hw_erase. */
+static uint32_t hw_epoch(void *ctx)
+{
+    (void)ctx;
+    return hw.raw->epoch ? hw.raw->epoch(hw.raw->ctx) : 0;
+}
+
 static otakit_err_t hw_erase(void *ctx, uint32_t addr, size_t len)
 {
     (void)ctx;
@@ -252,6 +259,7 @@ int otakit_hw_attach(void)
     hw.flash.read = hw_read;
     hw.flash.write = hw_write;
     hw.flash.erase = hw_erase;
+    hw.flash.epoch = hw_epoch;
 
     const char *ef = getenv(OTAKIT_HW_ENV_EFUSE);
     if (ef != NULL && strlen(ef) < sizeof(hw.efuse_path)) {

@@ -64,6 +64,12 @@ static otakit_err_t tap_write(void *ctx, uint32_t addr, const void *src, size_t 
     return err;
 }
 
+static uint32_t tap_epoch(void *ctx)
+{
+    tap_t *t = ctx;
+    return t->nor->epoch(t->nor->ctx);
+}
+
 static otakit_err_t tap_erase(void *ctx, uint32_t addr, size_t len)
 {
     tap_t *t = ctx;
@@ -91,6 +97,7 @@ static void rig_attach(rig_t *r)
     r->tap.flash.read = tap_read;
     r->tap.flash.write = tap_write;
     r->tap.flash.erase = tap_erase;
+    r->tap.flash.epoch = tap_epoch;
     r->d->flash = &r->tap.flash;
     r->d->ota.flash = &r->tap.flash;
 }
@@ -296,7 +303,7 @@ static otakit_err_t run_resume(fx_dev_t *d, uint64_t *sw, tap_t *tap)
         TRY(otakit_update_write(&u, img + off, len - off < 1024 ? len - off : 1024));
     }
     TRY(otakit_update_end(&u));
-    TRY(otakit_ota_set_boot(&d->ota, target));
+    TRY(otakit_ota_set_boot_verified(&d->ota, target, &u.proof));
     *sw = tap->ops;
     return power_on(d, OTAKIT_BOOT_PIN_NONE);
 }

@@ -270,6 +270,56 @@ static void test_anti_rollback_boot(void)
     fx_dev_free(d);
 }
 
+static char last_error[256];
+
+static void capture_errors(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt,
+                           va_list ap)
+{
+    (void)ctx;
+    (void)tag;
+    if (level == OTAKIT_LOG_ERROR) {
+        vsnprintf(last_error, sizeof(last_error), fmt, ap);
+    }
+}
+
+static otakit_err_t raise_fails(void *ctx, uint32_t v)
+{
+    (void)ctx;
+    (void)v;
+    return OTAKIT_ERR_FLASH_OP_FAIL;
+}
+
+/* A raise that fails is reported and does not stop the boot (the app is valid; the next
+ * boot raises again); the rule itself: efuse NULL (anti-rollback off) allows all. */
+static void test_anti_rollback_raise_failure(void)
+{
+    fx_dev_t *d = fx_dev_new(0x400000, true, 2, SLOT);
+    size_t l2;
+    uint8_t *v2 = fx_image("app", "v2", 2, 4000, 22, &l2);
+    fx_flash_image(d, d->factory, img[0], img_len[0]);
+    fx_flash_image(d, fx_slot(d, 1), v2, l2);
+    d->ota.anti_rollback = true;
+    put_copy(d, 1, 2, OTAKIT_OTA_IMG_VALID);
+    d->efuse = 1;
+    d->efuse_if.raise = raise_fails;
+    d->ota.log.fn = capture_errors;
+    last_error[0] = '\0';
+    CHECK_STR(booted(d), "ota_1");
+    CHECK_EQ(d->efuse, 1);
+    CHECK(strstr(last_error, "Failed to raise the eFuse secure version to 2") != NULL);
+    CHECK(strstr(last_error, "ESP_ERR_FLASH_OP_FAIL") != NULL);
+
+    CHECK(otakit_efuse_allows(NULL, 0));
+    CHECK(otakit_efuse_allows(&d->efuse_if, 1));
+    CHECK(!otakit_efuse_allows(&d->efuse_if, 0));
+    CHECK(otakit_efuse_rule(false, &d->efuse_if) == NULL);
+    CHECK_EQ(otakit_efuse_raise_to(NULL, 9), OTAKIT_OK);
+    CHECK_EQ(otakit_efuse_raise_to(&d->efuse_if, 1), OTAKIT_OK); /* nothing to raise */
+    CHECK_EQ(otakit_efuse_raise_to(&d->efuse_if, 3), OTAKIT_ERR_FLASH_OP_FAIL);
+    free(v2);
+    fx_dev_free(d);
+}
+
 int main(void)
 {
     for (int i = 0; i < 16; i++) {
@@ -292,6 +342,7 @@ int main(void)
     RUN(test_bad_table);
     RUN(test_table_against_header_flash_size);
     RUN(test_anti_rollback_boot);
+    RUN(test_anti_rollback_raise_failure);
     for (int i = 0; i < 16; i++) {
         free(img[i]);
     }

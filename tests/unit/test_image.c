@@ -1,12 +1,12 @@
 /* The image module: header and descriptor codecs, the streaming verifier (spec §4.1-4.3)
  * fed in every chunk size, truncations, bit flips, limits, the mapping rule, flash
  * verification, and the host-side image builder. */
-#include <mbedtls/sha256.h>
 
 #include "harness.h"
 #include "image_build.h"
-#include "le.h"
+#include "otakit/hash.h"
 #include "otakit/image.h"
+#include "otakit/le.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -33,7 +33,7 @@ static void spec_example(uint8_t img[EX_LEN])
         ck ^= img[i];
     }
     img[0x12F] = ck;
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
 }
 
 /* Recompute checksum and hash of an image whose layout the verifier reported. */
@@ -48,7 +48,7 @@ static void reseal(uint8_t *img, const otakit_image_info_t *info)
     uint32_t p = info->image_len - (info->header.hash_appended == 1 ? 32 : 0);
     img[p - 1] = ck;
     if (info->header.hash_appended == 1) {
-        mbedtls_sha256_ret(img, p, img + p, 0);
+        otakit_hash_buf(OTAKIT_HASH_SHA256, img, p, img + p);
     }
 }
 
@@ -171,7 +171,7 @@ static otakit_flash_t mf_init(struct memflash *m)
     m->mem = malloc(MF_SIZE);
     memset(m->mem, 0xFF, MF_SIZE);
     m->fail_reads_from = -1;
-    otakit_flash_t f = {m, mf_read, mf_write, mf_erase, MF_SIZE, 0x1000, 1};
+    otakit_flash_t f = {m, mf_read, mf_write, mf_erase, MF_SIZE, 0x1000, 1, NULL};
     return f;
 }
 
@@ -241,16 +241,16 @@ static void test_desc_codec(void)
     uint8_t buf[256];
     memset(buf, 0x55, sizeof(buf));
     otakit_app_desc_encode(&d, buf);
-    CHECK_EQ(le32_get(buf), 0xABCD5432u);
-    CHECK_EQ(le32_get(buf + 4), 7);
+    CHECK_EQ(otakit_le32_get(buf), 0xABCD5432u);
+    CHECK_EQ(otakit_le32_get(buf + 4), 7);
     CHECK(memcmp(buf + 16, "0123456789abcdef0123456789abcdef", 32) == 0);
     CHECK(memcmp(buf + 48, "proj\0", 5) == 0);
     CHECK(memcmp(buf + 80, "12:34:56", 9) == 0);
     CHECK(memcmp(buf + 96, "Nov 24 2026", 12) == 0);
     CHECK(memcmp(buf + 112, "v5.5", 5) == 0);
     CHECK_EQ(buf[144 + 31], (uint8_t)(31 * 7));
-    CHECK_EQ(le16_get(buf + 176), 1);
-    CHECK_EQ(le16_get(buf + 178), 99);
+    CHECK_EQ(otakit_le16_get(buf + 176), 1);
+    CHECK_EQ(otakit_le16_get(buf + 178), 99);
     CHECK_EQ(buf[180], 16);
     CHECK_EQ(buf[8], 0);   /* reserved bytes written as zero */
     CHECK_EQ(buf[255], 0);
@@ -516,8 +516,8 @@ static void test_bad_magic_and_chip(void)
     CHECK_EQ(diag.offset, 12);
     CHECK_EQ(info.header.chip_id, OTAKIT_CHIP_ESP32);
     /* the same image for an S2 passes with the S2 expected, and with any */
-    le16_put(img + 12, OTAKIT_CHIP_ESP32S2);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_le16_put(img + 12, OTAKIT_CHIP_ESP32S2);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     CHECK_EQ(verify(img, EX_LEN, &o, &info, &diag), OTAKIT_OK);
     CHECK_EQ(verify(img, EX_LEN, &ANY_OPTS, &info, &diag), OTAKIT_OK);
     CHECK_EQ(verify(img, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
@@ -568,8 +568,8 @@ static size_t empty_segments(uint8_t *img, unsigned n, uint32_t addr)
     img[1] = (uint8_t)n;
     size_t off = 24;
     for (unsigned i = 0; i < n; i++) {
-        le32_put(img + off, addr);
-        le32_put(img + off + 4, 0);
+        otakit_le32_put(img + off, addr);
+        otakit_le32_put(img + off + 4, 0);
         off += 8;
     }
     size_t p = otakit_image_len_from_end((uint32_t)off, false);
@@ -600,14 +600,14 @@ static void test_segment_limits(void)
     /* data_len not a multiple of 4, and 16 MiB */
     uint8_t ex[EX_LEN];
     spec_example(ex);
-    le32_put(ex + 0x1C, 0x102);
+    otakit_le32_put(ex + 0x1C, 0x102);
     CHECK_EQ(verify(ex, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
     CHECK(msg_is(&diag, "invalid segment length"));
     CHECK_EQ(diag.offset, 0x1C);
-    le32_put(ex + 0x1C, 0x1000000);
+    otakit_le32_put(ex + 0x1C, 0x1000000);
     CHECK_EQ(verify(ex, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
     CHECK(msg_is(&diag, "invalid segment length"));
-    le32_put(ex + 0x1C, 0xFFFFFC);
+    otakit_le32_put(ex + 0x1C, 0xFFFFFC);
     CHECK_EQ(verify(ex, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
     CHECK(msg_is(&diag, "truncated image"));
 }
@@ -620,8 +620,8 @@ static void test_mapping_rule(void)
     /* DROM load 0x3F400024 with data at file offset 0x20: refused, but the whole
      * image is still parsed (reported by finish) */
     spec_example(img);
-    le32_put(img + 0x18, 0x3F400024u);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_le32_put(img + 0x18, 0x3F400024u);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     otakit_image_verifier_t v;
     otakit_image_verifier_init(&v, &ESP32_OPTS);
     CHECK_EQ(otakit_image_verifier_feed(&v, img, EX_LEN), OTAKIT_OK);
@@ -633,20 +633,20 @@ static void test_mapping_rule(void)
     CHECK(info.hash_ok);
     CHECK(info.has_desc);
     /* congruent modulo 64 KiB: fine */
-    le32_put(img + 0x18, 0x3F410020u);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_le32_put(img + 0x18, 0x3F410020u);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     CHECK_EQ(verify(img, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_OK);
     /* IROM too */
-    le32_put(img + 0x18, 0x400D0024u);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_le32_put(img + 0x18, 0x400D0024u);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     CHECK_EQ(verify(img, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
     CHECK(diag.msg != NULL && strstr(diag.msg, "doesn't match") != NULL);
     /* RAM addresses are not mapped: any offset */
-    le32_put(img + 0x18, 0x3FFB0004u);
-    mbedtls_sha256_ret(img, 0x130, img + 0x130, 0);
+    otakit_le32_put(img + 0x18, 0x3FFB0004u);
+    otakit_hash_buf(OTAKIT_HASH_SHA256, img, 0x130, img + 0x130);
     CHECK_EQ(verify(img, EX_LEN, &ESP32_OPTS, &info, &diag), OTAKIT_OK);
     /* a truncation wins over the mapping note */
-    le32_put(img + 0x18, 0x3F400024u);
+    otakit_le32_put(img + 0x18, 0x3F400024u);
     CHECK_EQ(verify(img, 0x100, &ESP32_OPTS, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
     CHECK(msg_is(&diag, "truncated image"));
 }
@@ -663,8 +663,8 @@ static void test_multi_segment_reseal(void)
         if (i == 3) {
             len = 0x10018 - off - 8; /* pad up to 0x10018 */
         }
-        le32_put(img + off, loads[i]);
-        le32_put(img + off + 4, len);
+        otakit_le32_put(img + off, loads[i]);
+        otakit_le32_put(img + off + 4, len);
         for (uint32_t k = 0; k < len; k++) {
             img[off + 8 + k] = (uint8_t)(k * 31 + i);
         }
@@ -806,7 +806,7 @@ static void test_build_roundtrip(void)
         CHECK_STR(info.desc.time, "12:00:00");
         CHECK_EQ(info.desc.secure_version, 4);
         uint8_t sha[32];
-        mbedtls_sha256_ret(prog, n, sha, 0);
+        otakit_hash_buf(OTAKIT_HASH_SHA256, prog, n, sha);
         CHECK_MEM(info.desc.app_elf_sha256, sha, 32);
         const uint8_t *got;
         size_t got_len;
@@ -870,9 +870,9 @@ static void test_program_not_found(void)
     CHECK_EQ(verify(b, len, &ESP32_OPTS, &info, &diag), OTAKIT_OK);
     CHECK_EQ(otakit_image_program(b, len, &info, &p, &n), OTAKIT_OK);
     CHECK_EQ(n, 10);
-    le32_put(b + 0x10020 + 12 + 8, 100);
+    otakit_le32_put(b + 0x10020 + 12 + 8, 100);
     CHECK_EQ(otakit_image_program(b, len, &info, &p, &n), OTAKIT_ERR_NOT_FOUND);
-    le32_put(b + 0x10020 + 12 + 8, 10);
+    otakit_le32_put(b + 0x10020 + 12 + 8, 10);
     b[0x10020 + 12] ^= 1; /* magic */
     CHECK_EQ(otakit_image_program(b, len, &info, &p, &n), OTAKIT_ERR_NOT_FOUND);
     b[0x10020 + 12] ^= 1;

@@ -451,6 +451,43 @@ static void test_fail_at(void)
     otakit_nor_close(n);
 }
 
+/* The write epoch moves on every write and erase that reaches the device (failed and
+ * cut ones too) and when the raw bytes are handed out, never on a read or a refused
+ * call, and reset_stats leaves it alone. */
+static void test_epoch(void)
+{
+    otakit_nor_t *n = mem(0);
+    const otakit_flash_t *f = otakit_nor_flash(n);
+    uint32_t e0, e1;
+    uint8_t b[4] = {0};
+    CHECK(otakit_flash_epoch(f, &e0));
+    CHECK_EQ(otakit_flash_read(f, 0, b, 4), OTAKIT_OK);
+    /* refused before the port is called */
+    CHECK_EQ(otakit_flash_write(f, 0x2000000, b, 4), OTAKIT_ERR_INVALID_SIZE);
+    CHECK(otakit_flash_epoch(f, &e1));
+    CHECK_EQ(e1, e0);
+    CHECK_EQ(otakit_flash_write(f, 0, b, 4), OTAKIT_OK);
+    CHECK(otakit_flash_epoch(f, &e1));
+    CHECK(e1 != e0);
+    otakit_nor_reset_stats(n);
+    CHECK(otakit_flash_epoch(f, &e0));
+    CHECK_EQ(e0, e1);
+    CHECK_EQ(otakit_flash_erase(f, 0, 0x1000), OTAKIT_OK);
+    CHECK(otakit_flash_epoch(f, &e1));
+    CHECK(e1 != e0);
+    otakit_nor_fail_at(n, 1);
+    CHECK_EQ(otakit_flash_write(f, 0, b, 4), OTAKIT_ERR_FLASH_OP_FAIL);
+    CHECK(otakit_flash_epoch(f, &e0));
+    CHECK(e0 != e1);
+    (void)otakit_nor_data(n);
+    CHECK(otakit_flash_epoch(f, &e1));
+    CHECK(e1 != e0);
+    otakit_flash_t no_epoch = *f;
+    no_epoch.epoch = NULL;
+    CHECK(!otakit_flash_epoch(&no_epoch, &e0));
+    otakit_nor_close(n);
+}
+
 static void test_bitrot(void)
 {
     otakit_nor_t *n = mem(0);
@@ -639,6 +676,7 @@ int main(void)
     RUN(test_cut_on_read_modes);
     RUN(test_fail_at);
     RUN(test_bitrot);
+    RUN(test_epoch);
     RUN(test_timing);
     RUN(test_file_backend);
     RUN(test_mem_backend);

@@ -1,6 +1,5 @@
-#include <mbedtls/md5.h>
-
 #include "harness.h"
+#include "otakit/hash.h"
 #include "otakit/ptable.h"
 
 static otakit_part_t mk(const char *label, uint8_t type, uint8_t subtype, uint32_t offset,
@@ -32,7 +31,7 @@ static size_t two_ota(otakit_part_t *p)
 static void md5_hex(const uint8_t *buf, size_t len, char out[33])
 {
     uint8_t d[16];
-    mbedtls_md5_ret(buf, len, d);
+    otakit_hash_buf(OTAKIT_HASH_MD5, buf, len, d);
     for (int i = 0; i < 16; i++) {
         snprintf(out + 2 * i, 3, "%02x", d[i]);
     }
@@ -235,7 +234,7 @@ static void test_missing_end_marker(void)
     CHECK_EQ(otakit_ptable_encode(many, 95, false, b), OTAKIT_OK);
     b[95 * 32] = 0xEB, b[95 * 32 + 1] = 0xEB;
     uint8_t d[16];
-    mbedtls_md5_ret(b, 95 * 32, d);
+    otakit_hash_buf(OTAKIT_HASH_MD5, b, 95 * 32, d);
     memcpy(b + 95 * 32 + 16, d, 16);
     CHECK_EQ(otakit_ptable_parse(&t, b, sizeof(b), 0, false, &diag), OTAKIT_ERR_INVALID_STATE);
     CHECK_EQ(diag.offset, OTAKIT_PTABLE_MAX_LEN);
@@ -508,7 +507,7 @@ static void test_load(void)
     memset(mem, 0xFF, sizeof(mem));
     build_two_ota(mem + 0x8000);
     struct ram r = {mem};
-    otakit_flash_t f = {&r, ram_read, NULL, NULL, sizeof(mem), 0x1000, 1};
+    otakit_flash_t f = {&r, ram_read, NULL, NULL, sizeof(mem), 0x1000, 1, NULL};
     otakit_ptable_t t;
     otakit_diag_t diag = {0, NULL};
     CHECK_EQ(otakit_ptable_load(&t, &f, 0x8000, &diag), OTAKIT_OK);

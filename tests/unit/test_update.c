@@ -145,6 +145,125 @@ static void test_resume(void)
     fx_dev_free(d);
 }
 
+/* --- one read, one hash per byte --------------------------------------------------- */
+
+static uint64_t bytes_read(fx_dev_t *d)
+{
+    otakit_nor_stats_t st;
+    otakit_nor_get_stats(d->nor, &st);
+    return st.bytes_read;
+}
+
+/* A whole-slot session (no blank checks) writing img in 1 KiB chunks; returns the bytes
+ * the writes read back. */
+static uint64_t write_image(fx_dev_t *d, otakit_update_t *u, const otakit_part_t *slot,
+                            const uint8_t *img, size_t len)
+{
+    CHECK_EQ(otakit_update_begin(u, &d->ota, slot, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_OK);
+    uint64_t r0 = bytes_read(d);
+    for (size_t off = 0; off < len; off += 1024) {
+        CHECK_EQ(otakit_update_write(u, img + off, len - off < 1024 ? len - off : 1024), OTAKIT_OK);
+    }
+    return bytes_read(d) - r0;
+}
+
+static void test_set_boot_trusts_the_session(void)
+{
+    fx_dev_t *d = factory_dev();
+    const otakit_part_t *s0 = fx_slot(d, 0);
+    otakit_update_t u;
+    /* Each byte is read back once, by the write that wrote it ... */
+    CHECK_EQ(write_image(d, &u, s0, img_b, len_b), len_b);
+    /* ... so end reads nothing: the verifier has seen what flash holds. */
+    uint64_t r = bytes_read(d);
+    CHECK_EQ(otakit_update_end(&u), OTAKIT_OK);
+    CHECK_EQ(bytes_read(d) - r, 0);
+    CHECK(u.proof.valid);
+    CHECK_EQ(u.proof.part_offset, s0->offset);
+    CHECK_EQ(u.proof.image_len, len_b);
+    /* set_boot with the session's proof reads otadata only, not the slot. */
+    r = bytes_read(d);
+    CHECK_EQ(otakit_ota_set_boot_verified(&d->ota, s0, &u.proof), OTAKIT_OK);
+    uint64_t trusted = bytes_read(d) - r;
+    CHECK(trusted < 256);
+    CHECK(otakit_ota_get_boot(&d->ota) == s0);
+    /* set_boot alone (ESP-IDF's behaviour) verifies the whole image again. */
+    r = bytes_read(d);
+    CHECK_EQ(otakit_ota_set_boot(&d->ota, s0), OTAKIT_OK);
+    CHECK(bytes_read(d) - r >= len_b + trusted);
+    /* A proof is for its slot only. */
+    const otakit_part_t *s1 = fx_slot(d, 1);
+    fx_flash_image(d, s1, img_c, len_c);
+    otakit_update_t v;
+    CHECK_EQ(write_image(d, &v, s0, img_b, len_b), len_b);
+    CHECK_EQ(otakit_update_end(&v), OTAKIT_OK);
+    r = bytes_read(d);
+    CHECK_EQ(otakit_ota_set_boot_verified(&d->ota, s1, &v.proof), OTAKIT_OK);
+    CHECK(bytes_read(d) - r >= len_c);
+    fx_dev_free(d);
+}
+
+static void test_set_boot_verifies_a_slot_changed_after_end(void)
+{
+    fx_dev_t *d = factory_dev();
+    const otakit_part_t *s0 = fx_slot(d, 0);
+    otakit_update_t u;
+    write_image(d, &u, s0, img_b, len_b);
+    CHECK_EQ(otakit_update_end(&u), OTAKIT_OK);
+    /* One byte of the program is cleared after end: the proof no longer holds. */
+    uint8_t z = 0;
+    CHECK_EQ(otakit_flash_write(d->flash, s0->offset + 0x10100, &z, 1), OTAKIT_OK);
+    uint64_t r = bytes_read(d);
+    CHECK_EQ(otakit_ota_set_boot_verified(&d->ota, s0, &u.proof), OTAKIT_ERR_OTA_VALIDATE_FAILED);
+    CHECK(bytes_read(d) - r >= len_b); /* read and hashed again, and refused */
+    otakit_otadata_entry_t e[2];
+    read_copies(d, e);
+    CHECK_EQ(otakit_otadata_active(e), -1); /* otadata untouched */
+    /* A write anywhere else also makes set_boot verify again (it cannot tell where). */
+    write_image(d, &u, s0, img_b, len_b);
+    CHECK_EQ(otakit_update_end(&u), OTAKIT_OK);
+    CHECK_EQ(otakit_flash_write(d->flash, fx_slot(d, 1)->offset, &z, 1), OTAKIT_OK);
+    r = bytes_read(d);
+    CHECK_EQ(otakit_ota_set_boot_verified(&d->ota, s0, &u.proof), OTAKIT_OK);
+    CHECK(bytes_read(d) - r >= len_b);
+    fx_dev_free(d);
+}
+
+static void test_end_verifies_from_flash_when_streaming_stopped(void)
+{
+    fx_dev_t *d = factory_dev();
+    const otakit_part_t *s0 = fx_slot(d, 0);
+    otakit_update_t u;
+    /* Someone else writes the flash mid-session: end reads the image back once. */
+    CHECK_EQ(otakit_update_begin(&u, &d->ota, s0, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_OK);
+    CHECK_EQ(otakit_update_write(&u, img_b, 4096), OTAKIT_OK);
+    uint8_t z = 0;
+    CHECK_EQ(otakit_flash_write(d->flash, fx_slot(d, 1)->offset, &z, 1), OTAKIT_OK);
+    CHECK_EQ(otakit_update_write(&u, img_b + 4096, len_b - 4096), OTAKIT_OK);
+    uint64_t r = bytes_read(d);
+    CHECK_EQ(otakit_update_end(&u), OTAKIT_OK);
+    CHECK(bytes_read(d) - r >= len_b);
+    /* A write whose read-back differs fails and is not counted; retried, it goes on. */
+    CHECK_EQ(otakit_update_begin(&u, &d->ota, s0, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_OK);
+    CHECK_EQ(otakit_update_write(&u, img_b, 4096), OTAKIT_OK);
+    otakit_nor_bitrot(d->nor, s0->offset + 4096 + 100, 1, 0x10);
+    CHECK_EQ(otakit_update_write(&u, img_b + 4096, 4096), OTAKIT_ERR_FLASH_OP_FAIL);
+    CHECK_EQ(u.written, 4096);
+    otakit_nor_bitrot(d->nor, 0, 0, 0);
+    CHECK_EQ(otakit_update_write(&u, img_b + 4096, len_b - 4096), OTAKIT_OK);
+    CHECK_EQ(otakit_update_end(&u), OTAKIT_OK);
+    CHECK(fx_holds(d, s0, img_b, len_b));
+    /* The image is what the session wrote: a truncated upload is not completed by the
+     * tail of the same image left in the slot by an earlier update. */
+    size_t cut = (len_b - 1) & ~(size_t)0xFFF; /* a sector boundary: what follows is intact */
+    CHECK_EQ(otakit_update_begin(&u, &d->ota, s0, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES), OTAKIT_OK);
+    CHECK_EQ(otakit_update_write(&u, img_b, cut), OTAKIT_OK);
+    CHECK(fx_holds(d, s0, img_b, len_b));
+    CHECK_EQ(otakit_update_end(&u), OTAKIT_ERR_OTA_VALIDATE_FAILED);
+    CHECK(!u.proof.valid);
+    fx_dev_free(d);
+}
+
 static void test_switch_progression(void)
 {
     /* spec §14: factory -> copy0 {1} -> ota_0 -> copy1 {2} -> ota_1 -> copy0 {3} ... */
@@ -359,6 +478,9 @@ int main(void)
     RUN(test_write_errors);
     RUN(test_erase_policies);
     RUN(test_resume);
+    RUN(test_set_boot_trusts_the_session);
+    RUN(test_set_boot_verifies_a_slot_changed_after_end);
+    RUN(test_end_verifies_from_flash_when_streaming_stopped);
     RUN(test_switch_progression);
     RUN(test_same_slot_reselect);
     RUN(test_rollback_cycle);

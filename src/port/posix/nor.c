@@ -36,6 +36,7 @@ struct otakit_nor {
     uint8_t rot_mask;
 
     otakit_nor_stats_t stats;
+    uint32_t epoch; /* writes and erases ever attempted, raw pointers handed out; never reset */
     uint32_t *wear; /* erase count per sector */
 
     bool timing_on;
@@ -187,6 +188,7 @@ static otakit_err_t nor_write(void *ctx, uint32_t addr, const void *src, size_t 
         return OTAKIT_ERR_FLASH_OP_FAIL;
     }
     nor->stats.writes++;
+    nor->epoch++;
     enum op_fate fate = op_begin(nor);
     if (fate == OP_FAIL_ONLY) {
         return OTAKIT_ERR_FLASH_OP_FAIL;
@@ -294,6 +296,7 @@ static otakit_err_t nor_erase(void *ctx, uint32_t addr, size_t len)
         return OTAKIT_ERR_FLASH_OP_FAIL;
     }
     nor->stats.erases++;
+    nor->epoch++;
     enum op_fate fate = op_begin(nor);
     if (fate == OP_FAIL_ONLY) {
         return OTAKIT_ERR_FLASH_OP_FAIL;
@@ -312,6 +315,11 @@ static otakit_err_t nor_erase(void *ctx, uint32_t addr, size_t len)
         a += unit;
     }
     return fate == OP_CUT ? die(nor) : OTAKIT_OK;
+}
+
+static uint32_t nor_epoch(void *ctx)
+{
+    return ((const otakit_nor_t *)ctx)->epoch;
 }
 
 static otakit_err_t nor_new(otakit_nor_t **out, uint32_t size, unsigned flags)
@@ -337,6 +345,7 @@ static otakit_err_t nor_new(otakit_nor_t **out, uint32_t size, unsigned flags)
     nor->flash.size = size;
     nor->flash.sector_size = NOR_SECTOR;
     nor->flash.write_align = 1;
+    nor->flash.epoch = nor_epoch;
     *out = nor;
     return OTAKIT_OK;
 }
@@ -478,6 +487,7 @@ const otakit_flash_t *otakit_nor_flash(otakit_nor_t *nor)
 
 uint8_t *otakit_nor_data(otakit_nor_t *nor)
 {
+    nor->epoch++; /* the caller may write through the pointer */
     return nor->data;
 }
 
@@ -517,6 +527,7 @@ void otakit_nor_fail_at(otakit_nor_t *nor, uint64_t n)
 
 void otakit_nor_bitrot(otakit_nor_t *nor, uint32_t addr, uint32_t len, uint8_t mask)
 {
+    nor->epoch++; /* reads now return other bytes */
     nor->rot_addr = addr;
     nor->rot_len = len;
     nor->rot_mask = mask;

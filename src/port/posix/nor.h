@@ -86,7 +86,10 @@ void otakit_nor_close(otakit_nor_t *nor);
 
 /** The core's view of this device (valid until close). */
 const otakit_flash_t *otakit_nor_flash(otakit_nor_t *nor);
-/** Direct pointer to the contents (for tests and tools that inspect bytes). */
+/** Direct pointer to the contents (for tests and tools that inspect bytes). Counts as a
+ * change for the write epoch (otakit_flash_t.epoch), since the caller may write through
+ * it. The epoch counts every write and erase that reaches the device (also failed and
+ * cut ones) and is never reset; another process writing the same file is not seen. */
 uint8_t *otakit_nor_data(otakit_nor_t *nor);
 uint32_t otakit_nor_size(const otakit_nor_t *nor);
 void otakit_nor_set_strict(otakit_nor_t *nor, bool strict);
@@ -99,7 +102,8 @@ bool otakit_nor_is_dead(const otakit_nor_t *nor);
 void otakit_nor_reboot(otakit_nor_t *nor);
 /** Make the n-th operation from now fail with OTAKIT_ERR_FLASH_OP_FAIL without a cut. */
 void otakit_nor_fail_at(otakit_nor_t *nor, uint64_t n);
-/** Flip bits on read in [addr, addr+len): each read byte there is XORed with mask. len 0 disarms. */
+/** Flip bits on read in [addr, addr+len): each read byte there is XORed with mask. len 0
+ * disarms. Either changes the write epoch. */
 void otakit_nor_bitrot(otakit_nor_t *nor, uint32_t addr, uint32_t len, uint8_t mask);
 
 void otakit_nor_get_stats(const otakit_nor_t *nor, otakit_nor_stats_t *st);
