@@ -2,7 +2,7 @@
  * The hashes and signature checks come from the caller (otakit_sig_crypto_t). */
 #include <string.h>
 
-#include "le.h"
+#include "otakit/le.h"
 #include "otakit/sigblock.h"
 
 /* Field offsets inside a block (see sigblock.h). */
@@ -69,9 +69,9 @@ static void parse_rsa(const uint8_t *b, otakit_sig_block_t *blk)
     blk->key = b + OFF_KEY;
     blk->key_len = OTAKIT_SIG_RSA_KEY_LEN;
     blk->rsa_n = b + OFF_KEY;
-    blk->rsa_e = le32_get(b + OFF_RSA_E);
+    blk->rsa_e = otakit_le32_get(b + OFF_RSA_E);
     blk->rsa_rinv = b + OFF_RSA_RINV;
-    blk->rsa_mdash = le32_get(b + OFF_RSA_MDASH);
+    blk->rsa_mdash = otakit_le32_get(b + OFF_RSA_MDASH);
     blk->sig = b + OFF_RSA_SIG;
     blk->sig_len = OTAKIT_SIG_RSA_LEN;
 }
@@ -135,7 +135,7 @@ otakit_err_t otakit_sig_block_parse(const uint8_t *buf, size_t len, otakit_sig_b
         return otakit_diag_set(diag, 0, "invalid signature block magic", OTAKIT_ERR_IMAGE_INVALID);
     }
     /* The CRC guards every other field, so it is checked before any of them is trusted. */
-    if (le32_get(buf + OTAKIT_SIG_CRC_OFFSET) != otakit_sig_crc32(buf, OTAKIT_SIG_CRC_OFFSET)) {
+    if (otakit_le32_get(buf + OTAKIT_SIG_CRC_OFFSET) != otakit_sig_crc32(buf, OTAKIT_SIG_CRC_OFFSET)) {
         return otakit_diag_set(diag, OTAKIT_SIG_CRC_OFFSET, "signature block CRC mismatch",
                                OTAKIT_ERR_IMAGE_INVALID);
     }

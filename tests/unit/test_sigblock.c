@@ -2,8 +2,7 @@
  * (src/core/sigblock.c), with a toy signature scheme standing in for RSA/ECDSA: a block's
  * "signature" is valid when it starts with the image digest. The real crypto is tested
  * against espsecure.py's output in tests/vectors/test_vectors_sbv2.c. */
-#include <mbedtls/sha256.h>
-#include <mbedtls/sha512.h>
+#include <openssl/sha.h>
 #include <stdbool.h>
 
 #include "harness.h"
@@ -20,10 +19,10 @@ static otakit_err_t toy_hash(void *ctx, const uint8_t *data, size_t len, uint8_t
     (void)ctx;
     hash_calls++;
     if (out_len == 32) {
-        return mbedtls_sha256_ret(data, len, out, 0) == 0 ? OTAKIT_OK : OTAKIT_FAIL;
+        return SHA256(data, len, out) != NULL ? OTAKIT_OK : OTAKIT_FAIL;
     }
     if (out_len == 48) {
-        return mbedtls_sha512_ret(data, len, out, 1) == 0 ? OTAKIT_OK : OTAKIT_FAIL;
+        return SHA384(data, len, out) != NULL ? OTAKIT_OK : OTAKIT_FAIL;
     }
     return OTAKIT_ERR_INVALID_ARG;
 }
