@@ -47,10 +47,14 @@ powerloss-long: all
 #   make defconfig      write ./sdkconfig from sdkconfig.defaults, no questions
 #   make erase_flash    make the flash file $(FLASH) all 0xFF (the configured flash size)
 #   make flash          write bootloader, partition table, blank otadata and the factory app
+#   FLASH_CHIP_SIZE=2MB the virtual chip's real flash size when it differs from the configured
+#                       one (CONFIG_ESPTOOLPY_FLASHSIZE): `make erase_flash flash FLASH_CHIP_SIZE=2MB`
+#                       reproduces the seed's "ota_begin error err=0x104"
 #   make monitor        power the device on this terminal (Ctrl-] quits); MONITOR_FLAGS adds options
 FLASH ?= $(BUILD)/flash.bin
 KCONFIG_PYTHON ?= /usr/bin/python3
 MONITOR_FLAGS ?=
+FLASH_CHIP_SIZE ?=
 KCONFIG_ENV = KCONFIG_CONFIG=sdkconfig srctree=$(CURDIR)
 
 .PHONY: menuconfig defconfig erase_flash flash monitor
@@ -65,10 +69,10 @@ defconfig: setup
 	@if test -f $(BUILD)/CMakeCache.txt; then cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null; fi
 
 erase_flash: all
-	scripts/device.sh erase $(BUILD) $(FLASH)
+	FLASH_CHIP_SIZE=$(FLASH_CHIP_SIZE) scripts/device.sh erase $(BUILD) $(FLASH)
 
 flash: all
-	scripts/device.sh flash $(BUILD) $(FLASH)
+	FLASH_CHIP_SIZE=$(FLASH_CHIP_SIZE) scripts/device.sh flash $(BUILD) $(FLASH)
 
 monitor: configure
 	cmake --build $(BUILD) --target otakit -j $(JOBS)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "efuse.h"
+#include "otakit/image.h"
 #include "nor.h"
 
 static struct {
@@ -358,6 +359,18 @@ uint32_t otakit_hw_cores(void)
 uint32_t otakit_hw_flash_size(void)
 {
     return hw.attached ? hw.flash.size : 0x400000u;
+}
+
+uint32_t otakit_hw_header_flash_size(void)
+{
+    if (!hw.attached || otakit_nor_size(hw.nor) < 0x1000u + 4u) {
+        return 0;
+    }
+    const uint8_t *hdr = otakit_nor_data(hw.nor) + 0x1000u;
+    if (hdr[0] != OTAKIT_IMAGE_MAGIC || (hdr[3] >> 4) > 4) {
+        return 0;
+    }
+    return 0x100000u << (hdr[3] >> 4); /* 0 = 1MB ... 4 = 16MB */
 }
 
 bool otakit_hw_color(void)

@@ -62,6 +62,12 @@ void otakit_hw_mac(uint8_t mac[6]);
 uint32_t otakit_hw_chip_revision(void);
 uint32_t otakit_hw_cores(void);
 uint32_t otakit_hw_flash_size(void);
+/**
+ * The flash size the bootloader's image header at 0x1000 gives (what the ROM and the
+ * bootloader configure, ESP-IDF's g_rom_flashchip.chip_size), or 0 when there is no
+ * header. Read past the operation counter: it is a register on a chip, not a flash access.
+ */
+uint32_t otakit_hw_header_flash_size(void);
 
 /** Whether the console is a terminal (log colours on). */
 bool otakit_hw_color(void);
