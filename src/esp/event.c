@@ -5,6 +5,8 @@
  */
 #include "esp_event.h"
 
+#include "netif_sim.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -29,13 +31,15 @@ struct ev_item {
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t idle_cv; /* signalled when the queue is empty and no handler runs */
     pthread_t thread;
     bool exists;
     bool stopping;
+    bool dispatching;
     struct ev_handler *handlers;
     struct ev_item *head;
     struct ev_item *tail;
-} loop = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} loop = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .idle_cv = PTHREAD_COND_INITIALIZER};
 
 static bool matches(const struct ev_handler *h, esp_event_base_t base, int32_t id)
 {
@@ -54,6 +58,7 @@ static void *loop_main(void *unused)
             break;
         }
         struct ev_item *it = loop.head;
+        loop.dispatching = true;
         loop.head = it->next;
         if (!loop.head) {
             loop.tail = NULL;
@@ -77,9 +82,25 @@ static void *loop_main(void *unused)
         free(it->data);
         free(it);
         pthread_mutex_lock(&loop.mu);
+        loop.dispatching = false;
+        if (!loop.head) {
+            pthread_cond_broadcast(&loop.idle_cv);
+        }
     }
+    loop.dispatching = false;
+    pthread_cond_broadcast(&loop.idle_cv);
     pthread_mutex_unlock(&loop.mu);
     return NULL;
+}
+
+void event_sim_wait_idle(void)
+{
+    pthread_mutex_lock(&loop.mu);
+    while (loop.exists && !pthread_equal(loop.thread, pthread_self()) &&
+           (loop.head != NULL || loop.dispatching)) {
+        pthread_cond_wait(&loop.idle_cv, &loop.mu);
+    }
+    pthread_mutex_unlock(&loop.mu);
 }
 
 esp_err_t esp_event_loop_create_default(void)
