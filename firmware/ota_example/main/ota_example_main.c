@@ -10,9 +10,11 @@
  * bounded backoff, and a link that drops mid-file is resumed with "Range: bytes=N-"
  * (a server that answers 200 instead of 206 makes the download start over).
  *
- * Configuration: "Example Configuration" in menuconfig (Kconfig.projbuild). At run
- * time the environment variable OTAKIT_SERVER_URL (e.g. http://127.0.0.1:8071/x.bin)
- * replaces the configured server IP, port and file name.
+ * Configuration: "Example Configuration" in menuconfig (Kconfig.projbuild): the server
+ * IP, port and file name (the seed's), or EXAMPLE_FIRMWARE_UPG_URL (ESP-IDF's examples),
+ * and for HTTPS the server's CA, embedded in the app (EXAMPLE_SERVER_CA_CERT). At run
+ * time the environment variables OTAKIT_SERVER_URL (e.g. https://127.0.0.1:8071/x.bin)
+ * and OTAKIT_SERVER_CA (a PEM file) override them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -483,12 +485,28 @@ static bool resume_download(ota_ctx_t *ctx)
     return true;
 }
 
-/* The PEM text of the file OTAKIT_SERVER_CA names (NULL when unset; fatal when unreadable). */
-static char *read_ca_pem(void)
+#ifdef EXAMPLE_EMBEDDED_CA_START
+#define EXAMPLE_STR_(x) #x
+#define EXAMPLE_STR(x) EXAMPLE_STR_(x)
+/* The CA the build embedded (CONFIG_EXAMPLE_SERVER_CA_CERT), NUL-terminated, as
+ * ESP-IDF's examples declare server_certs/ca_cert.pem. */
+extern const char server_cert_pem_start[] __asm__(EXAMPLE_STR(EXAMPLE_EMBEDDED_CA_START));
+#endif
+
+/*
+ * The server's CA: the PEM file OTAKIT_SERVER_CA names, else the one embedded in the app,
+ * else none (NULL). Fatal when the file cannot be read. The caller frees the result.
+ */
+static char *server_ca_pem(void)
 {
     const char *path = getenv("OTAKIT_SERVER_CA");
     if (path == NULL || path[0] == '\0') {
+#ifdef EXAMPLE_EMBEDDED_CA_START
+        ESP_LOGI(TAG, "Server certificate pinned: %s embedded in the app", EXAMPLE_EMBEDDED_CA_NAME);
+        return strdup(server_cert_pem_start);
+#else
         return NULL;
+#endif
     }
     FILE *f = fopen(path, "rb");
     char *pem = calloc(1, 65536);
@@ -518,6 +536,9 @@ static void ota_example_task(void *pvParameter)
     if (url && url[0]) {
         snprintf(ctx.url, sizeof(ctx.url), "%s", url);
         ESP_LOGI(TAG, "Server URL from OTAKIT_SERVER_URL: %s", ctx.url);
+    } else if (CONFIG_EXAMPLE_FIRMWARE_UPG_URL[0] != '\0') {
+        snprintf(ctx.url, sizeof(ctx.url), "%s", CONFIG_EXAMPLE_FIRMWARE_UPG_URL);
+        ESP_LOGI(TAG, "Server URL: %s", ctx.url);
     } else {
         snprintf(ctx.url, sizeof(ctx.url), "http://%s:%s%s%s", CONFIG_EXAMPLE_SERVER_IP, CONFIG_EXAMPLE_SERVER_PORT,
                  CONFIG_EXAMPLE_FILENAME[0] == '/' ? "" : "/", CONFIG_EXAMPLE_FILENAME);
@@ -528,8 +549,14 @@ static void ota_example_task(void *pvParameter)
     ESP_LOGI(TAG, "Server IP: %s Server Port:%s", ctx.host, ctx.port);
 
     /* HTTPS: the server's CA is pinned, as ESP-IDF's example pins the certificate it
-     * embeds; here the PEM file is named at run time by OTAKIT_SERVER_CA. */
-    char *ca_pem = read_ca_pem();
+     * embeds (or the PEM file OTAKIT_SERVER_CA names at run time). */
+    char *ca_pem = server_ca_pem();
+    if (ca_pem == NULL && strncmp(ctx.url, "https:", 6) == 0) {
+        ESP_LOGE(TAG, "%s is HTTPS but no server CA certificate is set: set EXAMPLE_SERVER_CA_CERT "
+                 "(make menuconfig, \"Example Configuration\") or OTAKIT_SERVER_CA",
+                 ctx.url);
+        task_fatal_error();
+    }
     esp_http_client_config_t config = {
         .url = ctx.url,
         .cert_pem = ca_pem,
