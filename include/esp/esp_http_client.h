@@ -15,7 +15,11 @@
  * Differences that a caller can observe: a read timeout returns -ESP_ERR_HTTP_EAGAIN
  * (as ESP-IDF v4.3+ does); when the peer closes before Content-Length is reached,
  * esp_http_client_read returns 0, sets errno to ECONNRESET and
- * esp_http_client_is_complete_data_received stays false.
+ * esp_http_client_is_complete_data_received stays false. A TLS failure is logged with
+ * esp-tls's lines ("esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700",
+ * "esp-tls-mbedtls: Failed to verify peer certificate!", "esp-tls: Failed to open new
+ * connection", "transport_base: Failed to open a new connection") and its codes are
+ * those esp_http_client_get_and_clear_last_tls_error() returns on an ESP32.
  */
 #ifndef ESP_HTTP_CLIENT_H
 #define ESP_HTTP_CLIENT_H
@@ -24,6 +28,7 @@
 #include <stdint.h>
 
 #include "esp_err.h"
+#include "esp_tls_errors.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -185,8 +190,20 @@ esp_err_t esp_http_client_set_post_field(esp_http_client_handle_t client, const 
 /** After a 3xx response: the next open goes to the Location. @return ESP_OK or ESP_ERR_NOT_FOUND. */
 esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client);
 esp_http_client_transport_t esp_http_client_get_transport_type(esp_http_client_handle_t client);
-/** errno of the last transport failure, 0 if none. */
+/** errno of the last transport failure, 0 if none (and for a TLS failure). */
 int esp_http_client_get_errno(esp_http_client_handle_t client);
+/**
+ * The last TLS error of the client, then forgets it (ESP-IDF's call of the same name).
+ * @param esp_tls_error_code mbedTLS's code (e.g. -0x2700 for a certificate that does
+ *        not verify), 0 if none; may be NULL
+ * @param esp_tls_flags mbedTLS's certificate flags (0x08 not trusted, 0x04 name
+ *        mismatch, 0x01 expired), 0 if none; may be NULL
+ * @return ESP_OK when there was none; ESP_FAIL for a NULL client; else the
+ *         ESP_ERR_ESP_TLS_* / ESP_ERR_MBEDTLS_* code (ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED,
+ *         ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED)
+ */
+esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t client, int *esp_tls_error_code,
+                                                       int *esp_tls_flags);
 
 /** End the request and close the connection; the handle can be opened again. */
 esp_err_t esp_http_client_close(esp_http_client_handle_t client);

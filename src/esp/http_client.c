@@ -66,6 +66,7 @@ struct esp_http_client {
     int64_t content_length; /* -1: none */
     int64_t received;       /* body bytes handed to the caller */
     int err_no;
+    esp_tls_last_error_t tls_error; /* the last TLS failure, as esp-tls records it */
     uint8_t *buf;
     size_t cap;
     size_t head;
@@ -268,6 +269,65 @@ static int pump(esp_http_client_handle_t c, hc_cond_t cond, int64_t deadline)
 static const char *result_text(esp_http_client_handle_t c)
 {
     return c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->result);
+}
+
+/* --- TLS failures, told as esp-tls tells them --------------------------------------- */
+
+/* mbedTLS's certificate flags for what libcurl's verification said. */
+static int cert_flags(const char *why)
+{
+    if (strstr(why, "subject name") != NULL || strstr(why, "host name") != NULL) {
+        return ESP_TLS_MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
+    if (strstr(why, "expired") != NULL) {
+        return ESP_TLS_MBEDTLS_X509_BADCERT_EXPIRED;
+    }
+    return ESP_TLS_MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+}
+
+/*
+ * When the failed connection was a TLS failure: record it (last TLS error) and log the
+ * lines esp-tls and the SSL transport log on an ESP32 (tags esp-tls-mbedtls, esp-tls,
+ * transport_base), then ESP-IDF's HTTP_CLIENT line. libcurl's own text goes to debug.
+ * @return true when it was one.
+ */
+static bool report_tls_failure(esp_http_client_handle_t c)
+{
+    static const char *const MBEDTLS_TAG = "esp-tls-mbedtls";
+    esp_tls_last_error_t *t = &c->tls_error;
+    switch (c->result) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        t->last_error = ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED;
+        t->esp_tls_error_code = ESP_TLS_MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+        t->esp_tls_flags = cert_flags(result_text(c));
+        ESP_LOGE(MBEDTLS_TAG, "mbedtls_ssl_handshake returned -0x%04X", -t->esp_tls_error_code);
+        ESP_LOGI(MBEDTLS_TAG, "Failed to verify peer certificate!");
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+        t->last_error = ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED;
+        t->esp_tls_error_code = ESP_TLS_MBEDTLS_ERR_X509_INVALID_FORMAT;
+        t->esp_tls_flags = 0;
+        ESP_LOGE(MBEDTLS_TAG, "mbedtls_x509_crt_parse of CA cert returned -0x%04X", -t->esp_tls_error_code);
+        ESP_LOGE(MBEDTLS_TAG, "Failed to set client configurations, returned [0x%04X] (%s)",
+                 (unsigned)t->last_error, esp_err_to_name(t->last_error));
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+        /* The handshake broke off: the peer closed or reset it, or sent an alert. */
+        t->last_error = ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED;
+        t->esp_tls_error_code = strstr(result_text(c), "alert") != NULL ? ESP_TLS_MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE
+                                                                         : ESP_TLS_MBEDTLS_ERR_SSL_CONN_EOF;
+        t->esp_tls_flags = 0;
+        ESP_LOGE(MBEDTLS_TAG, "mbedtls_ssl_handshake returned -0x%04X", -t->esp_tls_error_code);
+        break;
+    default:
+        return false;
+    }
+    ESP_LOGD(MBEDTLS_TAG, "verification info: %s", result_text(c));
+    ESP_LOGE("esp-tls", "Failed to open new connection");
+    ESP_LOGE("transport_base", "Failed to open a new connection");
+    ESP_LOGE(TAG, "Connection failed, sock < 0");
+    c->err_no = 0;
+    return true;
 }
 
 /* --- public API ---------------------------------------------------------------------- */
@@ -474,6 +534,23 @@ int esp_http_client_get_errno(esp_http_client_handle_t c)
     return c ? c->err_no : 0;
 }
 
+esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t c, int *esp_tls_error_code,
+                                                       int *esp_tls_flags)
+{
+    if (!c) {
+        return ESP_FAIL;
+    }
+    esp_tls_last_error_t t = c->tls_error;
+    memset(&c->tls_error, 0, sizeof(c->tls_error));
+    if (esp_tls_error_code) {
+        *esp_tls_error_code = t.esp_tls_error_code;
+    }
+    if (esp_tls_flags) {
+        *esp_tls_flags = t.esp_tls_flags;
+    }
+    return t.last_error;
+}
+
 static const char *method_name(esp_http_client_method_t m)
 {
     static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
@@ -593,7 +670,9 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t c, int write_len)
             c->result = CURLE_OPERATION_TIMEDOUT;
             c->err_no = ETIMEDOUT;
         }
-        ESP_LOGE(TAG, "Connection failed, sock < 0: %s", result_text(c));
+        if (!report_tls_failure(c)) {
+            ESP_LOGE(TAG, "Connection failed, sock < 0: %s", result_text(c));
+        }
         dispatch(c, HTTP_EVENT_ERROR, NULL, 0, NULL, NULL);
         end_request(c);
         return ESP_ERR_HTTP_CONNECT;

@@ -26,7 +26,18 @@ make_flash "$F" 4MB
 OTAKIT_SERVER_CA=$TMP/other.pem run_device "$F" "Exiting task due to fatal error..." "${FAST[@]}" \
   --max-boots 1
 check "wrong CA: the run ends on the fatal error (rc=$RC)" test "$RC" -eq 0
-check "wrong CA: the certificate is refused" grep -q "SSL certificate problem" "$LOG"
+check "wrong CA: esp-tls's lines, once" in_order "$LOG" \
+  "esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700" \
+  "esp-tls-mbedtls: Failed to verify peer certificate!" \
+  "esp-tls: Failed to open new connection" \
+  "transport_base: Failed to open a new connection" \
+  "HTTP_CLIENT: Connection failed, sock < 0" \
+  "ota: The certificate of 127.0.0.1:$SERVER_PORT does not verify against the pinned CA (ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED 0x801a, mbedtls -0x2700, flags 0x8, not signed by the CA): not retrying" \
+  "ota: Exiting task due to fatal error..."
+check "wrong CA: exactly one attempt" test "$(grep -c "Failed to verify peer certificate!" "$LOG")" -eq 1
+check "wrong CA: not retried, not called unreachable" bash -c \
+  "! grep -qE 'retrying in|Server not reachable|Connect to http server failed' '$LOG'"
+check "wrong CA: no OpenSSL text" bash -c "! grep -qi 'SSL certificate problem' '$LOG'"
 cp "$LOG" "$TMP/wrong-ca.log"
 check "wrong CA: nothing is switched" lacks "$LOG" "Prepare to restart system!"
 check "wrong CA: the factory app stays the boot app" \

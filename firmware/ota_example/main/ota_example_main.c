@@ -300,11 +300,39 @@ static void url_parts(ota_ctx_t *ctx)
 }
 
 /*
+ * A failed connection that no retry can heal: the server's certificate does not verify
+ * against the pinned CA, or the pinned CA cannot be read. Logs one line for it.
+ */
+static bool tls_failure_is_permanent(ota_ctx_t *ctx)
+{
+    int code = 0;
+    int flags = 0;
+    esp_err_t err = esp_http_client_get_and_clear_last_tls_error(ctx->client, &code, &flags);
+    if (err == ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED && code == ESP_TLS_MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        ESP_LOGE(TAG, "The certificate of %s:%s does not verify against the pinned CA (%s 0x%x, "
+                 "mbedtls -0x%04x, flags 0x%x%s): not retrying",
+                 ctx->host, ctx->port, esp_err_to_name(err), (unsigned)err, (unsigned)-code, (unsigned)flags,
+                 flags & ESP_TLS_MBEDTLS_X509_BADCERT_CN_MISMATCH ? ", name mismatch"
+                 : flags & ESP_TLS_MBEDTLS_X509_BADCERT_EXPIRED ? ", expired"
+                                                                : ", not signed by the CA");
+        return true;
+    }
+    if (err == ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED) {
+        ESP_LOGE(TAG, "The pinned CA certificate is not a PEM certificate (%s 0x%x): not retrying",
+                 esp_err_to_name(err), (unsigned)err);
+        return true;
+    }
+    return false;
+}
+
+/*
  * Connect and send the GET (with "Range: bytes=offset-" when offset > 0), trying up to
- * CONFIG_EXAMPLE_CONNECT_RETRIES times with a doubling delay while the server cannot be
- * reached or answers 5xx.
+ * CONFIG_EXAMPLE_CONNECT_RETRIES times with a doubling delay while the error can heal
+ * (connection refused or reset, timeout, 5xx). Errors that cannot heal end at once:
+ * a 4xx answer (404, 403, ...) and a server certificate that does not verify.
  * @return ESP_OK with a 200 or 206 response open; ESP_ERR_NOT_FOUND for a 4xx answer;
- *         ESP_ERR_HTTP_CONNECT when every attempt failed.
+ *         ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED / ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED for
+ *         a certificate; ESP_ERR_HTTP_CONNECT when every attempt failed.
  */
 static esp_err_t http_connect(ota_ctx_t *ctx, int offset, bool first)
 {
@@ -344,6 +372,8 @@ static esp_err_t http_connect(ota_ctx_t *ctx, int offset, bool first)
             } else {
                 ESP_LOGE(TAG, "HTTP GET %s failed: the server answered %d", ctx->url, status);
             }
+        } else if (tls_failure_is_permanent(ctx)) {
+            return ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED;
         } else {
             ESP_LOGE(TAG, "Connect to http server failed! (%s, errno=%d) attempt %d of %d", esp_err_to_name(err),
                      esp_http_client_get_errno(ctx->client), attempt, CONFIG_EXAMPLE_CONNECT_RETRIES);
@@ -364,6 +394,16 @@ static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
 {
     if ((size_t)len <= sizeof(esp_image_header_t) + sizeof(esp_image_segment_header_t) + sizeof(esp_app_desc_t)) {
         ESP_LOGE(TAG, "received package is not fit len");
+        esp_http_client_cleanup(ctx->client);
+        task_fatal_error();
+    }
+    /* As esp_https_ota does before anything is erased: an image for another chip (an
+     * ESP32-S3 build on the server, ...) ends the update here. */
+    esp_image_header_t image_header;
+    memcpy(&image_header, data, sizeof(image_header));
+    if (image_header.magic == ESP_IMAGE_HEADER_MAGIC && image_header.chip_id != ESP_CHIP_ID_ESP32) {
+        ESP_LOGE(TAG, "Mismatch chip id, expected %d, found %d: %s is not an ESP32 image", ESP_CHIP_ID_ESP32,
+                 image_header.chip_id, ctx->url);
         esp_http_client_cleanup(ctx->client);
         task_fatal_error();
     }
