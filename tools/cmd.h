@@ -41,6 +41,25 @@ bool tool_is_help(const char *arg);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void tool_hex(char *out, const uint8_t *in, size_t n);
 
+/*
+ * A progress bar on stderr for long host-side work, drawn only when stderr is a
+ * terminal and the work is at least TOOL_PROGRESS_MIN bytes (pipes, logs and tests see
+ * nothing). esptool's wording: "Writing at 0x00010000... (45 %)" plus a bar.
+ */
+#define TOOL_PROGRESS_MIN (256u * 1024u)
+typedef struct {
+    bool on;
+    const char *verb;
+    uint64_t total;
+    uint64_t done;
+    int shown; /* percent last drawn, -1 before the first */
+} tool_progress_t;
+void tool_progress_begin(tool_progress_t *p, const char *verb, uint64_t total);
+/* n more bytes done; addr is where the work is now (for the "at 0x..." part). */
+void tool_progress_add(tool_progress_t *p, uint32_t addr, uint64_t n);
+/* Clear the bar's line. */
+void tool_progress_end(tool_progress_t *p);
+
 /* Open an existing flash file (flags: OTAKIT_NOR_*). Returns 0, or prints the problem
  * naming the file and returns -1. */
 int tool_open_flash(const char *path, unsigned flags, otakit_nor_t **nor);

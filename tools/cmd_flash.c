@@ -298,30 +298,54 @@ static int run_write(const struct opts *o)
         }
     }
     const otakit_flash_t *f = otakit_nor_flash(nor);
+    /* On a terminal, big writes show esptool's progress, in 64 KiB steps. */
+    uint64_t work = 0;
+    for (uint32_t s = 0; s < sectors; s++) {
+        work += touched[s] ? SECTOR : 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        work += p[i].len;
+    }
+    tool_progress_t bar;
+    tool_progress_begin(&bar, "Erasing", work);
+    const size_t step = bar.on ? 0x10000u : SIZE_MAX;
     for (uint32_t s = 0; s < sectors;) {
         if (!touched[s]) {
             s++;
             continue;
         }
         uint32_t e = s;
-        while (e < sectors && touched[e]) {
+        while (e < sectors && touched[e] && (size_t)(e - s) * SECTOR < step) {
             e++;
         }
         otakit_err_t err = otakit_flash_erase(f, s * SECTOR, (size_t)(e - s) * SECTOR);
         if (err != OTAKIT_OK) {
+            tool_progress_end(&bar);
             tool_error("%s: offset 0x%x: erase failed: %s", path, s * SECTOR, otakit_err_name(err));
             goto out;
         }
+        tool_progress_add(&bar, s * SECTOR, (uint64_t)(e - s) * SECTOR);
         s = e;
     }
+    bar.verb = "Writing";
     for (size_t i = 0; i < n; i++) {
-        otakit_err_t err = otakit_flash_write(f, p[i].addr, p[i].buf, p[i].len);
-        if (err != OTAKIT_OK) {
-            tool_error("%s: offset 0x%x: write of %s failed: %s", path, p[i].addr, p[i].file,
-                       otakit_err_name(err));
-            goto out;
+        for (size_t off = 0; off < p[i].len || (off == 0 && p[i].len == 0);) {
+            size_t len = p[i].len - off < step ? p[i].len - off : step;
+            otakit_err_t err = otakit_flash_write(f, p[i].addr + (uint32_t)off, p[i].buf + off, len);
+            if (err != OTAKIT_OK) {
+                tool_progress_end(&bar);
+                tool_error("%s: offset 0x%x: write of %s failed: %s", path, p[i].addr + (uint32_t)off,
+                           p[i].file, otakit_err_name(err));
+                goto out;
+            }
+            tool_progress_add(&bar, p[i].addr + (uint32_t)off, len);
+            off += len;
+            if (len == 0) {
+                break;
+            }
         }
     }
+    tool_progress_end(&bar);
     if (otakit_nor_sync(nor) != OTAKIT_OK) {
         tool_error("%s: %s", path, strerror(errno));
         goto out;

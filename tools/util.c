@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -204,4 +205,44 @@ int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offs
         return -1;
     }
     return 0;
+}
+
+void tool_progress_begin(tool_progress_t *p, const char *verb, uint64_t total)
+{
+    p->on = total >= TOOL_PROGRESS_MIN && isatty(STDERR_FILENO);
+    p->verb = verb;
+    p->total = total;
+    p->done = 0;
+    p->shown = -1;
+}
+
+void tool_progress_add(tool_progress_t *p, uint32_t addr, uint64_t n)
+{
+    p->done += n;
+    if (!p->on) {
+        return;
+    }
+    int pct = p->total ? (int)(p->done * 100 / p->total) : 100;
+    if (pct == p->shown) {
+        return;
+    }
+    p->shown = pct;
+    enum { WIDTH = 30 };
+    char bar[WIDTH + 1];
+    int fill = pct * WIDTH / 100;
+    for (int i = 0; i < WIDTH; i++) {
+        bar[i] = i < fill ? '#' : '.';
+    }
+    bar[WIDTH] = '\0';
+    fprintf(stderr, "\r%s at 0x%08x... (%3d %%) [%s]", p->verb, addr, pct, bar);
+    fflush(stderr);
+}
+
+void tool_progress_end(tool_progress_t *p)
+{
+    if (p->on && p->shown >= 0) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+    }
+    p->on = false;
 }

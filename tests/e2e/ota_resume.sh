@@ -8,6 +8,29 @@ require_images
 
 size=$(stat -c %s "$B/hello-world.bin")
 
+# progress_ok LOG: every progress line is at a multiple of the interval (also after a
+# resume at an odd offset), with the right share of the file and a rate; and there is
+# one line per multiple below the size.
+progress_ok() {
+  python3 - "$1" "$size" "$interval" <<'PY'
+import re, sys
+log, size, step = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+got = []
+for line in open(log, errors="replace"):
+    m = re.search(r"ota: Have written image length (\d+) of (\d+) \((\d+)%\), (\d+) KiB/s$", line.rstrip())
+    if m:
+        n, total, pct = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if total != size or pct != n * 100 // size:
+            sys.exit(f"bad numbers: {line.strip()}")
+        got.append(n)
+want = list(range(step, size + 1, step))
+if got[-len(want):] != want:
+    sys.exit(f"progress at {got}, want {want} (at the end)")
+PY
+}
+interval=$(sed -n 's/^CONFIG_EXAMPLE_PROGRESS_INTERVAL=//p' "$B/config/sdkconfig")
+interval=${interval:-65536}
+
 success() {
   local what=$1
   check "$what: hello_world runs from ota_0 (rc=$RC)" test "$RC" -eq 0
@@ -28,6 +51,7 @@ check "resume: the download goes on at byte 50000" in_order "$LOG" \
   "ota: Connection closed, all packets received" \
   "ota: Total Write binary data length : $size" \
   "ota: Prepare to restart system!"
+check "resume: progress at multiples of $interval with percent and rate" progress_ok "$LOG"
 check "resume: the server answered the Range request with 206" \
   has "$TMP/server.log" "range=bytes=50000- -> 206 sent=$((size - 50000))"
 [[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
@@ -63,6 +87,7 @@ for ((at = 40000; at < size; at += 40000)); do
   want+=("ota: Resuming the download at byte $at")
 done
 check "pieces: resumed at every multiple of 40000" in_order "$LOG" "${want[@]}"
+check "pieces: progress at multiples of $interval with percent and rate, whatever the resume offsets" progress_ok "$LOG"
 [[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
 stop_server
 rm -f "$TMP/server.log"

@@ -32,6 +32,7 @@
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_system.h"
+#include "esp_timer.h"
 #include "esp_wifi.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
@@ -265,6 +266,7 @@ typedef struct {
     int next_progress;
     int64_t range_start; /* from Content-Range of a 206, -1 if none */
     int64_t total;       /* the file's length, -1 if unknown */
+    int64_t started_us;  /* device time of the first byte, for the rate */
 } ota_ctx_t;
 
 static esp_err_t http_event(esp_http_client_event_t *evt)
@@ -468,6 +470,20 @@ static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
     ESP_LOGI(TAG, "esp_ota_begin succeeded");
 }
 
+/* "Have written image length N", with the share of the file when its length is known
+ * and the average rate on the device clock since the first byte. */
+static void log_progress(const ota_ctx_t *ctx)
+{
+    int64_t us = esp_timer_get_time() - ctx->started_us;
+    unsigned kib_s = us > 0 ? (unsigned)((int64_t)ctx->written * 1000000 / 1024 / us) : 0;
+    if (ctx->total > 0) {
+        ESP_LOGI(TAG, "Have written image length %d of %" PRId64 " (%d%%), %u KiB/s", ctx->written, ctx->total,
+                 (int)((int64_t)ctx->written * 100 / ctx->total), kib_s);
+    } else {
+        ESP_LOGI(TAG, "Have written image length %d, %u KiB/s", ctx->written, kib_s);
+    }
+}
+
 static void write_chunk(ota_ctx_t *ctx, const char *data, int len)
 {
     esp_err_t err = esp_ota_write(ctx->handle, data, (size_t)len);
@@ -480,10 +496,13 @@ static void write_chunk(ota_ctx_t *ctx, const char *data, int len)
     if (ctx->written == 0) {
         ESP_LOGI(TAG, "esp_ota_write header OK");
     }
+    if (ctx->written == 0) {
+        ctx->started_us = esp_timer_get_time();
+    }
     ctx->written += len;
     ESP_LOGD(TAG, "Written image length %d", ctx->written);
     if (ctx->written >= ctx->next_progress) {
-        ESP_LOGI(TAG, "Have written image length %d", ctx->written);
+        log_progress(ctx);
         while (ctx->next_progress <= ctx->written) {
             ctx->next_progress += CONFIG_EXAMPLE_PROGRESS_INTERVAL;
         }
@@ -631,7 +650,10 @@ static void ota_example_task(void *pvParameter)
     int high_water = 0; /* most bytes ever written in this download */
     bool complete = false;
     for (;;) {
-        int data_read = esp_http_client_read(ctx.client, ota_write_data, BUFFSIZE);
+        /* Reads end on BUFFSIZE multiples of the file, also after a resume at an odd
+         * offset, so the progress lines fall on EXAMPLE_PROGRESS_INTERVAL multiples. */
+        int want = BUFFSIZE - ctx.written % BUFFSIZE;
+        int data_read = esp_http_client_read(ctx.client, ota_write_data, want);
         if (data_read > 0) {
             if (!ctx.header_checked) {
                 check_header_and_begin(&ctx, ota_write_data, data_read);
