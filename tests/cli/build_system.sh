@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The build itself: make's dry run over the build tree prints no warning (a target named
-# like its output file made make say "Circular flash_args <- flash_args dependency dropped").
+# like its output file made make say "Circular flash_args <- flash_args dependency
+# dropped"); the bootloader image's date_time is filled, and with SOURCE_DATE_EPOCH two
+# packings give the same bytes.
 # shellcheck source=lib.bash
 source "$(dirname "$0")/lib.bash"
 B=${OTAKIT_BUILD:?set OTAKIT_BUILD to the build directory}
@@ -12,5 +14,22 @@ if [[ -f $B/Makefile ]]; then
 else
     echo "build tree has no Makefile (not the Unix Makefiles generator): make checks skipped"
 fi
+
+pack=$B/firmware/bootloader/bootloader_pack
+prog=$B/firmware/bootloader/bootloader.stripped
+if [[ -x $pack && -f $prog ]]; then
+    SOURCE_DATE_EPOCH=1700000000 "$pack" "$prog" bl1.bin 0 4MB >/dev/null && ok || fail "bootloader_pack with SOURCE_DATE_EPOCH"
+    SOURCE_DATE_EPOCH=1700000000 "$pack" "$prog" bl2.bin 0 4MB >/dev/null && ok || fail "second packing"
+    cmp -s bl1.bin bl2.bin && ok || fail "SOURCE_DATE_EPOCH: two packings differ"
+    expect 0 "$OTAKIT" image info bl1.bin
+    grep -qx "  Compile time: Nov 14 2023 22:13:20" out.txt && ok || fail "date_time from SOURCE_DATE_EPOCH: $(grep Compile out.txt)"
+    expect 0 "$OTAKIT" image verify bl1.bin
+    expect 2 env SOURCE_DATE_EPOCH=yesterday "$pack" "$prog" bl3.bin 0 4MB
+    grep -q "SOURCE_DATE_EPOCH 'yesterday' is not a number of seconds since 1970" err.txt && ok || fail "bad SOURCE_DATE_EPOCH: $(cat err.txt)"
+    [[ ! -e bl3.bin ]] && ok || fail "bad SOURCE_DATE_EPOCH wrote an image"
+fi
+expect 0 "$OTAKIT" image info "$B/bootloader.bin"
+grep -Eq '^  Compile time: [A-Z][a-z]{2} [ 123][0-9] [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}$' out.txt && ok ||
+    fail "build/bootloader.bin has no compile time: $(grep Compile out.txt)"
 
 finish
