@@ -38,6 +38,25 @@ int tool_parse_u32(const char *s, uint32_t *out);
 int tool_parse_flash_size(const char *s, uint32_t *out);
 /* true if argv[i] is -h or --help */
 bool tool_is_help(const char *arg);
+
+/*
+ * Argument parsing for every subcommand: getopt_long with otakit's conventions. Options
+ * may come before, between or after the positional arguments ("--" ends them); after the
+ * loop the positionals are argv[optind..argc). -h/--help is option TOOL_OPT_HELP. An
+ * unknown option or a missing value prints "otakit: CMD: unknown option '--x' (see
+ * 'otakit CMD --help')" and returns '?'. Usage:
+ *     static const struct option OPTS[] = {TOOL_OPT_HELP_ENTRY, {"json", no_argument, 0, 'j'},
+ * {0}}; tool_getopt_begin(); while ((c = tool_getopt(argc, argv, "flash", OPTS)) != -1) switch (c)
+ * { ... }
+ */
+struct option;
+#define TOOL_OPT_HELP 'h'
+#define TOOL_OPT_HELP_ENTRY                                                                        \
+    {                                                                                              \
+        "help", 0, 0, TOOL_OPT_HELP                                                                \
+    }
+void tool_getopt_begin(void);
+int tool_getopt(int argc, char **argv, const char *cmd, const struct option *longopts);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void tool_hex(char *out, const uint8_t *in, size_t n);
 
@@ -65,6 +84,7 @@ void tool_progress_end(tool_progress_t *p);
 int tool_open_flash(const char *path, unsigned flags, otakit_nor_t **nor);
 /* Load and verify the partition table of a flash file at offset. Returns 0, or prints
  * the problem (file, offset, what) and returns -1. */
-int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offset, otakit_ptable_t *t);
+int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offset,
+                    otakit_ptable_t *t);
 
 #endif

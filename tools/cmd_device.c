@@ -1,5 +1,6 @@
 /* otakit device run: power the virtual ESP32 on a flash file and show its console. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,39 +93,70 @@ static int run(int argc, char **argv)
     otakit_device_opts_t o;
     otakit_device_opts_init(&o);
     bool json = false;
-    const char *color = "auto";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (tool_is_help(a)) {
+    enum {
+        OPT_JSON = 256,
+        OPT_QUIET,
+        OPT_NO_LOG,
+        OPT_FLASH,
+        OPT_UNTIL,
+        OPT_MAX_BOOTS,
+        OPT_TIMEOUT,
+        OPT_POWERCUT_AT,
+        OPT_POWERCUT_MODE,
+        OPT_POWERCUT_SEED,
+        OPT_HOLD_PIN,
+        OPT_LOG,
+        OPT_FLASH_TRACE,
+        OPT_EFUSE,
+        OPT_SPEEDUP,
+        OPT_MAC,
+        OPT_WIFI_APS,
+        OPT_COLOR,
+    };
+    static const struct option OPTS[] = {
+        TOOL_OPT_HELP_ENTRY,
+        {"json", no_argument, 0, OPT_JSON},
+        {"quiet", no_argument, 0, OPT_QUIET},
+        {"no-log", no_argument, 0, OPT_NO_LOG},
+        {"flash", required_argument, 0, OPT_FLASH},
+        {"until", required_argument, 0, OPT_UNTIL},
+        {"max-boots", required_argument, 0, OPT_MAX_BOOTS},
+        {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"powercut-at", required_argument, 0, OPT_POWERCUT_AT},
+        {"powercut-mode", required_argument, 0, OPT_POWERCUT_MODE},
+        {"powercut-seed", required_argument, 0, OPT_POWERCUT_SEED},
+        {"hold-pin", required_argument, 0, OPT_HOLD_PIN},
+        {"log", required_argument, 0, OPT_LOG},
+        {"flash-trace", required_argument, 0, OPT_FLASH_TRACE},
+        {"efuse", required_argument, 0, OPT_EFUSE},
+        {"speedup", required_argument, 0, OPT_SPEEDUP},
+        {"mac", required_argument, 0, OPT_MAC},
+        {"wifi-aps", required_argument, 0, OPT_WIFI_APS},
+        {"color", required_argument, 0, OPT_COLOR},
+        {0, 0, 0, 0},
+    };
+    tool_getopt_begin();
+    int c;
+    while ((c = tool_getopt(argc, argv, "device run", OPTS)) != -1) {
+        const char *v = optarg;
+        uint64_t n;
+        switch (c) {
+        case TOOL_OPT_HELP:
             fputs(USAGE, stdout);
             return EXIT_OK;
-        }
-        if (strcmp(a, "--json") == 0) {
+        case OPT_JSON:
             json = true;
-            continue;
-        }
-        if (strcmp(a, "--quiet") == 0) {
+            break;
+        case OPT_QUIET:
             o.quiet = true;
-            continue;
-        }
-        if (strcmp(a, "--no-log") == 0) {
+            break;
+        case OPT_NO_LOG:
             o.log_path = "";
-            continue;
-        }
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strncmp(a, "--", 2) != 0) {
-            tool_error("device run: unexpected argument '%s' (see 'otakit device run --help')", a);
-            return EXIT_USAGE;
-        }
-        if (v == NULL) {
-            tool_error("device run: %s needs a value", a);
-            return EXIT_USAGE;
-        }
-        i++;
-        uint64_t n;
-        if (strcmp(a, "--flash") == 0) {
+            break;
+        case OPT_FLASH:
             o.flash_path = v;
-        } else if (strcmp(a, "--until") == 0) {
+            break;
+        case OPT_UNTIL:
             if (*v == '\0') {
                 tool_error("device run: --until needs a non-empty text");
                 return EXIT_USAGE;
@@ -134,13 +166,15 @@ static int run(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.until[o.until_count++] = v;
-        } else if (strcmp(a, "--max-boots") == 0) {
+            break;
+        case OPT_MAX_BOOTS:
             if (parse_u64(v, &n) != 0 || n == 0 || n > 1000000) {
                 tool_error("device run: bad --max-boots '%s' (1..1000000)", v);
                 return EXIT_USAGE;
             }
             o.max_boots = (unsigned)n;
-        } else if (strcmp(a, "--timeout") == 0) {
+            break;
+        case OPT_TIMEOUT: {
             char *end;
             errno = 0;
             double t = strtod(v, &end);
@@ -149,14 +183,17 @@ static int run(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.timeout_s = t;
-        } else if (strcmp(a, "--powercut-at") == 0) {
+            break;
+        }
+        case OPT_POWERCUT_AT:
             if (parse_u64(v, &n) != 0 || n == 0) {
                 tool_error(
                     "device run: bad --powercut-at '%s' (a flash operation number, 1 or more)", v);
                 return EXIT_USAGE;
             }
             o.powercut_at = n;
-        } else if (strcmp(a, "--powercut-mode") == 0) {
+            break;
+        case OPT_POWERCUT_MODE:
             if (strcmp(v, "before") == 0) {
                 o.powercut_mode = OTAKIT_HW_CUT_BEFORE;
             } else if (strcmp(v, "after") == 0) {
@@ -167,13 +204,15 @@ static int run(int argc, char **argv)
                 tool_error("device run: bad --powercut-mode '%s' (before, after, torn)", v);
                 return EXIT_USAGE;
             }
-        } else if (strcmp(a, "--powercut-seed") == 0) {
+            break;
+        case OPT_POWERCUT_SEED:
             if (parse_u64(v, &n) != 0 || n > 0xffffffffu) {
                 tool_error("device run: bad --powercut-seed '%s'", v);
                 return EXIT_USAGE;
             }
             o.powercut_seed = (uint32_t)n;
-        } else if (strcmp(a, "--hold-pin") == 0) {
+            break;
+        case OPT_HOLD_PIN:
             if (strcmp(v, "factory") == 0) {
                 o.hold_pin = OTAKIT_HW_PIN_FACTORY;
             } else if (strcmp(v, "test") == 0) {
@@ -182,29 +221,35 @@ static int run(int argc, char **argv)
                 tool_error("device run: bad --hold-pin '%s' (factory, test)", v);
                 return EXIT_USAGE;
             }
-        } else if (strcmp(a, "--log") == 0) {
+            break;
+        case OPT_LOG:
             o.log_path = v;
-        } else if (strcmp(a, "--flash-trace") == 0) {
+            break;
+        case OPT_FLASH_TRACE:
             o.trace_path = v;
-        } else if (strcmp(a, "--efuse") == 0) {
+            break;
+        case OPT_EFUSE:
             o.efuse_path = v;
-        } else if (strcmp(a, "--speedup") == 0) {
+            break;
+        case OPT_SPEEDUP:
             if (parse_u64(v, &n) != 0 || n > 1000000) {
                 tool_error(
                     "device run: bad --speedup '%s' (0..1000000; 0 = delays take no real time)", v);
                 return EXIT_USAGE;
             }
             o.speedup = (int)n;
-        } else if (strcmp(a, "--mac") == 0) {
+            break;
+        case OPT_MAC:
             if (parse_mac(v, o.mac) != 0) {
                 tool_error("device run: bad --mac '%s' (XX:XX:XX:XX:XX:XX)", v);
                 return EXIT_USAGE;
             }
             o.have_mac = true;
-        } else if (strcmp(a, "--wifi-aps") == 0) {
+            break;
+        case OPT_WIFI_APS:
             setenv("OTAKIT_WIFI_APS", v, 1);
-        } else if (strcmp(a, "--color") == 0) {
-            color = v;
+            break;
+        case OPT_COLOR:
             if (strcmp(v, "auto") == 0) {
                 o.color = -1;
             } else if (strcmp(v, "always") == 0) {
@@ -215,12 +260,16 @@ static int run(int argc, char **argv)
                 tool_error("device run: bad --color '%s' (auto, always, never)", v);
                 return EXIT_USAGE;
             }
-        } else {
-            tool_error("device run: unknown option '%s' (see 'otakit device run --help')", a);
+            break;
+        default:
             return EXIT_USAGE;
         }
     }
-    (void)color;
+    if (optind < argc) {
+        tool_error("device run: unexpected argument '%s' (see 'otakit device run --help')",
+                   argv[optind]);
+        return EXIT_USAGE;
+    }
     if (json) {
         o.quiet = true;
     }

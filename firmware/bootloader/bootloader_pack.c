@@ -96,8 +96,10 @@ static int build_date_time(char *out, size_t n)
         errno = 0;
         long long v = strtoll(sde, &end, 10);
         if (errno != 0 || *end != '\0' || v < 0 || v > 253402300799LL) {
-            fprintf(stderr, "bootloader_pack: SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 "
-                    "(up to 253402300799)\n", sde);
+            fprintf(stderr,
+                    "bootloader_pack: SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 "
+                    "(up to 253402300799)\n",
+                    sde);
             return -1;
         }
         t = (time_t)v;
@@ -112,8 +114,8 @@ static int build_date_time(char *out, size_t n)
     }
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    snprintf(out, n, "%s %2d %04d %02d:%02d:%02d", months[tm.tm_mon % 12], tm.tm_mday, tm.tm_year + 1900,
-             tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(out, n, "%s %2d %04d %02d:%02d:%02d", months[tm.tm_mon % 12], tm.tm_mday,
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return strlen(out) < 24 ? 0 : -1; /* the description's field holds 23 characters */
 }
 

@@ -39,11 +39,14 @@ static struct {
     struct ev_handler *handlers;
     struct ev_item *head;
     struct ev_item *tail;
-} loop = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .idle_cv = PTHREAD_COND_INITIALIZER};
+} loop = {.mu = PTHREAD_MUTEX_INITIALIZER,
+          .cv = PTHREAD_COND_INITIALIZER,
+          .idle_cv = PTHREAD_COND_INITIALIZER};
 
 static bool matches(const struct ev_handler *h, esp_event_base_t base, int32_t id)
 {
-    return (h->base == ESP_EVENT_ANY_BASE || h->base == base) && (h->id == ESP_EVENT_ANY_ID || h->id == id);
+    return (h->base == ESP_EVENT_ANY_BASE || h->base == base) &&
+           (h->id == ESP_EVENT_ANY_ID || h->id == id);
 }
 
 static void *loop_main(void *unused)
@@ -148,7 +151,8 @@ esp_err_t esp_event_loop_delete_default(void)
 }
 
 esp_err_t esp_event_handler_instance_register(esp_event_base_t event_base, int32_t event_id,
-                                              esp_event_handler_t event_handler, void *event_handler_arg,
+                                              esp_event_handler_t event_handler,
+                                              void *event_handler_arg,
                                               esp_event_handler_instance_t *instance)
 {
     if (!event_handler || (event_base == ESP_EVENT_ANY_BASE && event_id != ESP_EVENT_ANY_ID)) {
@@ -183,10 +187,12 @@ esp_err_t esp_event_handler_instance_register(esp_event_base_t event_base, int32
 esp_err_t esp_event_handler_register(esp_event_base_t event_base, int32_t event_id,
                                      esp_event_handler_t event_handler, void *event_handler_arg)
 {
-    return esp_event_handler_instance_register(event_base, event_id, event_handler, event_handler_arg, NULL);
+    return esp_event_handler_instance_register(event_base, event_id, event_handler,
+                                               event_handler_arg, NULL);
 }
 
-static esp_err_t unregister(esp_event_base_t base, int32_t id, esp_event_handler_t fn, void *instance)
+static esp_err_t unregister(esp_event_base_t base, int32_t id, esp_event_handler_t fn,
+                            void *instance)
 {
     pthread_mutex_lock(&loop.mu);
     for (struct ev_handler **pp = &loop.handlers; *pp; pp = &(*pp)->next) {
@@ -224,7 +230,8 @@ esp_err_t esp_event_post(esp_event_base_t event_base, int32_t event_id, const vo
                          size_t event_data_size, uint32_t ticks_to_wait)
 {
     (void)ticks_to_wait;
-    if (event_base == ESP_EVENT_ANY_BASE || event_id == ESP_EVENT_ANY_ID || (event_data_size && !event_data)) {
+    if (event_base == ESP_EVENT_ANY_BASE || event_id == ESP_EVENT_ANY_ID ||
+        (event_data_size && !event_data)) {
         return ESP_ERR_INVALID_ARG;
     }
     struct ev_item *it = calloc(1, sizeof(*it));

@@ -242,7 +242,9 @@ static void collect(esp_http_client_handle_t c)
             if (c->result != CURLE_OK) {
                 long oserr = 0;
                 curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
-                c->err_no = oserr ? (int)oserr : (c->result == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNRESET);
+                c->err_no = oserr
+                                ? (int)oserr
+                                : (c->result == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNRESET);
             }
         }
     }
@@ -307,15 +309,17 @@ static bool report_tls_failure(esp_http_client_handle_t c)
         t->last_error = ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED;
         t->esp_tls_error_code = ESP_TLS_MBEDTLS_ERR_X509_INVALID_FORMAT;
         t->esp_tls_flags = 0;
-        ESP_LOGE(MBEDTLS_TAG, "mbedtls_x509_crt_parse of CA cert returned -0x%04X", -t->esp_tls_error_code);
+        ESP_LOGE(MBEDTLS_TAG, "mbedtls_x509_crt_parse of CA cert returned -0x%04X",
+                 -t->esp_tls_error_code);
         ESP_LOGE(MBEDTLS_TAG, "Failed to set client configurations, returned [0x%04X] (%s)",
                  (unsigned)t->last_error, esp_err_to_name(t->last_error));
         break;
     case CURLE_SSL_CONNECT_ERROR:
         /* The handshake broke off: the peer closed or reset it, or sent an alert. */
         t->last_error = ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED;
-        t->esp_tls_error_code = strstr(result_text(c), "alert") != NULL ? ESP_TLS_MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE
-                                                                         : ESP_TLS_MBEDTLS_ERR_SSL_CONN_EOF;
+        t->esp_tls_error_code = strstr(result_text(c), "alert") != NULL
+                                    ? ESP_TLS_MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE
+                                    : ESP_TLS_MBEDTLS_ERR_SSL_CONN_EOF;
         t->esp_tls_flags = 0;
         ESP_LOGE(MBEDTLS_TAG, "mbedtls_ssl_handshake returned -0x%04X", -t->esp_tls_error_code);
         break;
@@ -388,7 +392,8 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
     c->cert_pem = dup_str(config->cert_pem);
     c->skip_cn = config->skip_cert_common_name_check;
     c->keep_alive = config->keep_alive_enable;
-    c->transport = strncasecmp(c->url, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
+    c->transport =
+        strncasecmp(c->url, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
     c->status = -1;
     c->content_length = -1;
     size_t bs = config->buffer_size > 0 ? (size_t)config->buffer_size : DEFAULT_HTTP_BUF_SIZE;
@@ -480,7 +485,8 @@ esp_err_t esp_http_client_set_url(esp_http_client_handle_t c, const char *url)
     }
     free(c->url);
     c->url = u;
-    c->transport = strncasecmp(u, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
+    c->transport =
+        strncasecmp(u, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
     return ESP_OK;
 }
 
@@ -534,8 +540,8 @@ int esp_http_client_get_errno(esp_http_client_handle_t c)
     return c ? c->err_no : 0;
 }
 
-esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t c, int *esp_tls_error_code,
-                                                       int *esp_tls_flags)
+esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t c,
+                                                       int *esp_tls_error_code, int *esp_tls_flags)
 {
     if (!c) {
         return ESP_FAIL;
@@ -603,7 +609,8 @@ static esp_err_t setup_request(esp_http_client_handle_t c)
     curl_easy_setopt(e, CURLOPT_PREREQDATA, c);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, c->keep_alive ? 1L : 0L);
     if (c->cert_pem) {
-        struct curl_blob blob = {.data = c->cert_pem, .len = strlen(c->cert_pem), .flags = CURL_BLOB_COPY};
+        struct curl_blob blob = {
+            .data = c->cert_pem, .len = strlen(c->cert_pem), .flags = CURL_BLOB_COPY};
         curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
     }
     if (c->skip_cn) {
@@ -762,8 +769,8 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
         /* The peer closed before Content-Length: ESP-IDF's transport reads 0 here. */
         errno = ECONNRESET;
         c->err_no = ECONNRESET;
-        ESP_LOGW(TAG, "Connection closed by the server after %lld of %lld bytes", (long long)c->received,
-                 (long long)c->content_length);
+        ESP_LOGW(TAG, "Connection closed by the server after %lld of %lld bytes",
+                 (long long)c->received, (long long)c->content_length);
         return 0;
     }
     ESP_LOGE(TAG, "Transport read failed: %s", result_text(c));

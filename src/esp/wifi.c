@@ -48,11 +48,11 @@ struct esp_netif_obj {
 /* The driver's state is per process, as on a chip. */
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t cv;     /* the driver task waits here for a connect */
-    bool task_running;     /* the driver's task exists (made by the first esp_wifi_init) */
-    bool connect_pending;  /* esp_wifi_connect() asked, the task has not started it yet */
-    bool attempting;       /* a connect is pending or in progress */
-    unsigned generation;   /* bumped by disconnect/stop: an attempt in progress ends */
+    pthread_cond_t cv;    /* the driver task waits here for a connect */
+    bool task_running;    /* the driver's task exists (made by the first esp_wifi_init) */
+    bool connect_pending; /* esp_wifi_connect() asked, the task has not started it yet */
+    bool attempting;      /* a connect is pending or in progress */
+    unsigned generation;  /* bumped by disconnect/stop: an attempt in progress ends */
     bool netif_init;
     bool netif_created;
     bool init;
@@ -70,7 +70,8 @@ static const uint8_t STA_MAC[6] = {0x24, 0x0a, 0xc4, 0x00, 0x00, 0x01};
 static const uint8_t AP_BSSID[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
 /* The blob's lines read "I (123) wifi:message", without the space after the tag. */
-static void wifi_log(esp_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wifi_log(esp_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void wifi_log(esp_log_level_t level, const char *fmt, ...)
 {
     char msg[256];
@@ -78,7 +79,10 @@ static void wifi_log(esp_log_level_t level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    char letter = level == ESP_LOG_ERROR ? 'E' : level == ESP_LOG_WARN ? 'W' : level == ESP_LOG_INFO ? 'I' : 'D';
+    char letter = level == ESP_LOG_ERROR  ? 'E'
+                  : level == ESP_LOG_WARN ? 'W'
+                  : level == ESP_LOG_INFO ? 'I'
+                                          : 'D';
     esp_log_write(level, "wifi", "%c (%u) wifi:%s\n", letter, (unsigned)esp_log_timestamp(), msg);
 }
 
@@ -325,8 +329,8 @@ esp_err_t esp_wifi_start(void)
     if (err != ESP_OK || was) {
         return err;
     }
-    wifi_log(ESP_LOG_INFO, "mode : sta (%02x:%02x:%02x:%02x:%02x:%02x)", STA_MAC[0], STA_MAC[1], STA_MAC[2],
-             STA_MAC[3], STA_MAC[4], STA_MAC[5]);
+    wifi_log(ESP_LOG_INFO, "mode : sta (%02x:%02x:%02x:%02x:%02x:%02x)", STA_MAC[0], STA_MAC[1],
+             STA_MAC[2], STA_MAC[3], STA_MAC[4], STA_MAC[5]);
     wifi_log(ESP_LOG_INFO, "enable tsf");
     err = esp_event_post(WIFI_EVENT, WIFI_EVENT_STA_START, NULL, 0, 0);
     if (err != ESP_OK) {
@@ -386,7 +390,8 @@ static void connect_attempt(unsigned generation)
         if (!attempt_step(SCAN_ALL_US, generation)) {
             return;
         }
-        wifi_log(ESP_LOG_WARN, "no AP with SSID \"%s\" found (in range: %s), reason %d (NO_AP_FOUND)", ssid,
+        wifi_log(ESP_LOG_WARN,
+                 "no AP with SSID \"%s\" found (in range: %s), reason %d (NO_AP_FOUND)", ssid,
                  seen[0] ? seen : "none", WIFI_REASON_NO_AP_FOUND);
         attempt_done();
         post_disconnected(ssid, WIFI_REASON_NO_AP_FOUND);
@@ -410,7 +415,9 @@ static void connect_attempt(unsigned generation)
             return;
         }
         wifi_log(ESP_LOG_INFO, "state: run -> init (fc0)");
-        wifi_log(ESP_LOG_WARN, "4-way handshake with \"%s\" failed, reason %d (4WAY_HANDSHAKE_TIMEOUT): wrong password?",
+        wifi_log(ESP_LOG_WARN,
+                 "4-way handshake with \"%s\" failed, reason %d (4WAY_HANDSHAKE_TIMEOUT): wrong "
+                 "password?",
                  ssid, WIFI_REASON_4WAY_HANDSHAKE_TIMEOUT);
         attempt_done();
         post_disconnected(ssid, WIFI_REASON_4WAY_HANDSHAKE_TIMEOUT);
@@ -419,9 +426,11 @@ static void connect_attempt(unsigned generation)
     if (!attempt_step(ASSOC_STEP_US, generation)) {
         return;
     }
-    wifi_log(ESP_LOG_INFO, "connected with %s, aid = 1, channel 1, BW20, bssid = %02x:%02x:%02x:%02x:%02x:%02x",
+    wifi_log(ESP_LOG_INFO,
+             "connected with %s, aid = 1, channel 1, BW20, bssid = %02x:%02x:%02x:%02x:%02x:%02x",
              ssid, AP_BSSID[0], AP_BSSID[1], AP_BSSID[2], AP_BSSID[3], AP_BSSID[4], AP_BSSID[5]);
-    wifi_log(ESP_LOG_INFO, "security: %s, phy: bgn, rssi: -40", password[0] ? "WPA2-PSK" : "Open Auth");
+    wifi_log(ESP_LOG_INFO, "security: %s, phy: bgn, rssi: -40",
+             password[0] ? "WPA2-PSK" : "Open Auth");
 
     wifi_event_sta_connected_t ce = {0};
     size_t n = strlen(ssid);

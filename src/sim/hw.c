@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "efuse.h"
-#include "otakit/image.h"
 #include "nor.h"
+#include "otakit/image.h"
 
 static struct {
     bool attached;
@@ -170,7 +170,8 @@ static void panic_handler(int sig, siginfo_t *si, void *uctx)
         const char *reason = otakit_sim_panic_reason(sig);
 #if defined(__x86_64__) && defined(REG_ERR)
         /* A write fault is a store, as the CPU would report it. */
-        if (sig == SIGSEGV && uctx != NULL && (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0) {
+        if (sig == SIGSEGV && uctx != NULL &&
+            (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0) {
             reason = "StoreProhibited";
         }
 #endif

@@ -12,8 +12,8 @@
 
 #include "esp_chip_info.h"
 #include "esp_err.h"
-#include "esp_http_client.h"
 #include "esp_flash.h"
+#include "esp_http_client.h"
 #include "esp_log.h"
 #include "esp_mac.h"
 #include "esp_ota_ops.h"
@@ -89,7 +89,8 @@ static void phase_a(void)
           strcmp(esp_err_to_name(0x801A), "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED") == 0);
     CHECK("tls crt parse name",
           strcmp(esp_err_to_name(0x8015), "ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED") == 0);
-    CHECK("tls last error of no client", esp_http_client_get_and_clear_last_tls_error(NULL, NULL, NULL) == ESP_FAIL);
+    CHECK("tls last error of no client",
+          esp_http_client_get_and_clear_last_tls_error(NULL, NULL, NULL) == ESP_FAIL);
     char buf[64];
     CHECK("err name_r unknown",
           strstr(esp_err_to_name_r(0x7777, buf, sizeof(buf)), "UNKNOWN ERROR") != NULL);
