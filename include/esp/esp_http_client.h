@@ -101,7 +101,8 @@ typedef struct {
     const char *query;
     const char *cert_pem; /**< PEM CA the HTTPS server must chain to */
     esp_http_client_method_t method;
-    int timeout_ms;             /**< connect and per-read timeout; 0 = DEFAULT_HTTP_TIMEOUT_MS */
+    int timeout_ms;             /**< connect timeout, and the longest wait without a body byte; 0 =
+                                   DEFAULT_HTTP_TIMEOUT_MS */
     bool disable_auto_redirect; /**< esp_http_client_perform does not follow 3xx */
     int max_redirection_count;  /**< 0 = 10 */
     http_event_handle_cb event_handler;
@@ -153,8 +154,11 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len);
  */
 int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client);
 /**
- * @brief Read up to len body bytes; waits until len bytes, the end of the body, or a
- * timeout with nothing read.
+ * @brief Read up to len body bytes; waits until len bytes, the end of the body, or
+ * timeout_ms without a new byte. The timeout counts from the last byte that arrived,
+ * across calls: a read that got some bytes and then timed out returns them, and the next
+ * read reports the timeout at once, so a stalled server is reported timeout_ms after its
+ * last byte whatever len is.
  * @return bytes read (> 0); 0 at the end of the body or when the peer closed (errno is
  *         then ECONNRESET if the body was incomplete); -ESP_ERR_HTTP_EAGAIN on a timeout
  *         with nothing read; ESP_FAIL (-1) on a transport error with nothing read.

@@ -65,6 +65,7 @@ struct esp_http_client {
     int status;
     int64_t content_length; /* -1: none */
     int64_t received;       /* body bytes handed to the caller */
+    int64_t wait_since_ms;  /* since when a read waits for bytes with none new; 0: not waiting */
     int err_no;
     esp_tls_last_error_t tls_error; /* the last TLS failure, as esp-tls records it */
     uint8_t *buf;
@@ -196,6 +197,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     }
     memcpy(c->buf + c->len, data, n);
     c->len += n;
+    c->wait_since_ms = 0; /* new bytes: the silence, if any, is over */
     return n;
 }
 
@@ -655,6 +657,7 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t c, int write_len)
     c->status = -1;
     c->content_length = -1;
     c->received = 0;
+    c->wait_since_ms = 0;
     c->err_no = 0;
     c->head = c->len = 0;
     if (!netif_sim_link_up()) {
@@ -718,9 +721,12 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
             return (int)h;
         }
     }
+    /* timeout_ms bounds the time without new bytes, not the call: a read that got some
+     * bytes and then waits for the rest of its buffer, and the next read, share one
+     * timeout counted from the last byte (wait_since_ms), so a server that stalls is
+     * reported timeout_ms after its last byte, whatever the buffer size. */
     int got = 0;
     bool timed_out = false;
-    int64_t deadline = now_ms() + c->timeout_ms;
     while (got < len) {
         if (c->len > 0) {
             size_t n = c->len < (size_t)(len - got) ? c->len : (size_t)(len - got);
@@ -741,7 +747,10 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
         if (c->done) {
             break;
         }
-        if (pump(c, cond_data, deadline) != 0) {
+        if (c->wait_since_ms == 0) {
+            c->wait_since_ms = now_ms();
+        }
+        if (pump(c, cond_data, c->wait_since_ms + c->timeout_ms) != 0) {
             timed_out = true;
             break;
         }
