@@ -19,7 +19,8 @@ static const char USAGE[] =
     "                         [--powercut-at N] [--powercut-mode before|after|torn]\n"
     "                         [--powercut-seed N] [--hold-pin factory|test] [--log FILE]\n"
     "                         [--no-log] [--efuse FILE] [--speedup N] [--mac MAC]\n"
-    "                         [--wifi-aps SPEC] [--color auto|always|never] [--flash-trace FILE]\n"
+    "                         [--wifi-aps SPEC] [--wifi-drop-at BYTES[:SECONDS]]...\n"
+    "                         [--color auto|always|never] [--flash-trace FILE]\n"
     "                         [--quiet] [--json]\n"
     "\n"
     "Power the virtual ESP32 on: the ROM stage checks the second-stage bootloader at 0x1000\n"
@@ -49,6 +50,9 @@ static const char USAGE[] =
     "  --mac MAC              base MAC address (default 24:0a:c4 + 3 bytes from FLASH's path)\n"
     "  --wifi-aps SPEC        access points around the device (sets OTAKIT_WIFI_APS:\n"
     "                         \"SSID:PASSWORD[,SSID:PASSWORD...]\")\n"
+    "  --wifi-drop-at B[:S]   the access point goes away once the app has read B bytes of\n"
+    "                         HTTP bodies, and comes back S seconds of device time later\n"
+    "                         (decimals allowed, default 2); up to 16, each once per run\n"
     "  --color WHEN           log colours: auto (stdout is a terminal), always, never\n"
     "  --flash-trace FILE     write one line per flash operation: N r|w|e 0xADDR LEN stage\n"
     "                         (N is what --powercut-at counts)\n"
@@ -88,6 +92,46 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return 0;
 }
 
+/* --wifi-drop-at BYTES[:SECONDS]: kept in increasing BYTES. */
+static int add_wifi_drop(otakit_device_opts_t *o, const char *v)
+{
+    char bytes[32];
+    size_t n = strcspn(v, ":");
+    uint64_t at;
+    double secs = 2.0;
+    if (n == 0 || n >= sizeof(bytes)) {
+        tool_error("device run: bad --wifi-drop-at '%s' (BYTES[:SECONDS])", v);
+        return -1;
+    }
+    memcpy(bytes, v, n);
+    bytes[n] = '\0';
+    if (parse_u64(bytes, &at) != 0) {
+        tool_error("device run: bad --wifi-drop-at '%s': BYTES is a number of bytes", v);
+        return -1;
+    }
+    if (v[n] == ':') {
+        char *end;
+        errno = 0;
+        secs = strtod(v + n + 1, &end);
+        if (errno != 0 || end == v + n + 1 || *end != '\0' || !(secs >= 0) || secs > 86400) {
+            tool_error("device run: bad --wifi-drop-at '%s': SECONDS is 0 to 86400", v);
+            return -1;
+        }
+    }
+    if (o->wifi_drop_count == OTAKIT_DEVICE_MAX_WIFI_DROPS) {
+        tool_error("device run: at most %d --wifi-drop-at", OTAKIT_DEVICE_MAX_WIFI_DROPS);
+        return -1;
+    }
+    unsigned i = o->wifi_drop_count++;
+    for (; i > 0 && o->wifi_drop_at[i - 1] > at; i--) {
+        o->wifi_drop_at[i] = o->wifi_drop_at[i - 1];
+        o->wifi_drop_us[i] = o->wifi_drop_us[i - 1];
+    }
+    o->wifi_drop_at[i] = at;
+    o->wifi_drop_us[i] = (uint64_t)(secs * 1e6 + 0.5);
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     otakit_device_opts_t o;
@@ -111,6 +155,7 @@ static int run(int argc, char **argv)
         OPT_SPEEDUP,
         OPT_MAC,
         OPT_WIFI_APS,
+        OPT_WIFI_DROP_AT,
         OPT_COLOR,
     };
     static const struct option OPTS[] = {
@@ -132,6 +177,7 @@ static int run(int argc, char **argv)
         {"speedup", required_argument, 0, OPT_SPEEDUP},
         {"mac", required_argument, 0, OPT_MAC},
         {"wifi-aps", required_argument, 0, OPT_WIFI_APS},
+        {"wifi-drop-at", required_argument, 0, OPT_WIFI_DROP_AT},
         {"color", required_argument, 0, OPT_COLOR},
         {0, 0, 0, 0},
     };
@@ -248,6 +294,11 @@ static int run(int argc, char **argv)
             break;
         case OPT_WIFI_APS:
             setenv("OTAKIT_WIFI_APS", v, 1);
+            break;
+        case OPT_WIFI_DROP_AT:
+            if (add_wifi_drop(&o, v) != 0) {
+                return EXIT_USAGE;
+            }
             break;
         case OPT_COLOR:
             if (strcmp(v, "auto") == 0) {

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "esp_log.h"
+#include "hw.h"
 #include "netif_sim.h"
 
 static const char *TAG = "HTTP_CLIENT";
@@ -63,9 +64,10 @@ struct esp_http_client {
     bool finish_sent;
     CURLcode result;
     int status;
-    int64_t content_length; /* -1: none */
-    int64_t received;       /* body bytes handed to the caller */
-    int64_t wait_since_ms;  /* since when a read waits for bytes with none new; 0: not waiting */
+    int64_t content_length;   /* -1: none */
+    int64_t received;         /* body bytes handed to the caller */
+    int64_t wait_since_ms;    /* since when a read waits for bytes with none new; 0: not waiting */
+    unsigned link_generation; /* the station's link the connection was opened on */
     int err_no;
     esp_tls_last_error_t tls_error; /* the last TLS failure, as esp-tls records it */
     uint8_t *buf;
@@ -334,6 +336,76 @@ static bool report_tls_failure(esp_http_client_handle_t c)
     ESP_LOGE(TAG, "Connection failed, sock < 0");
     c->err_no = 0;
     return true;
+}
+
+/* --- the virtual Wi-Fi going away (otakit device run --wifi-drop-at) ------------------- */
+
+/* HTTP body bytes this app has read, over every client: what --wifi-drop-at counts. */
+static pthread_mutex_t drop_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t body_total;
+
+/* Make every drop that is due happen (the AP goes away). */
+static void drops_due(void)
+{
+    unsigned idx;
+    uint64_t at;
+    uint64_t down_us;
+    for (;;) {
+        pthread_mutex_lock(&drop_mu);
+        bool due = otakit_hw_wifi_next_drop(&idx, &at, &down_us) && body_total >= at;
+        if (due) {
+            otakit_hw_wifi_drop_done(idx);
+        }
+        pthread_mutex_unlock(&drop_mu);
+        if (!due) {
+            return;
+        }
+        netif_sim_wifi_drop(down_us);
+    }
+}
+
+/* At most this many of len bytes may be read before the next drop. */
+static int drop_clamp(int len)
+{
+    unsigned idx;
+    uint64_t at;
+    uint64_t down_us;
+    pthread_mutex_lock(&drop_mu);
+    if (otakit_hw_wifi_next_drop(&idx, &at, &down_us) && at > body_total &&
+        at - body_total < (uint64_t)len) {
+        len = (int)(at - body_total);
+    }
+    pthread_mutex_unlock(&drop_mu);
+    return len;
+}
+
+static void drop_count(int got)
+{
+    pthread_mutex_lock(&drop_mu);
+    body_total += (uint64_t)got;
+    pthread_mutex_unlock(&drop_mu);
+    drops_due();
+}
+
+/* The station has the link the connection was opened on. */
+static bool link_intact(esp_http_client_handle_t c)
+{
+    return netif_sim_link_up() && c->link_generation == netif_sim_link_generation();
+}
+
+/* The station lost the AP: the connection is gone (lwIP aborts it; bytes not yet read
+ * are lost with it), so the transfer ends with ECONNABORTED. */
+static void link_lost(esp_http_client_handle_t c)
+{
+    if (!c->done || c->result == CURLE_OK) {
+        c->done = true;
+        c->result = CURLE_RECV_ERROR;
+        c->err_no = ECONNABORTED;
+        snprintf(c->errbuf, sizeof(c->errbuf),
+                 "Software caused connection abort (the Wi-Fi link is down)");
+    }
+    c->len = c->head = 0;
+    c->paused = false;
 }
 
 /* --- public API ---------------------------------------------------------------------- */
@@ -658,6 +730,7 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t c, int write_len)
     c->content_length = -1;
     c->received = 0;
     c->wait_since_ms = 0;
+    c->link_generation = netif_sim_link_generation();
     c->err_no = 0;
     c->head = c->len = 0;
     if (!netif_sim_link_up()) {
@@ -725,6 +798,11 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
      * bytes and then waits for the rest of its buffer, and the next read, share one
      * timeout counted from the last byte (wait_since_ms), so a server that stalls is
      * reported timeout_ms after its last byte, whatever the buffer size. */
+    drops_due();
+    len = drop_clamp(len);
+    if (!link_intact(c)) {
+        link_lost(c);
+    }
     int got = 0;
     bool timed_out = false;
     while (got < len) {
@@ -747,6 +825,10 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
         if (c->done) {
             break;
         }
+        if (!link_intact(c)) {
+            link_lost(c);
+            break;
+        }
         if (c->wait_since_ms == 0) {
             c->wait_since_ms = now_ms();
         }
@@ -758,6 +840,7 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
     if (got > 0) {
         c->received += got;
         dispatch(c, HTTP_EVENT_ON_DATA, buffer, got, NULL, NULL);
+        drop_count(got);
         return got;
     }
     if (timed_out) {

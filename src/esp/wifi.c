@@ -19,6 +19,7 @@
 #include "esp_log.h"
 #include "esp_netif.h"
 #include "esp_state.h"
+#include "esp_timer.h"
 #include "netif_sim.h"
 
 /* Device time of each step on an ESP32, from ESP-IDF's logs and its supplicant:
@@ -62,6 +63,8 @@ static struct {
     wifi_sta_config_t sta;
     struct esp_netif_obj netif;
     char ap_ssid[33];
+    int64_t ap_gone_until_us; /* device time the access points are back (a drop), 0: none */
+    unsigned link_generation; /* bumped each time the station loses its link */
 } wifi = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void *wifi_task(void *unused);
@@ -169,6 +172,12 @@ static ap_match_t find_ap(const char *ssid, const char *password, char *seen, si
 {
     const char *env = getenv("OTAKIT_WIFI_APS");
     seen[0] = '\0';
+    pthread_mutex_lock(&wifi.mu);
+    bool gone = esp_timer_get_time() < wifi.ap_gone_until_us;
+    pthread_mutex_unlock(&wifi.mu);
+    if (gone) {
+        return AP_ABSENT; /* a --wifi-drop-at outage: nothing in the air */
+    }
     if (!env) {
         snprintf(seen, seen_len, "%s", ssid);
         return AP_OK;
@@ -503,6 +512,42 @@ esp_err_t esp_wifi_connect(void)
     return err;
 }
 
+unsigned netif_sim_link_generation(void)
+{
+    pthread_mutex_lock(&wifi.mu);
+    unsigned g = wifi.link_generation;
+    pthread_mutex_unlock(&wifi.mu);
+    return g;
+}
+
+void netif_sim_wifi_drop(uint64_t down_us)
+{
+    pthread_mutex_lock(&wifi.mu);
+    bool was = wifi.connected;
+    char ssid[33];
+    snprintf(ssid, sizeof(ssid), "%s", wifi.ap_ssid);
+    wifi.ap_gone_until_us = esp_timer_get_time() + (int64_t)down_us;
+    if (was) {
+        wifi.generation++;
+        wifi.link_generation++;
+        wifi.connected = false;
+        wifi.netif.up = false;
+        memset(&wifi.netif.ip, 0, sizeof(wifi.netif.ip));
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    if (!was) {
+        return;
+    }
+    /* What the blob logs when the AP's beacons stop. */
+    wifi_log(ESP_LOG_INFO, "bcn_timeout,ap_probe_send_start");
+    wifi_log(ESP_LOG_INFO, "ap_probe_send over, reset wifi status to disassoc");
+    wifi_log(ESP_LOG_INFO, "state: run -> init (c800)");
+    wifi_log(ESP_LOG_WARN,
+             "the AP \"%s\" is gone for %llu ms (--wifi-drop-at), reason %d (BEACON_TIMEOUT)", ssid,
+             (unsigned long long)(down_us / 1000), WIFI_REASON_BEACON_TIMEOUT);
+    post_disconnected(ssid, WIFI_REASON_BEACON_TIMEOUT);
+}
+
 esp_err_t esp_wifi_disconnect(void)
 {
     pthread_mutex_lock(&wifi.mu);
@@ -514,6 +559,9 @@ esp_err_t esp_wifi_disconnect(void)
     char ssid[33];
     snprintf(ssid, sizeof(ssid), "%s", wifi.ap_ssid);
     wifi.generation++; /* an attempt in progress ends at its next step */
+    if (wifi.connected) {
+        wifi.link_generation++;
+    }
     wifi.connect_pending = false;
     wifi.attempting = false;
     wifi.connected = false;

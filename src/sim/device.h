@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #define OTAKIT_DEVICE_MAX_UNTIL 8
+/** At most this many Wi-Fi drops per run. */
+#define OTAKIT_DEVICE_MAX_WIFI_DROPS 16
 
 typedef struct otakit_device_opts {
     const char *flash_path; /**< the flash file (must exist) */
@@ -30,6 +32,11 @@ typedef struct otakit_device_opts {
     int color;              /**< -1 auto (stdout is a terminal), 0 off, 1 on */
     bool interactive;       /**< stdin is a terminal: Ctrl-] quits, Ctrl-T R resets */
     const char *trace_path; /**< append one line per flash operation here; NULL = none */
+    /** Wi-Fi drops: after the app read at_bytes HTTP body bytes, no AP for down_us of device
+     * time; in increasing at_bytes. */
+    unsigned wifi_drop_count;
+    uint64_t wifi_drop_at[OTAKIT_DEVICE_MAX_WIFI_DROPS];
+    uint64_t wifi_drop_us[OTAKIT_DEVICE_MAX_WIFI_DROPS];
 } otakit_device_opts_t;
 
 typedef struct otakit_device_result {

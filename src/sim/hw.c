@@ -362,6 +362,30 @@ uint32_t otakit_hw_flash_size(void)
     return hw.attached ? hw.flash.size : 0x400000u;
 }
 
+bool otakit_hw_wifi_next_drop(unsigned *index, uint64_t *at_bytes, uint64_t *down_us)
+{
+    if (hw.shm == NULL) {
+        return false;
+    }
+    uint32_t n = hw.shm->wifi_drop_count;
+    for (uint32_t i = 0; i < n && i < OTAKIT_HW_MAX_WIFI_DROPS; i++) {
+        if (atomic_load(&hw.shm->wifi_drops[i].done) == 0) {
+            *index = i;
+            *at_bytes = hw.shm->wifi_drops[i].at_bytes;
+            *down_us = hw.shm->wifi_drops[i].down_us;
+            return true;
+        }
+    }
+    return false;
+}
+
+void otakit_hw_wifi_drop_done(unsigned index)
+{
+    if (hw.shm != NULL && index < OTAKIT_HW_MAX_WIFI_DROPS) {
+        atomic_store(&hw.shm->wifi_drops[index].done, 1);
+    }
+}
+
 uint32_t otakit_hw_header_flash_size(void)
 {
     if (!hw.attached || otakit_nor_size(hw.nor) < 0x1000u + 4u) {

@@ -56,6 +56,9 @@ enum {
 #define OTAKIT_HW_PIN_FACTORY 1
 #define OTAKIT_HW_PIN_TEST 2
 
+/* At most this many --wifi-drop-at. */
+#define OTAKIT_HW_MAX_WIFI_DROPS 16
+
 /* Power-cut modes, numbered as otakit_nor_cut_mode_t. */
 #define OTAKIT_HW_CUT_BEFORE 0
 #define OTAKIT_HW_CUT_AFTER 1
@@ -99,6 +102,18 @@ typedef struct otakit_hw_shared {
     uint64_t panic_addr;
     char panic_reason[64]; /* "LoadProhibited", "abort() was called" ... */
     char halt_msg[256];    /* why the CPU stopped (REQ_HALT) */
+
+    /* Wi-Fi drops (otakit device run --wifi-drop-at BYTES[:SECONDS]), in increasing
+     * at_bytes: once the app has read at_bytes HTTP body bytes, the access point is gone
+     * for down_us of device time. Each happens once per device run (done). */
+    uint32_t wifi_drop_count;
+    uint32_t pad2;
+    struct {
+        uint64_t at_bytes;
+        uint64_t down_us;
+        _Atomic uint32_t done;
+        uint32_t pad;
+    } wifi_drops[OTAKIT_HW_MAX_WIFI_DROPS];
 } otakit_hw_shared_t;
 
 /* ESP-IDF's exception name for the host signal a program died of (0: abort). */

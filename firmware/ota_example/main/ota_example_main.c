@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,9 @@ static char ota_write_data[BUFFSIZE + 1];
 
 static EventGroupHandle_t s_wifi_event_group;
 static int wifi_retry_num;
+/* WIFI_EVENT_STA_DISCONNECTED events so far: a download connection opened before the
+ * last one is gone, even when the station has reconnected since. */
+static atomic_uint s_wifi_disconnects;
 
 static const char *wifi_reason_name(int reason)
 {
@@ -90,6 +94,8 @@ static const char *wifi_reason_name(int reason)
         return "HANDSHAKE_TIMEOUT";
     case WIFI_REASON_ASSOC_LEAVE:
         return "ASSOC_LEAVE";
+    case WIFI_REASON_BEACON_TIMEOUT:
+        return "BEACON_TIMEOUT";
     default:
         return "UNSPECIFIED";
     }
@@ -103,6 +109,8 @@ static void wifi_event_handler(void *arg, esp_event_base_t event_base, int32_t e
         esp_wifi_connect();
     } else if (event_base == WIFI_EVENT && event_id == WIFI_EVENT_STA_DISCONNECTED) {
         const wifi_event_sta_disconnected_t *d = event_data;
+        xEventGroupClearBits(s_wifi_event_group, WIFI_CONNECTED_BIT);
+        atomic_fetch_add(&s_wifi_disconnects, 1);
         ESP_LOGW(WIFI_TAG, "disconnected from SSID \"%.*s\", reason %d (%s)", d->ssid_len,
                  (const char *)d->ssid, d->reason, wifi_reason_name(d->reason));
         bool give_up = wifi_retry_num >= CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY;
@@ -121,6 +129,7 @@ static void wifi_event_handler(void *arg, esp_event_base_t event_base, int32_t e
         const ip_event_got_ip_t *e = event_data;
         ESP_LOGI(WIFI_TAG, "got ip:" IPSTR, IP2STR(&e->ip_info.ip));
         wifi_retry_num = 0;
+        xEventGroupClearBits(s_wifi_event_group, WIFI_FAIL_BIT);
         xEventGroupSetBits(s_wifi_event_group, WIFI_CONNECTED_BIT);
     }
 }
@@ -279,6 +288,7 @@ typedef struct {
     int64_t range_start; /* from Content-Range of a 206, -1 if none */
     int64_t total;       /* the file's length, -1 if unknown */
     int64_t started_us;  /* device time of the first byte, for the rate */
+    unsigned wifi_disconnects; /* s_wifi_disconnects when the connection was opened */
 } ota_ctx_t;
 
 static esp_err_t http_event(esp_http_client_event_t *evt)
@@ -365,6 +375,7 @@ static esp_err_t http_connect(ota_ctx_t *ctx, int offset, bool first)
     }
     for (int attempt = 1; attempt <= CONFIG_EXAMPLE_CONNECT_RETRIES; attempt++) {
         ctx->range_start = -1;
+        ctx->wifi_disconnects = atomic_load(&s_wifi_disconnects);
         esp_err_t err = esp_http_client_open(ctx->client, 0);
         if (err == ESP_OK) {
             if (first) {
@@ -546,6 +557,36 @@ static void write_chunk(ota_ctx_t *ctx, const char *data, int len)
     }
 }
 
+/*
+ * When the station lost the AP (WIFI_EVENT_STA_DISCONNECTED: the handler above already
+ * reconnects, as ESP-IDF's station example does), wait until it has an address again.
+ * @return true to resume the download; false when the retries ran out.
+ */
+static bool wait_for_wifi(const ota_ctx_t *ctx)
+{
+    wifi_ap_record_t ap;
+    if (esp_wifi_sta_get_ap_info(&ap) == ESP_OK && atomic_load(&s_wifi_disconnects) == ctx->wifi_disconnects) {
+        return true; /* still on the same association: the server or the path failed */
+    }
+    ESP_LOGW(TAG, "Wi-Fi lost after %d bytes: waiting for the AP to come back", ctx->written);
+    /* Associated again means the DISCONNECTED event was handled (the driver starts a new
+     * attempt only then), so CONNECTED is the new address, not the old one. */
+    for (;;) {
+        EventBits_t bits =
+            xEventGroupWaitBits(s_wifi_event_group, WIFI_FAIL_BIT, pdFALSE, pdFALSE, 1);
+        if (bits & WIFI_FAIL_BIT) {
+            ESP_LOGE(TAG, "The Wi-Fi did not come back after %d retries: giving up the download",
+                     CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY);
+            return false;
+        }
+        if ((bits & WIFI_CONNECTED_BIT) && esp_wifi_sta_get_ap_info(&ap) == ESP_OK) {
+            break;
+        }
+    }
+    ESP_LOGI(TAG, "Wi-Fi is back: resuming the download at byte %d", ctx->written);
+    return true;
+}
+
 /* The link dropped after ctx->written bytes: ask for the rest. @return true to go on. */
 static bool resume_download(ota_ctx_t *ctx)
 {
@@ -694,14 +735,27 @@ static void ota_example_task(void *pvParameter)
     int stalls = 0;
     int high_water = 0; /* most bytes ever written in this download */
     bool complete = false;
+    /* The version checks need the image header and the app description in one piece: a
+     * short first read (a link lost after a few bytes) is topped up first. */
+    const int header_needed = (int)(sizeof(esp_image_header_t) +
+                                    sizeof(esp_image_segment_header_t) + sizeof(esp_app_desc_t)) +
+                              1;
+    int have = 0; /* bytes of the first chunk in ota_write_data, before the checks */
     for (;;) {
         /* Reads end on BUFFSIZE multiples of the file, also after a resume at an odd
          * offset, so the progress lines fall on EXAMPLE_PROGRESS_INTERVAL multiples. */
-        int want = BUFFSIZE - ctx.written % BUFFSIZE;
-        int data_read = esp_http_client_read(ctx.client, ota_write_data, want);
+        int want = ctx.header_checked ? BUFFSIZE - ctx.written % BUFFSIZE : BUFFSIZE - have;
+        int data_read = esp_http_client_read(ctx.client, ota_write_data + have, want);
         if (data_read > 0) {
             if (!ctx.header_checked) {
-                check_header_and_begin(&ctx, ota_write_data, data_read);
+                have += data_read;
+                if (have < header_needed &&
+                    !esp_http_client_is_complete_data_received(ctx.client)) {
+                    continue;
+                }
+                check_header_and_begin(&ctx, ota_write_data, have);
+                data_read = have;
+                have = 0;
             }
             write_chunk(&ctx, ota_write_data, data_read);
             if (ctx.written > high_water) {
@@ -722,6 +776,9 @@ static void ota_example_task(void *pvParameter)
             ESP_LOGW(TAG, "Connection closed, errno = %d, after %d of %" PRId64 " bytes", errno,
                      ctx.written, ctx.total);
         }
+        if (!wait_for_wifi(&ctx)) {
+            break;
+        }
         if (++stalls > CONFIG_EXAMPLE_RESUME_RETRIES) {
             ESP_LOGE(TAG, "The download made no progress in %d reconnections",
                      CONFIG_EXAMPLE_RESUME_RETRIES);
@@ -730,6 +787,7 @@ static void ota_example_task(void *pvParameter)
         if (!resume_download(&ctx)) {
             break;
         }
+        have = 0; /* a first chunk not yet checked comes again from byte 0 */
     }
     ESP_LOGI(TAG, "Total Write binary data length : %d", ctx.written);
     esp_http_client_cleanup(ctx.client);
