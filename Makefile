@@ -45,15 +45,22 @@ powerloss-long: all
 # ---- The virtual device (docs/device.md): the seed's configure / flash / monitor steps.
 #   make menuconfig     edit ./sdkconfig in kconfiglib's menuconfig (made from sdkconfig.defaults first)
 #   make defconfig      write ./sdkconfig from sdkconfig.defaults, no questions
+#   make setconfig CONFIG_X=value [CONFIG_Y=value ...]
+#                       set options in ./sdkconfig (made from sdkconfig.defaults first),
+#                       keep the rest; an unknown option or a value it cannot take is refused
 #   make erase_flash    make the flash file $(FLASH) all 0xFF (the configured flash size)
 #   make flash          write bootloader, partition table, blank otadata and the factory app
+#   FLASH_CHIP_SIZE=2MB the virtual chip's real flash size when it differs from the configured
+#                       one (CONFIG_ESPTOOLPY_FLASHSIZE): `make erase_flash flash FLASH_CHIP_SIZE=2MB`
+#                       reproduces the seed's "ota_begin error err=0x104"
 #   make monitor        power the device on this terminal (Ctrl-] quits); MONITOR_FLAGS adds options
 FLASH ?= $(BUILD)/flash.bin
 KCONFIG_PYTHON ?= /usr/bin/python3
 MONITOR_FLAGS ?=
+FLASH_CHIP_SIZE ?=
 KCONFIG_ENV = KCONFIG_CONFIG=sdkconfig srctree=$(CURDIR)
 
-.PHONY: menuconfig defconfig erase_flash flash monitor
+.PHONY: menuconfig defconfig setconfig erase_flash flash monitor
 
 menuconfig: setup
 	@test -f sdkconfig || $(KCONFIG_ENV) $(KCONFIG_PYTHON) -m defconfig --kconfig Kconfig sdkconfig.defaults
@@ -64,11 +71,20 @@ defconfig: setup
 	$(KCONFIG_ENV) $(KCONFIG_PYTHON) -m defconfig --kconfig Kconfig sdkconfig.defaults
 	@if test -f $(BUILD)/CMakeCache.txt; then cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null; fi
 
+# The CONFIG_* variables given on make's command line, each passed as one 'NAME=VALUE'.
+# SETCONFIG_FILE: the file setconfig edits (the build reads ./sdkconfig; tests use another).
+SETCONFIG_FILE ?= sdkconfig
+SETCONFIG_VARS = $(foreach v,$(filter CONFIG_%,$(.VARIABLES)),$(if $(filter command line,$(origin $(v))),$(v)))
+setconfig: setup
+	$(KCONFIG_ENV) $(KCONFIG_PYTHON) scripts/setconfig.py --kconfig Kconfig --config $(SETCONFIG_FILE) \
+	  --defaults sdkconfig.defaults $(foreach v,$(SETCONFIG_VARS),'$(v)=$(subst ','\'',$(value $(v)))')
+	@if test -f $(BUILD)/CMakeCache.txt; then cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null; fi
+
 erase_flash: all
-	scripts/device.sh erase $(BUILD) $(FLASH)
+	FLASH_CHIP_SIZE=$(FLASH_CHIP_SIZE) scripts/device.sh erase $(BUILD) $(FLASH)
 
 flash: all
-	scripts/device.sh flash $(BUILD) $(FLASH)
+	FLASH_CHIP_SIZE=$(FLASH_CHIP_SIZE) scripts/device.sh flash $(BUILD) $(FLASH)
 
 monitor: configure
 	cmake --build $(BUILD) --target otakit -j $(JOBS)

@@ -39,6 +39,25 @@ int tool_parse_u32(const char *s, uint32_t *out);
 int tool_parse_flash_size(const char *s, uint32_t *out);
 /* true if argv[i] is -h or --help */
 bool tool_is_help(const char *arg);
+
+/*
+ * Argument parsing for every subcommand: getopt_long with otakit's conventions. Options
+ * may come before, between or after the positional arguments ("--" ends them); after the
+ * loop the positionals are argv[optind..argc). -h/--help is option TOOL_OPT_HELP. An
+ * unknown option or a missing value prints "otakit: CMD: unknown option '--x' (see
+ * 'otakit CMD --help')" and returns '?'. Usage:
+ *     static const struct option OPTS[] = {TOOL_OPT_HELP_ENTRY, {"json", no_argument, 0, 'j'},
+ * {0}}; tool_getopt_begin(); while ((c = tool_getopt(argc, argv, "flash", OPTS)) != -1) switch (c)
+ * { ... }
+ */
+struct option;
+#define TOOL_OPT_HELP 'h'
+#define TOOL_OPT_HELP_ENTRY                                                                        \
+    {                                                                                              \
+        "help", 0, 0, TOOL_OPT_HELP                                                                \
+    }
+void tool_getopt_begin(void);
+int tool_getopt(int argc, char **argv, const char *cmd, const struct option *longopts);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void tool_hex(char *out, const uint8_t *in, size_t n);
 
@@ -53,6 +72,24 @@ int tool_getopt_error(const char *cmd, int c, char **argv);
  * naming the file and returns -1. */
 struct otakit_sbv2_key;
 int tool_load_sbv2_key(const char *path, struct otakit_sbv2_key **key);
+/*
+ * A progress bar on stderr for long host-side work, drawn only when stderr is a
+ * terminal and the work is at least TOOL_PROGRESS_MIN bytes (pipes, logs and tests see
+ * nothing). esptool's wording: "Writing at 0x00010000... (45 %)" plus a bar.
+ */
+#define TOOL_PROGRESS_MIN (256u * 1024u)
+typedef struct {
+    bool on;
+    const char *verb;
+    uint64_t total;
+    uint64_t done;
+    int shown; /* percent last drawn, -1 before the first */
+} tool_progress_t;
+void tool_progress_begin(tool_progress_t *p, const char *verb, uint64_t total);
+/* n more bytes done; addr is where the work is now (for the "at 0x..." part). */
+void tool_progress_add(tool_progress_t *p, uint32_t addr, uint64_t n);
+/* Clear the bar's line. */
+void tool_progress_end(tool_progress_t *p);
 
 /* Open an existing flash file (flags: OTAKIT_NOR_*). Returns 0, or prints the problem
  * naming the file and returns -1. */

@@ -1,6 +1,7 @@
 /* otakit boot FLASH: the bootloader's decision on a flash file, with the otadata writes
  * it makes (or, with --dry-run, would make). */
 #include <cjson/cJSON.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@ static const char USAGE[] =
     "writes are made. --json prints one object: label, offset, index, writes[].\n"
     "exit codes: 0 an app was chosen, 1 nothing bootable, 2 bad usage or input\n";
 
-static void log_stdout(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
+static void log_stdout(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt,
+                       va_list ap)
 {
     (void)ctx;
     printf("%c %s: ", otakit_log_letter(level), tag);
@@ -67,55 +69,111 @@ int cmd_boot(int argc, char **argv)
     cfg.chip_id = OTAKIT_CHIP_ESP32;
     cfg.ptable_offset = OTAKIT_PTABLE_OFFSET_DEFAULT;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (tool_is_help(a)) {
+    enum {
+        OPT_DRY_RUN = 256,
+        OPT_ROLLBACK,
+        OPT_ANTI_ROLLBACK,
+        OPT_JSON,
+        OPT_QUIET,
+        OPT_RESET_ERASE_OTADATA,
+        OPT_SECURE_VERSION,
+        OPT_TABLE_OFFSET,
+        OPT_HOLD_PIN,
+        OPT_RESET_ERASE,
+    };
+    static const struct option OPTS[] = {
+        TOOL_OPT_HELP_ENTRY,
+        {"dry-run", no_argument, 0, OPT_DRY_RUN},
+        {"rollback", no_argument, 0, OPT_ROLLBACK},
+        {"anti-rollback", no_argument, 0, OPT_ANTI_ROLLBACK},
+        {"json", no_argument, 0, OPT_JSON},
+        {"quiet", no_argument, 0, OPT_QUIET},
+        {"reset-erase-otadata", no_argument, 0, OPT_RESET_ERASE_OTADATA},
+        {"secure-version", required_argument, 0, OPT_SECURE_VERSION},
+        {"table-offset", required_argument, 0, OPT_TABLE_OFFSET},
+        {"hold-pin", required_argument, 0, OPT_HOLD_PIN},
+        {"reset-erase", required_argument, 0, OPT_RESET_ERASE},
+        {0, 0, 0, 0},
+    };
+    tool_getopt_begin();
+    int c;
+    while ((c = tool_getopt(argc, argv, "boot", OPTS)) != -1) {
+        const char *bad = NULL; /* what the value of the option should be */
+        switch (c) {
+        case TOOL_OPT_HELP:
             fputs(USAGE, stdout);
             free(labels_buf);
             return EXIT_OK;
-        } else if (strcmp(a, "--dry-run") == 0) {
+        case OPT_DRY_RUN:
             cfg.dry_run = true;
-        } else if (strcmp(a, "--rollback") == 0) {
+            break;
+        case OPT_ROLLBACK:
             cfg.rollback = true;
-        } else if (strcmp(a, "--anti-rollback") == 0) {
+            break;
+        case OPT_ANTI_ROLLBACK:
             cfg.anti_rollback = true;
-        } else if (strcmp(a, "--json") == 0) {
+            break;
+        case OPT_JSON:
             json = true;
-        } else if (strcmp(a, "--quiet") == 0) {
+            break;
+        case OPT_QUIET:
             quiet = true;
-        } else if (strcmp(a, "--reset-erase-otadata") == 0) {
+            break;
+        case OPT_RESET_ERASE_OTADATA:
             cfg.reset_erase_otadata = true;
-        } else if (strcmp(a, "--secure-version") == 0 && val && tool_parse_u32(val, &secver) == 0) {
+            break;
+        case OPT_SECURE_VERSION:
+            if (tool_parse_u32(optarg, &secver) != 0) {
+                bad = "--secure-version: a number";
+            }
             have_secver = true;
-            i++;
-        } else if (strcmp(a, "--table-offset") == 0 && val && tool_parse_u32(val, &cfg.ptable_offset) == 0) {
-            i++;
-        } else if (strcmp(a, "--hold-pin") == 0 && val && (strcmp(val, "factory") == 0 || strcmp(val, "test") == 0)) {
-            cfg.pin = strcmp(val, "factory") == 0 ? OTAKIT_BOOT_PIN_FACTORY_RESET : OTAKIT_BOOT_PIN_TEST;
-            i++;
-        } else if (strcmp(a, "--reset-erase") == 0 && val && labels_buf == NULL) {
-            labels_buf = strdup(val);
-            for (char *save = NULL, *tok = strtok_r(labels_buf, ",", &save); tok && cfg.reset_label_count < 16;
-                 tok = strtok_r(NULL, ",", &save)) {
+            break;
+        case OPT_TABLE_OFFSET:
+            if (tool_parse_u32(optarg, &cfg.ptable_offset) != 0) {
+                bad = "--table-offset: a number such as 0x8000";
+            }
+            break;
+        case OPT_HOLD_PIN:
+            if (strcmp(optarg, "factory") == 0 || strcmp(optarg, "test") == 0) {
+                cfg.pin = strcmp(optarg, "factory") == 0 ? OTAKIT_BOOT_PIN_FACTORY_RESET
+                                                         : OTAKIT_BOOT_PIN_TEST;
+            } else {
+                bad = "--hold-pin: factory or test";
+            }
+            break;
+        case OPT_RESET_ERASE:
+            if (labels_buf != NULL) {
+                bad = "--reset-erase: given once, as LABEL[,LABEL...]";
+                break;
+            }
+            labels_buf = strdup(optarg);
+            for (char *save = NULL, *tok = labels_buf ? strtok_r(labels_buf, ",", &save) : NULL;
+                 tok && cfg.reset_label_count < 16; tok = strtok_r(NULL, ",", &save)) {
                 labels[cfg.reset_label_count++] = tok;
             }
             cfg.reset_labels = labels;
-            i++;
-        } else if (a[0] == '-') {
-            tool_error("boot: unknown option or missing value '%s' (see 'otakit boot --help')", a);
+            break;
+        default:
             free(labels_buf);
             return EXIT_USAGE;
-        } else if (flash_path == NULL) {
-            flash_path = a;
-        } else {
-            tool_error("boot: unexpected argument '%s'", a);
+        }
+        if (bad != NULL) {
+            tool_error("boot: '%s' for %s (see 'otakit boot --help')", optarg, bad);
             free(labels_buf);
             return EXIT_USAGE;
         }
     }
+    if (optind < argc) {
+        flash_path = argv[optind];
+    }
+    if (argc - optind > 1) {
+        tool_error("boot: unexpected argument '%s'", argv[optind + 1]);
+        free(labels_buf);
+        return EXIT_USAGE;
+    }
     if (flash_path == NULL) {
         tool_error("boot: missing FLASH (see 'otakit boot --help')");
+        free(labels_buf);
         return EXIT_USAGE;
     }
     if (cfg.anti_rollback && !have_secver) {
@@ -137,9 +195,12 @@ int cmd_boot(int argc, char **argv)
     }
     otakit_boot_result_t *res = malloc(sizeof(*res));
     otakit_err_t err = res ? otakit_boot_select(&cfg, res) : OTAKIT_ERR_NO_MEM;
-    int rc = err == OTAKIT_OK ? EXIT_OK : err == OTAKIT_ERR_NOT_FOUND ? EXIT_CHECK_FAILED : EXIT_USAGE;
+    int rc = err == OTAKIT_OK              ? EXIT_OK
+             : err == OTAKIT_ERR_NOT_FOUND ? EXIT_CHECK_FAILED
+                                           : EXIT_USAGE;
     if (err == OTAKIT_ERR_INVALID_STATE) {
-        tool_error("%s: offset 0x%x: the partition table does not verify", flash_path, (unsigned)cfg.ptable_offset);
+        tool_error("%s: offset 0x%x: the partition table does not verify", flash_path,
+                   (unsigned)cfg.ptable_offset);
     } else if (err != OTAKIT_OK && err != OTAKIT_ERR_NOT_FOUND) {
         tool_error("%s: %s", flash_path, otakit_err_name(err));
     }
@@ -195,10 +256,11 @@ int cmd_boot(int argc, char **argv)
         for (size_t i = 0; i < res->write_count; i++) {
             const otakit_boot_write_t *w = &res->writes[i];
             char buf[32];
-            printf("%s %s @0x%x: ", cfg.dry_run ? "would write" : "wrote", write_target(w, buf, sizeof(buf)),
-                   (unsigned)w->addr);
+            printf("%s %s @0x%x: ", cfg.dry_run ? "would write" : "wrote",
+                   write_target(w, buf, sizeof(buf)), (unsigned)w->addr);
             if (w->copy >= 0) {
-                printf("seq %u, state %s (%s)\n", (unsigned)w->seq, otakit_otadata_state_name(w->state), w->what);
+                printf("seq %u, state %s (%s)\n", (unsigned)w->seq,
+                       otakit_otadata_state_name(w->state), w->what);
             } else {
                 printf("0x%x bytes (%s)\n", (unsigned)w->len, w->what);
             }

@@ -1,5 +1,6 @@
 /* otakit device run: power the virtual ESP32 on a flash file and show its console. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ static const char USAGE[] =
     "                         [--powercut-at N] [--powercut-mode before|after|torn]\n"
     "                         [--powercut-seed N] [--hold-pin factory|test] [--log FILE]\n"
     "                         [--no-log] [--efuse FILE] [--speedup N] [--mac MAC]\n"
-    "                         [--wifi-aps SPEC] [--color auto|always|never] [--flash-trace FILE]\n"
+    "                         [--wifi-aps SPEC] [--wifi-drop-at BYTES[:SECONDS]]...\n"
+    "                         [--color auto|always|never] [--flash-trace FILE]\n"
     "                         [--quiet] [--json]\n"
     "\n"
     "Power the virtual ESP32 on: the ROM stage checks the second-stage bootloader at 0x1000\n"
@@ -48,6 +50,9 @@ static const char USAGE[] =
     "  --mac MAC              base MAC address (default 24:0a:c4 + 3 bytes from FLASH's path)\n"
     "  --wifi-aps SPEC        access points around the device (sets OTAKIT_WIFI_APS:\n"
     "                         \"SSID:PASSWORD[,SSID:PASSWORD...]\")\n"
+    "  --wifi-drop-at B[:S]   the access point goes away once the app has read B bytes of\n"
+    "                         HTTP bodies, and comes back S seconds of device time later\n"
+    "                         (decimals allowed, default 2); up to 16, each once per run\n"
     "  --color WHEN           log colours: auto (stdout is a terminal), always, never\n"
     "  --flash-trace FILE     write one line per flash operation: N r|w|e 0xADDR LEN stage\n"
     "                         (N is what --powercut-at counts)\n"
@@ -87,44 +92,117 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return 0;
 }
 
+/* --wifi-drop-at BYTES[:SECONDS]: kept in increasing BYTES. */
+static int add_wifi_drop(otakit_device_opts_t *o, const char *v)
+{
+    char bytes[32];
+    size_t n = strcspn(v, ":");
+    uint64_t at;
+    double secs = 2.0;
+    if (n == 0 || n >= sizeof(bytes)) {
+        tool_error("device run: bad --wifi-drop-at '%s' (BYTES[:SECONDS])", v);
+        return -1;
+    }
+    memcpy(bytes, v, n);
+    bytes[n] = '\0';
+    if (parse_u64(bytes, &at) != 0) {
+        tool_error("device run: bad --wifi-drop-at '%s': BYTES is a number of bytes", v);
+        return -1;
+    }
+    if (v[n] == ':') {
+        char *end;
+        errno = 0;
+        secs = strtod(v + n + 1, &end);
+        if (errno != 0 || end == v + n + 1 || *end != '\0' || !(secs >= 0) || secs > 86400) {
+            tool_error("device run: bad --wifi-drop-at '%s': SECONDS is 0 to 86400", v);
+            return -1;
+        }
+    }
+    if (o->wifi_drop_count == OTAKIT_DEVICE_MAX_WIFI_DROPS) {
+        tool_error("device run: at most %d --wifi-drop-at", OTAKIT_DEVICE_MAX_WIFI_DROPS);
+        return -1;
+    }
+    unsigned i = o->wifi_drop_count++;
+    for (; i > 0 && o->wifi_drop_at[i - 1] > at; i--) {
+        o->wifi_drop_at[i] = o->wifi_drop_at[i - 1];
+        o->wifi_drop_us[i] = o->wifi_drop_us[i - 1];
+    }
+    o->wifi_drop_at[i] = at;
+    o->wifi_drop_us[i] = (uint64_t)(secs * 1e6 + 0.5);
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     otakit_device_opts_t o;
     otakit_device_opts_init(&o);
     bool json = false;
-    const char *color = "auto";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (tool_is_help(a)) {
+    enum {
+        OPT_JSON = 256,
+        OPT_QUIET,
+        OPT_NO_LOG,
+        OPT_FLASH,
+        OPT_UNTIL,
+        OPT_MAX_BOOTS,
+        OPT_TIMEOUT,
+        OPT_POWERCUT_AT,
+        OPT_POWERCUT_MODE,
+        OPT_POWERCUT_SEED,
+        OPT_HOLD_PIN,
+        OPT_LOG,
+        OPT_FLASH_TRACE,
+        OPT_EFUSE,
+        OPT_SPEEDUP,
+        OPT_MAC,
+        OPT_WIFI_APS,
+        OPT_WIFI_DROP_AT,
+        OPT_COLOR,
+    };
+    static const struct option OPTS[] = {
+        TOOL_OPT_HELP_ENTRY,
+        {"json", no_argument, 0, OPT_JSON},
+        {"quiet", no_argument, 0, OPT_QUIET},
+        {"no-log", no_argument, 0, OPT_NO_LOG},
+        {"flash", required_argument, 0, OPT_FLASH},
+        {"until", required_argument, 0, OPT_UNTIL},
+        {"max-boots", required_argument, 0, OPT_MAX_BOOTS},
+        {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"powercut-at", required_argument, 0, OPT_POWERCUT_AT},
+        {"powercut-mode", required_argument, 0, OPT_POWERCUT_MODE},
+        {"powercut-seed", required_argument, 0, OPT_POWERCUT_SEED},
+        {"hold-pin", required_argument, 0, OPT_HOLD_PIN},
+        {"log", required_argument, 0, OPT_LOG},
+        {"flash-trace", required_argument, 0, OPT_FLASH_TRACE},
+        {"efuse", required_argument, 0, OPT_EFUSE},
+        {"speedup", required_argument, 0, OPT_SPEEDUP},
+        {"mac", required_argument, 0, OPT_MAC},
+        {"wifi-aps", required_argument, 0, OPT_WIFI_APS},
+        {"wifi-drop-at", required_argument, 0, OPT_WIFI_DROP_AT},
+        {"color", required_argument, 0, OPT_COLOR},
+        {0, 0, 0, 0},
+    };
+    tool_getopt_begin();
+    int c;
+    while ((c = tool_getopt(argc, argv, "device run", OPTS)) != -1) {
+        const char *v = optarg;
+        uint64_t n;
+        switch (c) {
+        case TOOL_OPT_HELP:
             fputs(USAGE, stdout);
             return EXIT_OK;
-        }
-        if (strcmp(a, "--json") == 0) {
+        case OPT_JSON:
             json = true;
-            continue;
-        }
-        if (strcmp(a, "--quiet") == 0) {
+            break;
+        case OPT_QUIET:
             o.quiet = true;
-            continue;
-        }
-        if (strcmp(a, "--no-log") == 0) {
+            break;
+        case OPT_NO_LOG:
             o.log_path = "";
-            continue;
-        }
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strncmp(a, "--", 2) != 0) {
-            tool_error("device run: unexpected argument '%s' (see 'otakit device run --help')", a);
-            return EXIT_USAGE;
-        }
-        if (v == NULL) {
-            tool_error("device run: %s needs a value", a);
-            return EXIT_USAGE;
-        }
-        i++;
-        uint64_t n;
-        if (strcmp(a, "--flash") == 0) {
+            break;
+        case OPT_FLASH:
             o.flash_path = v;
-        } else if (strcmp(a, "--until") == 0) {
+            break;
+        case OPT_UNTIL:
             if (*v == '\0') {
                 tool_error("device run: --until needs a non-empty text");
                 return EXIT_USAGE;
@@ -134,13 +212,15 @@ static int run(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.until[o.until_count++] = v;
-        } else if (strcmp(a, "--max-boots") == 0) {
+            break;
+        case OPT_MAX_BOOTS:
             if (parse_u64(v, &n) != 0 || n == 0 || n > 1000000) {
                 tool_error("device run: bad --max-boots '%s' (1..1000000)", v);
                 return EXIT_USAGE;
             }
             o.max_boots = (unsigned)n;
-        } else if (strcmp(a, "--timeout") == 0) {
+            break;
+        case OPT_TIMEOUT: {
             char *end;
             errno = 0;
             double t = strtod(v, &end);
@@ -149,14 +229,17 @@ static int run(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.timeout_s = t;
-        } else if (strcmp(a, "--powercut-at") == 0) {
+            break;
+        }
+        case OPT_POWERCUT_AT:
             if (parse_u64(v, &n) != 0 || n == 0) {
                 tool_error(
                     "device run: bad --powercut-at '%s' (a flash operation number, 1 or more)", v);
                 return EXIT_USAGE;
             }
             o.powercut_at = n;
-        } else if (strcmp(a, "--powercut-mode") == 0) {
+            break;
+        case OPT_POWERCUT_MODE:
             if (strcmp(v, "before") == 0) {
                 o.powercut_mode = OTAKIT_HW_CUT_BEFORE;
             } else if (strcmp(v, "after") == 0) {
@@ -167,13 +250,15 @@ static int run(int argc, char **argv)
                 tool_error("device run: bad --powercut-mode '%s' (before, after, torn)", v);
                 return EXIT_USAGE;
             }
-        } else if (strcmp(a, "--powercut-seed") == 0) {
+            break;
+        case OPT_POWERCUT_SEED:
             if (parse_u64(v, &n) != 0 || n > 0xffffffffu) {
                 tool_error("device run: bad --powercut-seed '%s'", v);
                 return EXIT_USAGE;
             }
             o.powercut_seed = (uint32_t)n;
-        } else if (strcmp(a, "--hold-pin") == 0) {
+            break;
+        case OPT_HOLD_PIN:
             if (strcmp(v, "factory") == 0) {
                 o.hold_pin = OTAKIT_HW_PIN_FACTORY;
             } else if (strcmp(v, "test") == 0) {
@@ -182,29 +267,40 @@ static int run(int argc, char **argv)
                 tool_error("device run: bad --hold-pin '%s' (factory, test)", v);
                 return EXIT_USAGE;
             }
-        } else if (strcmp(a, "--log") == 0) {
+            break;
+        case OPT_LOG:
             o.log_path = v;
-        } else if (strcmp(a, "--flash-trace") == 0) {
+            break;
+        case OPT_FLASH_TRACE:
             o.trace_path = v;
-        } else if (strcmp(a, "--efuse") == 0) {
+            break;
+        case OPT_EFUSE:
             o.efuse_path = v;
-        } else if (strcmp(a, "--speedup") == 0) {
+            break;
+        case OPT_SPEEDUP:
             if (parse_u64(v, &n) != 0 || n > 1000000) {
                 tool_error(
                     "device run: bad --speedup '%s' (0..1000000; 0 = delays take no real time)", v);
                 return EXIT_USAGE;
             }
             o.speedup = (int)n;
-        } else if (strcmp(a, "--mac") == 0) {
+            break;
+        case OPT_MAC:
             if (parse_mac(v, o.mac) != 0) {
                 tool_error("device run: bad --mac '%s' (XX:XX:XX:XX:XX:XX)", v);
                 return EXIT_USAGE;
             }
             o.have_mac = true;
-        } else if (strcmp(a, "--wifi-aps") == 0) {
+            break;
+        case OPT_WIFI_APS:
             setenv("OTAKIT_WIFI_APS", v, 1);
-        } else if (strcmp(a, "--color") == 0) {
-            color = v;
+            break;
+        case OPT_WIFI_DROP_AT:
+            if (add_wifi_drop(&o, v) != 0) {
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_COLOR:
             if (strcmp(v, "auto") == 0) {
                 o.color = -1;
             } else if (strcmp(v, "always") == 0) {
@@ -215,12 +311,16 @@ static int run(int argc, char **argv)
                 tool_error("device run: bad --color '%s' (auto, always, never)", v);
                 return EXIT_USAGE;
             }
-        } else {
-            tool_error("device run: unknown option '%s' (see 'otakit device run --help')", a);
+            break;
+        default:
             return EXIT_USAGE;
         }
     }
-    (void)color;
+    if (optind < argc) {
+        tool_error("device run: unexpected argument '%s' (see 'otakit device run --help')",
+                   argv[optind]);
+        return EXIT_USAGE;
+    }
     if (json) {
         o.quiet = true;
     }

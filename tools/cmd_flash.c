@@ -2,6 +2,7 @@
  * through the emulated NOR device and the core's checked flash wrappers. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,8 +209,8 @@ static int check_pairs(const char *flash, uint32_t size, struct pair *p, size_t 
     for (size_t i = 0; i < n; i++) {
         if ((uint64_t)p[i].addr + p[i].len > size) {
             tool_error("%s: offset 0x%x: %zu bytes end at 0x%llx, past the end of %s (0x%x bytes)",
-                       p[i].file, p[i].addr, p[i].len,
-                       (unsigned long long)p[i].addr + p[i].len, flash, size);
+                       p[i].file, p[i].addr, p[i].len, (unsigned long long)p[i].addr + p[i].len,
+                       flash, size);
             return -1;
         }
     }
@@ -298,30 +299,55 @@ static int run_write(const struct opts *o)
         }
     }
     const otakit_flash_t *f = otakit_nor_flash(nor);
+    /* On a terminal, big writes show esptool's progress, in 64 KiB steps. */
+    uint64_t work = 0;
+    for (uint32_t s = 0; s < sectors; s++) {
+        work += touched[s] ? SECTOR : 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        work += p[i].len;
+    }
+    tool_progress_t bar;
+    tool_progress_begin(&bar, "Erasing", work);
+    const size_t step = bar.on ? 0x10000u : SIZE_MAX;
     for (uint32_t s = 0; s < sectors;) {
         if (!touched[s]) {
             s++;
             continue;
         }
         uint32_t e = s;
-        while (e < sectors && touched[e]) {
+        while (e < sectors && touched[e] && (size_t)(e - s) * SECTOR < step) {
             e++;
         }
         otakit_err_t err = otakit_flash_erase(f, s * SECTOR, (size_t)(e - s) * SECTOR);
         if (err != OTAKIT_OK) {
+            tool_progress_end(&bar);
             tool_error("%s: offset 0x%x: erase failed: %s", path, s * SECTOR, otakit_err_name(err));
             goto out;
         }
+        tool_progress_add(&bar, s * SECTOR, (uint64_t)(e - s) * SECTOR);
         s = e;
     }
+    bar.verb = "Writing";
     for (size_t i = 0; i < n; i++) {
-        otakit_err_t err = otakit_flash_write(f, p[i].addr, p[i].buf, p[i].len);
-        if (err != OTAKIT_OK) {
-            tool_error("%s: offset 0x%x: write of %s failed: %s", path, p[i].addr, p[i].file,
-                       otakit_err_name(err));
-            goto out;
+        for (size_t off = 0; off < p[i].len || (off == 0 && p[i].len == 0);) {
+            size_t len = p[i].len - off < step ? p[i].len - off : step;
+            otakit_err_t err =
+                otakit_flash_write(f, p[i].addr + (uint32_t)off, p[i].buf + off, len);
+            if (err != OTAKIT_OK) {
+                tool_progress_end(&bar);
+                tool_error("%s: offset 0x%x: write of %s failed: %s", path,
+                           p[i].addr + (uint32_t)off, p[i].file, otakit_err_name(err));
+                goto out;
+            }
+            tool_progress_add(&bar, p[i].addr + (uint32_t)off, len);
+            off += len;
+            if (len == 0) {
+                break;
+            }
         }
     }
+    tool_progress_end(&bar);
     if (otakit_nor_sync(nor) != OTAKIT_OK) {
         tool_error("%s: %s", path, strerror(errno));
         goto out;
@@ -445,8 +471,8 @@ static int run_erase(const struct opts *o)
             return EXIT_USAGE;
         }
         if ((uint64_t)addr + len > size) {
-            tool_error("%s: offset 0x%x: 0x%x bytes end at 0x%llx, past the end (0x%x bytes)",
-                       path, addr, len, (unsigned long long)addr + len, size);
+            tool_error("%s: offset 0x%x: 0x%x bytes end at 0x%llx, past the end (0x%x bytes)", path,
+                       addr, len, (unsigned long long)addr + len, size);
             return EXIT_USAGE;
         }
     }
@@ -494,31 +520,37 @@ int cmd_flash(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = EXIT_USAGE;
-    bool only_pos = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_pos || a[0] != '-' || strcmp(a, "-") == 0) {
-            o.pos[o.npos++] = argv[i];
-        } else if (strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (tool_is_help(a)) {
+    enum { OPT_JSON = 256, OPT_SIZE };
+    static const struct option OPTS[] = {
+        TOOL_OPT_HELP_ENTRY,
+        {"json", no_argument, 0, OPT_JSON},
+        {"size", required_argument, 0, OPT_SIZE},
+        {0, 0, 0, 0},
+    };
+    tool_getopt_begin();
+    int c;
+    while ((c = tool_getopt(argc, argv, "flash", OPTS)) != -1) {
+        switch (c) {
+        case TOOL_OPT_HELP:
             fputs(USAGE, stdout);
             rc = EXIT_OK;
             goto out;
-        } else if (strcmp(a, "--json") == 0) {
+        case OPT_JSON:
             o.json = true;
-        } else if (strcmp(a, "--size") == 0 || strncmp(a, "--size=", 7) == 0) {
-            const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
-            if (v == NULL || tool_parse_flash_size(v, &o.size) != 0) {
-                tool_error("--size '%s': not a flash size (2MB, 4MB, 8MB, 16MB, 0x400000)",
-                           v ? v : "");
+            break;
+        case OPT_SIZE:
+            if (tool_parse_flash_size(optarg, &o.size) != 0) {
+                tool_error("--size '%s': not a flash size (2MB, 4MB, 8MB, 16MB, 0x400000)", optarg);
                 goto out;
             }
             o.have_size = true;
-        } else {
-            tool_error("unknown option '%s' (see 'otakit flash --help')", a);
+            break;
+        default:
             goto out;
         }
+    }
+    for (int i = optind; i < argc; i++) {
+        o.pos[o.npos++] = argv[i];
     }
     if (o.npos == 0) {
         fputs(USAGE, stderr);

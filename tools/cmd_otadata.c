@@ -1,6 +1,7 @@
 /* otakit otadata show | switch SLOT | erase: otatool.py's operations on a flash file,
  * plus the states and the slot the bootloader would boot. */
 #include <cjson/cJSON.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,33 +30,44 @@ struct opts {
     uint32_t table_offset;
 };
 
+/* @return 0, 1 when --help was asked (printed), -1 on bad usage (said). */
 static int parse(int argc, char **argv, struct opts *o)
 {
+    enum { OPT_JSON = 256, OPT_ROLLBACK, OPT_TABLE_OFFSET };
+    static const struct option OPTS[] = {
+        TOOL_OPT_HELP_ENTRY,
+        {"json", no_argument, 0, OPT_JSON},
+        {"rollback", no_argument, 0, OPT_ROLLBACK},
+        {"table-offset", required_argument, 0, OPT_TABLE_OFFSET},
+        {0, 0, 0, 0},
+    };
     memset(o, 0, sizeof(*o));
     o->table_offset = OTAKIT_PTABLE_OFFSET_DEFAULT;
-    const char *pos[3];
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
+    tool_getopt_begin();
+    int c;
+    while ((c = tool_getopt(argc, argv, "otadata", OPTS)) != -1) {
+        switch (c) {
+        case TOOL_OPT_HELP:
+            fputs(USAGE, stdout);
+            return 1;
+        case OPT_JSON:
             o->json = true;
-        } else if (strcmp(argv[i], "--rollback") == 0) {
+            break;
+        case OPT_ROLLBACK:
             o->rollback = true;
-        } else if (strcmp(argv[i], "--table-offset") == 0) {
-            if (i + 1 >= argc || tool_parse_u32(argv[i + 1], &o->table_offset) != 0) {
-                tool_error("--table-offset needs a number");
+            break;
+        case OPT_TABLE_OFFSET:
+            if (tool_parse_u32(optarg, &o->table_offset) != 0) {
+                tool_error("otadata: --table-offset '%s': not a number such as 0x8000", optarg);
                 return -1;
             }
-            i++;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            tool_error("otadata: unknown option '%s'", argv[i]);
-            return -1;
-        } else if (npos < 3) {
-            pos[npos++] = argv[i];
-        } else {
-            tool_error("otadata: too many arguments");
+            break;
+        default:
             return -1;
         }
     }
+    char **pos = argv + optind;
+    int npos = argc - optind;
     if (npos < 2) {
         tool_error("otadata: missing arguments (see 'otakit otadata --help')");
         return -1;
@@ -100,8 +112,8 @@ static void print_entry(const otakit_otadata_entry_t *e, int copy, uint32_t addr
         printf("  otadata[%d] @0x%06x: erased\n", copy, (unsigned)addr);
         return;
     }
-    printf("  otadata[%d] @0x%06x: seq %u, state %s, crc 0x%08x (%s)", copy, (unsigned)addr, (unsigned)e->seq,
-           otakit_otadata_state_name(e->state), (unsigned)e->crc,
+    printf("  otadata[%d] @0x%06x: seq %u, state %s, crc 0x%08x (%s)", copy, (unsigned)addr,
+           (unsigned)e->seq, otakit_otadata_state_name(e->state), (unsigned)e->crc,
            e->crc == otakit_otadata_crc(e->seq) ? "ok" : "bad");
     if (otakit_otadata_crc_ok(e) && n > 0) {
         printf(" -> ota_%u", otakit_otadata_slot(e->seq, n));
@@ -109,13 +121,14 @@ static void print_entry(const otakit_otadata_entry_t *e, int copy, uint32_t addr
     printf("%s\n", otakit_otadata_is_valid(e) ? "" : " [not valid]");
 }
 
-static int run_show(const struct opts *o, otakit_nor_t *nor, const otakit_ptable_t *t, const otakit_part_t *od)
+static int run_show(const struct opts *o, otakit_nor_t *nor, const otakit_ptable_t *t,
+                    const otakit_part_t *od)
 {
     const otakit_flash_t *f = otakit_nor_flash(nor);
     otakit_otadata_entry_t e[2];
     if (otakit_otadata_read(f, od, e) != OTAKIT_OK) {
-        tool_error("%s: offset 0x%x: otadata partition cannot be read (size 0x%x, needs 0x2000)", o->flash,
-                   (unsigned)od->offset, (unsigned)od->size);
+        tool_error("%s: offset 0x%x: otadata partition cannot be read (size 0x%x, needs 0x2000)",
+                   o->flash, (unsigned)od->offset, (unsigned)od->size);
         return EXIT_USAGE;
     }
     unsigned n = otakit_ptable_ota_count(t);
@@ -146,7 +159,8 @@ static int run_show(const struct opts *o, otakit_nor_t *nor, const otakit_ptable
         cJSON_AddNumberToObject(j, "ota_slots", n);
         cJSON *arr = cJSON_AddArrayToObject(j, "copies");
         for (int i = 0; i < 2; i++) {
-            cJSON_AddItemToArray(arr, entry_json(&e[i], i, od->offset + (uint32_t)i * OTAKIT_SECTOR_SIZE, n));
+            cJSON_AddItemToArray(
+                arr, entry_json(&e[i], i, od->offset + (uint32_t)i * OTAKIT_SECTOR_SIZE, n));
         }
         if (active >= 0) {
             cJSON_AddNumberToObject(j, "active", active);
@@ -168,8 +182,8 @@ static int run_show(const struct opts *o, otakit_nor_t *nor, const otakit_ptable
         free(s);
         cJSON_Delete(j);
     } else {
-        printf("otadata partition '%s' at 0x%x (size 0x%x), %u OTA slot(s)\n", od->label, (unsigned)od->offset,
-               (unsigned)od->size, n);
+        printf("otadata partition '%s' at 0x%x (size 0x%x), %u OTA slot(s)\n", od->label,
+               (unsigned)od->offset, (unsigned)od->size, n);
         for (int i = 0; i < 2; i++) {
             print_entry(&e[i], i, od->offset + (uint32_t)i * OTAKIT_SECTOR_SIZE, n);
         }
@@ -179,7 +193,8 @@ static int run_show(const struct opts *o, otakit_nor_t *nor, const otakit_ptable
             printf("active copy: none\n");
         }
         if (berr == OTAKIT_OK) {
-            printf("the bootloader would boot: %s at 0x%x\n", res->part->label, (unsigned)res->part->offset);
+            printf("the bootloader would boot: %s at 0x%x\n", res->part->label,
+                   (unsigned)res->part->offset);
         } else {
             printf("the bootloader would boot: nothing (%s)\n", otakit_err_name(berr));
         }
@@ -206,18 +221,21 @@ static const otakit_part_t *find_slot(const otakit_ptable_t *t, const char *arg,
     return p;
 }
 
-static int run_switch(const struct opts *o, otakit_nor_t *nor, const otakit_ptable_t *t, const otakit_part_t *od)
+static int run_switch(const struct opts *o, otakit_nor_t *nor, const otakit_ptable_t *t,
+                      const otakit_part_t *od)
 {
     const otakit_flash_t *f = otakit_nor_flash(nor);
     unsigned slot, n = otakit_ptable_ota_count(t);
     const otakit_part_t *target = find_slot(t, o->slot, &slot);
     if (target == NULL || slot >= n) {
-        tool_error("%s: no OTA app partition '%s' in the partition table (%u slot(s))", o->flash, o->slot, n);
+        tool_error("%s: no OTA app partition '%s' in the partition table (%u slot(s))", o->flash,
+                   o->slot, n);
         return EXIT_USAGE;
     }
     otakit_otadata_entry_t e[2];
     if (otakit_otadata_read(f, od, e) != OTAKIT_OK) {
-        tool_error("%s: offset 0x%x: otadata partition cannot be read", o->flash, (unsigned)od->offset);
+        tool_error("%s: offset 0x%x: otadata partition cannot be read", o->flash,
+                   (unsigned)od->offset);
         return EXIT_USAGE;
     }
     /* otatool: validity is seq + CRC only (state ignored); ties go to copy 0. */
@@ -230,8 +248,8 @@ static int run_switch(const struct opts *o, otakit_nor_t *nor, const otakit_ptab
     w.crc = otakit_otadata_crc(seq);
     otakit_err_t err = otakit_otadata_write(f, od, copy, &w);
     if (err != OTAKIT_OK) {
-        tool_error("%s: offset 0x%x: write failed (%s)", o->flash, (unsigned)(od->offset + (uint32_t)copy * 0x1000),
-                   otakit_err_name(err));
+        tool_error("%s: offset 0x%x: write failed (%s)", o->flash,
+                   (unsigned)(od->offset + (uint32_t)copy * 0x1000), otakit_err_name(err));
         return EXIT_CHECK_FAILED;
     }
     if (o->json) {
@@ -247,7 +265,9 @@ static int run_switch(const struct opts *o, otakit_nor_t *nor, const otakit_ptab
         cJSON_Delete(j);
     } else {
         printf("otadata[%d] = seq %u -> %s%s\n", copy, (unsigned)seq, target->label,
-               otakit_otadata_is_valid(&w) ? "" : " (its state keeps the copy invalid for the bootloader)");
+               otakit_otadata_is_valid(&w)
+                   ? ""
+                   : " (its state keeps the copy invalid for the bootloader)");
     }
     return EXIT_OK;
 }
@@ -256,28 +276,26 @@ static int run_erase(const struct opts *o, otakit_nor_t *nor, const otakit_part_
 {
     otakit_err_t err = otakit_flash_erase(otakit_nor_flash(nor), od->offset, od->size);
     if (err != OTAKIT_OK) {
-        tool_error("%s: offset 0x%x: erase failed (%s)", o->flash, (unsigned)od->offset, otakit_err_name(err));
+        tool_error("%s: offset 0x%x: erase failed (%s)", o->flash, (unsigned)od->offset,
+                   otakit_err_name(err));
         return EXIT_CHECK_FAILED;
     }
     if (o->json) {
-        printf("{\"erased\": true, \"offset\": \"0x%x\", \"size\": \"0x%x\"}\n", (unsigned)od->offset,
-               (unsigned)od->size);
+        printf("{\"erased\": true, \"offset\": \"0x%x\", \"size\": \"0x%x\"}\n",
+               (unsigned)od->offset, (unsigned)od->size);
     } else {
-        printf("erased otadata '%s' at 0x%x (0x%x bytes)\n", od->label, (unsigned)od->offset, (unsigned)od->size);
+        printf("erased otadata '%s' at 0x%x (0x%x bytes)\n", od->label, (unsigned)od->offset,
+               (unsigned)od->size);
     }
     return EXIT_OK;
 }
 
 int cmd_otadata(int argc, char **argv)
 {
-    if (argc >= 2 && tool_is_help(argv[1])) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
     struct opts o;
-    if (parse(argc, argv, &o) != 0) {
-        fputs(USAGE, stderr);
-        return EXIT_USAGE;
+    int p = parse(argc, argv, &o);
+    if (p != 0) {
+        return p > 0 ? EXIT_OK : EXIT_USAGE;
     }
     bool show = strcmp(o.cmd, "show") == 0;
     if (!show && strcmp(o.cmd, "switch") != 0 && strcmp(o.cmd, "erase") != 0) {
@@ -293,7 +311,8 @@ int cmd_otadata(int argc, char **argv)
     if (t == NULL || tool_load_table(o.flash, otakit_nor_flash(nor), o.table_offset, t) != 0) {
         goto out;
     }
-    const otakit_part_t *od = otakit_ptable_find(t, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
+    const otakit_part_t *od =
+        otakit_ptable_find(t, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
     if (od == NULL) {
         tool_error("%s: the partition table has no otadata (data, ota) partition", o.flash);
         goto out;

@@ -1,5 +1,6 @@
 /* otakit partition: compile a partition CSV into ESP-IDF's binary table (byte for byte
  * what gen_esp32part.py writes), or show a binary table as gen_esp32part.py's CSV. */
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,78 +47,84 @@ struct opts {
     bool json;
 };
 
-/* "--name value" or "--name=value"; returns the value or NULL (and advances *i). */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *matched)
-{
-    size_t n = strlen(name);
-    *matched = false;
-    if (strncmp(argv[*i], name, n) != 0) {
-        return NULL;
-    }
-    if (argv[*i][n] == '=') {
-        *matched = true;
-        return argv[*i] + n + 1;
-    }
-    if (argv[*i][n] != '\0') {
-        return NULL;
-    }
-    *matched = true;
-    if (*i + 1 >= argc) {
-        return NULL;
-    }
-    return argv[++*i];
-}
-
+/* @return 0, 1 when --help was asked (printed), -1 on bad usage (said). */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
+    enum {
+        OPT_JSON = 256,
+        OPT_DISABLE_MD5,
+        OPT_NO_VERIFY,
+        OPT_OFFSET,
+        OPT_FLASH_SIZE,
+        OPT_PRIMARY_BOOTLOADER_OFFSET,
+        OPT_RECOVERY_BOOTLOADER_OFFSET,
+    };
+    static const struct option OPTS[] = {
+        TOOL_OPT_HELP_ENTRY,
+        {"json", no_argument, 0, OPT_JSON},
+        {"disable-md5", no_argument, 0, OPT_DISABLE_MD5},
+        {"disable-md5sum", no_argument, 0, OPT_DISABLE_MD5},
+        {"no-verify", no_argument, 0, OPT_NO_VERIFY},
+        {"offset", required_argument, 0, OPT_OFFSET},
+        {"flash-size", required_argument, 0, OPT_FLASH_SIZE},
+        {"primary-bootloader-offset", required_argument, 0, OPT_PRIMARY_BOOTLOADER_OFFSET},
+        {"recovery-bootloader-offset", required_argument, 0, OPT_RECOVERY_BOOTLOADER_OFFSET},
+        {0, 0, 0, 0},
+    };
     memset(o, 0, sizeof(*o));
     otakit_partition_csv_options_init(&o->csv);
     o->md5 = true;
-    const char *pos[3];
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool m;
-        const char *v;
-        if (strcmp(a, "--json") == 0) {
+    tool_getopt_begin();
+    int c;
+    while ((c = tool_getopt(argc, argv, "partition", OPTS)) != -1) {
+        switch (c) {
+        case TOOL_OPT_HELP:
+            usage(stdout);
+            return 1;
+        case OPT_JSON:
             o->json = true;
-        } else if (strcmp(a, "--disable-md5") == 0 || strcmp(a, "--disable-md5sum") == 0) {
+            break;
+        case OPT_DISABLE_MD5:
             o->md5 = false;
-        } else if (strcmp(a, "--no-verify") == 0) {
+            break;
+        case OPT_NO_VERIFY:
             o->csv.no_verify = true;
-        } else if ((v = opt_value(argc, argv, &i, "--offset", &m)) != NULL || m) {
-            if (v == NULL || tool_parse_u32(v, &o->csv.table_offset) != 0) {
+            break;
+        case OPT_OFFSET:
+            if (tool_parse_u32(optarg, &o->csv.table_offset) != 0) {
                 tool_error("--offset: expected a number such as 0x8000");
                 return -1;
             }
-        } else if ((v = opt_value(argc, argv, &i, "--flash-size", &m)) != NULL || m) {
-            if (v == NULL || tool_parse_flash_size(v, &o->csv.flash_size) != 0) {
+            break;
+        case OPT_FLASH_SIZE:
+            if (tool_parse_flash_size(optarg, &o->csv.flash_size) != 0) {
                 tool_error("--flash-size: expected a size such as 4MB");
                 return -1;
             }
-        } else if ((v = opt_value(argc, argv, &i, "--primary-bootloader-offset", &m)) != NULL ||
-                   m) {
-            if (v == NULL || tool_parse_u32(v, &o->csv.primary_bootloader_offset) != 0) {
+            break;
+        case OPT_PRIMARY_BOOTLOADER_OFFSET:
+            if (tool_parse_u32(optarg, &o->csv.primary_bootloader_offset) != 0) {
                 tool_error("--primary-bootloader-offset: expected a number such as 0x1000");
                 return -1;
             }
             o->csv.has_primary_bootloader_offset = true;
-        } else if ((v = opt_value(argc, argv, &i, "--recovery-bootloader-offset", &m)) != NULL ||
-                   m) {
-            if (v == NULL || tool_parse_u32(v, &o->csv.recovery_bootloader_offset) != 0) {
+            break;
+        case OPT_RECOVERY_BOOTLOADER_OFFSET:
+            if (tool_parse_u32(optarg, &o->csv.recovery_bootloader_offset) != 0) {
                 tool_error("--recovery-bootloader-offset: expected a number");
                 return -1;
             }
             o->csv.has_recovery_bootloader_offset = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            tool_error("partition: unknown option '%s' (see 'otakit partition --help')", a);
-            return -1;
-        } else if (npos < 3) {
-            pos[npos++] = a;
-        } else {
-            tool_error("partition: too many arguments (see 'otakit partition --help')");
+            break;
+        default:
             return -1;
         }
+    }
+    char **pos = argv + optind;
+    int npos = argc - optind;
+    if (npos > 3) {
+        tool_error("partition: too many arguments (see 'otakit partition --help')");
+        return -1;
     }
     if (npos == 0) {
         tool_error("partition: missing command: compile or show (see 'otakit partition --help')");
@@ -430,15 +437,10 @@ static int do_show(const struct opts *o, const uint8_t *buf, size_t len)
 
 int cmd_partition(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (tool_is_help(argv[i])) {
-            usage(stdout);
-            return EXIT_OK;
-        }
-    }
     struct opts o;
-    if (parse_args(argc, argv, &o) != 0) {
-        return EXIT_USAGE;
+    int p = parse_args(argc, argv, &o);
+    if (p != 0) {
+        return p > 0 ? EXIT_OK : EXIT_USAGE;
     }
     uint8_t *buf = NULL;
     size_t len = 0;

@@ -1,4 +1,5 @@
 /* otakit serve: parse the command line, then tools/serve.c does the rest. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,34 +68,72 @@ int cmd_serve(int argc, char **argv)
 {
     serve_opts_t o;
     serve_opts_default(&o);
-    bool have_dir = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    enum {
+        OPT_PORT = 256,
+        OPT_TLS_PORT,
+        OPT_THREADS,
+        OPT_MAX_CONNECTIONS,
+        OPT_MAX_PER_IP,
+        OPT_MAX_HEADER_SIZE,
+        OPT_IDLE_TIMEOUT,
+        OPT_HEADER_TIMEOUT,
+        OPT_DRAIN_TIMEOUT,
+        OPT_BIND,
+        OPT_TLS_CERT,
+        OPT_TLS_KEY,
+        OPT_ACCESS_LOG,
+        OPT_IO,
+        OPT_QUIET,
+        OPT_JSON,
+    };
+    static const struct option OPTS[] = {
+        TOOL_OPT_HELP_ENTRY,
+        {"port", required_argument, 0, OPT_PORT},
+        {"tls-port", required_argument, 0, OPT_TLS_PORT},
+        {"threads", required_argument, 0, OPT_THREADS},
+        {"max-connections", required_argument, 0, OPT_MAX_CONNECTIONS},
+        {"max-per-ip", required_argument, 0, OPT_MAX_PER_IP},
+        {"max-header-size", required_argument, 0, OPT_MAX_HEADER_SIZE},
+        {"idle-timeout", required_argument, 0, OPT_IDLE_TIMEOUT},
+        {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
+        {"drain-timeout", required_argument, 0, OPT_DRAIN_TIMEOUT},
+        {"bind", required_argument, 0, OPT_BIND},
+        {"tls-cert", required_argument, 0, OPT_TLS_CERT},
+        {"tls-key", required_argument, 0, OPT_TLS_KEY},
+        {"access-log", required_argument, 0, OPT_ACCESS_LOG},
+        {"io", required_argument, 0, OPT_IO},
+        {"quiet", no_argument, 0, OPT_QUIET},
+        {"json", no_argument, 0, OPT_JSON},
+        {0, 0, 0, 0},
+    };
+    tool_getopt_begin();
+    int c;
+    while ((c = tool_getopt(argc, argv, "serve", OPTS)) != -1) {
         uint32_t n;
-        if (tool_is_help(a)) {
+        switch (c) {
+        case TOOL_OPT_HELP:
             usage(stdout);
             return EXIT_OK;
-        } else if (strcmp(a, "--port") == 0) {
-            if (parse_num(a, v, 65535, &n) != 0) {
+        case OPT_PORT:
+            if (parse_num("--port", optarg, 65535, &n) != 0) {
                 return EXIT_USAGE;
             }
             o.port = n;
-            i++;
-        } else if (strcmp(a, "--tls-port") == 0) {
-            if (parse_num(a, v, 65535, &n) != 0) {
+            break;
+        case OPT_TLS_PORT:
+            if (parse_num("--tls-port", optarg, 65535, &n) != 0) {
                 return EXIT_USAGE;
             }
             o.tls_port = (int)n;
-            i++;
-        } else if (strcmp(a, "--threads") == 0) {
-            if (parse_num(a, v, 1024, &n) != 0) {
+            break;
+        case OPT_THREADS:
+            if (parse_num("--threads", optarg, 1024, &n) != 0) {
                 return EXIT_USAGE;
             }
             o.threads = n;
-            i++;
-        } else if (strcmp(a, "--max-connections") == 0) {
-            if (parse_num(a, v, 1000000, &n) != 0) {
+            break;
+        case OPT_MAX_CONNECTIONS:
+            if (parse_num("--max-connections", optarg, 1000000, &n) != 0) {
                 return EXIT_USAGE;
             }
             if (n == 0) {
@@ -102,15 +141,15 @@ int cmd_serve(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.max_connections = n;
-            i++;
-        } else if (strcmp(a, "--max-per-ip") == 0) {
-            if (parse_num(a, v, 1000000, &n) != 0) {
+            break;
+        case OPT_MAX_PER_IP:
+            if (parse_num("--max-per-ip", optarg, 1000000, &n) != 0) {
                 return EXIT_USAGE;
             }
             o.max_per_ip = n;
-            i++;
-        } else if (strcmp(a, "--max-header-size") == 0) {
-            if (parse_num(a, v, 64 * 1024 * 1024, &n) != 0) {
+            break;
+        case OPT_MAX_HEADER_SIZE:
+            if (parse_num("--max-header-size", optarg, 64 * 1024 * 1024, &n) != 0) {
                 return EXIT_USAGE;
             }
             if (n < 4096) {
@@ -118,65 +157,63 @@ int cmd_serve(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.max_header_size = n;
-            i++;
-        } else if (strcmp(a, "--idle-timeout") == 0) {
-            if (parse_num(a, v, 86400, &n) != 0) {
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (parse_num("--idle-timeout", optarg, 86400, &n) != 0) {
                 return EXIT_USAGE;
             }
             o.idle_timeout = n;
-            i++;
-        } else if (strcmp(a, "--header-timeout") == 0) {
-            if (parse_num(a, v, 86400, &n) != 0) {
+            break;
+        case OPT_HEADER_TIMEOUT:
+            if (parse_num("--header-timeout", optarg, 86400, &n) != 0) {
                 return EXIT_USAGE;
             }
             o.header_timeout = n;
-            i++;
-        } else if (strcmp(a, "--drain-timeout") == 0) {
-            if (parse_num(a, v, 86400, &n) != 0) {
+            break;
+        case OPT_DRAIN_TIMEOUT:
+            if (parse_num("--drain-timeout", optarg, 86400, &n) != 0) {
                 return EXIT_USAGE;
             }
             o.drain_timeout = n;
-            i++;
-        } else if (strcmp(a, "--bind") == 0 || strcmp(a, "--tls-cert") == 0 ||
-                   strcmp(a, "--tls-key") == 0 || strcmp(a, "--access-log") == 0) {
-            if (v == NULL) {
-                tool_error("serve: %s needs a value", a);
-                return EXIT_USAGE;
-            }
-            if (strcmp(a, "--bind") == 0) {
-                o.bind_addr = v;
-            } else if (strcmp(a, "--tls-cert") == 0) {
-                o.tls_cert = v;
-            } else if (strcmp(a, "--tls-key") == 0) {
-                o.tls_key = v;
-            } else {
-                o.access_log = v;
-            }
-            i++;
-        } else if (strcmp(a, "--io") == 0) {
-            if (v != NULL && strcmp(v, "threads") == 0) {
+            break;
+        case OPT_BIND:
+            o.bind_addr = optarg;
+            break;
+        case OPT_TLS_CERT:
+            o.tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            o.tls_key = optarg;
+            break;
+        case OPT_ACCESS_LOG:
+            o.access_log = optarg;
+            break;
+        case OPT_IO:
+            if (strcmp(optarg, "threads") == 0) {
                 o.io_threads = true;
-            } else if (v != NULL && strcmp(v, "epoll") == 0) {
+            } else if (strcmp(optarg, "epoll") == 0) {
                 o.io_threads = false;
             } else {
                 tool_error("serve: --io is 'threads' or 'epoll'");
                 return EXIT_USAGE;
             }
-            i++;
-        } else if (strcmp(a, "--quiet") == 0) {
+            break;
+        case OPT_QUIET:
             o.access_log = NULL;
-        } else if (strcmp(a, "--json") == 0) {
+            break;
+        case OPT_JSON:
             o.json = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            tool_error("serve: unknown option '%s' (see 'otakit serve --help')", a);
-            return EXIT_USAGE;
-        } else if (!have_dir) {
-            o.root = a;
-            have_dir = true;
-        } else {
-            tool_error("serve: one directory only ('%s' and '%s')", o.root, a);
+            break;
+        default:
             return EXIT_USAGE;
         }
+    }
+    if (optind < argc) {
+        o.root = argv[optind];
+    }
+    if (argc - optind > 1) {
+        tool_error("serve: one directory only ('%s' and '%s')", o.root, argv[optind + 1]);
+        return EXIT_USAGE;
     }
     if ((o.tls_cert == NULL) != (o.tls_key == NULL)) {
         tool_error("serve: --tls-cert and --tls-key go together");

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -5,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -190,6 +192,49 @@ bool tool_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
+void tool_getopt_begin(void)
+{
+    optind = 0; /* GNU getopt: start over, permuting the positionals to the end */
+    opterr = 0; /* the messages are ours */
+}
+
+int tool_getopt(int argc, char **argv, const char *cmd, const struct option *longopts)
+{
+    /* The short options are the single-letter vals: "h" and "o:" for -h and -o FILE. */
+    char shortopts[64] = ":";
+    size_t n = 1;
+    for (const struct option *o = longopts; o->name != NULL && n + 3 < sizeof(shortopts); o++) {
+        if (o->val > 0 && o->val < 128 && isalpha(o->val) && strchr(shortopts, o->val) == NULL) {
+            shortopts[n++] = (char)o->val;
+            if (o->has_arg == required_argument) {
+                shortopts[n++] = ':';
+            }
+            shortopts[n] = '\0';
+        }
+    }
+    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    if (c == '?' || c == ':') {
+        /* A long option is named as written (up to '='), a short one as -X, also when
+         * it sits in a cluster such as -jx. An unknown long option leaves optopt 0; a
+         * missing value always ends its argument, so argv[optind - 1] holds it. */
+        const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+        char what[64];
+        bool is_long = c == '?' ? optopt == 0 : strncmp(arg, "--", 2) == 0;
+        if (is_long) {
+            snprintf(what, sizeof(what), "%.*s", (int)strcspn(arg, "="), arg);
+        } else {
+            snprintf(what, sizeof(what), "-%c", optopt != 0 ? optopt : '?');
+        }
+        if (c == '?') {
+            tool_error("%s: unknown option '%s' (see 'otakit %s --help')", cmd, what, cmd);
+        } else {
+            tool_error("%s: option '%s' needs a value (see 'otakit %s --help')", cmd, what, cmd);
+        }
+        return '?';
+    }
+    return c;
+}
+
 void tool_hex(char *out, const uint8_t *in, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
@@ -227,4 +272,44 @@ int tool_load_table(const char *path, const otakit_flash_t *flash, uint32_t offs
         return -1;
     }
     return 0;
+}
+
+void tool_progress_begin(tool_progress_t *p, const char *verb, uint64_t total)
+{
+    p->on = total >= TOOL_PROGRESS_MIN && isatty(STDERR_FILENO);
+    p->verb = verb;
+    p->total = total;
+    p->done = 0;
+    p->shown = -1;
+}
+
+void tool_progress_add(tool_progress_t *p, uint32_t addr, uint64_t n)
+{
+    p->done += n;
+    if (!p->on) {
+        return;
+    }
+    int pct = p->total ? (int)(p->done * 100 / p->total) : 100;
+    if (pct == p->shown) {
+        return;
+    }
+    p->shown = pct;
+    enum { WIDTH = 30 };
+    char bar[WIDTH + 1];
+    int fill = pct * WIDTH / 100;
+    for (int i = 0; i < WIDTH; i++) {
+        bar[i] = i < fill ? '#' : '.';
+    }
+    bar[WIDTH] = '\0';
+    fprintf(stderr, "\r%s at 0x%08x... (%3d %%) [%s]", p->verb, addr, pct, bar);
+    fflush(stderr);
+}
+
+void tool_progress_end(tool_progress_t *p)
+{
+    if (p->on && p->shown >= 0) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+    }
+    p->on = false;
 }

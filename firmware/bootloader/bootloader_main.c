@@ -61,18 +61,26 @@ int main(void)
     const otakit_flash_t *flash = otakit_hw_flash();
     uint32_t rev = otakit_hw_chip_revision();
 
-    LOGI("ESP-IDF %s 2nd stage bootloader", "v5.5-otakit");
-    LOGI("compile time %s %s", __DATE__, __TIME__);
+    /* Like ESP-IDF's bootloader_print_banner: the banner comes from this image's own
+     * esp_bootloader_desc_t (at 0x20: idf_ver at +8, date_time at +40), read with the
+     * header in one flash read. */
+    uint8_t hdr[0x20 + 80];
+    bool have_hdr = otakit_flash_read(flash, 0x1000, hdr, sizeof(hdr)) == OTAKIT_OK;
+    if (have_hdr && hdr[0x20] == 0x50) {
+        LOGI("ESP-IDF %.32s 2nd stage bootloader", (const char *)hdr + 0x20 + 8);
+        LOGI("compile time %.24s", (const char *)hdr + 0x20 + 40);
+    } else {
+        LOGI("ESP-IDF %s 2nd stage bootloader", "v5.5-otakit");
+    }
     LOGI("Multicore bootloader");
     LOGI("chip revision: v%" PRIu32 ".%" PRIu32, rev / 100, rev % 100);
     otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Speed      : 40MHz");
     otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Mode       : DIO");
     /* Like ESP-IDF's bootloader_init, read our own image header: its flash-size field
      * is the chip size the partition table is checked against. */
-    uint8_t hdr[OTAKIT_IMAGE_HEADER_SIZE];
     uint32_t header_flash_size = 0;
     const char *size_name = "?";
-    if (otakit_flash_read(flash, 0x1000, hdr, sizeof(hdr)) == OTAKIT_OK) {
+    if (have_hdr) {
         unsigned code = hdr[3] >> 4;
         if (code < 8) {
             header_flash_size = 0x100000u << code;

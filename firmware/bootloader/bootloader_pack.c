@@ -1,11 +1,14 @@
 /* Build-time tool: package the bootloader program as a second-stage bootloader image
  * (src/sim/program.h). Usage: bootloader_pack PROGRAM OUT.bin MAX_SIZE FLASH_SIZE
  * (MAX_SIZE 0 = no limit; FLASH_SIZE 1MB..16MB goes into the image header, as esptool
- * writes CONFIG_ESPTOOLPY_FLASHSIZE there). */
+ * writes CONFIG_ESPTOOLPY_FLASHSIZE there). The description's date_time is the build
+ * time as ESP-IDF writes it (__DATE__ " " __TIME__, "Dec  2 2026 06:56:00"); with
+ * SOURCE_DATE_EPOCH set it is that time in UTC, so two builds give the same bytes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "program.h"
 
@@ -81,6 +84,41 @@ static size_t strip_sections(uint8_t *elf, size_t len)
     return (size_t)end;
 }
 
+/* __DATE__ " " __TIME__ of the build: SOURCE_DATE_EPOCH (UTC, as GCC does) or now (local
+ * time, as GCC does). Returns 0, or -1 after saying what is wrong with the variable. */
+static int build_date_time(char *out, size_t n)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    time_t t;
+    struct tm tm;
+    if (sde != NULL && sde[0] != '\0') {
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(sde, &end, 10);
+        if (errno != 0 || *end != '\0' || v < 0 || v > 253402300799LL) {
+            fprintf(stderr,
+                    "bootloader_pack: SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 "
+                    "(up to 253402300799)\n",
+                    sde);
+            return -1;
+        }
+        t = (time_t)v;
+        if (gmtime_r(&t, &tm) == NULL) {
+            return -1;
+        }
+    } else {
+        t = time(NULL);
+        if (localtime_r(&t, &tm) == NULL) {
+            return -1;
+        }
+    }
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    snprintf(out, n, "%s %2d %04d %02d:%02d:%02d", months[tm.tm_mon % 12], tm.tm_mday,
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return strlen(out) < 24 ? 0 : -1; /* the description's field holds 23 characters */
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -99,6 +137,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bootloader_pack: flash size '%s': 1MB, 2MB, 4MB, 8MB or 16MB\n", argv[4]);
         return 2;
     }
+    char date_time[64];
+    if (build_date_time(date_time, sizeof(date_time)) != 0) {
+        return 2;
+    }
     uint8_t *prog, *img;
     size_t prog_len, img_len;
     if (read_file(argv[1], &prog, &prog_len) != 0) {
@@ -108,7 +150,7 @@ int main(int argc, char **argv)
     otakit_bootloader_pack_opts_t o = {.version = "otakit",
                                        .version_num = 1,
                                        .idf_ver = "v5.5-otakit",
-                                       .date_time = NULL,
+                                       .date_time = date_time,
                                        .spi_size = (uint8_t)spi_size};
     otakit_err_t err = otakit_program_pack_bootloader(&o, prog, prog_len, &img, &img_len);
     free(prog);

@@ -15,7 +15,11 @@
  * Differences that a caller can observe: a read timeout returns -ESP_ERR_HTTP_EAGAIN
  * (as ESP-IDF v4.3+ does); when the peer closes before Content-Length is reached,
  * esp_http_client_read returns 0, sets errno to ECONNRESET and
- * esp_http_client_is_complete_data_received stays false.
+ * esp_http_client_is_complete_data_received stays false. A TLS failure is logged with
+ * esp-tls's lines ("esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700",
+ * "esp-tls-mbedtls: Failed to verify peer certificate!", "esp-tls: Failed to open new
+ * connection", "transport_base: Failed to open a new connection") and its codes are
+ * those esp_http_client_get_and_clear_last_tls_error() returns on an ESP32.
  */
 #ifndef ESP_HTTP_CLIENT_H
 #define ESP_HTTP_CLIENT_H
@@ -24,21 +28,23 @@
 #include <stdint.h>
 
 #include "esp_err.h"
+#include "esp_tls_errors.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define ESP_ERR_HTTP_BASE (0x7000)
-#define ESP_ERR_HTTP_MAX_REDIRECT (ESP_ERR_HTTP_BASE + 1)          /**< too many redirects */
-#define ESP_ERR_HTTP_CONNECT (ESP_ERR_HTTP_BASE + 2)               /**< connection failed */
-#define ESP_ERR_HTTP_WRITE_DATA (ESP_ERR_HTTP_BASE + 3)            /**< error writing the request */
-#define ESP_ERR_HTTP_FETCH_HEADER (ESP_ERR_HTTP_BASE + 4)          /**< error reading the headers */
-#define ESP_ERR_HTTP_INVALID_TRANSPORT (ESP_ERR_HTTP_BASE + 5)     /**< no transport for the scheme */
-#define ESP_ERR_HTTP_CONNECTING (ESP_ERR_HTTP_BASE + 6)            /**< still connecting (async) */
-#define ESP_ERR_HTTP_EAGAIN (ESP_ERR_HTTP_BASE + 7)                /**< read timed out, try again */
-#define ESP_ERR_HTTP_CONNECTION_CLOSED (ESP_ERR_HTTP_BASE + 8)     /**< the peer closed the connection */
-#define ESP_ERR_HTTP_NOT_MODIFIED (ESP_ERR_HTTP_BASE + 9)          /**< 304 */
+#define ESP_ERR_HTTP_MAX_REDIRECT (ESP_ERR_HTTP_BASE + 1)      /**< too many redirects */
+#define ESP_ERR_HTTP_CONNECT (ESP_ERR_HTTP_BASE + 2)           /**< connection failed */
+#define ESP_ERR_HTTP_WRITE_DATA (ESP_ERR_HTTP_BASE + 3)        /**< error writing the request */
+#define ESP_ERR_HTTP_FETCH_HEADER (ESP_ERR_HTTP_BASE + 4)      /**< error reading the headers */
+#define ESP_ERR_HTTP_INVALID_TRANSPORT (ESP_ERR_HTTP_BASE + 5) /**< no transport for the scheme */
+#define ESP_ERR_HTTP_CONNECTING (ESP_ERR_HTTP_BASE + 6)        /**< still connecting (async) */
+#define ESP_ERR_HTTP_EAGAIN (ESP_ERR_HTTP_BASE + 7)            /**< read timed out, try again */
+#define ESP_ERR_HTTP_CONNECTION_CLOSED                                                             \
+    (ESP_ERR_HTTP_BASE + 8)                               /**< the peer closed the connection */
+#define ESP_ERR_HTTP_NOT_MODIFIED (ESP_ERR_HTTP_BASE + 9) /**< 304 */
 #define ESP_ERR_HTTP_RANGE_NOT_SATISFIABLE (ESP_ERR_HTTP_BASE + 10) /**< 416, or Range ignored */
 
 #define DEFAULT_HTTP_TIMEOUT_MS 5000
@@ -78,7 +84,7 @@ typedef enum {
 typedef struct esp_http_client_event {
     esp_http_client_event_id_t event_id;
     esp_http_client_handle_t client;
-    void *data;         /**< ON_DATA: the bytes; ON_HEADER: NULL */
+    void *data; /**< ON_DATA: the bytes; ON_HEADER: NULL */
     int data_len;
     void *user_data;    /**< from the config */
     char *header_key;   /**< ON_HEADER */
@@ -88,24 +94,25 @@ typedef struct esp_http_client_event {
 typedef esp_err_t (*http_event_handle_cb)(esp_http_client_event_t *evt);
 
 typedef struct {
-    const char *url;            /**< full URL; or host + port + path below */
+    const char *url; /**< full URL; or host + port + path below */
     const char *host;
-    int port;                   /**< 0 = 80 (443 for https) */
-    const char *path;           /**< default "/" */
+    int port;         /**< 0 = 80 (443 for https) */
+    const char *path; /**< default "/" */
     const char *query;
-    const char *cert_pem;       /**< PEM CA the HTTPS server must chain to */
+    const char *cert_pem; /**< PEM CA the HTTPS server must chain to */
     esp_http_client_method_t method;
-    int timeout_ms;             /**< connect and per-read timeout; 0 = DEFAULT_HTTP_TIMEOUT_MS */
+    int timeout_ms;             /**< connect timeout, and the longest wait without a body byte; 0 =
+                                   DEFAULT_HTTP_TIMEOUT_MS */
     bool disable_auto_redirect; /**< esp_http_client_perform does not follow 3xx */
     int max_redirection_count;  /**< 0 = 10 */
     http_event_handle_cb event_handler;
     esp_http_client_transport_t transport_type;
-    int buffer_size;            /**< receive buffer hint; 0 = DEFAULT_HTTP_BUF_SIZE */
+    int buffer_size; /**< receive buffer hint; 0 = DEFAULT_HTTP_BUF_SIZE */
     int buffer_size_tx;
     void *user_data;
-    const char *user_agent;     /**< NULL = DEFAULT_HTTP_USER_AGENT */
+    const char *user_agent; /**< NULL = DEFAULT_HTTP_USER_AGENT */
     bool skip_cert_common_name_check;
-    bool keep_alive_enable;     /**< TCP keep-alive probes */
+    bool keep_alive_enable; /**< TCP keep-alive probes */
 } esp_http_client_config_t;
 
 /* The status codes the OTA code looks at (HttpStatus_Code in ESP-IDF). */
@@ -147,8 +154,11 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len);
  */
 int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client);
 /**
- * @brief Read up to len body bytes; waits until len bytes, the end of the body, or a
- * timeout with nothing read.
+ * @brief Read up to len body bytes; waits until len bytes, the end of the body, or
+ * timeout_ms without a new byte. The timeout counts from the last byte that arrived,
+ * across calls: a read that got some bytes and then timed out returns them, and the next
+ * read reports the timeout at once, so a stalled server is reported timeout_ms after its
+ * last byte whatever len is.
  * @return bytes read (> 0); 0 at the end of the body or when the peer closed (errno is
  *         then ECONNRESET if the body was incomplete); -ESP_ERR_HTTP_EAGAIN on a timeout
  *         with nothing read; ESP_FAIL (-1) on a transport error with nothing read.
@@ -170,23 +180,40 @@ esp_err_t esp_http_client_flush_response(esp_http_client_handle_t client, int *l
 esp_err_t esp_http_client_perform(esp_http_client_handle_t client);
 
 /** @return ESP_OK, ESP_ERR_INVALID_ARG, ESP_ERR_NO_MEM. Replaces an existing header. */
-esp_err_t esp_http_client_set_header(esp_http_client_handle_t client, const char *key, const char *value);
+esp_err_t esp_http_client_set_header(esp_http_client_handle_t client, const char *key,
+                                     const char *value);
 /** @return ESP_OK, or ESP_ERR_NOT_FOUND when no such header was set. */
 esp_err_t esp_http_client_delete_header(esp_http_client_handle_t client, const char *key);
 /** @return ESP_OK, or ESP_ERR_NOT_FOUND; *value points into the client. */
-esp_err_t esp_http_client_get_header(esp_http_client_handle_t client, const char *key, char **value);
+esp_err_t esp_http_client_get_header(esp_http_client_handle_t client, const char *key,
+                                     char **value);
 esp_err_t esp_http_client_set_url(esp_http_client_handle_t client, const char *url);
 /** @return ESP_OK; *len bytes fit in len (with the NUL) or ESP_ERR_INVALID_SIZE. */
 esp_err_t esp_http_client_get_url(esp_http_client_handle_t client, char *url, int len);
-esp_err_t esp_http_client_set_method(esp_http_client_handle_t client, esp_http_client_method_t method);
+esp_err_t esp_http_client_set_method(esp_http_client_handle_t client,
+                                     esp_http_client_method_t method);
 esp_err_t esp_http_client_set_timeout_ms(esp_http_client_handle_t client, int timeout_ms);
 /** The body of the next request (the pointer is kept, not copied). */
-esp_err_t esp_http_client_set_post_field(esp_http_client_handle_t client, const char *data, int len);
-/** After a 3xx response: the next open goes to the Location. @return ESP_OK or ESP_ERR_NOT_FOUND. */
+esp_err_t esp_http_client_set_post_field(esp_http_client_handle_t client, const char *data,
+                                         int len);
+/** After a 3xx response: the next open goes to the Location. @return ESP_OK or ESP_ERR_NOT_FOUND.
+ */
 esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client);
 esp_http_client_transport_t esp_http_client_get_transport_type(esp_http_client_handle_t client);
-/** errno of the last transport failure, 0 if none. */
+/** errno of the last transport failure, 0 if none (and for a TLS failure). */
 int esp_http_client_get_errno(esp_http_client_handle_t client);
+/**
+ * The last TLS error of the client, then forgets it (ESP-IDF's call of the same name).
+ * @param esp_tls_error_code mbedTLS's code (e.g. -0x2700 for a certificate that does
+ *        not verify), 0 if none; may be NULL
+ * @param esp_tls_flags mbedTLS's certificate flags (0x08 not trusted, 0x04 name
+ *        mismatch, 0x01 expired), 0 if none; may be NULL
+ * @return ESP_OK when there was none; ESP_FAIL for a NULL client; else the
+ *         ESP_ERR_ESP_TLS_* / ESP_ERR_MBEDTLS_* code (ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED,
+ *         ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED)
+ */
+esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t client,
+                                                       int *esp_tls_error_code, int *esp_tls_flags);
 
 /** End the request and close the connection; the handle can be opened again. */
 esp_err_t esp_http_client_close(esp_http_client_handle_t client);

@@ -11,6 +11,26 @@
 #include "otakit/ptable.h"
 #include "sdkconfig.h"
 
+/* esp_flash_init_default_chip: the size in the bootloader's image header (what the ROM
+ * and the bootloader set up, the build's CONFIG_ESPTOOLPY_FLASHSIZE) against the chip's
+ * real size. ESP-IDF logs this line and then stops at an assert; the app here goes on, so
+ * the seed's symptom (esp_ota_begin's 0x104 when a slot runs off the chip) still shows.
+ * (ESP-IDF's warning for a larger chip is left out: this layer uses the chip's size.) */
+static void check_flash_size(void)
+{
+    uint32_t header_size = otakit_hw_header_flash_size();
+    uint32_t chip_size = otakit_hw_flash_size();
+    if (header_size == 0) {
+        return; /* no bootloader header to compare with */
+    }
+    if (chip_size < header_size) {
+        ESP_LOGE("spi_flash",
+                 "Detected size(%" PRIu32 "k) smaller than the size in the binary image "
+                 "header(%" PRIu32 "k). Probe failed.",
+                 chip_size / 1024, header_size / 1024);
+    }
+}
+
 void esp_startup_banner(void)
 {
 #if !defined(CONFIG_LOG_COLORS)
@@ -42,6 +62,7 @@ void esp_startup_banner(void)
     ESP_LOGI("efuse_init", "Chip rev:         v%" PRIu32 ".%" PRIu32, rev / 100, rev % 100);
     ESP_LOGI("spi_flash", "detected chip: generic");
     ESP_LOGI("spi_flash", "flash io: dio");
+    check_flash_size();
     if (s->running == NULL) {
         ESP_LOGE("cpu_start", "running partition at 0x%" PRIx32 " is not in the partition table",
                  otakit_hw_app_offset());

@@ -5,6 +5,8 @@
  */
 #include "esp_event.h"
 
+#include "netif_sim.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -29,17 +31,22 @@ struct ev_item {
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t idle_cv; /* signalled when the queue is empty and no handler runs */
     pthread_t thread;
     bool exists;
     bool stopping;
+    bool dispatching;
     struct ev_handler *handlers;
     struct ev_item *head;
     struct ev_item *tail;
-} loop = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} loop = {.mu = PTHREAD_MUTEX_INITIALIZER,
+          .cv = PTHREAD_COND_INITIALIZER,
+          .idle_cv = PTHREAD_COND_INITIALIZER};
 
 static bool matches(const struct ev_handler *h, esp_event_base_t base, int32_t id)
 {
-    return (h->base == ESP_EVENT_ANY_BASE || h->base == base) && (h->id == ESP_EVENT_ANY_ID || h->id == id);
+    return (h->base == ESP_EVENT_ANY_BASE || h->base == base) &&
+           (h->id == ESP_EVENT_ANY_ID || h->id == id);
 }
 
 static void *loop_main(void *unused)
@@ -54,6 +61,7 @@ static void *loop_main(void *unused)
             break;
         }
         struct ev_item *it = loop.head;
+        loop.dispatching = true;
         loop.head = it->next;
         if (!loop.head) {
             loop.tail = NULL;
@@ -77,9 +85,25 @@ static void *loop_main(void *unused)
         free(it->data);
         free(it);
         pthread_mutex_lock(&loop.mu);
+        loop.dispatching = false;
+        if (!loop.head) {
+            pthread_cond_broadcast(&loop.idle_cv);
+        }
     }
+    loop.dispatching = false;
+    pthread_cond_broadcast(&loop.idle_cv);
     pthread_mutex_unlock(&loop.mu);
     return NULL;
+}
+
+void event_sim_wait_idle(void)
+{
+    pthread_mutex_lock(&loop.mu);
+    while (loop.exists && !pthread_equal(loop.thread, pthread_self()) &&
+           (loop.head != NULL || loop.dispatching)) {
+        pthread_cond_wait(&loop.idle_cv, &loop.mu);
+    }
+    pthread_mutex_unlock(&loop.mu);
 }
 
 esp_err_t esp_event_loop_create_default(void)
@@ -127,7 +151,8 @@ esp_err_t esp_event_loop_delete_default(void)
 }
 
 esp_err_t esp_event_handler_instance_register(esp_event_base_t event_base, int32_t event_id,
-                                              esp_event_handler_t event_handler, void *event_handler_arg,
+                                              esp_event_handler_t event_handler,
+                                              void *event_handler_arg,
                                               esp_event_handler_instance_t *instance)
 {
     if (!event_handler || (event_base == ESP_EVENT_ANY_BASE && event_id != ESP_EVENT_ANY_ID)) {
@@ -162,10 +187,12 @@ esp_err_t esp_event_handler_instance_register(esp_event_base_t event_base, int32
 esp_err_t esp_event_handler_register(esp_event_base_t event_base, int32_t event_id,
                                      esp_event_handler_t event_handler, void *event_handler_arg)
 {
-    return esp_event_handler_instance_register(event_base, event_id, event_handler, event_handler_arg, NULL);
+    return esp_event_handler_instance_register(event_base, event_id, event_handler,
+                                               event_handler_arg, NULL);
 }
 
-static esp_err_t unregister(esp_event_base_t base, int32_t id, esp_event_handler_t fn, void *instance)
+static esp_err_t unregister(esp_event_base_t base, int32_t id, esp_event_handler_t fn,
+                            void *instance)
 {
     pthread_mutex_lock(&loop.mu);
     for (struct ev_handler **pp = &loop.handlers; *pp; pp = &(*pp)->next) {
@@ -203,7 +230,8 @@ esp_err_t esp_event_post(esp_event_base_t event_base, int32_t event_id, const vo
                          size_t event_data_size, uint32_t ticks_to_wait)
 {
     (void)ticks_to_wait;
-    if (event_base == ESP_EVENT_ANY_BASE || event_id == ESP_EVENT_ANY_ID || (event_data_size && !event_data)) {
+    if (event_base == ESP_EVENT_ANY_BASE || event_id == ESP_EVENT_ANY_ID ||
+        (event_data_size && !event_data)) {
         return ESP_ERR_INVALID_ARG;
     }
     struct ev_item *it = calloc(1, sizeof(*it));

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "esp_log.h"
+#include "hw.h"
 #include "netif_sim.h"
 
 static const char *TAG = "HTTP_CLIENT";
@@ -63,9 +64,12 @@ struct esp_http_client {
     bool finish_sent;
     CURLcode result;
     int status;
-    int64_t content_length; /* -1: none */
-    int64_t received;       /* body bytes handed to the caller */
+    int64_t content_length;   /* -1: none */
+    int64_t received;         /* body bytes handed to the caller */
+    int64_t wait_since_ms;    /* since when a read waits for bytes with none new; 0: not waiting */
+    unsigned link_generation; /* the station's link the connection was opened on */
     int err_no;
+    esp_tls_last_error_t tls_error; /* the last TLS failure, as esp-tls records it */
     uint8_t *buf;
     size_t cap;
     size_t head;
@@ -195,6 +199,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     }
     memcpy(c->buf + c->len, data, n);
     c->len += n;
+    c->wait_since_ms = 0; /* new bytes: the silence, if any, is over */
     return n;
 }
 
@@ -241,7 +246,9 @@ static void collect(esp_http_client_handle_t c)
             if (c->result != CURLE_OK) {
                 long oserr = 0;
                 curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
-                c->err_no = oserr ? (int)oserr : (c->result == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNRESET);
+                c->err_no = oserr
+                                ? (int)oserr
+                                : (c->result == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNRESET);
             }
         }
     }
@@ -268,6 +275,137 @@ static int pump(esp_http_client_handle_t c, hc_cond_t cond, int64_t deadline)
 static const char *result_text(esp_http_client_handle_t c)
 {
     return c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->result);
+}
+
+/* --- TLS failures, told as esp-tls tells them --------------------------------------- */
+
+/* mbedTLS's certificate flags for what libcurl's verification said. */
+static int cert_flags(const char *why)
+{
+    if (strstr(why, "subject name") != NULL || strstr(why, "host name") != NULL) {
+        return ESP_TLS_MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
+    if (strstr(why, "expired") != NULL) {
+        return ESP_TLS_MBEDTLS_X509_BADCERT_EXPIRED;
+    }
+    return ESP_TLS_MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+}
+
+/*
+ * When the failed connection was a TLS failure: record it (last TLS error) and log the
+ * lines esp-tls and the SSL transport log on an ESP32 (tags esp-tls-mbedtls, esp-tls,
+ * transport_base), then ESP-IDF's HTTP_CLIENT line. libcurl's own text goes to debug.
+ * @return true when it was one.
+ */
+static bool report_tls_failure(esp_http_client_handle_t c)
+{
+    static const char *const MBEDTLS_TAG = "esp-tls-mbedtls";
+    esp_tls_last_error_t *t = &c->tls_error;
+    switch (c->result) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        t->last_error = ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED;
+        t->esp_tls_error_code = ESP_TLS_MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+        t->esp_tls_flags = cert_flags(result_text(c));
+        ESP_LOGE(MBEDTLS_TAG, "mbedtls_ssl_handshake returned -0x%04X", -t->esp_tls_error_code);
+        ESP_LOGI(MBEDTLS_TAG, "Failed to verify peer certificate!");
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+        t->last_error = ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED;
+        t->esp_tls_error_code = ESP_TLS_MBEDTLS_ERR_X509_INVALID_FORMAT;
+        t->esp_tls_flags = 0;
+        ESP_LOGE(MBEDTLS_TAG, "mbedtls_x509_crt_parse of CA cert returned -0x%04X",
+                 -t->esp_tls_error_code);
+        ESP_LOGE(MBEDTLS_TAG, "Failed to set client configurations, returned [0x%04X] (%s)",
+                 (unsigned)t->last_error, esp_err_to_name(t->last_error));
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+        /* The handshake broke off: the peer closed or reset it, or sent an alert. */
+        t->last_error = ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED;
+        t->esp_tls_error_code = strstr(result_text(c), "alert") != NULL
+                                    ? ESP_TLS_MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE
+                                    : ESP_TLS_MBEDTLS_ERR_SSL_CONN_EOF;
+        t->esp_tls_flags = 0;
+        ESP_LOGE(MBEDTLS_TAG, "mbedtls_ssl_handshake returned -0x%04X", -t->esp_tls_error_code);
+        break;
+    default:
+        return false;
+    }
+    ESP_LOGD(MBEDTLS_TAG, "verification info: %s", result_text(c));
+    ESP_LOGE("esp-tls", "Failed to open new connection");
+    ESP_LOGE("transport_base", "Failed to open a new connection");
+    ESP_LOGE(TAG, "Connection failed, sock < 0");
+    c->err_no = 0;
+    return true;
+}
+
+/* --- the virtual Wi-Fi going away (otakit device run --wifi-drop-at) ------------------- */
+
+/* HTTP body bytes this app has read, over every client: what --wifi-drop-at counts. */
+static pthread_mutex_t drop_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t body_total;
+
+/* Make every drop that is due happen (the AP goes away). */
+static void drops_due(void)
+{
+    unsigned idx;
+    uint64_t at;
+    uint64_t down_us;
+    for (;;) {
+        pthread_mutex_lock(&drop_mu);
+        bool due = otakit_hw_wifi_next_drop(&idx, &at, &down_us) && body_total >= at;
+        if (due) {
+            otakit_hw_wifi_drop_done(idx);
+        }
+        pthread_mutex_unlock(&drop_mu);
+        if (!due) {
+            return;
+        }
+        netif_sim_wifi_drop(down_us);
+    }
+}
+
+/* At most this many of len bytes may be read before the next drop. */
+static int drop_clamp(int len)
+{
+    unsigned idx;
+    uint64_t at;
+    uint64_t down_us;
+    pthread_mutex_lock(&drop_mu);
+    if (otakit_hw_wifi_next_drop(&idx, &at, &down_us) && at > body_total &&
+        at - body_total < (uint64_t)len) {
+        len = (int)(at - body_total);
+    }
+    pthread_mutex_unlock(&drop_mu);
+    return len;
+}
+
+static void drop_count(int got)
+{
+    pthread_mutex_lock(&drop_mu);
+    body_total += (uint64_t)got;
+    pthread_mutex_unlock(&drop_mu);
+    drops_due();
+}
+
+/* The station has the link the connection was opened on. */
+static bool link_intact(esp_http_client_handle_t c)
+{
+    return netif_sim_link_up() && c->link_generation == netif_sim_link_generation();
+}
+
+/* The station lost the AP: the connection is gone (lwIP aborts it; bytes not yet read
+ * are lost with it), so the transfer ends with ECONNABORTED. */
+static void link_lost(esp_http_client_handle_t c)
+{
+    if (!c->done || c->result == CURLE_OK) {
+        c->done = true;
+        c->result = CURLE_RECV_ERROR;
+        c->err_no = ECONNABORTED;
+        snprintf(c->errbuf, sizeof(c->errbuf),
+                 "Software caused connection abort (the Wi-Fi link is down)");
+    }
+    c->len = c->head = 0;
+    c->paused = false;
 }
 
 /* --- public API ---------------------------------------------------------------------- */
@@ -328,7 +466,8 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
     c->cert_pem = dup_str(config->cert_pem);
     c->skip_cn = config->skip_cert_common_name_check;
     c->keep_alive = config->keep_alive_enable;
-    c->transport = strncasecmp(c->url, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
+    c->transport =
+        strncasecmp(c->url, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
     c->status = -1;
     c->content_length = -1;
     size_t bs = config->buffer_size > 0 ? (size_t)config->buffer_size : DEFAULT_HTTP_BUF_SIZE;
@@ -420,7 +559,8 @@ esp_err_t esp_http_client_set_url(esp_http_client_handle_t c, const char *url)
     }
     free(c->url);
     c->url = u;
-    c->transport = strncasecmp(u, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
+    c->transport =
+        strncasecmp(u, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
     return ESP_OK;
 }
 
@@ -472,6 +612,23 @@ esp_http_client_transport_t esp_http_client_get_transport_type(esp_http_client_h
 int esp_http_client_get_errno(esp_http_client_handle_t c)
 {
     return c ? c->err_no : 0;
+}
+
+esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t c,
+                                                       int *esp_tls_error_code, int *esp_tls_flags)
+{
+    if (!c) {
+        return ESP_FAIL;
+    }
+    esp_tls_last_error_t t = c->tls_error;
+    memset(&c->tls_error, 0, sizeof(c->tls_error));
+    if (esp_tls_error_code) {
+        *esp_tls_error_code = t.esp_tls_error_code;
+    }
+    if (esp_tls_flags) {
+        *esp_tls_flags = t.esp_tls_flags;
+    }
+    return t.last_error;
 }
 
 static const char *method_name(esp_http_client_method_t m)
@@ -526,7 +683,8 @@ static esp_err_t setup_request(esp_http_client_handle_t c)
     curl_easy_setopt(e, CURLOPT_PREREQDATA, c);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, c->keep_alive ? 1L : 0L);
     if (c->cert_pem) {
-        struct curl_blob blob = {.data = c->cert_pem, .len = strlen(c->cert_pem), .flags = CURL_BLOB_COPY};
+        struct curl_blob blob = {
+            .data = c->cert_pem, .len = strlen(c->cert_pem), .flags = CURL_BLOB_COPY};
         curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
     }
     if (c->skip_cn) {
@@ -571,6 +729,8 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t c, int write_len)
     c->status = -1;
     c->content_length = -1;
     c->received = 0;
+    c->wait_since_ms = 0;
+    c->link_generation = netif_sim_link_generation();
     c->err_no = 0;
     c->head = c->len = 0;
     if (!netif_sim_link_up()) {
@@ -593,7 +753,9 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t c, int write_len)
             c->result = CURLE_OPERATION_TIMEDOUT;
             c->err_no = ETIMEDOUT;
         }
-        ESP_LOGE(TAG, "Connection failed, sock < 0: %s", result_text(c));
+        if (!report_tls_failure(c)) {
+            ESP_LOGE(TAG, "Connection failed, sock < 0: %s", result_text(c));
+        }
         dispatch(c, HTTP_EVENT_ERROR, NULL, 0, NULL, NULL);
         end_request(c);
         return ESP_ERR_HTTP_CONNECT;
@@ -632,9 +794,17 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
             return (int)h;
         }
     }
+    /* timeout_ms bounds the time without new bytes, not the call: a read that got some
+     * bytes and then waits for the rest of its buffer, and the next read, share one
+     * timeout counted from the last byte (wait_since_ms), so a server that stalls is
+     * reported timeout_ms after its last byte, whatever the buffer size. */
+    drops_due();
+    len = drop_clamp(len);
+    if (!link_intact(c)) {
+        link_lost(c);
+    }
     int got = 0;
     bool timed_out = false;
-    int64_t deadline = now_ms() + c->timeout_ms;
     while (got < len) {
         if (c->len > 0) {
             size_t n = c->len < (size_t)(len - got) ? c->len : (size_t)(len - got);
@@ -655,7 +825,14 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
         if (c->done) {
             break;
         }
-        if (pump(c, cond_data, deadline) != 0) {
+        if (!link_intact(c)) {
+            link_lost(c);
+            break;
+        }
+        if (c->wait_since_ms == 0) {
+            c->wait_since_ms = now_ms();
+        }
+        if (pump(c, cond_data, c->wait_since_ms + c->timeout_ms) != 0) {
             timed_out = true;
             break;
         }
@@ -663,6 +840,7 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
     if (got > 0) {
         c->received += got;
         dispatch(c, HTTP_EVENT_ON_DATA, buffer, got, NULL, NULL);
+        drop_count(got);
         return got;
     }
     if (timed_out) {
@@ -683,8 +861,8 @@ int esp_http_client_read(esp_http_client_handle_t c, char *buffer, int len)
         /* The peer closed before Content-Length: ESP-IDF's transport reads 0 here. */
         errno = ECONNRESET;
         c->err_no = ECONNRESET;
-        ESP_LOGW(TAG, "Connection closed by the server after %lld of %lld bytes", (long long)c->received,
-                 (long long)c->content_length);
+        ESP_LOGW(TAG, "Connection closed by the server after %lld of %lld bytes",
+                 (long long)c->received, (long long)c->content_length);
         return 0;
     }
     ESP_LOGE(TAG, "Transport read failed: %s", result_text(c));

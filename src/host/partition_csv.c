@@ -933,11 +933,12 @@ static int check_flash_size(const struct row *rows, size_t n, uint32_t flash_siz
     }
     int64_t used = last ? last->offset + last->size : 0;
     if ((int64_t)flash_size < used) {
-        return set_error(err, last->line,
-                         "Partitions tables occupies %.1fMB of flash (%" PRId64
-                         " bytes) which does not "
-                         "fit in configured flash size %" PRIu32 "MB.",
-                         (double)used / (1024.0 * 1024.0), used, flash_size / (1024u * 1024u));
+        return set_error(
+            err, last->line,
+            "Partitions tables occupies %.1fMB of flash (%" PRId64 " bytes) which does not "
+            "fit in configured flash size %" PRIu32 "MB. Change the flash size in menuconfig "
+            "under the 'Serial Flasher Config' menu.",
+            (double)used / (1024.0 * 1024.0), used, flash_size / (1024u * 1024u));
     }
     return 0;
 }

@@ -412,7 +412,8 @@ static void set_end(otakit_device_result_t *r, const char *end, int code, const 
 
 static void panic_report(console_t *con, const otakit_hw_shared_t *s, int sig)
 {
-    const char *reason = s->panic_reason[0] != '\0' ? s->panic_reason : otakit_sim_panic_reason(sig);
+    const char *reason =
+        s->panic_reason[0] != '\0' ? s->panic_reason : otakit_sim_panic_reason(sig);
     if (strcmp(reason, "abort") == 0) {
         console_printf(con, "\nabort() was called on core 0\n");
     } else {
@@ -521,6 +522,12 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         memcpy(s->mac, o->mac, 6);
     } else {
         default_mac(flash_abs, s->mac);
+    }
+    _Static_assert(OTAKIT_DEVICE_MAX_WIFI_DROPS == OTAKIT_HW_MAX_WIFI_DROPS, "one limit");
+    s->wifi_drop_count = o->wifi_drop_count;
+    for (unsigned i = 0; i < o->wifi_drop_count && i < OTAKIT_HW_MAX_WIFI_DROPS; i++) {
+        s->wifi_drops[i].at_bytes = o->wifi_drop_at[i];
+        s->wifi_drops[i].down_us = o->wifi_drop_us[i];
     }
 
     /* No core files from crashing apps: a crash is a panic reset, reported on the console. */

@@ -10,6 +10,8 @@
 #include "sim_shared.h"
 
 #define OTAKIT_DEVICE_MAX_UNTIL 8
+/** At most this many Wi-Fi drops per run. */
+#define OTAKIT_DEVICE_MAX_WIFI_DROPS 16
 
 typedef struct otakit_device_opts {
     const char *flash_path; /**< the flash file (must exist) */
@@ -34,6 +36,11 @@ typedef struct otakit_device_opts {
     /** Input levels on GPIO pins, in the order given (see otakit_device_add_gpio). */
     otakit_hw_gpio_event_t gpio[OTAKIT_HW_GPIO_SCHED_MAX];
     unsigned gpio_count;
+    /** Wi-Fi drops: after the app read at_bytes HTTP body bytes, no AP for down_us of device
+     * time; in increasing at_bytes. */
+    unsigned wifi_drop_count;
+    uint64_t wifi_drop_at[OTAKIT_DEVICE_MAX_WIFI_DROPS];
+    uint64_t wifi_drop_us[OTAKIT_DEVICE_MAX_WIFI_DROPS];
 } otakit_device_opts_t;
 
 typedef struct otakit_device_result {

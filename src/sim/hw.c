@@ -19,6 +19,7 @@
 
 #include "efuse.h"
 #include "nor.h"
+#include "otakit/image.h"
 
 static struct {
     bool attached;
@@ -176,7 +177,8 @@ static void panic_handler(int sig, siginfo_t *si, void *uctx)
         const char *reason = otakit_sim_panic_reason(sig);
 #if defined(__x86_64__) && defined(REG_ERR)
         /* A write fault is a store, as the CPU would report it. */
-        if (sig == SIGSEGV && uctx != NULL && (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0) {
+        if (sig == SIGSEGV && uctx != NULL &&
+            (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0) {
             reason = "StoreProhibited";
         }
 #endif
@@ -366,6 +368,42 @@ uint32_t otakit_hw_cores(void)
 uint32_t otakit_hw_flash_size(void)
 {
     return hw.attached ? hw.flash.size : 0x400000u;
+}
+
+bool otakit_hw_wifi_next_drop(unsigned *index, uint64_t *at_bytes, uint64_t *down_us)
+{
+    if (hw.shm == NULL) {
+        return false;
+    }
+    uint32_t n = hw.shm->wifi_drop_count;
+    for (uint32_t i = 0; i < n && i < OTAKIT_HW_MAX_WIFI_DROPS; i++) {
+        if (atomic_load(&hw.shm->wifi_drops[i].done) == 0) {
+            *index = i;
+            *at_bytes = hw.shm->wifi_drops[i].at_bytes;
+            *down_us = hw.shm->wifi_drops[i].down_us;
+            return true;
+        }
+    }
+    return false;
+}
+
+void otakit_hw_wifi_drop_done(unsigned index)
+{
+    if (hw.shm != NULL && index < OTAKIT_HW_MAX_WIFI_DROPS) {
+        atomic_store(&hw.shm->wifi_drops[index].done, 1);
+    }
+}
+
+uint32_t otakit_hw_header_flash_size(void)
+{
+    if (!hw.attached || otakit_nor_size(hw.nor) < 0x1000u + 4u) {
+        return 0;
+    }
+    const uint8_t *hdr = otakit_nor_data(hw.nor) + 0x1000u;
+    if (hdr[0] != OTAKIT_IMAGE_MAGIC || (hdr[3] >> 4) > 4) {
+        return 0;
+    }
+    return 0x100000u << (hdr[3] >> 4); /* 0 = 1MB ... 4 = 16MB */
 }
 
 bool otakit_hw_color(void)

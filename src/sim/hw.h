@@ -66,6 +66,21 @@ uint32_t otakit_hw_flash_size(void);
 int otakit_hw_gpio_input(unsigned pin);
 /** Record the level the app drives on an output pin. */
 void otakit_hw_gpio_output(unsigned pin, int level);
+/**
+ * The flash size the bootloader's image header at 0x1000 gives (what the ROM and the
+ * bootloader configure, ESP-IDF's g_rom_flashchip.chip_size), or 0 when there is no
+ * header. Read past the operation counter: it is a register on a chip, not a flash access.
+ */
+uint32_t otakit_hw_header_flash_size(void);
+
+/**
+ * The first Wi-Fi drop of this device run not yet done (otakit device run
+ * --wifi-drop-at): the app's HTTP body byte count that triggers it and how long the
+ * access point then stays away (device time). @return false when none is left.
+ */
+bool otakit_hw_wifi_next_drop(unsigned *index, uint64_t *at_bytes, uint64_t *down_us);
+/** Mark that drop done (it does not happen again after a reset). */
+void otakit_hw_wifi_drop_done(unsigned index);
 
 /** Whether the console is a terminal (log colours on). */
 bool otakit_hw_color(void);

@@ -68,6 +68,8 @@ typedef struct otakit_hw_gpio_event {
     uint8_t level;
     uint8_t pad[6];
 } otakit_hw_gpio_event_t;
+/* At most this many --wifi-drop-at. */
+#define OTAKIT_HW_MAX_WIFI_DROPS 16
 
 /* Power-cut modes, numbered as otakit_nor_cut_mode_t. */
 #define OTAKIT_HW_CUT_BEFORE 0
@@ -117,10 +119,21 @@ typedef struct otakit_hw_shared {
     uint64_t power_on_us;
     /* Input levels driven from the host, in device-time order (set once by the device). */
     uint32_t gpio_event_count;
-    uint32_t pad2;
+    uint32_t pad3;
     otakit_hw_gpio_event_t gpio_events[OTAKIT_HW_GPIO_SCHED_MAX];
     /* Levels the app drives on its output pins (bit n = GPIO n), for the device's report. */
     _Atomic uint64_t gpio_out;
+    /* Wi-Fi drops (otakit device run --wifi-drop-at BYTES[:SECONDS]), in increasing
+     * at_bytes: once the app has read at_bytes HTTP body bytes, the access point is gone
+     * for down_us of device time. Each happens once per device run (done). */
+    uint32_t wifi_drop_count;
+    uint32_t pad2;
+    struct {
+        uint64_t at_bytes;
+        uint64_t down_us;
+        _Atomic uint32_t done;
+        uint32_t pad;
+    } wifi_drops[OTAKIT_HW_MAX_WIFI_DROPS];
 } otakit_hw_shared_t;
 
 /* ESP-IDF's exception name for the host signal a program died of (0: abort). */

@@ -115,4 +115,18 @@ expect 0 "$OTAKIT" flash read g.bin 0x1fe000 16 r.out --json
 [ "$(json_fields out.txt '["offset"]' '["size"]' '["out"]')" = "2088960 16 r.out" ] && ok || fail "read --json"
 expect 2 "$OTAKIT" flash read g.bin 0 16 - --json
 
+# progress: a big write shows esptool's progress on a terminal only
+head -c 1000000 /dev/urandom >big.bin
+expect 0 "$OTAKIT" flash write p1.bin 0x10000 big.bin
+[ ! -s err.txt ] && ok || fail "progress printed to a non-terminal stderr: $(head -c 200 err.txt)"
+if command -v script >/dev/null; then
+    rm -f p2.bin
+    script -qec "'$OTAKIT' flash write p2.bin 0x10000 big.bin" /dev/null >tty.txt 2>&1 && ok || fail "write on a pty"
+    grep -q "Erasing at 0x00010000\.\.\. (  [0-9] %)" tty.txt && ok || fail "erase progress on a tty: $(head -c 300 tty.txt)"
+    grep -q "Writing at 0x00100000\.\.\. (100 %) \[#*\]" tty.txt && ok || fail "write progress to 100 % on a tty"
+    cmp -s p1.bin p2.bin && ok || fail "the chunked write on a tty wrote other bytes"
+else
+    echo "script(1) missing: progress on a terminal not checked"
+fi
+
 finish

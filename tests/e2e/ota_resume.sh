@@ -8,6 +8,29 @@ require_images
 
 size=$(stat -c %s "$B/hello-world.bin")
 
+# progress_ok LOG: every progress line is at a multiple of the interval (also after a
+# resume at an odd offset), with the right share of the file and a rate; and there is
+# one line per multiple below the size.
+progress_ok() {
+  python3 - "$1" "$size" "$interval" <<'PY'
+import re, sys
+log, size, step = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+got = []
+for line in open(log, errors="replace"):
+    m = re.search(r"ota: Have written image length (\d+) of (\d+) \((\d+)%\), (\d+) KiB/s$", line.rstrip())
+    if m:
+        n, total, pct = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if total != size or pct != n * 100 // size:
+            sys.exit(f"bad numbers: {line.strip()}")
+        got.append(n)
+want = list(range(step, size + 1, step))
+if got[-len(want):] != want:
+    sys.exit(f"progress at {got}, want {want} (at the end)")
+PY
+}
+interval=$(sed -n 's/^CONFIG_EXAMPLE_PROGRESS_INTERVAL=//p' "$B/config/sdkconfig")
+interval=${interval:-65536}
+
 success() {
   local what=$1
   check "$what: hello_world runs from ota_0 (rc=$RC)" test "$RC" -eq 0
@@ -28,6 +51,7 @@ check "resume: the download goes on at byte 50000" in_order "$LOG" \
   "ota: Connection closed, all packets received" \
   "ota: Total Write binary data length : $size" \
   "ota: Prepare to restart system!"
+check "resume: progress at multiples of $interval with percent and rate" progress_ok "$LOG"
 check "resume: the server answered the Range request with 206" \
   has "$TMP/server.log" "range=bytes=50000- -> 206 sent=$((size - 50000))"
 [[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
@@ -63,12 +87,16 @@ for ((at = 40000; at < size; at += 40000)); do
   want+=("ota: Resuming the download at byte $at")
 done
 check "pieces: resumed at every multiple of 40000" in_order "$LOG" "${want[@]}"
+check "pieces: progress at multiples of $interval with percent and rate, whatever the resume offsets" progress_ok "$LOG"
 [[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
 stop_server
 rm -f "$TMP/server.log"
 
 # 4. The server goes silent after 60000 bytes without closing: the read times out
-# (CONFIG_EXAMPLE_OTA_RECV_TIMEOUT of real time) and the download resumes at 60000.
+# (CONFIG_EXAMPLE_OTA_RECV_TIMEOUT of real time) and the download resumes at 60000. The
+# timeout bounds the time without data, whatever the read's buffer: on the device clock
+# (the log's timestamps) the stall is reported between 1x and 1.2x the timeout after the
+# first chunk (the 60000 bytes arrive at once), not after two timeouts.
 timeout_ms=$(sed -n 's/^CONFIG_EXAMPLE_OTA_RECV_TIMEOUT=//p' "$B/config/sdkconfig")
 F=$TMP/flash4.bin
 make_flash "$F" 4MB
@@ -80,6 +108,12 @@ check "stall: a receive timeout, then the rest by Range" in_order "$LOG" \
   "ota: Resuming the download at byte 60000" \
   "ota: Total Write binary data length : $size"
 check "stall: the server saw the Range request" has "$TMP/server.log" "range=bytes=60000- -> 206"
+stamp() { sed -n "s/^[IWE] (\([0-9]*\)) $1.*/\1/p" "$LOG" | head -1; }
+t0=$(stamp "ota: esp_ota_write header OK")
+t1=$(stamp "ota: No data from the server for")
+gap=$((${t1:-0} - ${t0:-0}))
+check "stall: reported ${gap} ms after the data stopped (device clock), within [${timeout_ms}, 1.2 x ${timeout_ms}]" \
+  test -n "$t0" -a -n "$t1" -a "$gap" -ge "$timeout_ms" -a "$gap" -le $((timeout_ms * 12 / 10))
 [[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
 
 finish

@@ -16,6 +16,8 @@ instead of sleeping.
                  requests are served normally
 --stall-once-at N the first file response sends N body bytes, then sends nothing more
                  (the connection stays open) until the client gives up
+--status CODE    answer GET/HEAD with this status (403, 503, ...) and a short body
+                 instead of the file; with --status-times N only the first N requests
 --log F          one line per request: "GET /path range=bytes=N- -> 206 sent=K"
 """
 import argparse
@@ -28,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ARGS = None
 LOCK = threading.Lock()
-STATE = {"dropped": False, "stalled": False}
+STATE = {"dropped": False, "stalled": False, "statuses": 0}
 
 
 def log(line):
@@ -52,8 +54,29 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return full
 
+    def _forced_status(self):
+        if ARGS.status is None:
+            return None
+        with LOCK:
+            if ARGS.status_times is not None and STATE["statuses"] >= ARGS.status_times:
+                return None
+            STATE["statuses"] += 1
+        return ARGS.status
+
     def _send(self, head_only):
         rng = self.headers.get("Range")
+        forced = self._forced_status()
+        if forced is not None:
+            body = b"status %d\n" % forced
+            self.send_response(forced)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if not head_only:
+                self.wfile.write(body)
+            log("%s %s range=%s -> %d sent=0" % (self.command, self.path, rng, forced))
+            self.close_connection = True
+            return
         full = self._path()
         if full is None:
             body = b"not found\n"
@@ -152,6 +175,8 @@ def main():
     p.add_argument("--truncate", type=int)
     p.add_argument("--drop-once-at", type=int)
     p.add_argument("--stall-once-at", type=int)
+    p.add_argument("--status", type=int)
+    p.add_argument("--status-times", type=int)
     p.add_argument("--log")
     ARGS = p.parse_args()
     ThreadingHTTPServer.allow_reuse_address = True

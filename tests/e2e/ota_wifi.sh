@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Joining the access point (the seed's step 1 and its troubleshooting): a wrong password
 # or an unknown SSID gives ESP-IDF's retry lines and a clear final error; the right
-# network among others gets an address on the loopback.
+# network among others gets an address on the loopback. Each failed attempt takes the
+# device time it takes on an ESP32 (the log's timestamps: a 4-way handshake that fails
+# ends 3 s after "assoc -> run"), and the example's lines for one failure ("retry to
+# connect to the AP", then "connect to the AP fail") come before the next attempt's.
 # shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
@@ -28,6 +31,47 @@ check "wrong password: $retries retries, $((retries + 1)) failures" \
   test "$(grep -c "wifi station: connect to the AP fail" "$LOG")" -eq $((retries + 1))
 check "wrong password: no address, no server connection" bash -c \
   "! grep -qE 'got ip|Connect to Wifi !' '$LOG'"
+# attempts LOG FAILURE_TEXT MIN_MS RETRIES: every failure is followed by the example's
+# lines before the next attempt starts, and failures are at least MIN_MS apart on the
+# device clock.
+attempts() {
+  python3 - "$@" <<'PY'
+import re, sys
+log, failure, min_ms, retries = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+lines = [l.rstrip("\n") for l in open(log, errors="replace")]
+def ts(l):
+    m = re.match(r"^[EWID] \((\d+)\) ", l)
+    return int(m.group(1)) if m else None
+fails = [i for i, l in enumerate(lines) if failure in l]
+bad = []
+if len(fails) != retries + 1:
+    bad.append(f"{len(fails)} failures, want {retries + 1}")
+for k, i in enumerate(fails):
+    end = fails[k + 1] if k + 1 < len(fails) else len(lines)
+    block = [l for l in lines[i:end]]
+    own = [l for l in block if "wifi station:" in l]
+    want = ["disconnected from SSID"]
+    if k < retries:
+        want.append(f"retry to connect to the AP ({k + 1} of {retries})")
+    want.append("connect to the AP fail")
+    got = [next((j for j, l in enumerate(own) if w in l), -1) for w in want]
+    if -1 in got or got != sorted(got):
+        bad.append(f"failure {k + 1}: lines {want} not in order in {own}")
+    if k + 1 < len(fails):
+        nxt = next((j for j, l in enumerate(block) if j > 0 and ("wifi:new:" in l or "wifi:no AP" in l)), len(block))
+        last = max((j for j, l in enumerate(block) if "connect to the AP fail" in l), default=len(block))
+        if last > nxt:
+            bad.append(f"failure {k + 1}: 'connect to the AP fail' after the next attempt began")
+        gap = ts(lines[fails[k + 1]]) - ts(lines[i])
+        if gap < min_ms:
+            bad.append(f"failures {k + 1} and {k + 2} are {gap} ms apart on the device clock, want >= {min_ms}")
+for b in bad:
+    print("  " + b)
+sys.exit(1 if bad else 0)
+PY
+}
+check "wrong password: each failure's lines in ESP-IDF's order, attempts >= 3 s apart in device time" \
+  attempts "$LOG" "wifi:4-way handshake with" 3000 "$retries"
 [[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
 
 # 2. Unknown SSID.
@@ -38,6 +82,8 @@ check "unknown SSID: no AP found, retries, clear error" in_order "$LOG" \
   "wifi station: disconnected from SSID \"$ssid\", reason 201 (NO_AP_FOUND)" \
   "wifi station: retry to connect to the AP (1 of $retries)" \
   "wifi station: Failed to connect to SSID:$ssid"
+check "unknown SSID: each failure's lines in order, full scans >= 2 s apart in device time" \
+  attempts "$LOG" "wifi:no AP with SSID" 2000 "$retries"
 [[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
 
 # 3. The configured network among others.

@@ -10,12 +10,15 @@
  * bounded backoff, and a link that drops mid-file is resumed with "Range: bytes=N-"
  * (a server that answers 200 instead of 206 makes the download start over).
  *
- * Configuration: "Example Configuration" in menuconfig (Kconfig.projbuild). At run
- * time the environment variable OTAKIT_SERVER_URL (e.g. http://127.0.0.1:8071/x.bin)
- * replaces the configured server IP, port and file name.
+ * Configuration: "Example Configuration" in menuconfig (Kconfig.projbuild): the server
+ * IP, port and file name (the seed's), or EXAMPLE_FIRMWARE_UPG_URL (ESP-IDF's examples),
+ * and for HTTPS the server's CA, embedded in the app (EXAMPLE_SERVER_CA_CERT). At run
+ * time the environment variables OTAKIT_SERVER_URL (e.g. https://127.0.0.1:8071/x.bin)
+ * and OTAKIT_SERVER_CA (a PEM file) override them.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,7 @@
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_system.h"
+#include "esp_timer.h"
 #include "esp_wifi.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
@@ -73,6 +77,9 @@ static char ota_write_data[BUFFSIZE + 1];
 
 static EventGroupHandle_t s_wifi_event_group;
 static int wifi_retry_num;
+/* WIFI_EVENT_STA_DISCONNECTED events so far: a download connection opened before the
+ * last one is gone, even when the station has reconnected since. */
+static atomic_uint s_wifi_disconnects;
 
 static const char *wifi_reason_name(int reason)
 {
@@ -87,20 +94,25 @@ static const char *wifi_reason_name(int reason)
         return "HANDSHAKE_TIMEOUT";
     case WIFI_REASON_ASSOC_LEAVE:
         return "ASSOC_LEAVE";
+    case WIFI_REASON_BEACON_TIMEOUT:
+        return "BEACON_TIMEOUT";
     default:
         return "UNSPECIFIED";
     }
 }
 
-static void wifi_event_handler(void *arg, esp_event_base_t event_base, int32_t event_id, void *event_data)
+static void wifi_event_handler(void *arg, esp_event_base_t event_base, int32_t event_id,
+                               void *event_data)
 {
     (void)arg;
     if (event_base == WIFI_EVENT && event_id == WIFI_EVENT_STA_START) {
         esp_wifi_connect();
     } else if (event_base == WIFI_EVENT && event_id == WIFI_EVENT_STA_DISCONNECTED) {
         const wifi_event_sta_disconnected_t *d = event_data;
-        ESP_LOGW(WIFI_TAG, "disconnected from SSID \"%.*s\", reason %d (%s)", d->ssid_len, (const char *)d->ssid,
-                 d->reason, wifi_reason_name(d->reason));
+        xEventGroupClearBits(s_wifi_event_group, WIFI_CONNECTED_BIT);
+        atomic_fetch_add(&s_wifi_disconnects, 1);
+        ESP_LOGW(WIFI_TAG, "disconnected from SSID \"%.*s\", reason %d (%s)", d->ssid_len,
+                 (const char *)d->ssid, d->reason, wifi_reason_name(d->reason));
         bool give_up = wifi_retry_num >= CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY;
         if (!give_up) {
             wifi_retry_num++;
@@ -117,6 +129,7 @@ static void wifi_event_handler(void *arg, esp_event_base_t event_base, int32_t e
         const ip_event_got_ip_t *e = event_data;
         ESP_LOGI(WIFI_TAG, "got ip:" IPSTR, IP2STR(&e->ip_info.ip));
         wifi_retry_num = 0;
+        xEventGroupClearBits(s_wifi_event_group, WIFI_FAIL_BIT);
         xEventGroupSetBits(s_wifi_event_group, WIFI_CONNECTED_BIT);
     }
 }
@@ -134,14 +147,19 @@ static bool wifi_join(void)
 
     wifi_init_config_t cfg = WIFI_INIT_CONFIG_DEFAULT();
     ESP_ERROR_CHECK(esp_wifi_init(&cfg));
-    ESP_ERROR_CHECK(esp_event_handler_instance_register(WIFI_EVENT, ESP_EVENT_ANY_ID, wifi_event_handler, NULL, NULL));
-    ESP_ERROR_CHECK(esp_event_handler_instance_register(IP_EVENT, IP_EVENT_STA_GOT_IP, wifi_event_handler, NULL, NULL));
+    ESP_ERROR_CHECK(esp_event_handler_instance_register(WIFI_EVENT, ESP_EVENT_ANY_ID,
+                                                        wifi_event_handler, NULL, NULL));
+    ESP_ERROR_CHECK(esp_event_handler_instance_register(IP_EVENT, IP_EVENT_STA_GOT_IP,
+                                                        wifi_event_handler, NULL, NULL));
 
     wifi_config_t wifi_config;
     memset(&wifi_config, 0, sizeof(wifi_config));
-    snprintf((char *)wifi_config.sta.ssid, sizeof(wifi_config.sta.ssid), "%s", CONFIG_EXAMPLE_WIFI_SSID);
-    snprintf((char *)wifi_config.sta.password, sizeof(wifi_config.sta.password), "%s", CONFIG_EXAMPLE_WIFI_PASSWORD);
-    wifi_config.sta.threshold.authmode = CONFIG_EXAMPLE_WIFI_PASSWORD[0] ? WIFI_AUTH_WPA2_PSK : WIFI_AUTH_OPEN;
+    snprintf((char *)wifi_config.sta.ssid, sizeof(wifi_config.sta.ssid), "%s",
+             CONFIG_EXAMPLE_WIFI_SSID);
+    snprintf((char *)wifi_config.sta.password, sizeof(wifi_config.sta.password), "%s",
+             CONFIG_EXAMPLE_WIFI_PASSWORD);
+    wifi_config.sta.threshold.authmode =
+        CONFIG_EXAMPLE_WIFI_PASSWORD[0] ? WIFI_AUTH_WPA2_PSK : WIFI_AUTH_OPEN;
     ESP_LOGI(WIFI_TAG, "Setting WiFi configuration SSID %s...", (const char *)wifi_config.sta.ssid);
     ESP_ERROR_CHECK(esp_wifi_set_mode(WIFI_MODE_STA));
     esp_err_t err = esp_wifi_set_config(WIFI_IF_STA, &wifi_config);
@@ -152,13 +170,14 @@ static bool wifi_join(void)
     ESP_ERROR_CHECK(esp_wifi_start());
     ESP_LOGI(WIFI_TAG, "wifi_init_sta finished.");
 
-    EventBits_t bits = xEventGroupWaitBits(s_wifi_event_group, WIFI_CONNECTED_BIT | WIFI_FAIL_BIT, pdFALSE, pdFALSE,
-                                           portMAX_DELAY);
+    EventBits_t bits = xEventGroupWaitBits(s_wifi_event_group, WIFI_CONNECTED_BIT | WIFI_FAIL_BIT,
+                                           pdFALSE, pdFALSE, portMAX_DELAY);
     if (bits & WIFI_CONNECTED_BIT) {
         ESP_LOGI(WIFI_TAG, "connected to ap SSID:%s", CONFIG_EXAMPLE_WIFI_SSID);
         return true;
     }
-    ESP_LOGE(WIFI_TAG, "Failed to connect to SSID:%s after %d retries: check the SSID and the password "
+    ESP_LOGE(WIFI_TAG,
+             "Failed to connect to SSID:%s after %d retries: check the SSID and the password "
              "(make menuconfig, \"Example Configuration\")",
              CONFIG_EXAMPLE_WIFI_SSID, CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY);
     return false;
@@ -181,7 +200,9 @@ static void __attribute__((noreturn)) task_fatal_error(void)
  */
 static void __attribute__((noreturn)) infinite_loop(void)
 {
-    ESP_LOGI(TAG, "When a new firmware is available on the server, press the reset button to download it");
+    ESP_LOGI(
+        TAG,
+        "When a new firmware is available on the server, press the reset button to download it");
     vTaskDelete(NULL);
     for (;;) {
         vTaskDelay(portMAX_DELAY);
@@ -224,7 +245,8 @@ static void confirm_new_app(const esp_partition_t *running)
 {
 #if defined(CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE) && defined(CONFIG_EXAMPLE_SELF_TEST)
     esp_ota_img_states_t ota_state;
-    if (esp_ota_get_state_partition(running, &ota_state) != ESP_OK || ota_state != ESP_OTA_IMG_PENDING_VERIFY) {
+    if (esp_ota_get_state_partition(running, &ota_state) != ESP_OK ||
+        ota_state != ESP_OTA_IMG_PENDING_VERIFY) {
         return;
     }
     ESP_LOGI(TAG, "Running a new app (state PENDING_VERIFY): starting the self-test");
@@ -232,14 +254,16 @@ static void confirm_new_app(const esp_partition_t *running)
         ESP_LOGI(TAG, "Diagnostics completed successfully! Continuing execution ...");
         esp_err_t err = esp_ota_mark_app_valid_cancel_rollback();
         if (err != ESP_OK) {
-            ESP_LOGE(TAG, "esp_ota_mark_app_valid_cancel_rollback failed (%s)", esp_err_to_name(err));
+            ESP_LOGE(TAG, "esp_ota_mark_app_valid_cancel_rollback failed (%s)",
+                     esp_err_to_name(err));
         } else {
             ESP_LOGI(TAG, "App marked valid: rollback cancelled");
         }
     } else {
         ESP_LOGE(TAG, "Diagnostics failed! Start rollback to the previous version ...");
         esp_err_t err = esp_ota_mark_app_invalid_rollback_and_reboot();
-        ESP_LOGE(TAG, "esp_ota_mark_app_invalid_rollback_and_reboot failed (%s)", esp_err_to_name(err));
+        ESP_LOGE(TAG, "esp_ota_mark_app_invalid_rollback_and_reboot failed (%s)",
+                 esp_err_to_name(err));
     }
 #else
     (void)running;
@@ -263,12 +287,15 @@ typedef struct {
     int next_progress;
     int64_t range_start; /* from Content-Range of a 206, -1 if none */
     int64_t total;       /* the file's length, -1 if unknown */
+    int64_t started_us;  /* device time of the first byte, for the rate */
+    unsigned wifi_disconnects; /* s_wifi_disconnects when the connection was opened */
 } ota_ctx_t;
 
 static esp_err_t http_event(esp_http_client_event_t *evt)
 {
     ota_ctx_t *ctx = evt->user_data;
-    if (evt->event_id == HTTP_EVENT_ON_HEADER && strcasecmp(evt->header_key, "Content-Range") == 0) {
+    if (evt->event_id == HTTP_EVENT_ON_HEADER &&
+        strcasecmp(evt->header_key, "Content-Range") == 0) {
         long long a = -1;
         long long b = -1;
         long long t = -1;
@@ -293,16 +320,48 @@ static void url_parts(ota_ctx_t *ctx)
         size_t m = strcspn(p + n + 1, "/");
         snprintf(ctx->port, sizeof(ctx->port), "%.*s", (int)m, p + n + 1);
     } else {
-        snprintf(ctx->port, sizeof(ctx->port), "%s", strncmp(ctx->url, "https", 5) == 0 ? "443" : "80");
+        snprintf(ctx->port, sizeof(ctx->port), "%s",
+                 strncmp(ctx->url, "https", 5) == 0 ? "443" : "80");
     }
 }
 
 /*
+ * A failed connection that no retry can heal: the server's certificate does not verify
+ * against the pinned CA, or the pinned CA cannot be read. Logs one line for it.
+ */
+static bool tls_failure_is_permanent(ota_ctx_t *ctx)
+{
+    int code = 0;
+    int flags = 0;
+    esp_err_t err = esp_http_client_get_and_clear_last_tls_error(ctx->client, &code, &flags);
+    if (err == ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED &&
+        code == ESP_TLS_MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        ESP_LOGE(TAG,
+                 "The certificate of %s:%s does not verify against the pinned CA (%s 0x%x, "
+                 "mbedtls -0x%04x, flags 0x%x%s): not retrying",
+                 ctx->host, ctx->port, esp_err_to_name(err), (unsigned)err, (unsigned)-code,
+                 (unsigned)flags,
+                 flags & ESP_TLS_MBEDTLS_X509_BADCERT_CN_MISMATCH ? ", name mismatch"
+                 : flags & ESP_TLS_MBEDTLS_X509_BADCERT_EXPIRED   ? ", expired"
+                                                                  : ", not signed by the CA");
+        return true;
+    }
+    if (err == ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED) {
+        ESP_LOGE(TAG, "The pinned CA certificate is not a PEM certificate (%s 0x%x): not retrying",
+                 esp_err_to_name(err), (unsigned)err);
+        return true;
+    }
+    return false;
+}
+
+/*
  * Connect and send the GET (with "Range: bytes=offset-" when offset > 0), trying up to
- * CONFIG_EXAMPLE_CONNECT_RETRIES times with a doubling delay while the server cannot be
- * reached or answers 5xx.
+ * CONFIG_EXAMPLE_CONNECT_RETRIES times with a doubling delay while the error can heal
+ * (connection refused or reset, timeout, 5xx). Errors that cannot heal end at once:
+ * a 4xx answer (404, 403, ...) and a server certificate that does not verify.
  * @return ESP_OK with a 200 or 206 response open; ESP_ERR_NOT_FOUND for a 4xx answer;
- *         ESP_ERR_HTTP_CONNECT when every attempt failed.
+ *         ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED / ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED for
+ *         a certificate; ESP_ERR_HTTP_CONNECT when every attempt failed.
  */
 static esp_err_t http_connect(ota_ctx_t *ctx, int offset, bool first)
 {
@@ -316,6 +375,7 @@ static esp_err_t http_connect(ota_ctx_t *ctx, int offset, bool first)
     }
     for (int attempt = 1; attempt <= CONFIG_EXAMPLE_CONNECT_RETRIES; attempt++) {
         ctx->range_start = -1;
+        ctx->wifi_disconnects = atomic_load(&s_wifi_disconnects);
         esp_err_t err = esp_http_client_open(ctx->client, 0);
         if (err == ESP_OK) {
             if (first) {
@@ -327,7 +387,8 @@ static esp_err_t http_connect(ota_ctx_t *ctx, int offset, bool first)
             int status = esp_http_client_get_status_code(ctx->client);
             if (len >= 0 && (status == HttpStatus_Ok || status == HttpStatus_PartialContent)) {
                 ESP_LOGI(TAG, "HTTP status %d, content length %" PRId64 "%s", status,
-                         esp_http_client_get_content_length(ctx->client), offset > 0 ? " (resume request)" : "");
+                         esp_http_client_get_content_length(ctx->client),
+                         offset > 0 ? " (resume request)" : "");
                 return ESP_OK;
             }
             esp_http_client_close(ctx->client);
@@ -336,32 +397,52 @@ static esp_err_t http_connect(ota_ctx_t *ctx, int offset, bool first)
                          len == -ESP_ERR_HTTP_EAGAIN ? "receive timeout" : "connection closed");
             } else if (status >= 400 && status < 500) {
                 ESP_LOGE(TAG, "HTTP GET %s failed: the server answered %d%s", ctx->url, status,
-                         status == HttpStatus_NotFound ? " (file not found: is the file in the served directory?)"
-                                                       : "");
+                         status == HttpStatus_NotFound
+                             ? " (file not found: is the file in the served directory?)"
+                             : "");
                 return ESP_ERR_NOT_FOUND;
             } else {
                 ESP_LOGE(TAG, "HTTP GET %s failed: the server answered %d", ctx->url, status);
             }
+        } else if (tls_failure_is_permanent(ctx)) {
+            return ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED;
         } else {
-            ESP_LOGE(TAG, "Connect to http server failed! (%s, errno=%d) attempt %d of %d", esp_err_to_name(err),
-                     esp_http_client_get_errno(ctx->client), attempt, CONFIG_EXAMPLE_CONNECT_RETRIES);
+            ESP_LOGE(TAG, "Connect to http server failed! (%s, errno=%d) attempt %d of %d",
+                     esp_err_to_name(err), esp_http_client_get_errno(ctx->client), attempt,
+                     CONFIG_EXAMPLE_CONNECT_RETRIES);
         }
         if (attempt < CONFIG_EXAMPLE_CONNECT_RETRIES) {
-            ESP_LOGW(TAG, "Server not reachable at %s:%s, retrying in %d ms", ctx->host, ctx->port, delay);
+            ESP_LOGW(TAG, "Server not reachable at %s:%s, retrying in %d ms", ctx->host, ctx->port,
+                     delay);
             vTaskDelay(pdMS_TO_TICKS(delay));
-            delay = delay * 2 > CONFIG_EXAMPLE_RETRY_BACKOFF_MAX_MS ? CONFIG_EXAMPLE_RETRY_BACKOFF_MAX_MS : delay * 2;
+            delay = delay * 2 > CONFIG_EXAMPLE_RETRY_BACKOFF_MAX_MS
+                        ? CONFIG_EXAMPLE_RETRY_BACKOFF_MAX_MS
+                        : delay * 2;
         }
     }
-    ESP_LOGE(TAG, "Could not get %s after %d attempts: is the server running (make serve) and the port open?",
-             ctx->url, CONFIG_EXAMPLE_CONNECT_RETRIES);
+    ESP_LOGE(
+        TAG,
+        "Could not get %s after %d attempts: is the server running (make serve) and the port open?",
+        ctx->url, CONFIG_EXAMPLE_CONNECT_RETRIES);
     return ESP_ERR_HTTP_CONNECT;
 }
 
 /* Version checks of native_ota_example on the first chunk, then esp_ota_begin. */
 static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
 {
-    if ((size_t)len <= sizeof(esp_image_header_t) + sizeof(esp_image_segment_header_t) + sizeof(esp_app_desc_t)) {
+    if ((size_t)len <=
+        sizeof(esp_image_header_t) + sizeof(esp_image_segment_header_t) + sizeof(esp_app_desc_t)) {
         ESP_LOGE(TAG, "received package is not fit len");
+        esp_http_client_cleanup(ctx->client);
+        task_fatal_error();
+    }
+    /* As esp_https_ota does before anything is erased: an image for another chip (an
+     * ESP32-S3 build on the server, ...) ends the update here. */
+    esp_image_header_t image_header;
+    memcpy(&image_header, data, sizeof(image_header));
+    if (image_header.magic == ESP_IMAGE_HEADER_MAGIC && image_header.chip_id != ESP_CHIP_ID_ESP32) {
+        ESP_LOGE(TAG, "Mismatch chip id, expected %d, found %d: %s is not an ESP32 image",
+                 ESP_CHIP_ID_ESP32, image_header.chip_id, ctx->url);
         esp_http_client_cleanup(ctx->client);
         task_fatal_error();
     }
@@ -371,19 +452,24 @@ static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
     if (new_app_info.magic_word == ESP_APP_DESC_MAGIC_WORD) {
         ESP_LOGI(TAG, "New firmware version: %.32s", new_app_info.version);
         esp_app_desc_t running_app_info;
-        bool have_running = esp_ota_get_partition_description(ctx->running, &running_app_info) == ESP_OK;
+        bool have_running =
+            esp_ota_get_partition_description(ctx->running, &running_app_info) == ESP_OK;
         if (have_running) {
             ESP_LOGI(TAG, "Running firmware version: %.32s", running_app_info.version);
         }
         const esp_partition_t *last_invalid_app = esp_ota_get_last_invalid_partition();
         esp_app_desc_t invalid_app_info;
-        bool have_invalid = last_invalid_app != NULL &&
-                            esp_ota_get_partition_description(last_invalid_app, &invalid_app_info) == ESP_OK;
+        bool have_invalid =
+            last_invalid_app != NULL &&
+            esp_ota_get_partition_description(last_invalid_app, &invalid_app_info) == ESP_OK;
         if (have_invalid) {
             ESP_LOGI(TAG, "Last invalid firmware version: %.32s", invalid_app_info.version);
-            if (memcmp(invalid_app_info.version, new_app_info.version, sizeof(new_app_info.version)) == 0) {
+            if (memcmp(invalid_app_info.version, new_app_info.version,
+                       sizeof(new_app_info.version)) == 0) {
                 ESP_LOGW(TAG, "New version is the same as invalid version.");
-                ESP_LOGW(TAG, "Previously, there was an attempt to launch the firmware with %.32s version, but it failed.",
+                ESP_LOGW(TAG,
+                         "Previously, there was an attempt to launch the firmware with %.32s "
+                         "version, but it failed.",
                          invalid_app_info.version);
                 ESP_LOGW(TAG, "The firmware has been rolled back to the previous version.");
                 esp_http_client_cleanup(ctx->client);
@@ -391,15 +477,19 @@ static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
             }
         }
 #ifndef CONFIG_EXAMPLE_SKIP_VERSION_CHECK
-        if (have_running &&
-            memcmp(new_app_info.version, running_app_info.version, sizeof(new_app_info.version)) == 0) {
-            ESP_LOGW(TAG, "Current running version is the same as a new. We will not continue the update.");
+        if (have_running && memcmp(new_app_info.version, running_app_info.version,
+                                   sizeof(new_app_info.version)) == 0) {
+            ESP_LOGW(
+                TAG,
+                "Current running version is the same as a new. We will not continue the update.");
             esp_http_client_cleanup(ctx->client);
             infinite_loop();
         }
 #endif
     } else {
-        ESP_LOGW(TAG, "The new firmware has no app description (magic 0x%08" PRIx32 "): version not checked",
+        ESP_LOGW(TAG,
+                 "The new firmware has no app description (magic 0x%08" PRIx32
+                 "): version not checked",
                  new_app_info.magic_word);
     }
 
@@ -413,7 +503,9 @@ static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
         ESP_LOGE(TAG, "esp_ota_begin failed, error=%d", err);
         ESP_LOGE(TAG, "ota_begin error err=0x%x (%s)", (unsigned)err, esp_err_to_name(err));
         if (err == ESP_ERR_INVALID_SIZE) {
-            ESP_LOGE(TAG, "Partition %s at 0x%" PRIx32 " (size 0x%" PRIx32 ") does not fit this flash: the "
+            ESP_LOGE(TAG,
+                     "Partition %s at 0x%" PRIx32 " (size 0x%" PRIx32
+                     ") does not fit this flash: the "
                      "partition table needs a bigger flash (the two-OTA table needs 4MB); "
                      "see \"ota_begin error err=0x104\" in docs/ota_example.md",
                      ctx->update->label, ctx->update->address, ctx->update->size);
@@ -424,6 +516,20 @@ static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
     ctx->begun = true;
     ctx->header_checked = true;
     ESP_LOGI(TAG, "esp_ota_begin succeeded");
+}
+
+/* "Have written image length N", with the share of the file when its length is known
+ * and the average rate on the device clock since the first byte. */
+static void log_progress(const ota_ctx_t *ctx)
+{
+    int64_t us = esp_timer_get_time() - ctx->started_us;
+    unsigned kib_s = us > 0 ? (unsigned)((int64_t)ctx->written * 1000000 / 1024 / us) : 0;
+    if (ctx->total > 0) {
+        ESP_LOGI(TAG, "Have written image length %d of %" PRId64 " (%d%%), %u KiB/s", ctx->written,
+                 ctx->total, (int)((int64_t)ctx->written * 100 / ctx->total), kib_s);
+    } else {
+        ESP_LOGI(TAG, "Have written image length %d, %u KiB/s", ctx->written, kib_s);
+    }
 }
 
 static void write_chunk(ota_ctx_t *ctx, const char *data, int len)
@@ -438,14 +544,47 @@ static void write_chunk(ota_ctx_t *ctx, const char *data, int len)
     if (ctx->written == 0) {
         ESP_LOGI(TAG, "esp_ota_write header OK");
     }
+    if (ctx->written == 0) {
+        ctx->started_us = esp_timer_get_time();
+    }
     ctx->written += len;
     ESP_LOGD(TAG, "Written image length %d", ctx->written);
     if (ctx->written >= ctx->next_progress) {
-        ESP_LOGI(TAG, "Have written image length %d", ctx->written);
+        log_progress(ctx);
         while (ctx->next_progress <= ctx->written) {
             ctx->next_progress += CONFIG_EXAMPLE_PROGRESS_INTERVAL;
         }
     }
+}
+
+/*
+ * When the station lost the AP (WIFI_EVENT_STA_DISCONNECTED: the handler above already
+ * reconnects, as ESP-IDF's station example does), wait until it has an address again.
+ * @return true to resume the download; false when the retries ran out.
+ */
+static bool wait_for_wifi(const ota_ctx_t *ctx)
+{
+    wifi_ap_record_t ap;
+    if (esp_wifi_sta_get_ap_info(&ap) == ESP_OK && atomic_load(&s_wifi_disconnects) == ctx->wifi_disconnects) {
+        return true; /* still on the same association: the server or the path failed */
+    }
+    ESP_LOGW(TAG, "Wi-Fi lost after %d bytes: waiting for the AP to come back", ctx->written);
+    /* Associated again means the DISCONNECTED event was handled (the driver starts a new
+     * attempt only then), so CONNECTED is the new address, not the old one. */
+    for (;;) {
+        EventBits_t bits =
+            xEventGroupWaitBits(s_wifi_event_group, WIFI_FAIL_BIT, pdFALSE, pdFALSE, 1);
+        if (bits & WIFI_FAIL_BIT) {
+            ESP_LOGE(TAG, "The Wi-Fi did not come back after %d retries: giving up the download",
+                     CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY);
+            return false;
+        }
+        if ((bits & WIFI_CONNECTED_BIT) && esp_wifi_sta_get_ap_info(&ap) == ESP_OK) {
+            break;
+        }
+    }
+    ESP_LOGI(TAG, "Wi-Fi is back: resuming the download at byte %d", ctx->written);
+    return true;
 }
 
 /* The link dropped after ctx->written bytes: ask for the rest. @return true to go on. */
@@ -456,20 +595,24 @@ static bool resume_download(ota_ctx_t *ctx)
         return false;
     }
     int status = esp_http_client_get_status_code(ctx->client);
-    if (ctx->written > 0 && status == HttpStatus_PartialContent && ctx->range_start == ctx->written) {
+    if (ctx->written > 0 && status == HttpStatus_PartialContent &&
+        ctx->range_start == ctx->written) {
         ESP_LOGI(TAG, "Resuming the download at byte %d", ctx->written);
         return true;
     }
     if (ctx->written > 0) {
         if (status == HttpStatus_PartialContent) {
-            ESP_LOGW(TAG, "The server resumed at byte %" PRId64 ", not %d: starting over from byte 0",
+            ESP_LOGW(TAG,
+                     "The server resumed at byte %" PRId64 ", not %d: starting over from byte 0",
                      ctx->range_start, ctx->written);
             esp_http_client_close(ctx->client);
             if (http_connect(ctx, 0, false) != ESP_OK) {
                 return false;
             }
         } else {
-            ESP_LOGW(TAG, "The server ignored the Range request (status %d): starting over from byte 0", status);
+            ESP_LOGW(TAG,
+                     "The server ignored the Range request (status %d): starting over from byte 0",
+                     status);
         }
         if (ctx->begun) {
             esp_ota_abort(ctx->handle);
@@ -483,12 +626,29 @@ static bool resume_download(ota_ctx_t *ctx)
     return true;
 }
 
-/* The PEM text of the file OTAKIT_SERVER_CA names (NULL when unset; fatal when unreadable). */
-static char *read_ca_pem(void)
+#ifdef EXAMPLE_EMBEDDED_CA_START
+#define EXAMPLE_STR_(x) #x
+#define EXAMPLE_STR(x) EXAMPLE_STR_(x)
+/* The CA the build embedded (CONFIG_EXAMPLE_SERVER_CA_CERT), NUL-terminated, as
+ * ESP-IDF's examples declare server_certs/ca_cert.pem. */
+extern const char server_cert_pem_start[] __asm__(EXAMPLE_STR(EXAMPLE_EMBEDDED_CA_START));
+#endif
+
+/*
+ * The server's CA: the PEM file OTAKIT_SERVER_CA names, else the one embedded in the app,
+ * else none (NULL). Fatal when the file cannot be read. The caller frees the result.
+ */
+static char *server_ca_pem(void)
 {
     const char *path = getenv("OTAKIT_SERVER_CA");
     if (path == NULL || path[0] == '\0') {
+#ifdef EXAMPLE_EMBEDDED_CA_START
+        ESP_LOGI(TAG, "Server certificate pinned: %s embedded in the app",
+                 EXAMPLE_EMBEDDED_CA_NAME);
+        return strdup(server_cert_pem_start);
+#else
         return NULL;
+#endif
     }
     FILE *f = fopen(path, "rb");
     char *pem = calloc(1, 65536);
@@ -518,9 +678,13 @@ static void ota_example_task(void *pvParameter)
     if (url && url[0]) {
         snprintf(ctx.url, sizeof(ctx.url), "%s", url);
         ESP_LOGI(TAG, "Server URL from OTAKIT_SERVER_URL: %s", ctx.url);
+    } else if (CONFIG_EXAMPLE_FIRMWARE_UPG_URL[0] != '\0') {
+        snprintf(ctx.url, sizeof(ctx.url), "%s", CONFIG_EXAMPLE_FIRMWARE_UPG_URL);
+        ESP_LOGI(TAG, "Server URL: %s", ctx.url);
     } else {
-        snprintf(ctx.url, sizeof(ctx.url), "http://%s:%s%s%s", CONFIG_EXAMPLE_SERVER_IP, CONFIG_EXAMPLE_SERVER_PORT,
-                 CONFIG_EXAMPLE_FILENAME[0] == '/' ? "" : "/", CONFIG_EXAMPLE_FILENAME);
+        snprintf(ctx.url, sizeof(ctx.url), "http://%s:%s%s%s", CONFIG_EXAMPLE_SERVER_IP,
+                 CONFIG_EXAMPLE_SERVER_PORT, CONFIG_EXAMPLE_FILENAME[0] == '/' ? "" : "/",
+                 CONFIG_EXAMPLE_FILENAME);
     }
     url_parts(&ctx);
 
@@ -528,8 +692,15 @@ static void ota_example_task(void *pvParameter)
     ESP_LOGI(TAG, "Server IP: %s Server Port:%s", ctx.host, ctx.port);
 
     /* HTTPS: the server's CA is pinned, as ESP-IDF's example pins the certificate it
-     * embeds; here the PEM file is named at run time by OTAKIT_SERVER_CA. */
-    char *ca_pem = read_ca_pem();
+     * embeds (or the PEM file OTAKIT_SERVER_CA names at run time). */
+    char *ca_pem = server_ca_pem();
+    if (ca_pem == NULL && strncmp(ctx.url, "https:", 6) == 0) {
+        ESP_LOGE(TAG,
+                 "%s is HTTPS but no server CA certificate is set: set EXAMPLE_SERVER_CA_CERT "
+                 "(make menuconfig, \"Example Configuration\") or OTAKIT_SERVER_CA",
+                 ctx.url);
+        task_fatal_error();
+    }
     esp_http_client_config_t config = {
         .url = ctx.url,
         .cert_pem = ca_pem,
@@ -558,16 +729,33 @@ static void ota_example_task(void *pvParameter)
         esp_http_client_cleanup(ctx.client);
         task_fatal_error();
     }
-    ESP_LOGI(TAG, "Writing to partition subtype %d at offset 0x%" PRIx32, ctx.update->subtype, ctx.update->address);
+    ESP_LOGI(TAG, "Writing to partition subtype %d at offset 0x%" PRIx32, ctx.update->subtype,
+             ctx.update->address);
 
     int stalls = 0;
     int high_water = 0; /* most bytes ever written in this download */
     bool complete = false;
+    /* The version checks need the image header and the app description in one piece: a
+     * short first read (a link lost after a few bytes) is topped up first. */
+    const int header_needed = (int)(sizeof(esp_image_header_t) +
+                                    sizeof(esp_image_segment_header_t) + sizeof(esp_app_desc_t)) +
+                              1;
+    int have = 0; /* bytes of the first chunk in ota_write_data, before the checks */
     for (;;) {
-        int data_read = esp_http_client_read(ctx.client, ota_write_data, BUFFSIZE);
+        /* Reads end on BUFFSIZE multiples of the file, also after a resume at an odd
+         * offset, so the progress lines fall on EXAMPLE_PROGRESS_INTERVAL multiples. */
+        int want = ctx.header_checked ? BUFFSIZE - ctx.written % BUFFSIZE : BUFFSIZE - have;
+        int data_read = esp_http_client_read(ctx.client, ota_write_data + have, want);
         if (data_read > 0) {
             if (!ctx.header_checked) {
-                check_header_and_begin(&ctx, ota_write_data, data_read);
+                have += data_read;
+                if (have < header_needed &&
+                    !esp_http_client_is_complete_data_received(ctx.client)) {
+                    continue;
+                }
+                check_header_and_begin(&ctx, ota_write_data, have);
+                data_read = have;
+                have = 0;
             }
             write_chunk(&ctx, ota_write_data, data_read);
             if (ctx.written > high_water) {
@@ -582,19 +770,24 @@ static void ota_example_task(void *pvParameter)
             break;
         }
         if (data_read == -ESP_ERR_HTTP_EAGAIN) {
-            ESP_LOGW(TAG, "No data from the server for %d ms after %d bytes", CONFIG_EXAMPLE_OTA_RECV_TIMEOUT,
-                     ctx.written);
+            ESP_LOGW(TAG, "No data from the server for %d ms after %d bytes",
+                     CONFIG_EXAMPLE_OTA_RECV_TIMEOUT, ctx.written);
         } else {
-            ESP_LOGW(TAG, "Connection closed, errno = %d, after %d of %" PRId64 " bytes", errno, ctx.written,
-                     ctx.total);
+            ESP_LOGW(TAG, "Connection closed, errno = %d, after %d of %" PRId64 " bytes", errno,
+                     ctx.written, ctx.total);
+        }
+        if (!wait_for_wifi(&ctx)) {
+            break;
         }
         if (++stalls > CONFIG_EXAMPLE_RESUME_RETRIES) {
-            ESP_LOGE(TAG, "The download made no progress in %d reconnections", CONFIG_EXAMPLE_RESUME_RETRIES);
+            ESP_LOGE(TAG, "The download made no progress in %d reconnections",
+                     CONFIG_EXAMPLE_RESUME_RETRIES);
             break;
         }
         if (!resume_download(&ctx)) {
             break;
         }
+        have = 0; /* a first chunk not yet checked comes again from byte 0 */
     }
     ESP_LOGI(TAG, "Total Write binary data length : %d", ctx.written);
     esp_http_client_cleanup(ctx.client);
@@ -620,7 +813,8 @@ static void ota_example_task(void *pvParameter)
     }
     err = esp_ota_set_boot_partition(ctx.update);
     if (err != ESP_OK) {
-        ESP_LOGE(TAG, "esp_ota_set_boot_partition failed (%s)! err=0x%x", esp_err_to_name(err), (unsigned)err);
+        ESP_LOGE(TAG, "esp_ota_set_boot_partition failed (%s)! err=0x%x", esp_err_to_name(err),
+                 (unsigned)err);
         task_fatal_error();
     }
     ESP_LOGI(TAG, "Prepare to restart system!");
@@ -658,13 +852,17 @@ void app_main(void)
         print_sha256(sha_256, "SHA-256 for current firmware: ");
     }
     if (configured != running) {
-        ESP_LOGW(TAG, "Configured OTA boot partition at offset 0x%08" PRIx32 ", but running from offset 0x%08" PRIx32,
+        ESP_LOGW(TAG,
+                 "Configured OTA boot partition at offset 0x%08" PRIx32
+                 ", but running from offset 0x%08" PRIx32,
                  configured ? configured->address : 0, running->address);
-        ESP_LOGW(TAG, "(This can happen if either the OTA boot data or preferred boot image become corrupted "
-                      "somehow.)");
+        ESP_LOGW(
+            TAG,
+            "(This can happen if either the OTA boot data or preferred boot image become corrupted "
+            "somehow.)");
     }
-    ESP_LOGI(TAG, "Running partition type %d subtype %d (offset 0x%08" PRIx32 ")", running->type, running->subtype,
-             running->address);
+    ESP_LOGI(TAG, "Running partition type %d subtype %d (offset 0x%08" PRIx32 ")", running->type,
+             running->subtype, running->address);
 
     confirm_new_app(running);
 

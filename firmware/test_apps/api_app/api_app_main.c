@@ -13,6 +13,7 @@
 #include "esp_chip_info.h"
 #include "esp_err.h"
 #include "esp_flash.h"
+#include "esp_http_client.h"
 #include "esp_log.h"
 #include "esp_mac.h"
 #include "esp_ota_ops.h"
@@ -79,6 +80,17 @@ static void phase_a(void)
     CHECK("err 0x104 value", ESP_ERR_INVALID_SIZE == 0x104);
     CHECK("err 0x1503 value", ESP_ERR_OTA_VALIDATE_FAILED == 0x1503);
     CHECK("err name", strcmp(esp_err_to_name(0x104), "ESP_ERR_INVALID_SIZE") == 0);
+    /* esp-tls's codes (esp_tls_errors.h, ESP-IDF v5.5) */
+    CHECK("tls handshake value", ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED == 0x801A);
+    CHECK("tls crt parse value", ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED == 0x8015);
+    CHECK("tls connect value", ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST == 0x8004);
+    CHECK("tls timeout value", ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT == 0x8006);
+    CHECK("tls handshake name",
+          strcmp(esp_err_to_name(0x801A), "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED") == 0);
+    CHECK("tls crt parse name",
+          strcmp(esp_err_to_name(0x8015), "ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED") == 0);
+    CHECK("tls last error of no client",
+          esp_http_client_get_and_clear_last_tls_error(NULL, NULL, NULL) == ESP_FAIL);
     char buf[64];
     CHECK("err name_r unknown",
           strstr(esp_err_to_name_r(0x7777, buf, sizeof(buf)), "UNKNOWN ERROR") != NULL);
