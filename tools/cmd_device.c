@@ -20,6 +20,7 @@ static const char USAGE[] =
     "                         [--powercut-seed N] [--hold-pin factory|test] [--log FILE]\n"
     "                         [--no-log] [--efuse FILE] [--speedup N] [--mac MAC]\n"
     "                         [--wifi-aps SPEC] [--wifi-drop-at BYTES[:SECONDS]]...\n"
+    "                         [--gpio PIN=LEVEL[@MS]]...\n"
     "                         [--color auto|always|never] [--flash-trace FILE]\n"
     "                         [--quiet] [--json]\n"
     "\n"
@@ -53,6 +54,9 @@ static const char USAGE[] =
     "  --wifi-drop-at B[:S]   the access point goes away once the app has read B bytes of\n"
     "                         HTTP bodies, and comes back S seconds of device time later\n"
     "                         (decimals allowed, default 2); up to 16, each once per run\n"
+    "  --gpio PIN=LEVEL[@MS]  drive input GPIO PIN (0-39) to LEVEL (0 or 1) from power-on,\n"
+    "                         or from MS milliseconds of device time after the run starts\n"
+    "                         on (a button pressed, released...); up to 32, any order\n"
     "  --color WHEN           log colours: auto (stdout is a terminal), always, never\n"
     "  --flash-trace FILE     write one line per flash operation: N r|w|e 0xADDR LEN stage\n"
     "                         (N is what --powercut-at counts)\n"
@@ -156,6 +160,7 @@ static int run(int argc, char **argv)
         OPT_MAC,
         OPT_WIFI_APS,
         OPT_WIFI_DROP_AT,
+        OPT_GPIO,
         OPT_COLOR,
     };
     static const struct option OPTS[] = {
@@ -178,6 +183,7 @@ static int run(int argc, char **argv)
         {"mac", required_argument, 0, OPT_MAC},
         {"wifi-aps", required_argument, 0, OPT_WIFI_APS},
         {"wifi-drop-at", required_argument, 0, OPT_WIFI_DROP_AT},
+        {"gpio", required_argument, 0, OPT_GPIO},
         {"color", required_argument, 0, OPT_COLOR},
         {0, 0, 0, 0},
     };
@@ -300,6 +306,14 @@ static int run(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case OPT_GPIO: {
+            char why[128];
+            if (otakit_device_add_gpio(&o, v, why, sizeof(why)) != 0) {
+                tool_error("device run: bad --gpio %s", why);
+                return EXIT_USAGE;
+            }
+            break;
+        }
         case OPT_COLOR:
             if (strcmp(v, "auto") == 0) {
                 o.color = -1;

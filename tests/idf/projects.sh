@@ -87,7 +87,7 @@ idf_build_get_property(target IDF_TARGET)
 idf_component_register(SRCS "feat_main.c"
                        INCLUDE_DIRS "."
                        PRIV_INCLUDE_DIRS "priv"
-                       PRIV_REQUIRES greet shout pathdep esp_partition
+                       PRIV_REQUIRES greet shout pathdep esp_partition esp_driver_gpio freertos
                        EMBED_TXTFILES ${project_dir}/certs/ca_cert.pem
                        EMBED_FILES ${project_dir}/certs/blob.bin)
 target_compile_definitions(${COMPONENT_LIB} PRIVATE FEAT_TARGET="${target}")
@@ -116,8 +116,11 @@ cat >"$P/main/feat_main.c" <<'EOF'
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "driver/gpio.h"
 #include "esp_log.h"
 #include "feat_priv.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
 #include "greet.h"
 #include "pathdep.h"
 #include "sdkconfig.h"
@@ -147,6 +150,24 @@ void app_main(void)
            0,
 #endif
            CONFIG_GREET_WORD);
+
+    gpio_config_t in = {.pin_bit_mask = (1ULL << 4) | (1ULL << 35), .mode = GPIO_MODE_INPUT,
+                        .pull_up_en = GPIO_PULLUP_ENABLE};
+    gpio_config_t down = {.pin_bit_mask = 1ULL << 5, .mode = GPIO_MODE_INPUT,
+                          .pull_down_en = GPIO_PULLDOWN_ENABLE};
+    gpio_config_t out = {.pin_bit_mask = 1ULL << 2, .mode = GPIO_MODE_INPUT_OUTPUT};
+    gpio_config_t bad = {.pin_bit_mask = 1ULL << 34, .mode = GPIO_MODE_OUTPUT};
+    ESP_ERROR_CHECK(gpio_config(&in));
+    ESP_ERROR_CHECK(gpio_config(&down));
+    ESP_ERROR_CHECK(gpio_config(&out));
+    ESP_ERROR_CHECK(gpio_set_level(GPIO_NUM_2, 1));
+    printf("gpio levels: 4=%d 5=%d 2=%d 35=%d; output on 34: %s\n", gpio_get_level(GPIO_NUM_4),
+           gpio_get_level(GPIO_NUM_5), gpio_get_level(GPIO_NUM_2), gpio_get_level(GPIO_NUM_35),
+           esp_err_to_name(gpio_config(&bad)));
+    vTaskDelay(pdMS_TO_TICKS(3000));
+    printf("gpio after 3 s: 4=%d 35=%d\n", gpio_get_level(GPIO_NUM_4), gpio_get_level(GPIO_NUM_35));
+    ESP_ERROR_CHECK(gpio_reset_pin(GPIO_NUM_4));
+    printf("gpio 4 after reset: %d\n", gpio_get_level(GPIO_NUM_4));
 }
 EOF
 cat >"$P/components/greet/CMakeLists.txt" <<'EOF'
@@ -189,6 +210,16 @@ has out.txt "ca: 60 bytes with NUL, strlen 59, first line '-----BEGIN CERTIFICAT
 has out.txt "blob: 4 bytes, length symbol 4, sum 261"
 has out.txt "gpio=33 from_ci=1 word=bonjour"
 has out.txt "App version:      3.1.4"
+# no --gpio: the pulls decide; GPIO2 reads back its own output
+has out.txt "gpio levels: 4=1 5=0 2=1 35=1; output on 34: ESP_ERR_INVALID_ARG"
+has out.txt "GPIO_NUM_34 can only be input"
+has out.txt "gpio after 3 s: 4=1 35=1"
+has out.txt "gpio 4 after reset: 0"
+# the host drives GPIO4 low from power-on and releases it at 2 s; GPIO35 goes low at 1 s
+export OTAKIT_MONITOR_ARGS="--until Returned --timeout 60 --gpio 4=1@2000 --gpio 4=0 --gpio 35=0@1000"
+expect 0 idf.py -C "$P" -p "$T/feat.bin" monitor
+has out.txt "gpio levels: 4=0 5=0 2=1 35=1"
+has out.txt "gpio after 3 s: 4=1 35=0"
 [[ $(stat -c %s feat.bin) == 4194304 ]] && ok || fail "sdkconfig.defaults.esp32's 4 MB flash was not used"
 
 # A value out of the Kconfig range is refused by the configuration step, not built.
