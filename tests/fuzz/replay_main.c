@@ -86,8 +86,8 @@ int main(int argc, char **argv)
         }
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (de->d_name[0] == '.') {
-                continue;
+            if (de->d_name[0] == '.' || de->d_type == DT_DIR) {
+                continue; /* a target's own corpus folder is given to that target */
             }
             char path[4096];
             snprintf(path, sizeof(path), "%s/%s", argv[i], de->d_name);
