@@ -84,8 +84,8 @@ static int parse(int argc, char **argv, struct opts *o)
         uint32_t v = 0;
         if (c == 't' || c == 'o' || c == 's') {
             if (tool_parse_u32(optarg, &v) != 0) {
-                tool_error("nvs: option '%s' needs a number, not '%s'", av[optind - 1][0] == '-' ? av[optind - 1] : av[optind - 2],
-                           optarg);
+                tool_error("nvs: option '%s' needs a number, not '%s'",
+                           av[optind - 1][0] == '-' ? av[optind - 1] : av[optind - 2], optarg);
                 return -1;
             }
         }
@@ -148,7 +148,8 @@ typedef struct part {
     bool readonly_view;
 } part_t;
 
-static int locate(const struct opts *o, const char *path, const otakit_flash_t *f, uint32_t *off, uint32_t *size)
+static int locate(const struct opts *o, const char *path, const otakit_flash_t *f, uint32_t *off,
+                  uint32_t *size)
 {
     if (o->bare) {
         *off = 0;
@@ -173,8 +174,8 @@ static int locate(const struct opts *o, const char *path, const otakit_flash_t *
             }
         }
         if (p == NULL) {
-            tool_error("%s: the partition table at 0x%x has no data/nvs partition labelled \"%s\"", path,
-                       (unsigned)o->table_offset, o->label);
+            tool_error("%s: the partition table at 0x%x has no data/nvs partition labelled \"%s\"",
+                       path, (unsigned)o->table_offset, o->label);
             free(t);
             return -1;
         }
@@ -182,10 +183,11 @@ static int locate(const struct opts *o, const char *path, const otakit_flash_t *
         *size = p->size;
         free(t);
     }
-    if (*off % OTAKIT_NVS_PAGE_SIZE || *size % OTAKIT_NVS_PAGE_SIZE || *size == 0 || *off > f->size ||
-        *size > f->size - *off) {
-        tool_error("%s: NVS partition at 0x%x, 0x%x bytes: not 4 KiB pages inside the 0x%x-byte file", path,
-                   (unsigned)*off, (unsigned)*size, (unsigned)f->size);
+    if (*off % OTAKIT_NVS_PAGE_SIZE || *size % OTAKIT_NVS_PAGE_SIZE || *size == 0 ||
+        *off > f->size || *size > f->size - *off) {
+        tool_error(
+            "%s: NVS partition at 0x%x, 0x%x bytes: not 4 KiB pages inside the 0x%x-byte file",
+            path, (unsigned)*off, (unsigned)*size, (unsigned)f->size);
         return -1;
     }
     return 0;
@@ -220,15 +222,17 @@ static int part_open(const struct opts *o, const char *path, bool write, part_t 
     if (err != OTAKIT_OK && !write) {
         otakit_err_t ro = otakit_nvs_init(&p->nvs, p->flash, base, p->size, p->pages, n, true);
         if (ro == OTAKIT_OK) {
-            fprintf(stderr, "otakit: %s: warning: a device would not initialise this partition (%s); showing it as stored\n",
+            fprintf(stderr,
+                    "otakit: %s: warning: a device would not initialise this partition (%s); "
+                    "showing it as stored\n",
                     path, otakit_err_name(err));
             p->readonly_view = true;
             return 0;
         }
     }
     if (err != OTAKIT_OK) {
-        tool_error("%s: NVS partition at 0x%x (0x%x bytes): %s%s", path, (unsigned)p->offset, (unsigned)p->size,
-                   otakit_err_name(err),
+        tool_error("%s: NVS partition at 0x%x (0x%x bytes): %s%s", path, (unsigned)p->offset,
+                   (unsigned)p->size, otakit_err_name(err),
                    err == OTAKIT_ERR_NVS_NO_FREE_PAGES || err == OTAKIT_ERR_NVS_NEW_VERSION_FOUND
                        ? " (erase it: otakit nvs erase FLASH)"
                        : "");
@@ -274,7 +278,9 @@ static void int_text(const otakit_nvs_item_t *it, const uint8_t *data, char *buf
         v |= (uint64_t)data[i] << (8 * i);
     }
     if (it->type & 0x10) {
-        int64_t s = n == 8 ? (int64_t)v : (int64_t)(v ^ ((uint64_t)1 << (8 * n - 1))) - ((int64_t)1 << (8 * n - 1));
+        int64_t s = n == 8
+                        ? (int64_t)v
+                        : (int64_t)(v ^ ((uint64_t)1 << (8 * n - 1))) - ((int64_t)1 << (8 * n - 1));
         snprintf(buf, len, "%" PRId64, s);
     } else {
         snprintf(buf, len, "%" PRIu64, v);
@@ -302,9 +308,10 @@ static int run_show(const struct opts *o, part_t *p)
     }
     otakit_nvs_stats_t st;
     otakit_nvs_stats(&p->nvs, &st);
-    printf("NVS partition at 0x%x, 0x%x bytes (%u pages): %zu entries used, %zu free, %zu namespaces\n",
-           (unsigned)p->offset, (unsigned)p->size, (unsigned)(p->size / OTAKIT_NVS_PAGE_SIZE), st.used_entries,
-           st.free_entries, st.namespace_count);
+    printf("NVS partition at 0x%x, 0x%x bytes (%u pages): %zu entries used, %zu free, %zu "
+           "namespaces\n",
+           (unsigned)p->offset, (unsigned)p->size, (unsigned)(p->size / OTAKIT_NVS_PAGE_SIZE),
+           st.used_entries, st.free_entries, st.namespace_count);
     otakit_nvs_iter_t ni = {0, 0};
     otakit_nvs_item_t ns;
     while (otakit_nvs_next(&p->nvs, &ni, &ns) == OTAKIT_OK) {
@@ -327,9 +334,10 @@ static int run_show(const struct opts *o, part_t *p)
             }
             size_t len = it.size;
             uint8_t *buf = malloc(len + 1);
-            otakit_err_t err = it.type == OTAKIT_NVS_STR
-                                   ? otakit_nvs_get(&p->nvs, it.ns, it.key, OTAKIT_NVS_STR, buf, len)
-                                   : otakit_nvs_get(&p->nvs, it.ns, it.key, OTAKIT_NVS_BLOB, buf, len);
+            otakit_err_t err =
+                it.type == OTAKIT_NVS_STR
+                    ? otakit_nvs_get(&p->nvs, it.ns, it.key, OTAKIT_NVS_STR, buf, len)
+                    : otakit_nvs_get(&p->nvs, it.ns, it.key, OTAKIT_NVS_BLOB, buf, len);
             if (err != OTAKIT_OK) {
                 printf("(unreadable: %s)\n", otakit_err_name(err));
             } else if (it.type == OTAKIT_NVS_STR) {
@@ -395,7 +403,8 @@ static int run_get(const struct opts *o, part_t *p)
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "namespace", nsname);
         cJSON_AddStringToObject(j, "key", key);
-        cJSON_AddStringToObject(j, "encoding", t == OTAKIT_NVS_BLOB ? "blob" : otakit_nvs_encoding_name(t));
+        cJSON_AddStringToObject(j, "encoding",
+                                t == OTAKIT_NVS_BLOB ? "blob" : otakit_nvs_encoding_name(t));
         if (otakit_nvs_int_size(t)) {
             int_text(&it, buf, num, sizeof(num));
             cJSON_AddRawToObject(j, "data", num);
@@ -462,13 +471,15 @@ static int parse_int_value(const char *s, otakit_nvs_type_t t, uint8_t out[8])
 }
 
 /* The value of `set` as the engine takes it (malloc'd). Returns 0, or prints and -1. */
-static int set_value(const char *type, const char *value, otakit_nvs_type_t *t, uint8_t **data, size_t *len)
+static int set_value(const char *type, const char *value, otakit_nvs_type_t *t, uint8_t **data,
+                     size_t *len)
 {
     static const struct {
         const char *name;
         otakit_nvs_type_t t;
-    } INTS[] = {{"u8", OTAKIT_NVS_U8},   {"i8", OTAKIT_NVS_I8},   {"u16", OTAKIT_NVS_U16}, {"i16", OTAKIT_NVS_I16},
-                {"u32", OTAKIT_NVS_U32}, {"i32", OTAKIT_NVS_I32}, {"u64", OTAKIT_NVS_U64}, {"i64", OTAKIT_NVS_I64}};
+    } INTS[] = {{"u8", OTAKIT_NVS_U8},   {"i8", OTAKIT_NVS_I8},   {"u16", OTAKIT_NVS_U16},
+                {"i16", OTAKIT_NVS_I16}, {"u32", OTAKIT_NVS_U32}, {"i32", OTAKIT_NVS_I32},
+                {"u64", OTAKIT_NVS_U64}, {"i64", OTAKIT_NVS_I64}};
     for (size_t i = 0; i < sizeof(INTS) / sizeof(INTS[0]); i++) {
         if (strcmp(type, INTS[i].name) == 0) {
             *t = INTS[i].t;
@@ -495,7 +506,8 @@ static int set_value(const char *type, const char *value, otakit_nvs_type_t *t, 
         /* the generator's decoders: one line of CSV does the same */
         size_t csv_len = strlen(value) + 64;
         char *csv = malloc(csv_len);
-        snprintf(csv, csv_len, "key,type,encoding,value\nn,namespace,,\nk,data,%s,%s\n", type, value);
+        snprintf(csv, csv_len, "key,type,encoding,value\nn,namespace,,\nk,data,%s,%s\n", type,
+                 value);
         uint8_t *img;
         size_t img_len;
         char err[256];
@@ -527,11 +539,14 @@ static int set_value(const char *type, const char *value, otakit_nvs_type_t *t, 
         }
         return rc;
     }
-    tool_error("nvs set: unknown type '%s' (u8 i8 u16 i16 u32 i32 u64 i64 string hex2bin base64 file)", type);
+    tool_error(
+        "nvs set: unknown type '%s' (u8 i8 u16 i16 u32 i32 u64 i64 string hex2bin base64 file)",
+        type);
     return -1;
 }
 
-static int run_set(const struct opts *o, part_t *p, otakit_nvs_type_t t, const uint8_t *data, size_t len)
+static int run_set(const struct opts *o, part_t *p, otakit_nvs_type_t t, const uint8_t *data,
+                   size_t len)
 {
     const char *path = o->pos[1], *nsname = o->pos[2], *key = o->pos[3];
     uint8_t ns;
@@ -541,8 +556,8 @@ static int run_set(const struct opts *o, part_t *p, otakit_nvs_type_t t, const u
     otakit_err_t err = otakit_nvs_set(&p->nvs, ns, key, t, data, len);
     if (err != OTAKIT_OK) {
         tool_error("%s: set %s/%s: %s%s", path, nsname, key, otakit_err_name(err),
-                   err == OTAKIT_ERR_NVS_KEY_TOO_LONG     ? " (keys have 15 characters at most)"
-                   : err == OTAKIT_ERR_NVS_VALUE_TOO_LONG ? " (strings: 4000 bytes at most)"
+                   err == OTAKIT_ERR_NVS_KEY_TOO_LONG       ? " (keys have 15 characters at most)"
+                   : err == OTAKIT_ERR_NVS_VALUE_TOO_LONG   ? " (strings: 4000 bytes at most)"
                    : err == OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE ? " (the partition is full)"
                                                             : "");
         return EXIT_CHECK_FAILED;
@@ -565,7 +580,8 @@ static int run_erase(const struct opts *o, part_t *p)
     if (open_ns(path, p, o->pos[2], false, &ns) != 0) {
         return EXIT_CHECK_FAILED;
     }
-    otakit_err_t err = o->npos == 4 ? otakit_nvs_erase_key(&p->nvs, ns, o->pos[3]) : otakit_nvs_erase_ns(&p->nvs, ns);
+    otakit_err_t err = o->npos == 4 ? otakit_nvs_erase_key(&p->nvs, ns, o->pos[3])
+                                    : otakit_nvs_erase_ns(&p->nvs, ns);
     if (err == OTAKIT_ERR_NVS_NOT_FOUND) {
         tool_error("%s: namespace \"%s\" has no key \"%s\"", path, o->pos[2], o->pos[3]);
         return EXIT_CHECK_FAILED;

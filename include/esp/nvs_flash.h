@@ -21,7 +21,8 @@ extern "C" {
  *         ESP_ERR_NOT_FOUND (no partition labelled "nvs"); ESP_ERR_NO_MEM; flash errors.
  */
 esp_err_t nvs_flash_init(void);
-/** @brief nvs_flash_init for the partition with this label (ESP_ERR_INVALID_ARG if over 16 chars). */
+/** @brief nvs_flash_init for the partition with this label (ESP_ERR_INVALID_ARG if over 16 chars).
+ */
 esp_err_t nvs_flash_init_partition(const char *partition_label);
 /** @brief nvs_flash_init for a partition record. */
 esp_err_t nvs_flash_init_partition_ptr(const esp_partition_t *partition);

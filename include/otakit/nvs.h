@@ -122,15 +122,15 @@ typedef struct otakit_nvs_page {
 /** An NVS partition opened with otakit_nvs_init. */
 typedef struct otakit_nvs {
     const otakit_flash_t *flash;
-    uint32_t offset;           /**< partition start on flash */
+    uint32_t offset; /**< partition start on flash */
     uint32_t page_count;
-    otakit_nvs_page_t *pages;  /**< caller-owned, page_count entries */
-    uint32_t next_seq;         /**< sequence number for the next page activated */
-    uint32_t free_clock;       /**< free-page queue counter */
-    uint32_t ns_used[8];       /**< namespace indexes in use (bit per index) */
-    uint16_t ns_count;         /**< namespaces found or created */
-    bool readonly;             /**< never writes flash (no recovery either) */
-    bool valid;                /**< init succeeded */
+    otakit_nvs_page_t *pages; /**< caller-owned, page_count entries */
+    uint32_t next_seq;        /**< sequence number for the next page activated */
+    uint32_t free_clock;      /**< free-page queue counter */
+    uint32_t ns_used[8];      /**< namespace indexes in use (bit per index) */
+    uint16_t ns_count;        /**< namespaces found or created */
+    bool readonly;            /**< never writes flash (no recovery either) */
+    bool valid;               /**< init succeeded */
 } otakit_nvs_t;
 
 /** What nvs_get_stats reports. */
@@ -140,14 +140,14 @@ typedef struct otakit_nvs_stats {
 
 /** One stored item, as the iterator returns it. */
 typedef struct otakit_nvs_item {
-    uint8_t ns;             /**< namespace index (0: the namespace table) */
-    uint8_t type;           /**< type byte on flash (0x42 for a blob chunk) */
+    uint8_t ns;   /**< namespace index (0: the namespace table) */
+    uint8_t type; /**< type byte on flash (0x42 for a blob chunk) */
     uint8_t span;
-    uint8_t chunk;          /**< chunk index, 0xFF when none */
+    uint8_t chunk; /**< chunk index, 0xFF when none */
     char key[OTAKIT_NVS_KEY_SIZE];
-    uint8_t data[8];        /**< the raw data field */
-    uint32_t size;          /**< data length: strings and chunks; a BLOB_IDX's total */
-    uint32_t page, entry;   /**< where it is: page index in the partition, entry index */
+    uint8_t data[8];      /**< the raw data field */
+    uint32_t size;        /**< data length: strings and chunks; a BLOB_IDX's total */
+    uint32_t page, entry; /**< where it is: page index in the partition, entry index */
 } otakit_nvs_item_t;
 
 /** Iterator position for otakit_nvs_next: zero it to start. */
@@ -189,8 +189,8 @@ otakit_err_t otakit_nvs_ns_open(otakit_nvs_t *nvs, const char *name, bool create
  *         OTAKIT_ERR_NVS_INVALID_STATE (an earlier flash error); flash errors.
  * Power-loss: the key reads its old or its new value after the next init.
  */
-otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key,
-                            otakit_nvs_type_t type, const void *data, size_t len);
+otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key, otakit_nvs_type_t type,
+                            const void *data, size_t len);
 
 /**
  * @brief Read a key of the given type into data (len: integers their size; strings
@@ -198,8 +198,8 @@ otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key,
  * @return OTAKIT_OK; OTAKIT_ERR_NVS_NOT_FOUND; OTAKIT_ERR_NVS_TYPE_MISMATCH;
  *         OTAKIT_ERR_NVS_INVALID_LENGTH (buffer too small); flash errors.
  */
-otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key,
-                            otakit_nvs_type_t type, void *data, size_t len);
+otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key, otakit_nvs_type_t type,
+                            void *data, size_t len);
 
 /** @brief Stored length of a string (with its NUL) or blob. Errors as otakit_nvs_get. */
 otakit_err_t otakit_nvs_get_size(otakit_nvs_t *nvs, uint8_t ns, const char *key,
@@ -246,8 +246,8 @@ otakit_err_t otakit_nvs_next(otakit_nvs_t *nvs, otakit_nvs_iter_t *it, otakit_nv
  * @return OTAKIT_OK; OTAKIT_ERR_NVS_INVALID_LENGTH; OTAKIT_ERR_INVALID_CRC (data does
  *         not match its CRC); OTAKIT_ERR_INVALID_ARG (not a variable-length item).
  */
-otakit_err_t otakit_nvs_read_item_data(otakit_nvs_t *nvs, const otakit_nvs_item_t *item,
-                                       void *data, size_t len);
+otakit_err_t otakit_nvs_read_item_data(otakit_nvs_t *nvs, const otakit_nvs_item_t *item, void *data,
+                                       size_t len);
 
 /** CRC32 as the ESP32 ROM's esp_rom_crc32_le(crc, buf, len) (zlib.crc32 likewise). */
 uint32_t otakit_nvs_crc32(uint32_t crc, const void *buf, size_t len);

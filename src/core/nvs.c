@@ -122,7 +122,14 @@ void otakit_nvs_encode_header(uint8_t out[32], uint32_t state, uint32_t seq, uin
 size_t otakit_nvs_int_size(otakit_nvs_type_t type)
 {
     switch ((unsigned)type) {
-    case 0x01: case 0x11: case 0x02: case 0x12: case 0x04: case 0x14: case 0x08: case 0x18:
+    case 0x01:
+    case 0x11:
+    case 0x02:
+    case 0x12:
+    case 0x04:
+    case 0x14:
+    case 0x08:
+    case 0x18:
         return (size_t)type & 0x0Fu;
     default:
         return 0;
@@ -132,20 +139,34 @@ size_t otakit_nvs_int_size(otakit_nvs_type_t type)
 const char *otakit_nvs_type_name(unsigned type_byte)
 {
     switch (type_byte) {
-    case 0x01: return "u8";
-    case 0x11: return "i8";
-    case 0x02: return "u16";
-    case 0x12: return "i16";
-    case 0x04: return "u32";
-    case 0x14: return "i32";
-    case 0x08: return "u64";
-    case 0x18: return "i64";
-    case 0x21: return "str";
-    case 0x41: return "blob";
-    case 0x42: return "blob_data";
-    case 0x48: return "blob_index";
-    case 0xFF: return "any";
-    default: return "unknown";
+    case 0x01:
+        return "u8";
+    case 0x11:
+        return "i8";
+    case 0x02:
+        return "u16";
+    case 0x12:
+        return "i16";
+    case 0x04:
+        return "u32";
+    case 0x14:
+        return "i32";
+    case 0x08:
+        return "u64";
+    case 0x18:
+        return "i64";
+    case 0x21:
+        return "str";
+    case 0x41:
+        return "blob";
+    case 0x42:
+        return "blob_data";
+    case 0x48:
+        return "blob_index";
+    case 0xFF:
+        return "any";
+    default:
+        return "unknown";
     }
 }
 
@@ -187,7 +208,14 @@ static bool item_consistent(const item_t *it, size_t index)
     }
     uint8_t span = it_span(it);
     switch (it_type(it)) {
-    case 0x01: case 0x11: case 0x02: case 0x12: case 0x04: case 0x14: case 0x08: case 0x18:
+    case 0x01:
+    case 0x11:
+    case 0x02:
+    case 0x12:
+    case 0x04:
+    case 0x14:
+    case 0x08:
+    case 0x18:
         return span == 1;
     case T_BLOB_IDX:
         return span == 1 && it_chunk(it) == CHUNK_ANY &&
@@ -242,7 +270,8 @@ static otakit_err_t write_bitmap_word(otakit_nvs_t *nvs, uint32_t p, size_t w)
     }
     uint8_t b[4];
     le32_put(b, pg->bitmap[w]);
-    otakit_err_t err = otakit_flash_write(nvs->flash, page_addr(nvs, p) + BITMAP_OFFSET + (uint32_t)w * 4, b, 4);
+    otakit_err_t err =
+        otakit_flash_write(nvs->flash, page_addr(nvs, p) + BITMAP_OFFSET + (uint32_t)w * 4, b, 4);
     return err == OTAKIT_OK ? OTAKIT_OK : page_fail(pg, err);
 }
 
@@ -254,7 +283,8 @@ static otakit_err_t alter_entry(otakit_nvs_t *nvs, uint32_t p, size_t i, unsigne
 
 /* The range from its end down, one bitmap word per write (ESP-IDF's order: a cut leaves
  * the head entry written and its tail erased, which init treats as erased). */
-static otakit_err_t alter_range(otakit_nvs_t *nvs, uint32_t p, size_t begin, size_t end, unsigned st)
+static otakit_err_t alter_range(otakit_nvs_t *nvs, uint32_t p, size_t begin, size_t end,
+                                unsigned st)
 {
     size_t word = (end - 1) / 16;
     for (size_t i = end; i-- > begin;) {
@@ -352,7 +382,8 @@ typedef struct query {
 /* Page::findItem. ESP-IDF starts a keyed search at the first entry whose hash of
  * (ns, key, chunk index) matches; without a hash list the same effect is to consider
  * only entries with that exact chunk index. From *index on; sets *index and *it. */
-static otakit_err_t page_find(otakit_nvs_t *nvs, uint32_t p, const query_t *q, size_t *index, item_t *it)
+static otakit_err_t page_find(otakit_nvs_t *nvs, uint32_t p, const query_t *q, size_t *index,
+                              item_t *it)
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
     if (pg->state == OTAKIT_NVS_PAGE_CORRUPT || pg->state == OTAKIT_NVS_PAGE_INVALID ||
@@ -367,7 +398,8 @@ static otakit_err_t page_find(otakit_nvs_t *nvs, uint32_t p, const query_t *q, s
         start = *index;
     }
     size_t end = pg->next_free > ENTRY_COUNT ? ENTRY_COUNT : pg->next_free;
-    bool hashed = q->ns != NS_ANY && q->key != NULL && (q->type != T_BLOB_DATA || q->chunk != CHUNK_ANY);
+    bool hashed =
+        q->ns != NS_ANY && q->key != NULL && (q->type != T_BLOB_DATA || q->chunk != CHUNK_ANY);
     size_t next;
     for (size_t i = start; i < end; i = next) {
         next = i + 1;
@@ -412,7 +444,8 @@ static otakit_err_t page_find(otakit_nvs_t *nvs, uint32_t p, const query_t *q, s
         if (q->type == T_BLOB_IDX && it_chunk(it) != CHUNK_ANY) {
             continue;
         }
-        if (q->type == T_BLOB_IDX && q->chunk_start != VER_ANY && it_blob_start(it) != q->chunk_start) {
+        if (q->type == T_BLOB_IDX && q->chunk_start != VER_ANY &&
+            it_blob_start(it) != q->chunk_start) {
             continue;
         }
         if (q->type != T_ANY && it_type(it) != q->type) {
@@ -450,7 +483,8 @@ static otakit_err_t page_initialize(otakit_nvs_t *nvs, uint32_t p)
     otakit_nvs_page_t *pg = &nvs->pages[p];
     uint8_t h[32];
     otakit_nvs_encode_header(h, OTAKIT_NVS_PAGE_ACTIVE, pg->seq, OTAKIT_NVS_VERSION);
-    otakit_err_t err = otakit_flash_write(nvs->flash, page_addr(nvs, p) + HEADER_OFFSET, h, sizeof(h));
+    otakit_err_t err =
+        otakit_flash_write(nvs->flash, page_addr(nvs, p) + HEADER_OFFSET, h, sizeof(h));
     if (err != OTAKIT_OK) {
         return page_fail(pg, err);
     }
@@ -467,9 +501,9 @@ static otakit_err_t write_entry(otakit_nvs_t *nvs, uint32_t p, const item_t *it)
     if (pg->next_free >= ENTRY_COUNT) {
         return OTAKIT_ERR_NVS_PAGE_FULL;
     }
-    otakit_err_t err = otakit_flash_write(nvs->flash,
-                                          page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE,
-                                          it->raw, ENTRY_SIZE);
+    otakit_err_t err = otakit_flash_write(
+        nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE, it->raw,
+        ENTRY_SIZE);
     if (err != OTAKIT_OK) {
         return page_fail(pg, err);
     }
@@ -486,13 +520,14 @@ static otakit_err_t write_entry(otakit_nvs_t *nvs, uint32_t p, const item_t *it)
 }
 
 /* Page::writeEntryData: whole data entries in one write, then their bitmap bits. */
-static otakit_err_t write_entry_data(otakit_nvs_t *nvs, uint32_t p, const uint8_t *data, size_t size)
+static otakit_err_t write_entry_data(otakit_nvs_t *nvs, uint32_t p, const uint8_t *data,
+                                     size_t size)
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
     size_t count = size / ENTRY_SIZE;
-    otakit_err_t err = otakit_flash_write(nvs->flash,
-                                          page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE,
-                                          data, size);
+    otakit_err_t err = otakit_flash_write(
+        nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE, data,
+        size);
     if (err != OTAKIT_OK) {
         return page_fail(pg, err);
     }
@@ -605,8 +640,7 @@ static otakit_err_t page_read_var(otakit_nvs_t *nvs, uint32_t p, const item_t *i
 static otakit_err_t page_cmp_var(otakit_nvs_t *nvs, uint32_t p, const item_t *it, size_t index,
                                  const uint8_t *data, size_t size)
 {
-    if (size != it_var_size(it) ||
-        otakit_nvs_crc32(0xFFFFFFFFu, data, size) != it_var_crc(it)) {
+    if (size != it_var_size(it) || otakit_nvs_crc32(0xFFFFFFFFu, data, size) != it_var_crc(it)) {
         return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
     }
     size_t left = size;
@@ -747,7 +781,8 @@ static otakit_err_t page_load_entries(otakit_nvs_t *nvs, uint32_t p)
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
     uint8_t b[32];
-    otakit_err_t err = otakit_flash_read(nvs->flash, page_addr(nvs, p) + BITMAP_OFFSET, b, sizeof(b));
+    otakit_err_t err =
+        otakit_flash_read(nvs->flash, page_addr(nvs, p) + BITMAP_OFFSET, b, sizeof(b));
     if (err != OTAKIT_OK) {
         return page_fail(pg, err);
     }
@@ -778,8 +813,9 @@ static otakit_err_t page_load_entries(otakit_nvs_t *nvs, uint32_t p)
          * word is not blank. Mark it erased and move on. */
         while (pg->next_free < ENTRY_COUNT) {
             uint8_t w[4];
-            err = otakit_flash_read(nvs->flash,
-                                    page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE, w, 4);
+            err = otakit_flash_read(
+                nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE,
+                w, 4);
             if (err != OTAKIT_OK) {
                 return page_fail(pg, err);
             }
@@ -974,7 +1010,8 @@ static uint32_t pm_first(const otakit_nvs_t *nvs)
 {
     uint32_t best = nvs->page_count;
     for (uint32_t i = 0; i < nvs->page_count; i++) {
-        if (nvs->pages[i].listed && (best == nvs->page_count || nvs->pages[i].seq < nvs->pages[best].seq)) {
+        if (nvs->pages[i].listed &&
+            (best == nvs->page_count || nvs->pages[i].seq < nvs->pages[best].seq)) {
             best = i;
         }
     }
@@ -1002,7 +1039,8 @@ static uint32_t pm_next(const otakit_nvs_t *nvs, uint32_t cur)
     return best;
 }
 
-#define PM_FOREACH(nvs, p) for (uint32_t p = pm_first(nvs); p < (nvs)->page_count; p = pm_next(nvs, p))
+#define PM_FOREACH(nvs, p)                                                                         \
+    for (uint32_t p = pm_first(nvs); p < (nvs)->page_count; p = pm_next(nvs, p))
 
 /* The back of the list: the page being written. */
 static uint32_t pm_last(const otakit_nvs_t *nvs)
@@ -1149,7 +1187,8 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
                 if (p == last) {
                     break;
                 }
-                if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING && page_erase_item(nvs, p, &q) == OTAKIT_OK) {
+                if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING &&
+                    page_erase_item(nvs, p, &q) == OTAKIT_OK) {
                     erased = true;
                     break;
                 }
@@ -1162,7 +1201,8 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
                     if (p == last) {
                         break;
                     }
-                    if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING && page_erase_item(nvs, p, &q) == OTAKIT_OK) {
+                    if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING &&
+                        page_erase_item(nvs, p, &q) == OTAKIT_OK) {
                         break;
                     }
                 }
@@ -1209,7 +1249,8 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
 /* -------------------------------------------------------------- storage ---- */
 
 /* Storage::findItem: the first page (in sequence order) where the page search succeeds. */
-static otakit_err_t st_find(otakit_nvs_t *nvs, const query_t *q, uint32_t *page, size_t *index, item_t *it)
+static otakit_err_t st_find(otakit_nvs_t *nvs, const query_t *q, uint32_t *page, size_t *index,
+                            item_t *it)
 {
     PM_FOREACH(nvs, p)
     {
@@ -1246,7 +1287,8 @@ static void blob_observed(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_
         size_t i = 0;
         item_t it;
         while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            if (it_ns(&it) == ns && key_eq(key, &it) && it_chunk(&it) >= start && it_chunk(&it) < limit) {
+            if (it_ns(&it) == ns && key_eq(key, &it) && it_chunk(&it) >= start &&
+                it_chunk(&it) < limit) {
                 *size += it_var_size(&it);
                 (*count)++;
             }
@@ -1353,7 +1395,8 @@ otakit_err_t otakit_nvs_init(otakit_nvs_t *nvs, const otakit_flash_t *flash, uin
                              uint32_t size, otakit_nvs_page_t *pages, size_t page_slots,
                              bool readonly)
 {
-    if (nvs == NULL || flash == NULL || pages == NULL || offset % PAGE_SIZE != 0 || flash->write_align > 4) {
+    if (nvs == NULL || flash == NULL || pages == NULL || offset % PAGE_SIZE != 0 ||
+        flash->write_align > 4) {
         return OTAKIT_ERR_INVALID_ARG;
     }
     memset(nvs, 0, sizeof(*nvs));
@@ -1396,8 +1439,8 @@ static otakit_err_t check_key(const char *key)
 }
 
 /* Storage::writeMultiPageBlob: one chunk per page as tailroom allows, then the index. */
-static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, const uint8_t *data,
-                                  size_t size, uint8_t chunk_start)
+static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key,
+                                  const uint8_t *data, size_t size, uint8_t chunk_start)
 {
     uint32_t max_pages = nvs->page_count - 1;
     if (max_pages > (CHUNK_ANY - 1) / 2) {
@@ -1437,7 +1480,8 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
         }
         size_t chunk = remaining > tailroom ? tailroom : remaining;
         remaining -= chunk;
-        err = page_write_item(nvs, p, ns, T_BLOB_DATA, key, data + offset, chunk, (uint8_t)(chunk_start + count));
+        err = page_write_item(nvs, p, ns, T_BLOB_DATA, key, data + offset, chunk,
+                              (uint8_t)(chunk_start + count));
         used_pages[count] = p;
         count++;
         if (err != OTAKIT_OK) {
@@ -1462,7 +1506,8 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
             le32_put(idx, (uint32_t)size);
             idx[4] = count;
             idx[5] = chunk_start;
-            err = page_write_item(nvs, pm_last(nvs), ns, T_BLOB_IDX, key, idx, sizeof(idx), CHUNK_ANY);
+            err = page_write_item(nvs, pm_last(nvs), ns, T_BLOB_IDX, key, idx, sizeof(idx),
+                                  CHUNK_ANY);
             if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
                 err = OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
             }
@@ -1480,7 +1525,8 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
 }
 
 /* Storage::cmpMultiPageBlob */
-static otakit_err_t st_cmp_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, const uint8_t *data, size_t size)
+static otakit_err_t st_cmp_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, const uint8_t *data,
+                                size_t size)
 {
     uint32_t p;
     size_t index;
@@ -1516,7 +1562,8 @@ static otakit_err_t st_cmp_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, 
 
 /* Storage::eraseMultiPageBlob: the index first (its chunks become orphans init would
  * remove), then the chunks. */
-static otakit_err_t st_erase_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_t chunk_start)
+static otakit_err_t st_erase_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key,
+                                  uint8_t chunk_start)
 {
     uint32_t p;
     size_t index;
@@ -1613,7 +1660,8 @@ static otakit_err_t st_write(otakit_nvs_t *nvs, uint8_t ns, uint8_t type, const 
             if (is_varlen(type)) {
                 same = page_cmp_var(nvs, fp, &old, index, data, size) == OTAKIT_OK;
             } else {
-                same = size == otakit_nvs_int_size((otakit_nvs_type_t)type) && memcmp(old.raw + 24, data, size) == 0;
+                same = size == otakit_nvs_int_size((otakit_nvs_type_t)type) &&
+                       memcmp(old.raw + 24, data, size) == 0;
             }
             if (same) {
                 return OTAKIT_OK;
@@ -1714,8 +1762,8 @@ static uint8_t api_type(otakit_nvs_type_t type)
     return type == OTAKIT_NVS_BLOB ? T_BLOB_DATA : (uint8_t)type;
 }
 
-otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key,
-                            otakit_nvs_type_t type, const void *data, size_t len)
+otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key, otakit_nvs_type_t type,
+                            const void *data, size_t len)
 {
     otakit_err_t err = check_ready(nvs, true);
     if (err == OTAKIT_OK) {
@@ -1739,7 +1787,8 @@ otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key,
 }
 
 /* Storage::readMultiPageBlob */
-static otakit_err_t st_read_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_t *data, size_t size)
+static otakit_err_t st_read_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_t *data,
+                                 size_t size)
 {
     uint32_t p;
     size_t index;
@@ -1775,14 +1824,15 @@ static otakit_err_t st_read_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key,
     if (err == OTAKIT_OK && offset != size) {
         err = OTAKIT_ERR_NVS_NOT_FOUND;
     }
-    if ((err == OTAKIT_ERR_NVS_NOT_FOUND || err == OTAKIT_ERR_NVS_INVALID_LENGTH) && !nvs->readonly) {
+    if ((err == OTAKIT_ERR_NVS_NOT_FOUND || err == OTAKIT_ERR_NVS_INVALID_LENGTH) &&
+        !nvs->readonly) {
         st_erase_blob(nvs, ns, key, VER_ANY); /* a blob with a missing chunk is gone */
     }
     return err;
 }
 
-otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key,
-                            otakit_nvs_type_t type, void *data, size_t len)
+otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key, otakit_nvs_type_t type,
+                            void *data, size_t len)
 {
     otakit_err_t err = check_ready(nvs, false);
     if (err == OTAKIT_OK) {
@@ -1941,7 +1991,8 @@ otakit_err_t otakit_nvs_stats(otakit_nvs_t *nvs, otakit_nvs_stats_t *st)
     for (uint32_t i = 0; i < nvs->page_count; i++) {
         const otakit_nvs_page_t *pg = &nvs->pages[i];
         st->total_entries += ENTRY_COUNT;
-        if (!pg->listed || pg->state == OTAKIT_NVS_PAGE_UNINITIALIZED || pg->state == OTAKIT_NVS_PAGE_CORRUPT) {
+        if (!pg->listed || pg->state == OTAKIT_NVS_PAGE_UNINITIALIZED ||
+            pg->state == OTAKIT_NVS_PAGE_CORRUPT) {
             st->free_entries += ENTRY_COUNT;
         } else if (pg->state == OTAKIT_NVS_PAGE_FULL || pg->state == OTAKIT_NVS_PAGE_ACTIVE ||
                    pg->state == OTAKIT_NVS_PAGE_FREEING) {
@@ -2021,8 +2072,9 @@ otakit_err_t otakit_nvs_next(otakit_nvs_t *nvs, otakit_nvs_iter_t *iter, otakit_
         copy_key(out->key, &it);
         memcpy(out->data, it.raw + 24, 8);
         out->size = it_type(&it) == T_BLOB_IDX ? it_blob_size(&it)
-                    : is_varlen(it_type(&it))  ? it_var_size(&it)
-                                               : (uint32_t)otakit_nvs_int_size((otakit_nvs_type_t)it_type(&it));
+                    : is_varlen(it_type(&it))
+                        ? it_var_size(&it)
+                        : (uint32_t)otakit_nvs_int_size((otakit_nvs_type_t)it_type(&it));
         out->page = iter->page;
         out->entry = (uint32_t)i;
         iter->entry = (uint32_t)(i + it_span(&it));
@@ -2031,8 +2083,8 @@ otakit_err_t otakit_nvs_next(otakit_nvs_t *nvs, otakit_nvs_iter_t *iter, otakit_
     return OTAKIT_ERR_NVS_NOT_FOUND;
 }
 
-otakit_err_t otakit_nvs_read_item_data(otakit_nvs_t *nvs, const otakit_nvs_item_t *item,
-                                       void *data, size_t len)
+otakit_err_t otakit_nvs_read_item_data(otakit_nvs_t *nvs, const otakit_nvs_item_t *item, void *data,
+                                       size_t len)
 {
     otakit_err_t err = check_ready(nvs, false);
     if (err != OTAKIT_OK) {

@@ -80,7 +80,8 @@ static esp_err_t init_locked(const esp_partition_t *p)
     if (st->pages == NULL) {
         return ESP_ERR_NO_MEM;
     }
-    esp_err_t err = otakit_nvs_init(&st->nvs, esp_state()->flash, p->address, p->size, st->pages, n, p->readonly);
+    esp_err_t err = otakit_nvs_init(&st->nvs, esp_state()->flash, p->address, p->size, st->pages, n,
+                                    p->readonly);
     if (err != ESP_OK) {
         free(st->pages);
         st->pages = NULL;
@@ -107,8 +108,8 @@ esp_err_t nvs_flash_init_partition(const char *partition_label)
     if (partition_label == NULL || strlen(partition_label) > NVS_PART_NAME_MAX_SIZE) {
         return ESP_ERR_INVALID_ARG;
     }
-    const esp_partition_t *p =
-        esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS, partition_label);
+    const esp_partition_t *p = esp_partition_find_first(
+        ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS, partition_label);
     if (p == NULL) {
         return ESP_ERR_NOT_FOUND;
     }
@@ -164,8 +165,8 @@ esp_err_t nvs_flash_erase_partition(const char *part_name)
     if (part_name == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    const esp_partition_t *p =
-        esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS, part_name);
+    const esp_partition_t *p = esp_partition_find_first(ESP_PARTITION_TYPE_DATA,
+                                                        ESP_PARTITION_SUBTYPE_DATA_NVS, part_name);
     if (p == NULL) {
         pthread_mutex_lock(&lock);
         deinit_locked(part_name);
@@ -245,7 +246,7 @@ static esp_err_t take(nvs_handle_t id, bool write, handle_t **out)
 {
     pthread_mutex_lock(&lock);
     handle_t *h = find_handle(id);
-    esp_err_t err = h == NULL ? ESP_ERR_NVS_INVALID_HANDLE
+    esp_err_t err = h == NULL              ? ESP_ERR_NVS_INVALID_HANDLE
                     : write && h->readonly ? ESP_ERR_NVS_READ_ONLY
                                            : ESP_OK;
     if (err != ESP_OK) {
@@ -256,7 +257,8 @@ static esp_err_t take(nvs_handle_t id, bool write, handle_t **out)
     return ESP_OK;
 }
 
-static esp_err_t set_typed(nvs_handle_t handle, const char *key, otakit_nvs_type_t type, const void *v, size_t n)
+static esp_err_t set_typed(nvs_handle_t handle, const char *key, otakit_nvs_type_t type,
+                           const void *v, size_t n)
 {
     handle_t *h;
     esp_err_t err = take(handle, true, &h);
@@ -268,7 +270,8 @@ static esp_err_t set_typed(nvs_handle_t handle, const char *key, otakit_nvs_type
     return err;
 }
 
-static esp_err_t get_typed(nvs_handle_t handle, const char *key, otakit_nvs_type_t type, void *v, size_t n)
+static esp_err_t get_typed(nvs_handle_t handle, const char *key, otakit_nvs_type_t type, void *v,
+                           size_t n)
 {
     if (v == NULL) {
         return ESP_ERR_INVALID_ARG;
@@ -316,7 +319,8 @@ esp_err_t nvs_set_blob(nvs_handle_t handle, const char *key, const void *value, 
 }
 
 /* ESP-IDF's nvs_get_str_or_blob: the size first, then the length rules. */
-static esp_err_t get_var(nvs_handle_t handle, const char *key, otakit_nvs_type_t type, void *out, size_t *length)
+static esp_err_t get_var(nvs_handle_t handle, const char *key, otakit_nvs_type_t type, void *out,
+                         size_t *length)
 {
     handle_t *h;
     esp_err_t err = take(handle, false, &h);

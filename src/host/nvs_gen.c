@@ -22,14 +22,14 @@
 /* ------------------------------------------------------------ the writer ---- */
 
 typedef struct gen {
-    uint8_t *img;        /* page_max pages, 0xFF */
-    uint32_t page_max;   /* pages in the image */
-    int32_t page;        /* current page index, -1 before the first */
-    uint32_t entry;      /* entries used on the current page */
-    uint32_t room;       /* the generator's remaining size (bytes of pages it may start) */
-    uint32_t ns_count;   /* namespaces written */
+    uint8_t *img;      /* page_max pages, 0xFF */
+    uint32_t page_max; /* pages in the image */
+    int32_t page;      /* current page index, -1 before the first */
+    uint32_t entry;    /* entries used on the current page */
+    uint32_t room;     /* the generator's remaining size (bytes of pages it may start) */
+    uint32_t ns_count; /* namespaces written */
     char ns_names[255][OTAKIT_NVS_KEY_SIZE];
-    bool wifi_extras;    /* sta.* extras written */
+    bool wifi_extras; /* sta.* extras written */
     char *ap_ssid, *ap_passwd, *ap_authmode;
     char *err;
     size_t errlen;
@@ -64,12 +64,14 @@ static int new_page(gen_t *g)
         }
     }
     if (g->room == 0 || (uint32_t)(g->page + 1) >= g->page_max) {
-        return gen_fail(g, "the partition is too small for the data in the CSV (increase the size)");
+        return gen_fail(g,
+                        "the partition is too small for the data in the CSV (increase the size)");
     }
     g->room -= PAGE;
     g->page++;
     g->entry = 0;
-    otakit_nvs_encode_header(cur_page(g), OTAKIT_NVS_PAGE_ACTIVE, (uint32_t)g->page, OTAKIT_NVS_VERSION);
+    otakit_nvs_encode_header(cur_page(g), OTAKIT_NVS_PAGE_ACTIVE, (uint32_t)g->page,
+                             OTAKIT_NVS_VERSION);
     return 0;
 }
 
@@ -80,7 +82,7 @@ static void put(gen_t *g, const uint8_t *data, size_t len, uint32_t count)
     memcpy(p + 64 + g->entry * 32, data, len);
     for (uint32_t i = 0; i < count; i++) {
         uint32_t bit = g->entry * 2;
-        p[32 + bit / 8] &= (uint8_t)~(1u << (bit & 7));
+        p[32 + bit / 8] &= (uint8_t) ~(1u << (bit & 7));
         g->entry++;
     }
 }
@@ -127,7 +129,8 @@ static void var_fields(uint8_t e[32], const uint8_t *data, size_t len)
 static int write_string(gen_t *g, const char *key, const uint8_t *data, size_t len, uint8_t ns)
 {
     if (len > MAX_STR) {
-        return gen_fail(g, "size (%zu) exceeds max allowed length `%u` bytes for key `%s`", len, MAX_STR, key);
+        return gen_fail(g, "size (%zu) exceeds max allowed length `%u` bytes for key `%s`", len,
+                        MAX_STR, key);
     }
     uint32_t data_entries = (uint32_t)((len + 31) / 32);
     for (int attempt = 0;; attempt++) {
@@ -317,7 +320,7 @@ static int int_type(const char *enc, uint8_t *type)
     static const struct {
         const char *name;
         uint8_t type;
-    } T[] = {{"u8", 0x01}, {"i8", 0x11}, {"u16", 0x02}, {"i16", 0x12},
+    } T[] = {{"u8", 0x01},  {"i8", 0x11},  {"u16", 0x02}, {"i16", 0x12},
              {"u32", 0x04}, {"i32", 0x14}, {"u64", 0x08}, {"i64", 0x18}};
     for (size_t i = 0; i < sizeof(T) / sizeof(T[0]); i++) {
         if (strcmp(enc, T[i].name) == 0) {
@@ -345,7 +348,8 @@ static int write_value(gen_t *g, const char *key, const char *enc_in, const uint
         unsigned long length;
         unsigned pad;
         char close;
-        if (sscanf(enc + (sz ? 13 : 10), "%lu;0x%2x%c", &length, &pad, &close) != 3 || close != ')') {
+        if (sscanf(enc + (sz ? 13 : 10), "%lu;0x%2x%c", &length, &pad, &close) != 3 ||
+            close != ')') {
             return gen_fail(g, "%s: Invalid encoding format.", enc_in);
         }
         if (vlen > length) {
@@ -386,15 +390,18 @@ static int write_value(gen_t *g, const char *key, const char *enc_in, const uint
         int pr = parse_int(s, &neg, &mag);
         free(s);
         if (pr == -1) {
-            return gen_fail(g, "%s: `%.*s` is not a decimal integer", key, (int)vlen, (const char *)val);
+            return gen_fail(g, "%s: `%.*s` is not a decimal integer", key, (int)vlen,
+                            (const char *)val);
         }
         unsigned bits = (unsigned)otakit_nvs_int_size((otakit_nvs_type_t)type) * 8;
         bool is_signed = type & 0x10;
         uint64_t umax = bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
         uint64_t smax = ((uint64_t)1 << (bits - 1)) - 1;
-        bool ok = pr == 0 && (is_signed ? (neg ? mag <= smax + 1 : mag <= smax) : (!neg || mag == 0) && mag <= umax);
+        bool ok = pr == 0 && (is_signed ? (neg ? mag <= smax + 1 : mag <= smax)
+                                        : (!neg || mag == 0) && mag <= umax);
         if (!ok) {
-            return gen_fail(g, "%s: %.*s is out of range for %s", key, (int)vlen, (const char *)val, enc);
+            return gen_fail(g, "%s: %.*s is out of range for %s", key, (int)vlen, (const char *)val,
+                            enc);
         }
         uint64_t v = neg ? (uint64_t)0 - mag : mag;
         rc = write_primitive(g, key, type, v, ns);
@@ -428,22 +435,24 @@ static int write_namespace(gen_t *g, const char *name, uint8_t *ns)
 static int wifi_extras(gen_t *g, const char *key, const char *value, uint8_t ns, bool *done)
 {
     *done = false;
-    if (strcmp(key, "ap.ssid") == 0 || strcmp(key, "ap.passwd") == 0 || strcmp(key, "ap.authmode") == 0) {
+    if (strcmp(key, "ap.ssid") == 0 || strcmp(key, "ap.passwd") == 0 ||
+        strcmp(key, "ap.authmode") == 0) {
         char **slot = key[3] == 's' ? &g->ap_ssid : key[3] == 'p' ? &g->ap_passwd : &g->ap_authmode;
         if (slot != &g->ap_authmode || strcmp(value, "0") != 0) {
             free(*slot);
             *slot = strdup(value);
         }
-        if (g->ap_ssid && *g->ap_ssid && g->ap_passwd && *g->ap_passwd && g->ap_authmode && *g->ap_authmode) {
+        if (g->ap_ssid && *g->ap_ssid && g->ap_passwd && *g->ap_passwd && g->ap_authmode &&
+            *g->ap_authmode) {
             uint8_t info[132];
             memset(info, 0, 100);
             mbedtls_md_context_t md;
             mbedtls_md_init(&md);
             int mrc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), 1);
             if (mrc == 0) {
-                mrc = mbedtls_pkcs5_pbkdf2_hmac(&md, (const unsigned char *)g->ap_passwd, strlen(g->ap_passwd),
-                                                (const unsigned char *)g->ap_ssid, strlen(g->ap_ssid), 4096, 32,
-                                                info + 100);
+                mrc = mbedtls_pkcs5_pbkdf2_hmac(
+                    &md, (const unsigned char *)g->ap_passwd, strlen(g->ap_passwd),
+                    (const unsigned char *)g->ap_ssid, strlen(g->ap_ssid), 4096, 32, info + 100);
             }
             mbedtls_md_free(&md);
             if (mrc != 0) {
@@ -622,7 +631,9 @@ int otakit_nvs_gen(const char *csv_text, size_t csv_len, uint32_t size, uint8_t 
         return -1;
     }
     if (size < PAGE) {
-        snprintf(err, errlen, "size 0x%" PRIx32 ": the smallest NVS partition is 0x1000 (read-only) or 0x3000", size);
+        snprintf(err, errlen,
+                 "size 0x%" PRIx32 ": the smallest NVS partition is 0x1000 (read-only) or 0x3000",
+                 size);
         return -1;
     }
     /* one page stays empty for the device's page reclaim, unless the partition is too
@@ -653,7 +664,8 @@ int otakit_nvs_gen(const char *csv_text, size_t csv_len, uint32_t size, uint8_t 
     free_fields(f, n, 8);
     for (int k = 0; k < 4; k++) {
         if (col[k] < 0) {
-            gen_fail(&g, "the header has no `%s` column (expected key,type,encoding,value)", NAMES[k]);
+            gen_fail(&g, "the header has no `%s` column (expected key,type,encoding,value)",
+                     NAMES[k]);
             goto out;
         }
     }
@@ -688,7 +700,8 @@ int otakit_nvs_gen(const char *csv_text, size_t csv_len, uint32_t size, uint8_t 
             uint8_t *file = NULL;
             if (r == 0 && strcmp(type, "file") == 0) {
                 if (read_whole(value, &file, &dlen) != 0) {
-                    r = gen_fail(&g, "key `%s`: cannot read file %s: %s", key, value, strerror(errno));
+                    r = gen_fail(&g, "key `%s`: cannot read file %s: %s", key, value,
+                                 strerror(errno));
                 }
                 data = file;
             }
@@ -726,19 +739,32 @@ out:
 const char *otakit_nvs_encoding_name(unsigned t)
 {
     switch (t) {
-    case 0x01: return "uint8_t";
-    case 0x11: return "int8_t";
-    case 0x02: return "uint16_t";
-    case 0x12: return "int16_t";
-    case 0x04: return "uint32_t";
-    case 0x14: return "int32_t";
-    case 0x08: return "uint64_t";
-    case 0x18: return "int64_t";
-    case 0x21: return "string";
-    case 0x41: return "blob";
-    case 0x42: return "blob_data";
-    case 0x48: return "blob_index";
-    default: return "unknown";
+    case 0x01:
+        return "uint8_t";
+    case 0x11:
+        return "int8_t";
+    case 0x02:
+        return "uint16_t";
+    case 0x12:
+        return "int16_t";
+    case 0x04:
+        return "uint32_t";
+    case 0x14:
+        return "int32_t";
+    case 0x08:
+        return "uint64_t";
+    case 0x18:
+        return "int64_t";
+    case 0x21:
+        return "string";
+    case 0x41:
+        return "blob";
+    case 0x42:
+        return "blob_data";
+    case 0x48:
+        return "blob_index";
+    default:
+        return "unknown";
     }
 }
 
@@ -773,7 +799,9 @@ static cJSON *int_json(const otakit_nvs_item_t *it)
     }
     char buf[32];
     if (it->type & 0x10) {
-        int64_t s = n == 8 ? (int64_t)v : (int64_t)(v ^ ((uint64_t)1 << (8 * n - 1))) - ((int64_t)1 << (8 * n - 1));
+        int64_t s = n == 8
+                        ? (int64_t)v
+                        : (int64_t)(v ^ ((uint64_t)1 << (8 * n - 1))) - ((int64_t)1 << (8 * n - 1));
         snprintf(buf, sizeof(buf), "%" PRId64, s);
     } else {
         snprintf(buf, sizeof(buf), "%" PRIu64, v);

@@ -27,8 +27,8 @@ extern "C" {
  * @param err a message naming the line and the problem on failure.
  * @return 0, or -1 with err set.
  */
-int otakit_nvs_gen(const char *csv, size_t csv_len, uint32_t size, uint8_t **out,
-                   size_t *out_len, char *err, size_t errlen);
+int otakit_nvs_gen(const char *csv, size_t csv_len, uint32_t size, uint8_t **out, size_t *out_len,
+                   char *err, size_t errlen);
 
 /**
  * @brief nvs_tool.py's `-d minimal -f json` listing of an opened partition: one record

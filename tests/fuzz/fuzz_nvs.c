@@ -44,7 +44,8 @@ static void read_all(otakit_nvs_t *nvs)
         if (++guard > MAX_PAGES * OTAKIT_NVS_ENTRY_COUNT) {
             __builtin_trap(); /* the iterator must advance */
         }
-        if (item.page >= MAX_PAGES || item.entry >= OTAKIT_NVS_ENTRY_COUNT || item.key[15] != '\0') {
+        if (item.page >= MAX_PAGES || item.entry >= OTAKIT_NVS_ENTRY_COUNT ||
+            item.key[15] != '\0') {
             __builtin_trap();
         }
         char name[OTAKIT_NVS_KEY_SIZE];
@@ -81,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = pages * OTAKIT_NVS_PAGE_SIZE;
     memset(mem, 0xFF, sizeof(mem));
     memcpy(mem, data, size < len ? size : len);
-    otakit_flash_t flash = {NULL, f_read, f_write, f_erase, (uint32_t)sizeof(mem), OTAKIT_SECTOR_SIZE, 1};
+    otakit_flash_t flash = {
+        NULL, f_read, f_write, f_erase, (uint32_t)sizeof(mem), OTAKIT_SECTOR_SIZE, 1};
     static otakit_nvs_page_t slots[MAX_PAGES];
     static otakit_nvs_t nvs;
 
@@ -102,7 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static uint8_t blob[5000];
     memset(blob, 0x5A, sizeof(blob));
-    (void)otakit_nvs_set(&nvs, ns, "fz_blob", OTAKIT_NVS_BLOB, blob, pages > 2 ? sizeof(blob) : 100);
+    (void)otakit_nvs_set(&nvs, ns, "fz_blob", OTAKIT_NVS_BLOB, blob,
+                         pages > 2 ? sizeof(blob) : 100);
     (void)otakit_nvs_set(&nvs, ns, "fz_str", OTAKIT_NVS_STR, "fuzz", 5);
     (void)otakit_nvs_erase_key(&nvs, ns, "fz_str");
     if (size > 0) {

@@ -653,19 +653,34 @@ typedef struct {
 #define STR OTAKIT_NVS_STR
 #define BLOB OTAKIT_NVS_BLOB
 static const nvs_scn_t NVS_SCN[] = {
-    {"nvs: set integers", 3, {"a", "b", "c", "d"}, {U8, U32, I64, U32},
+    {"nvs: set integers",
+     3,
+     {"a", "b", "c", "d"},
+     {U8, U32, I64, U32},
      {{0, 1, 0, 0}, {1, 1, 0, 0}, {2, 1, 0, 0}},
      {{0, 2, 0, 0}, {1, 2, 0, 0}, {2, 2, 0, 0}, {3, 1, 0, 0}, {1, 3, 0, 0}}},
-    {"nvs: set strings", 3, {"s1", "s2", "n"}, {STR, STR, U32},
+    {"nvs: set strings",
+     3,
+     {"s1", "s2", "n"},
+     {STR, STR, U32},
      {{0, 1, 10, 0}, {2, 1, 0, 0}},
      {{0, 2, 100, 0}, {1, 1, 40, 0}, {0, 3, 7, 0}, {2, 2, 0, 0}}},
-    {"nvs: blob spanning pages", 5, {"bl", "n", "small"}, {BLOB, U32, BLOB},
+    {"nvs: blob spanning pages",
+     5,
+     {"bl", "n", "small"},
+     {BLOB, U32, BLOB},
      {{0, 1, 5000, 0}, {1, 1, 0, 0}},
      {{0, 2, 6000, 0}, {1, 2, 0, 0}, {2, 1, 20, 0}, {0, 3, 4500, 0}}},
-    {"nvs: erase key", 4, {"a", "s", "bl", "keep"}, {U32, STR, BLOB, U32},
+    {"nvs: erase key",
+     4,
+     {"a", "s", "bl", "keep"},
+     {U32, STR, BLOB, U32},
      {{0, 1, 0, 0}, {1, 1, 50, 0}, {2, 1, 4200, 0}, {3, 1, 0, 0}},
      {{0, 0, 0, 0}, {1, 0, 0, 0}, {2, 0, 0, 0}}},
-    {"nvs: writes that reclaim pages", 3, {"n", "s", "keep", "bl"}, {U32, STR, U32, BLOB},
+    {"nvs: writes that reclaim pages",
+     3,
+     {"n", "s", "keep", "bl"},
+     {U32, STR, U32, BLOB},
      {{2, 1, 0, 0}, {3, 1, 300, 0}, {0, 1, 0, 150}, {1, 1, 60, 30}},
      {{0, 500, 0, 60}, {1, 500, 60, 20}, {3, 2, 300, 0}}},
 };
@@ -687,7 +702,8 @@ typedef struct {
     int verbose;
 } nvs_rig_t;
 
-static void nvs_content(const nvs_scn_t *s, unsigned k, uint16_t v, uint16_t len, uint8_t *out, size_t *n)
+static void nvs_content(const nvs_scn_t *s, unsigned k, uint16_t v, uint16_t len, uint8_t *out,
+                        size_t *n)
 {
     size_t isz = otakit_nvs_int_size(s->types[k]);
     if (isz) {
@@ -775,9 +791,11 @@ static int nvs_allowed(const nvs_rig_t *r, const nvs_scn_t *s, unsigned key, con
 }
 
 /* Reads every key: 0 fine, 1 corrupt, 2 lost. */
-static int nvs_check(nvs_rig_t *r, const nvs_scn_t *s, const nvs_op_t *prep, size_t nprep, uint64_t k)
+static int nvs_check(nvs_rig_t *r, const nvs_scn_t *s, const nvs_op_t *prep, size_t nprep,
+                     uint64_t k)
 {
-    otakit_err_t err = otakit_nvs_init(&r->nvs, otakit_nor_flash(r->nor), 0, r->size, r->pages, 16, false);
+    otakit_err_t err =
+        otakit_nvs_init(&r->nvs, otakit_nor_flash(r->nor), 0, r->size, r->pages, 16, false);
     if (err != OTAKIT_OK) {
         if (r->verbose) {
             fprintf(stderr, "init after the cut: %s\n", otakit_err_name(err));
@@ -831,7 +849,8 @@ static int nvs_check(nvs_rig_t *r, const nvs_scn_t *s, const nvs_op_t *prep, siz
     nvs_op_t last[NVS_KEYS];
     size_t nkeys = 0;
     for (unsigned key = 0; key < NVS_KEYS && s->keys[key]; key++, nkeys++) {
-        nvs_op_t op = {(uint8_t)key, (uint16_t)(900 + key), (uint16_t)(s->types[key] == OTAKIT_NVS_BLOB ? 100 : 20), 0};
+        nvs_op_t op = {(uint8_t)key, (uint16_t)(900 + key),
+                       (uint16_t)(s->types[key] == OTAKIT_NVS_BLOB ? 100 : 20), 0};
         last[key] = op;
         if (nvs_apply(r, s, &op) != OTAKIT_OK) {
             if (r->verbose) {
@@ -840,7 +859,8 @@ static int nvs_check(nvs_rig_t *r, const nvs_scn_t *s, const nvs_op_t *prep, siz
             return 1;
         }
     }
-    if (otakit_nvs_init(&r->nvs, otakit_nor_flash(r->nor), 0, r->size, r->pages, 16, false) != OTAKIT_OK ||
+    if (otakit_nvs_init(&r->nvs, otakit_nor_flash(r->nor), 0, r->size, r->pages, 16, false) !=
+            OTAKIT_OK ||
         otakit_nvs_ns_open(&r->nvs, "pl", false, &ns) != OTAKIT_OK) {
         return 1;
     }
@@ -853,8 +873,8 @@ static int nvs_check(nvs_rig_t *r, const nvs_scn_t *s, const nvs_op_t *prep, siz
         }
         if (err != OTAKIT_OK || len != wn || memcmp(got, want, wn) != 0) {
             if (r->verbose) {
-                fprintf(stderr, "key %s: the write after recovery reads back wrong (%s)\n", s->keys[key],
-                        otakit_err_name(err));
+                fprintf(stderr, "key %s: the write after recovery reads back wrong (%s)\n",
+                        s->keys[key], otakit_err_name(err));
             }
             return 1;
         }
@@ -928,7 +948,8 @@ static void nvs_sweep(unsigned si, const char *replay)
             otakit_nor_reboot(r->nor);
             memcpy(otakit_nor_data(r->nor), base, r->size);
             r->tap.ops = 0;
-            otakit_nor_cut_at(r->nor, k, (otakit_nor_cut_mode_t)mode, (uint32_t)(k * 2654435761u + (unsigned)mode));
+            otakit_nor_cut_at(r->nor, k, (otakit_nor_cut_mode_t)mode,
+                              (uint32_t)(k * 2654435761u + (unsigned)mode));
             otakit_err_t err = nvs_boot(r);
             for (size_t i = 0; err == OTAKIT_OK && i < r->nops; i++) {
                 err = nvs_apply(r, s, &r->ops[i]);
@@ -942,9 +963,11 @@ static void nvs_sweep(unsigned si, const char *replay)
             corrupt += res == 1;
             lost += res == 2;
             if (res != 0) {
-                fprintf(stderr, "%s: cut %s at op %llu: %s; replay: OTAKIT_POWERLOSS_REPLAY=nvs%u:%s:%llu\n",
-                        s->name, MODE_NAMES[mode], (unsigned long long)k, res == 1 ? "corrupt" : "lost", si,
-                        MODE_NAMES[mode], (unsigned long long)k);
+                fprintf(
+                    stderr,
+                    "%s: cut %s at op %llu: %s; replay: OTAKIT_POWERLOSS_REPLAY=nvs%u:%s:%llu\n",
+                    s->name, MODE_NAMES[mode], (unsigned long long)k, res == 1 ? "corrupt" : "lost",
+                    si, MODE_NAMES[mode], (unsigned long long)k);
             }
             cuts++;
         }

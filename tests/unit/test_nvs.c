@@ -86,7 +86,8 @@ static void test_integers(void)
         for (int k = 0; k < 8; k++) {
             b[k] = (uint8_t)(V[i].v >> (8 * k));
         }
-        CHECK_EQ(otakit_nvs_set(&d->nvs, ns, V[i].key, V[i].t, b, otakit_nvs_int_size(V[i].t)), OTAKIT_OK);
+        CHECK_EQ(otakit_nvs_set(&d->nvs, ns, V[i].key, V[i].t, b, otakit_nvs_int_size(V[i].t)),
+                 OTAKIT_OK);
     }
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < sizeof(V) / sizeof(V[0]); i++) {
@@ -119,9 +120,11 @@ static void test_integers(void)
     CHECK_EQ(v32, 7);
     /* keys: 15 characters at most */
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "0123456789abcde", OTAKIT_NVS_U8, &v8, 1), OTAKIT_OK);
-    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "0123456789abcdef", OTAKIT_NVS_U8, &v8, 1), OTAKIT_ERR_NVS_KEY_TOO_LONG);
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "0123456789abcdef", OTAKIT_NVS_U8, &v8, 1),
+             OTAKIT_ERR_NVS_KEY_TOO_LONG);
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, NULL, OTAKIT_NVS_U8, &v8, 1), OTAKIT_ERR_NVS_INVALID_NAME);
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "0123456789abcdef", true, &ns), OTAKIT_ERR_NVS_KEY_TOO_LONG);
+    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "0123456789abcdef", true, &ns),
+             OTAKIT_ERR_NVS_KEY_TOO_LONG);
     dev_free(d);
 }
 
@@ -132,12 +135,14 @@ static void test_strings(void)
     uint8_t ns;
     CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "s", true, &ns), OTAKIT_OK);
     const char *hello = "hello, world";
-    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "greet", OTAKIT_NVS_STR, hello, strlen(hello) + 1), OTAKIT_OK);
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "greet", OTAKIT_NVS_STR, hello, strlen(hello) + 1),
+             OTAKIT_OK);
     size_t len = 0;
     CHECK_EQ(otakit_nvs_get_size(&d->nvs, ns, "greet", OTAKIT_NVS_STR, &len), OTAKIT_OK);
     CHECK_EQ(len, strlen(hello) + 1);
     char buf[4001];
-    CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "greet", OTAKIT_NVS_STR, buf, 5), OTAKIT_ERR_NVS_INVALID_LENGTH);
+    CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "greet", OTAKIT_NVS_STR, buf, 5),
+             OTAKIT_ERR_NVS_INVALID_LENGTH);
     CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "greet", OTAKIT_NVS_STR, buf, sizeof(buf)), OTAKIT_OK);
     CHECK_STR(buf, hello);
     /* the longest string fills a whole page (125 data entries) */
@@ -150,11 +155,13 @@ static void test_strings(void)
     char over[4001];
     memset(over, 'y', sizeof(over));
     over[4000] = 0;
-    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "over", OTAKIT_NVS_STR, over, sizeof(over)), OTAKIT_ERR_NVS_VALUE_TOO_LONG);
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "over", OTAKIT_NVS_STR, over, sizeof(over)),
+             OTAKIT_ERR_NVS_VALUE_TOO_LONG);
     /* an equal value writes nothing */
     otakit_nor_stats_t a, b;
     otakit_nor_get_stats(d->nor, &a);
-    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "greet", OTAKIT_NVS_STR, hello, strlen(hello) + 1), OTAKIT_OK);
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "greet", OTAKIT_NVS_STR, hello, strlen(hello) + 1),
+             OTAKIT_OK);
     otakit_nor_get_stats(d->nor, &b);
     CHECK_EQ(b.writes, a.writes);
     CHECK_EQ(b.erases, a.erases);
@@ -183,7 +190,8 @@ static void test_blobs(void)
     size_t len = 0;
     CHECK_EQ(otakit_nvs_get_size(&d->nvs, ns, "big", OTAKIT_NVS_BLOB, &len), OTAKIT_OK);
     CHECK_EQ(len, 10000);
-    CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "big", OTAKIT_NVS_BLOB, out, 9999), OTAKIT_ERR_NVS_INVALID_LENGTH);
+    CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "big", OTAKIT_NVS_BLOB, out, 9999),
+             OTAKIT_ERR_NVS_INVALID_LENGTH);
     CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "big", OTAKIT_NVS_BLOB, out, sizeof(out)), OTAKIT_OK);
     CHECK(memcmp(in, out, 10000) == 0);
     /* it spans pages: chunks on three pages */
@@ -217,10 +225,12 @@ static void test_blobs(void)
     CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "empty", OTAKIT_NVS_BLOB, NULL, 0), OTAKIT_OK);
     /* too long for the partition (7 usable pages of 4000 bytes) */
     static uint8_t huge[7 * 4000 + 1];
-    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "huge", OTAKIT_NVS_BLOB, huge, sizeof(huge)), OTAKIT_ERR_NVS_VALUE_TOO_LONG);
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "huge", OTAKIT_NVS_BLOB, huge, sizeof(huge)),
+             OTAKIT_ERR_NVS_VALUE_TOO_LONG);
     /* erase: every chunk goes */
     CHECK_EQ(otakit_nvs_erase_key(&d->nvs, ns, "big"), OTAKIT_OK);
-    CHECK_EQ(otakit_nvs_get_size(&d->nvs, ns, "big", OTAKIT_NVS_BLOB, &len), OTAKIT_ERR_NVS_NOT_FOUND);
+    CHECK_EQ(otakit_nvs_get_size(&d->nvs, ns, "big", OTAKIT_NVS_BLOB, &len),
+             OTAKIT_ERR_NVS_NOT_FOUND);
     it.page = it.entry = 0;
     chunks = 0;
     while (otakit_nvs_next(&d->nvs, &it, &item) == OTAKIT_OK) {
@@ -255,8 +265,10 @@ static void test_erase_and_namespaces(void)
     CHECK_EQ(otakit_nvs_get(&d->nvs, a, "k", OTAKIT_NVS_U32, &r, 4), OTAKIT_ERR_NVS_NOT_FOUND);
     CHECK_EQ(otakit_nvs_erase_ns(&d->nvs, a), OTAKIT_OK);
     char s[8];
-    CHECK_EQ(otakit_nvs_get(&d->nvs, a, "s", OTAKIT_NVS_STR, s, sizeof(s)), OTAKIT_ERR_NVS_NOT_FOUND);
-    CHECK_EQ(otakit_nvs_get(&d->nvs, a, "bl", OTAKIT_NVS_BLOB, s, sizeof(s)), OTAKIT_ERR_NVS_NOT_FOUND);
+    CHECK_EQ(otakit_nvs_get(&d->nvs, a, "s", OTAKIT_NVS_STR, s, sizeof(s)),
+             OTAKIT_ERR_NVS_NOT_FOUND);
+    CHECK_EQ(otakit_nvs_get(&d->nvs, a, "bl", OTAKIT_NVS_BLOB, s, sizeof(s)),
+             OTAKIT_ERR_NVS_NOT_FOUND);
     CHECK_EQ(otakit_nvs_get(&d->nvs, b, "k", OTAKIT_NVS_U32, &r, 4), OTAKIT_OK);
     CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t a2;
@@ -337,8 +349,10 @@ static void test_full(void)
     CHECK_EQ(err, OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE);
     CHECK_EQ(n, 2 * 126 - 1); /* two pages of entries, less the namespace record */
     static uint8_t blob[200];
-    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "blob", OTAKIT_NVS_BLOB, blob, sizeof(blob)), OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE);
-    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "str", OTAKIT_NVS_STR, "x", 2), OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE);
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "blob", OTAKIT_NVS_BLOB, blob, sizeof(blob)),
+             OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE);
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "str", OTAKIT_NVS_STR, "x", 2),
+             OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE);
     CHECK_EQ(dev_init(d), OTAKIT_OK);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t r = ~0u;
@@ -362,7 +376,8 @@ static void test_no_free_pages(void)
     }
     CHECK_EQ(dev_init(d), OTAKIT_ERR_NVS_NO_FREE_PAGES);
     /* read-only inspection still opens it */
-    CHECK_EQ(otakit_nvs_init(&d->nvs, otakit_nor_flash(d->nor), 0, d->size, d->pages, MAXP, true), OTAKIT_OK);
+    CHECK_EQ(otakit_nvs_init(&d->nvs, otakit_nor_flash(d->nor), 0, d->size, d->pages, MAXP, true),
+             OTAKIT_OK);
     uint8_t ns;
     CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "x", true, &ns), OTAKIT_ERR_NVS_READ_ONLY);
     /* a page of a newer format */
@@ -375,7 +390,8 @@ static void test_no_free_pages(void)
     CHECK_EQ(otakit_nvs_init(&d->nvs, otakit_nor_flash(d->nor), 0, 3 * 4096, d->pages, 2, false),
              OTAKIT_ERR_INVALID_ARG);
     uint32_t v;
-    CHECK_EQ(otakit_nvs_get(&d->nvs, 1, "k", OTAKIT_NVS_U32, &v, 4), OTAKIT_ERR_NVS_NOT_INITIALIZED);
+    CHECK_EQ(otakit_nvs_get(&d->nvs, 1, "k", OTAKIT_NVS_U32, &v, 4),
+             OTAKIT_ERR_NVS_NOT_INITIALIZED);
     dev_free(d);
 }
 
@@ -408,12 +424,13 @@ static void test_corruption(void)
  * CSV's order, give the generator's image byte for byte. */
 static void test_bytes_match_generator(void)
 {
-    static const char csv[] = "key,type,encoding,value\n"
-                              "app,namespace,,\n"
-                              "count,data,u32,42\n"
-                              "neg,data,i16,-2\n"
-                              "name,data,string,otakit\n"
-                              "cfg,data,hex2bin,00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\n";
+    static const char csv[] =
+        "key,type,encoding,value\n"
+        "app,namespace,,\n"
+        "count,data,u32,42\n"
+        "neg,data,i16,-2\n"
+        "name,data,string,otakit\n"
+        "cfg,data,hex2bin,00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\n";
     uint8_t *img;
     size_t len;
     char err[200];

@@ -28,8 +28,8 @@ static int open_part(part_t *p, const uint8_t *bin, size_t len, bool readonly)
         return -1;
     }
     memcpy(otakit_nor_data(p->nor), bin, len);
-    return otakit_nvs_init(&p->nvs, otakit_nor_flash(p->nor), 0, (uint32_t)len, p->pages, 64, readonly) ==
-                   OTAKIT_OK
+    return otakit_nvs_init(&p->nvs, otakit_nor_flash(p->nor), 0, (uint32_t)len, p->pages, 64,
+                           readonly) == OTAKIT_OK
                ? 0
                : -1;
 }
@@ -58,8 +58,9 @@ static otakit_nvs_type_t type_of(const char *enc)
     static const struct {
         const char *n;
         otakit_nvs_type_t t;
-    } T[] = {{"uint8_t", OTAKIT_NVS_U8},   {"int8_t", OTAKIT_NVS_I8},   {"uint16_t", OTAKIT_NVS_U16},
-             {"int16_t", OTAKIT_NVS_I16},  {"uint32_t", OTAKIT_NVS_U32}, {"int32_t", OTAKIT_NVS_I32},
+    } T[] = {{"uint8_t", OTAKIT_NVS_U8},   {"int8_t", OTAKIT_NVS_I8},
+             {"uint16_t", OTAKIT_NVS_U16}, {"int16_t", OTAKIT_NVS_I16},
+             {"uint32_t", OTAKIT_NVS_U32}, {"int32_t", OTAKIT_NVS_I32},
              {"uint64_t", OTAKIT_NVS_U64}, {"int64_t", OTAKIT_NVS_I64}};
     for (size_t i = 0; i < sizeof(T) / sizeof(T[0]); i++) {
         if (strcmp(enc, T[i].n) == 0) {
@@ -95,7 +96,9 @@ static void check_reads(otakit_nvs_t *nvs, cJSON *list)
             }
             double d;
             if (t & 0x10) {
-                int64_t s = sz == 8 ? (int64_t)u : (int64_t)(u ^ ((uint64_t)1 << (8 * sz - 1))) - ((int64_t)1 << (8 * sz - 1));
+                int64_t s = sz == 8 ? (int64_t)u
+                                    : (int64_t)(u ^ ((uint64_t)1 << (8 * sz - 1))) -
+                                          ((int64_t)1 << (8 * sz - 1));
                 d = (double)s;
             } else {
                 d = (double)u;
@@ -189,7 +192,9 @@ static void check_vector(const char *bin_name)
     uint8_t *gen = NULL;
     size_t gen_len = 0;
     char err[256] = "";
-    CHECK_EQ(otakit_nvs_gen((const char *)csv, csv_len, (uint32_t)bin_len, &gen, &gen_len, err, sizeof(err)), 0);
+    CHECK_EQ(otakit_nvs_gen((const char *)csv, csv_len, (uint32_t)bin_len, &gen, &gen_len, err,
+                            sizeof(err)),
+             0);
     if (gen == NULL || gen_len != bin_len || memcmp(gen, bin, bin_len) != 0) {
         size_t first = 0;
         while (gen != NULL && first < gen_len && first < bin_len && gen[first] == bin[first]) {

@@ -73,17 +73,23 @@ static void task_fn(void *arg)
 /* NVS in phase A: a fresh partition, every type, the length rules, stats, erase. */
 static void nvs_phase_a(void)
 {
-    CHECK("nvs err values", ESP_ERR_NVS_NOT_FOUND == 0x1102 && ESP_ERR_NVS_NO_FREE_PAGES == 0x110d &&
+    CHECK("nvs err values", ESP_ERR_NVS_NOT_FOUND == 0x1102 &&
+                                ESP_ERR_NVS_NO_FREE_PAGES == 0x110d &&
                                 ESP_ERR_NVS_NEW_VERSION_FOUND == 0x1110);
-    CHECK("nvs err name", strcmp(esp_err_to_name(ESP_ERR_NVS_NOT_FOUND), "ESP_ERR_NVS_NOT_FOUND") == 0);
+    CHECK("nvs err name",
+          strcmp(esp_err_to_name(ESP_ERR_NVS_NOT_FOUND), "ESP_ERR_NVS_NOT_FOUND") == 0);
     nvs_handle_t h;
-    CHECK_ERR("nvs_open before init", nvs_open("api", NVS_READWRITE, &h), ESP_ERR_NVS_NOT_INITIALIZED);
+    CHECK_ERR("nvs_open before init", nvs_open("api", NVS_READWRITE, &h),
+              ESP_ERR_NVS_NOT_INITIALIZED);
     CHECK_ERR("nvs_flash_erase", nvs_flash_erase(), ESP_OK);
     CHECK_ERR("nvs_flash_init", nvs_flash_init(), ESP_OK);
-    CHECK_ERR("nvs_flash_init_partition unknown", nvs_flash_init_partition("nope"), ESP_ERR_NOT_FOUND);
-    CHECK_ERR("nvs_open unknown partition", nvs_open_from_partition("nope", "api", NVS_READWRITE, &h),
+    CHECK_ERR("nvs_flash_init_partition unknown", nvs_flash_init_partition("nope"),
+              ESP_ERR_NOT_FOUND);
+    CHECK_ERR("nvs_open unknown partition",
+              nvs_open_from_partition("nope", "api", NVS_READWRITE, &h),
               ESP_ERR_NVS_PART_NOT_FOUND);
-    CHECK_ERR("nvs_open missing namespace read-only", nvs_open("api", NVS_READONLY, &h), ESP_ERR_NVS_NOT_FOUND);
+    CHECK_ERR("nvs_open missing namespace read-only", nvs_open("api", NVS_READONLY, &h),
+              ESP_ERR_NVS_NOT_FOUND);
     CHECK_ERR("nvs_open", nvs_open("api", NVS_READWRITE, &h), ESP_OK);
     CHECK_ERR("nvs_set_i8", nvs_set_i8(h, "i8", -8), ESP_OK);
     CHECK_ERR("nvs_set_u8", nvs_set_u8(h, "u8", 0xF8), ESP_OK);
@@ -93,7 +99,8 @@ static void nvs_phase_a(void)
     CHECK_ERR("nvs_set_u32", nvs_set_u32(h, "boots", 1), ESP_OK);
     CHECK_ERR("nvs_set_i64", nvs_set_i64(h, "i64", INT64_MIN), ESP_OK);
     CHECK_ERR("nvs_set_u64", nvs_set_u64(h, "u64", UINT64_MAX), ESP_OK);
-    CHECK_ERR("nvs_set_str", nvs_set_str(h, "url", "http://127.0.0.1:8070/hello-world.bin"), ESP_OK);
+    CHECK_ERR("nvs_set_str", nvs_set_str(h, "url", "http://127.0.0.1:8070/hello-world.bin"),
+              ESP_OK);
     static uint8_t blob[6000];
     for (size_t i = 0; i < sizeof(blob); i++) {
         blob[i] = (uint8_t)(i * 7);
@@ -113,10 +120,14 @@ static void nvs_phase_a(void)
     CHECK("string length with the NUL", len == strlen("http://127.0.0.1:8070/hello-world.bin") + 1);
     char small[8];
     len = sizeof(small);
-    CHECK_ERR("nvs_get_str short buffer", nvs_get_str(h, "url", small, &len), ESP_ERR_NVS_INVALID_LENGTH);
-    CHECK("short buffer gets the length", len == strlen("http://127.0.0.1:8070/hello-world.bin") + 1);
-    CHECK_ERR("nvs_get_str NULL length", nvs_get_str(h, "url", small, NULL), ESP_ERR_NVS_INVALID_LENGTH);
-    CHECK_ERR("nvs_set_str key too long", nvs_set_str(h, "0123456789abcdef", "x"), ESP_ERR_NVS_KEY_TOO_LONG);
+    CHECK_ERR("nvs_get_str short buffer", nvs_get_str(h, "url", small, &len),
+              ESP_ERR_NVS_INVALID_LENGTH);
+    CHECK("short buffer gets the length",
+          len == strlen("http://127.0.0.1:8070/hello-world.bin") + 1);
+    CHECK_ERR("nvs_get_str NULL length", nvs_get_str(h, "url", small, NULL),
+              ESP_ERR_NVS_INVALID_LENGTH);
+    CHECK_ERR("nvs_set_str key too long", nvs_set_str(h, "0123456789abcdef", "x"),
+              ESP_ERR_NVS_KEY_TOO_LONG);
     nvs_type_t t;
     CHECK_ERR("nvs_find_key blob", nvs_find_key(h, "blob", &t), ESP_OK);
     CHECK("blob type", t == NVS_TYPE_BLOB);
