@@ -662,6 +662,7 @@ int cmd_nvs(int argc, char **argv)
     uint8_t *data = NULL;
     size_t len = 0;
     if (strcmp(cmd, "set") == 0 && set_value(o.pos[4], o.pos[5], &t, &data, &len) != 0) {
+        free(data);
         return EXIT_USAGE;
     }
     bool write = strcmp(cmd, "set") == 0 || strcmp(cmd, "erase") == 0;
