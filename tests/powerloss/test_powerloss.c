@@ -887,13 +887,13 @@ static void nvs_sweep(unsigned si, const char *replay)
     const nvs_scn_t *s = &NVS_SCN[si];
     int rmode = -1;
     unsigned long long rk = 0;
-    unsigned rs = 0;
+    unsigned rs = 0, rseed = 0;
     if (replay != NULL && strcmp(replay, "nvs") == 0) {
         replay = NULL; /* OTAKIT_POWERLOSS_REPLAY=nvs: every NVS sweep, nothing else */
     }
     if (replay != NULL) {
         char m[8];
-        if (sscanf(replay, "nvs%u:%7[A-Z]:%llu", &rs, m, &rk) != 3 || rs != si) {
+        if (sscanf(replay, "nvs%u:%7[A-Z]:%llu:%u", &rs, m, &rk, &rseed) < 3 || rs != si) {
             return;
         }
         for (int i = 0; i < 3; i++) {
@@ -941,15 +941,23 @@ static void nvs_sweep(unsigned si, const char *replay)
         }
         int corrupt = 0, lost = 0;
         uint64_t cuts = 0;
-        for (uint64_t k = 1; k <= n; k++) {
-            if (rmode >= 0 && k != rk) {
+        /* torn operations tear differently with each seed: the long run tries 16 */
+        unsigned seeds =
+            mode == OTAKIT_NOR_CUT_TORN && getenv("OTAKIT_POWERLOSS_LONG") != NULL ? 16 : 1;
+        if (rmode >= 0) {
+            seeds = rseed + 1;
+        }
+        for (uint64_t kk = 1; kk <= n * seeds; kk++) {
+            uint64_t k = (kk - 1) % n + 1;
+            unsigned seed = (unsigned)((kk - 1) / n);
+            if (rmode >= 0 && (k != rk || seed != rseed)) {
                 continue;
             }
             otakit_nor_reboot(r->nor);
             memcpy(otakit_nor_data(r->nor), base, r->size);
             r->tap.ops = 0;
             otakit_nor_cut_at(r->nor, k, (otakit_nor_cut_mode_t)mode,
-                              (uint32_t)(k * 2654435761u + (unsigned)mode));
+                              (uint32_t)(k * 2654435761u + (unsigned)mode + seed * 0x9E3779B9u));
             otakit_err_t err = nvs_boot(r);
             for (size_t i = 0; err == OTAKIT_OK && i < r->nops; i++) {
                 err = nvs_apply(r, s, &r->ops[i]);
@@ -965,9 +973,9 @@ static void nvs_sweep(unsigned si, const char *replay)
             if (res != 0) {
                 fprintf(
                     stderr,
-                    "%s: cut %s at op %llu: %s; replay: OTAKIT_POWERLOSS_REPLAY=nvs%u:%s:%llu\n",
+                    "%s: cut %s at op %llu: %s; replay: OTAKIT_POWERLOSS_REPLAY=nvs%u:%s:%llu:%u\n",
                     s->name, MODE_NAMES[mode], (unsigned long long)k, res == 1 ? "corrupt" : "lost",
-                    si, MODE_NAMES[mode], (unsigned long long)k);
+                    si, MODE_NAMES[mode], (unsigned long long)k, seed);
             }
             cuts++;
         }
