@@ -18,7 +18,7 @@ get_property(_otakit_sdkconfig_done GLOBAL PROPERTY OTAKIT_SDKCONFIG_DONE)
 if(NOT _otakit_sdkconfig_done)
   set_property(GLOBAL PROPERTY OTAKIT_SDKCONFIG_DONE TRUE)
   file(MAKE_DIRECTORY ${OTAKIT_CONFIG_DIR})
-  file(GLOB _otakit_projbuild CONFIGURE_DEPENDS ${OTAKIT_ROOT}/firmware/*/Kconfig.projbuild)
+  set(_otakit_projbuild ${OTAKIT_ROOT}/examples/system/ota/native_ota_example/main/Kconfig.projbuild)
   set_property(DIRECTORY ${OTAKIT_ROOT} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
                ${OTAKIT_ROOT}/Kconfig ${OTAKIT_ROOT}/sdkconfig.defaults ${_otakit_projbuild})
   execute_process(COMMAND ${OTAKIT_PYTHON} -c "import kconfiglib"

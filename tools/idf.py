@@ -104,6 +104,13 @@ class Project:
     def otakit(self):
         return self.description()["otakit"]
 
+    def build_otakit(self):
+        """Build the otakit tool, unless the build reuses a built otakit tree
+        (OTAKIT_HOST_BUILD): then it is that tree's, already built."""
+        self.configure()
+        if os.path.dirname(os.path.abspath(self.otakit())) == os.path.abspath(self.build):
+            self.build_target("otakit")
+
     # -- the actions
     def set_target(self, target):
         if target != "esp32":
@@ -132,8 +139,7 @@ class Project:
         return self.description()["flash_size"]
 
     def erase_flash(self):
-        self.configure()
-        self.build_target("otakit")
+        self.build_otakit()
         if os.path.exists(self.port):
             os.remove(self.port)
         run([self.otakit(), "flash", "erase", self.port, "--size", self.flash_size()])
@@ -162,7 +168,7 @@ class Project:
         self.write("flash_app_args")
 
     def monitor(self):
-        self.build_target("otakit")
+        self.build_otakit()
         if not os.path.isfile(self.port):
             raise Failed("%s does not exist: run idf.py flash first" % self.port)
         extra = shlex.split(os.environ.get("OTAKIT_MONITOR_ARGS", ""))

@@ -16,7 +16,7 @@ else
 fi
 
 pack=$B/firmware/bootloader/bootloader_pack
-prog=$B/firmware/bootloader/bootloader.stripped
+prog=$B/projects/native_ota_example/otakit-host/firmware/bootloader/bootloader.stripped
 if [[ -x $pack && -f $prog ]]; then
     SOURCE_DATE_EPOCH=1700000000 "$pack" "$prog" bl1.bin 0 4MB >/dev/null && ok || fail "bootloader_pack with SOURCE_DATE_EPOCH"
     SOURCE_DATE_EPOCH=1700000000 "$pack" "$prog" bl2.bin 0 4MB >/dev/null && ok || fail "second packing"

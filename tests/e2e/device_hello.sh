@@ -24,7 +24,7 @@ check "the boot banner prints the image's compile time" has "$L" "boot: compile 
 check "partition table listing" has "$L" "boot: ## Label            Usage          Type ST Offset   Length"
 check "factory listed" grep -Eq '^I \([0-9]+\) boot:  3 factory +factory app +00 00 00010000 00100000$' "$L"
 check "boots factory" has "$L" "boot: Loaded app from partition at offset 0x10000"
-check "app information" has "$L" "app_init: Project name:     hello-world"
+check "app information" has "$L" "app_init: Project name:     hello_world"
 check "3 x Hello world!" test "$(count "$L" "Hello world!")" -eq 3
 check "chip line" has "$L" "This is esp32 chip with 2 CPU core(s), WiFi/BT/BLE, silicon revision v3.0, 4MB external flash"
 check "running partition and version" grep -Eq 'hello_world: Running partition factory at offset 0x10000, version 1\.0\.0' "$L"

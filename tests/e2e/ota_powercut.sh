@@ -69,7 +69,7 @@ for c in "${cases[@]}"; do
                cut && /app_init: Project name:/ {print $NF; exit}' "$LOG")
   problems=()
   [[ $cutline == "--- otakit: power cut at flash operation $n "* ]] || problems+=("no cut at $n")
-  [[ $after == native_ota || $after == hello-world ]] || problems+=("after the cut the app was '${after:-none}'")
+  [[ $after == native_ota || $after == hello_world ]] || problems+=("after the cut the app was '${after:-none}'")
   case $MATCHED in
   1)
     end="updated"

@@ -23,6 +23,12 @@
 # components/ and main/, EXTRA_COMPONENT_DIRS, and idf_component.yml `path:` dependencies;
 # a component in the project overrides otakit's of the same name. docs/idf-projects.md
 # describes what is supported.
+#
+# -D OTAKIT_HOST_BUILD=DIR reuses the otakit build tree DIR (otakit's own `make` builds
+# its firmware so): the otakit tool and the host libraries are taken from it, and only
+# what reads this project's sdkconfig is compiled here (the ESP-IDF layer, the
+# bootloader's main, the partition table). Without it, the project's build compiles
+# otakit's host parts too, in build/otakit-host.
 cmake_minimum_required(VERSION 3.18)
 
 get_filename_component(IDF_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
@@ -32,6 +38,7 @@ set(ENV{IDF_TARGET} esp32)
 set(OTAKIT_ROOT "${IDF_PATH}")
 set(OTAKIT_IDF_PROJECT ON)
 set(OTAKIT_PYTHON /usr/bin/python3 CACHE FILEPATH "python3 that has Debian's python3-kconfiglib")
+set(OTAKIT_HOST_BUILD "" CACHE PATH "a built otakit tree whose host parts this build reuses (empty: build them)")
 
 # ---- Build properties (idf_build_get_property / idf_build_set_property)
 # Kept as global properties named IDF_BUILD_<NAME>; APPEND adds to a list.
@@ -459,6 +466,11 @@ function(_otakit_project name)
     VERBATIM)
   add_custom_target(flash_args_file ALL DEPENDS "${fa}")
   add_custom_target(partition-table DEPENDS partition_table)
+  if(OTAKIT_HOST_BUILD)
+    get_filename_component(otakit_tool "${OTAKIT_HOST_BUILD}/otakit" ABSOLUTE)
+  else()
+    set(otakit_tool "${CMAKE_BINARY_DIR}/otakit")
+  endif()
   file(WRITE "${CMAKE_BINARY_DIR}/project_description.json"
 "{
   \"project_name\": \"${name}\",
@@ -471,7 +483,7 @@ function(_otakit_project name)
   \"app_bin\": \"${name}.bin\",
   \"target\": \"esp32\",
   \"flash_size\": \"${CONFIG_ESPTOOLPY_FLASHSIZE}\",
-  \"otakit\": \"${CMAKE_BINARY_DIR}/otakit\"
+  \"otakit\": \"${otakit_tool}\"
 }
 ")
 endfunction()
