@@ -2,7 +2,8 @@
 # The factory-reset pin (CONFIG_BOOTLOADER_FACTORY_RESET): after an update has put
 # hello_world in ota_0, holding the pin at power-on makes the bootloader erase otadata
 # (and the nvs partition) and start the factory app. When this build's bootloader lacks
-# the option, the test builds one that has it from the same sources.
+# the option, the test builds one that has it: the factory app's ESP-IDF project with that
+# option, reusing this build's host parts (OTAKIT_HOST_BUILD), as otakit's build does.
 # shellcheck source=lib/ota_common.sh
 source "$(dirname "$0")/lib/ota_common.sh"
 require_images
@@ -13,13 +14,15 @@ if ! config_is BOOTLOADER_FACTORY_RESET; then
     "$B/config/sdkconfig" >"$TMP/sdkconfig"
   grep -qx 'CONFIG_BOOTLOADER_FACTORY_RESET=y' "$TMP/sdkconfig"
   echo "building a bootloader with CONFIG_BOOTLOADER_FACTORY_RESET=y in $TMP/build"
-  if ! { cmake -S "$OTAKIT_SRC" -B "$TMP/build" -DOTAKIT_SDKCONFIG="$TMP/sdkconfig" -DBUILD_TESTING=OFF &&
+  if ! { export IDF_PATH=$OTAKIT_SRC &&
+    cmake -S "$OTAKIT_SRC/examples/system/ota/native_ota_example" -B "$TMP/build" \
+      -DOTAKIT_HOST_BUILD="$B" -DSDKCONFIG="$TMP/sdkconfig" &&
     cmake --build "$TMP/build" --target bootloader_image -j "$(nproc)"; } >"$TMP/build.log" 2>&1; then
     dump_log "$TMP/build.log"
     not_ok "build a factory-reset bootloader"
     finish
   fi
-  boot=$TMP/build/bootloader.bin
+  boot=$TMP/build/bootloader/bootloader.bin
 fi
 check "the bootloader has the factory-reset option" test -f "$boot"
 
