@@ -34,28 +34,4 @@ check "otadata: ota_0's entry is ABORTED and the factory app boots" \
 [[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
 stop_server
 
-# The example's own self-test fails (the diagnostic pin reads 0): the new app marks
-# itself invalid and restarts, and the bootloader rolls back at once.
-www=$TMP/www
-mkdir -p "$www"
-variant "$B/ota_example.bin" 2.0.0 "$www/fw.bin"
-F=$TMP/flash2.bin
-make_flash "$F" 4MB
-serve "$www"
-OTAKIT_EXAMPLE_DIAG_LEVEL=0 OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/fw.bin \
-  run_device "$F" "ota: The firmware has been rolled back to the previous version." "${FAST[@]}"
-check "failed self-test: rolled back (rc=$RC)" in_order "$LOG" \
-  "ota: Prepare to restart system!" \
-  "ota: Running partition type 0 subtype 16 (offset 0x00110000)" \
-  "ota: Running a new app (state PENDING_VERIFY): starting the self-test" \
-  "ota: Diagnostics: the diagnostic pin reads 0" \
-  "ota: Diagnostics failed! Start rollback to the previous version ..." \
-  "boot: Loaded app from partition at offset 0x10000" \
-  "ota: Last invalid firmware version: 2.0.0" \
-  "ota: New version is the same as invalid version."
-check "failed self-test: ota_0's entry is INVALID and the factory app boots" \
-  test "$(otadata "$F" '(sorted(c["state_name"] for c in j["copies"])[0], j["boot"]["label"])')" = \
-  "('INVALID', 'factory')"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
-
 finish

@@ -6,7 +6,7 @@
  * 1024-byte chunks, make it the boot partition, restart. From native_ota_example it
  * takes the version checks on the first chunk (same version as the running app: stop;
  * same version as the app that was last rolled back: stop) and, with rollback enabled,
- * the self-test that confirms a new app. Beyond both: the server is retried with a
+ * the diagnostic that confirms a new app (its GPIO, CONFIG_EXAMPLE_GPIO_DIAGNOSTIC). Beyond both: the server is retried with a
  * bounded backoff, and a link that drops mid-file is resumed with "Range: bytes=N-"
  * (a server that answers 200 instead of 206 makes the download start over).
  *
@@ -35,6 +35,7 @@
 #include "esp_system.h"
 #include "esp_timer.h"
 #include "esp_wifi.h"
+#include "driver/gpio.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/task.h"
@@ -220,10 +221,15 @@ static void print_sha256(const uint8_t *image_hash, const char *label)
 
 /* --- rollback: confirm or reject a new app ------------------------------------------------ */
 
+/*
+ * native_ota_example's diagnostic: CONFIG_EXAMPLE_GPIO_DIAGNOSTIC is an input with the
+ * internal pull-up, read after 5 seconds; held low (a button, or `otakit device run
+ * --gpio 4=0`), the new app is not operable. Before it, otakit's self-test: the running
+ * image still verifies and the partition table has otadata.
+ */
 static bool diagnostic(const esp_partition_t *running)
 {
     uint8_t sha[32];
-    /* The self-test: the running image still verifies, and the partition table reads. */
     if (esp_partition_get_sha256(running, sha) != ESP_OK) {
         ESP_LOGE(TAG, "Diagnostics: the running image does not verify");
         return false;
@@ -232,13 +238,28 @@ static bool diagnostic(const esp_partition_t *running)
         ESP_LOGE(TAG, "Diagnostics: no otadata partition");
         return false;
     }
-    /* A test hook standing in for the diagnostic GPIO of native_ota_example (level 0 = fail). */
-    const char *pin = getenv("OTAKIT_EXAMPLE_DIAG_LEVEL");
-    if (pin && strcmp(pin, "0") == 0) {
-        ESP_LOGE(TAG, "Diagnostics: the diagnostic pin reads 0");
+    gpio_config_t io_conf = {
+        .intr_type = GPIO_INTR_DISABLE,
+        .mode = GPIO_MODE_INPUT,
+        .pin_bit_mask = 1ULL << CONFIG_EXAMPLE_GPIO_DIAGNOSTIC,
+        .pull_down_en = GPIO_PULLDOWN_DISABLE,
+        .pull_up_en = GPIO_PULLUP_ENABLE,
+    };
+    esp_err_t err = gpio_config(&io_conf);
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "Diagnostics: GPIO %d cannot be an input (%s)", CONFIG_EXAMPLE_GPIO_DIAGNOSTIC,
+                 esp_err_to_name(err));
         return false;
     }
-    return true;
+    ESP_LOGI(TAG, "Diagnostics (5 sec)...");
+    vTaskDelay(5000 / portTICK_PERIOD_MS);
+    bool ok = gpio_get_level(CONFIG_EXAMPLE_GPIO_DIAGNOSTIC) != 0;
+    gpio_reset_pin(CONFIG_EXAMPLE_GPIO_DIAGNOSTIC);
+    if (!ok) {
+        ESP_LOGE(TAG, "Diagnostics: GPIO %d (CONFIG_EXAMPLE_GPIO_DIAGNOSTIC) is held low",
+                 CONFIG_EXAMPLE_GPIO_DIAGNOSTIC);
+    }
+    return ok;
 }
 
 static void confirm_new_app(const esp_partition_t *running)
