@@ -52,6 +52,14 @@ typedef enum {
     WIFI_IF_AP,
 } wifi_interface_t;
 
+/** Power save type (ESP-IDF's values). The virtual radio keeps the setting; it changes
+ * nothing there (no beacons to sleep through). */
+typedef enum {
+    WIFI_PS_NONE,      /**< no power save */
+    WIFI_PS_MIN_MODEM, /**< wake for every DTIM beacon (ESP-IDF's default) */
+    WIFI_PS_MAX_MODEM, /**< wake every listen_interval beacons */
+} wifi_ps_type_t;
+
 typedef enum {
     WIFI_AUTH_OPEN = 0,
     WIFI_AUTH_WEP,
@@ -180,6 +188,10 @@ esp_err_t esp_wifi_connect(void);
 esp_err_t esp_wifi_disconnect(void);
 /** @return ESP_OK; ESP_ERR_WIFI_CONN when not connected. */
 esp_err_t esp_wifi_sta_get_ap_info(wifi_ap_record_t *ap_info);
+/** @return ESP_OK; ESP_ERR_WIFI_NOT_INIT; ESP_ERR_INVALID_ARG (not a wifi_ps_type_t). */
+esp_err_t esp_wifi_set_ps(wifi_ps_type_t type);
+/** @return ESP_OK; ESP_ERR_WIFI_NOT_INIT; ESP_ERR_INVALID_ARG (NULL). */
+esp_err_t esp_wifi_get_ps(wifi_ps_type_t *type);
 
 #ifdef __cplusplus
 }

@@ -60,12 +60,13 @@ static struct {
     bool started;
     bool connected;
     wifi_mode_t mode;
+    wifi_ps_type_t ps;
     wifi_sta_config_t sta;
     struct esp_netif_obj netif;
     char ap_ssid[33];
     int64_t ap_gone_until_us; /* device time the access points are back (a drop), 0: none */
     unsigned link_generation; /* bumped each time the station loses its link */
-} wifi = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} wifi = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .ps = WIFI_PS_MIN_MODEM};
 
 static void *wifi_task(void *unused);
 
@@ -280,6 +281,32 @@ esp_err_t esp_wifi_get_mode(wifi_mode_t *mode)
     pthread_mutex_lock(&wifi.mu);
     esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
     *mode = wifi.mode;
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
+
+esp_err_t esp_wifi_set_ps(wifi_ps_type_t type)
+{
+    if (type != WIFI_PS_NONE && type != WIFI_PS_MIN_MODEM && type != WIFI_PS_MAX_MODEM) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
+    if (err == ESP_OK) {
+        wifi.ps = type;
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
+
+esp_err_t esp_wifi_get_ps(wifi_ps_type_t *type)
+{
+    if (!type) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
+    *type = wifi.ps;
     pthread_mutex_unlock(&wifi.mu);
     return err;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ESP-IDF-style API on the device (firmware/test_apps/api_app): error codes, chip,
+# The ESP-IDF-style API on the device (tools/test_apps/system/api_app): error codes, chip,
 # MAC, device time, tasks, partitions, NOR rules, OTA sessions and their errors,
 # set_boot, states, confirm, rollback, over three boots.
 set -euo pipefail
@@ -17,6 +17,7 @@ check "api_app: phase C ran" grep -Eq '^API phase C: [0-9]+ passed, 0 failed$' "
 check "api_app: no failed check" test "$(count "$TMP/api.log" "API FAIL")" -eq 0
 grep "API FAIL" "$TMP/api.log" || true
 check "api_app: at least 100 checks" test "$(count "$TMP/api.log" "API ok ")" -ge 100
+check "api_app: Wi-Fi power save checked" has "$TMP/api.log" "API ok wifi ps reads NONE"
 check "api_app: log level filter" test "$(count "$TMP/api.log" "this info line is filtered out")" -eq 0
 check "api_app: warning shown" grep -Eq '^W \([0-9]+\) api: log level set: warnings still show$' "$TMP/api.log"
 check "api_app: booted ota_0 after set_boot" has "$TMP/api.log" "boot: Loaded app from partition at offset 0x110000"

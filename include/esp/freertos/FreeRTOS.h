@@ -7,6 +7,7 @@
 #ifndef OTAKIT_FREERTOS_H
 #define OTAKIT_FREERTOS_H
 
+#include <assert.h> /* as ESP-IDF's FreeRTOSConfig.h includes it (configASSERT): apps call assert() */
 #include <stdint.h>
 
 #ifdef __cplusplus

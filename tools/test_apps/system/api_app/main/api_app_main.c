@@ -22,6 +22,7 @@
 #include "esp_partition.h"
 #include "esp_system.h"
 #include "esp_timer.h"
+#include "esp_wifi.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/task.h"
@@ -182,6 +183,22 @@ static void nvs_phase_b(void)
     CHECK_ERR("nvs_open read-write", nvs_open("api", NVS_READWRITE, &h), ESP_OK);
     CHECK_ERR("count the boot", nvs_set_u32(h, "boots", 2), ESP_OK);
     nvs_close(h);
+}
+
+/* Wi-Fi power save (esp_wifi_set_ps, which ESP-IDF's native_ota_example calls): kept,
+ * ESP-IDF's default MIN_MODEM, refused before esp_wifi_init and for an unknown type. */
+static void wifi_ps_checks(void)
+{
+    wifi_ps_type_t ps = WIFI_PS_MAX_MODEM;
+    CHECK_ERR("wifi ps before init", esp_wifi_set_ps(WIFI_PS_NONE), ESP_ERR_WIFI_NOT_INIT);
+    wifi_init_config_t cfg = WIFI_INIT_CONFIG_DEFAULT();
+    CHECK_ERR("wifi init", esp_wifi_init(&cfg), ESP_OK);
+    CHECK("wifi ps default MIN_MODEM", esp_wifi_get_ps(&ps) == ESP_OK && ps == WIFI_PS_MIN_MODEM);
+    CHECK_ERR("wifi ps NONE", esp_wifi_set_ps(WIFI_PS_NONE), ESP_OK);
+    CHECK("wifi ps reads NONE", esp_wifi_get_ps(&ps) == ESP_OK && ps == WIFI_PS_NONE);
+    CHECK_ERR("wifi ps unknown type", esp_wifi_set_ps((wifi_ps_type_t)7), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("wifi ps NULL", esp_wifi_get_ps(NULL), ESP_ERR_INVALID_ARG);
+    CHECK_ERR("wifi deinit", esp_wifi_deinit(), ESP_OK);
 }
 
 static void phase_a(void)
@@ -384,6 +401,7 @@ static void phase_a(void)
 #else
     CHECK("ota_0 UNDEFINED", st == ESP_OTA_IMG_UNDEFINED);
 #endif
+    wifi_ps_checks();
     esp_log_level_set(TAG, ESP_LOG_WARN);
     ESP_LOGI(TAG, "this info line is filtered out");
     ESP_LOGW(TAG, "log level set: warnings still show");
