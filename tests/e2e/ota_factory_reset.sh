@@ -37,7 +37,10 @@ check "hello_world runs from ota_0 after the update (rc=$RC)" \
 check "otadata boots ota_0" test "$(otadata "$F" 'j["boot"]["label"]')" = ota_0
 [[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
 
-run_device "$F" "ota: Running partition type 0 subtype 0" "${FAST[@]}" --hold-pin factory
+# The factory app initialises NVS as soon as it runs, so the bootloader's erase of the nvs
+# partition is read from the flash trace (the bootloader's operations), not the flash.
+run_device "$F" "ota: Running partition type 0 subtype 0" "${FAST[@]}" --hold-pin factory \
+  --flash-trace "$TMP/trace.txt"
 check "with the pin held the factory app starts (rc=$RC)" in_order "$LOG" \
   "boot: Detect a condition of the factory reset" \
   "boot: Loaded app from partition at offset 0x10000" \
@@ -46,8 +49,8 @@ check "with the pin held the factory app starts (rc=$RC)" in_order "$LOG" \
 check "hello_world was not started" lacks "$LOG" "Hello world!"
 check "otadata is erased (both copies)" \
   test "$(otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
-"$OTAKIT" flash read "$F" 0x9000 16 "$TMP/nvs.bin" >/dev/null
-check "the nvs partition is erased" test "$(od -An -tx1 "$TMP/nvs.bin" | tr -d ' \n')" = "ffffffffffffffffffffffffffffffff"
+check "the bootloader erases the nvs partition (0x9000, 16 KiB)" \
+  grep -Eq '^[0-9]+ e 0x0*9000 16384 bootloader$' "$TMP/trace.txt"
 check "ota_0 still holds hello_world (a factory reset erases no app)" slot_holds "$F" 0x110000 "$B/hello-world.bin"
 [[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
 

@@ -36,6 +36,7 @@
 #include "esp_timer.h"
 #include "esp_wifi.h"
 #include "driver/gpio.h"
+#include "nvs_flash.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/task.h"
@@ -886,6 +887,16 @@ void app_main(void)
              running->subtype, running->address);
 
     confirm_new_app(running);
+
+    /* NVS, as ESP-IDF's example initialises it (the Wi-Fi driver keeps its data there). */
+    esp_err_t err = nvs_flash_init();
+    if (err == ESP_ERR_NVS_NO_FREE_PAGES || err == ESP_ERR_NVS_NEW_VERSION_FOUND) {
+        /* The OTA table's nvs partition is smaller than the single-app table's: a
+         * partition written with the other layout does not fit. Erase and start over. */
+        ESP_ERROR_CHECK(nvs_flash_erase());
+        err = nvs_flash_init();
+    }
+    ESP_ERROR_CHECK(err);
 
     if (!wifi_join()) {
         task_fatal_error();
