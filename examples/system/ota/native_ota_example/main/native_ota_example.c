@@ -6,9 +6,9 @@
  * 1024-byte chunks, make it the boot partition, restart. From native_ota_example it
  * takes the version checks on the first chunk (same version as the running app: stop;
  * same version as the app that was last rolled back: stop) and, with rollback enabled,
- * the diagnostic that confirms a new app (its GPIO, CONFIG_EXAMPLE_GPIO_DIAGNOSTIC). Beyond both: the server is retried with a
- * bounded backoff, and a link that drops mid-file is resumed with "Range: bytes=N-"
- * (a server that answers 200 instead of 206 makes the download start over).
+ * the diagnostic that confirms a new app (its GPIO, CONFIG_EXAMPLE_GPIO_DIAGNOSTIC). Beyond both:
+ * the server is retried with a bounded backoff, and a link that drops mid-file is resumed with
+ * "Range: bytes=N-" (a server that answers 200 instead of 206 makes the download start over).
  *
  * Configuration: "Example Configuration" in menuconfig (Kconfig.projbuild): the server
  * IP, port and file name (the seed's), or EXAMPLE_FIRMWARE_UPG_URL (ESP-IDF's examples),
@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/gpio.h"
 #include "esp_app_format.h"
 #include "esp_err.h"
 #include "esp_event.h"
@@ -35,11 +36,10 @@
 #include "esp_system.h"
 #include "esp_timer.h"
 #include "esp_wifi.h"
-#include "driver/gpio.h"
-#include "nvs_flash.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/task.h"
+#include "nvs_flash.h"
 #include "sdkconfig.h"
 
 #ifndef ESP_PARTITION_TABLE_OFFSET
@@ -248,8 +248,8 @@ static bool diagnostic(const esp_partition_t *running)
     };
     esp_err_t err = gpio_config(&io_conf);
     if (err != ESP_OK) {
-        ESP_LOGE(TAG, "Diagnostics: GPIO %d cannot be an input (%s)", CONFIG_EXAMPLE_GPIO_DIAGNOSTIC,
-                 esp_err_to_name(err));
+        ESP_LOGE(TAG, "Diagnostics: GPIO %d cannot be an input (%s)",
+                 CONFIG_EXAMPLE_GPIO_DIAGNOSTIC, esp_err_to_name(err));
         return false;
     }
     ESP_LOGI(TAG, "Diagnostics (5 sec)...");
@@ -307,9 +307,9 @@ typedef struct {
     bool header_checked;
     int written;
     int next_progress;
-    int64_t range_start; /* from Content-Range of a 206, -1 if none */
-    int64_t total;       /* the file's length, -1 if unknown */
-    int64_t started_us;  /* device time of the first byte, for the rate */
+    int64_t range_start;       /* from Content-Range of a 206, -1 if none */
+    int64_t total;             /* the file's length, -1 if unknown */
+    int64_t started_us;        /* device time of the first byte, for the rate */
     unsigned wifi_disconnects; /* s_wifi_disconnects when the connection was opened */
 } ota_ctx_t;
 
@@ -587,7 +587,8 @@ static void write_chunk(ota_ctx_t *ctx, const char *data, int len)
 static bool wait_for_wifi(const ota_ctx_t *ctx)
 {
     wifi_ap_record_t ap;
-    if (esp_wifi_sta_get_ap_info(&ap) == ESP_OK && atomic_load(&s_wifi_disconnects) == ctx->wifi_disconnects) {
+    if (esp_wifi_sta_get_ap_info(&ap) == ESP_OK &&
+        atomic_load(&s_wifi_disconnects) == ctx->wifi_disconnects) {
         return true; /* still on the same association: the server or the path failed */
     }
     ESP_LOGW(TAG, "Wi-Fi lost after %d bytes: waiting for the AP to come back", ctx->written);
