@@ -8,7 +8,8 @@
 #     PRIV_INCLUDE_DIRS, SRC_DIRS, EMBED_FILES/EMBED_TXTFILES symbols, PROJECT_DIR,
 #     MINIMAL_BUILD, Kconfig and Kconfig.projbuild with an $IDF_PATH orsource,
 #     sdkconfig.defaults(.esp32) and -D SDKCONFIG_DEFAULTS, version.txt;
-#   - and the errors: an unknown component, a registry dependency, a missing source.
+#   - and the errors: an unknown component, a registry dependency, a missing source;
+#   - hello_world again with -D OTAKIT_HOST_BUILD (otakit's host parts reused, not compiled).
 # shellcheck source=tests/cli/lib.bash
 source "$(dirname "$0")/../cli/lib.bash"
 : "${OTAKIT_SRC:?OTAKIT_SRC must name the source directory}"
@@ -64,6 +65,24 @@ expect 0 idf.py -C hello size
 has out.txt "Smallest app partition is 0x100000 bytes"
 expect 0 idf.py -C hello fullclean
 [[ ! -e hello/build/CMakeCache.txt ]] && ok || fail "fullclean left the build"
+# -D OTAKIT_HOST_BUILD: the host parts come from otakit's own build (as its `make` builds
+# its apps); only what reads the project's sdkconfig is compiled here.
+if [[ -n ${OTAKIT_BUILD:-} && -f $OTAKIT_BUILD/otakit-host-targets.cmake ]]; then
+  expect 0 idf.py -C hello -D "OTAKIT_HOST_BUILD=$OTAKIT_BUILD" build
+  has out.txt "Project build complete"
+  [[ -s hello/build/hello_world.bin && -s hello/build/bootloader/bootloader.bin ]] && ok ||
+    fail "OTAKIT_HOST_BUILD: the app or the bootloader is missing"
+  [[ -z $(find hello/build -name 'libotakit_core.a' -o -name 'libotakit_sim.a' -o -name otakit -type f) ]] &&
+    ok || fail "OTAKIT_HOST_BUILD: the host parts were compiled again"
+  has hello/build/project_description.json "\"otakit\": \"$(cd "$OTAKIT_BUILD" && pwd)/otakit\""
+  expect 0 idf.py -C hello -p "$T/dev2.bin" erase-flash flash monitor
+  has out.txt "Hello world!"
+  expect 0 idf.py -C hello fullclean
+  expect 1 idf.py -C hello -D "OTAKIT_HOST_BUILD=$T/nowhere" build
+  cat out.txt err.txt >both.txt
+  has both.txt "=$T/nowhere is not a built otakit tree"
+  rm -rf hello/build
+fi
 expect 1 idf.py -C hello set-target esp32s3
 has err.txt "target 'esp32s3' is not supported"
 expect 2 idf.py -C hello no-such-action
