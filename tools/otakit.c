@@ -18,6 +18,7 @@ static const struct subcommand SUBCOMMANDS[] = {
     {"otadata", cmd_otadata, "show, switch or erase the otadata of a flash file"},
     {"flash", cmd_flash, "read, write and erase a flash file"},
     {"boot", cmd_boot, "run the bootloader's decision on a flash file"},
+    {"nvs", cmd_nvs, "show, get, set and erase NVS keys; compile an NVS CSV"},
     {"serve", cmd_serve, "serve a directory of firmware over HTTP(S)"},
     {"device", cmd_device, "run the virtual ESP32"},
 };

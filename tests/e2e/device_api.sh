@@ -23,5 +23,7 @@ check "api_app: booted ota_0 after set_boot" has "$TMP/api.log" "boot: Loaded ap
 check "api_app: 3 boots" test "$(json_field "$TMP/api.log.json" boots)" -eq 3
 "$OTAKIT" otadata show "$F" >"$TMP/otadata"
 check "api_app: otadata INVALID after the rollback" grep -q "state INVALID" "$TMP/otadata"
+check "api_app: NVS checks ran in both phases" test "$(grep -c "API ok nvs\|API ok persisted" "$TMP/api.log")" -ge 10
+check "api_app: otakit nvs reads the boot count the app stored" test "$("$OTAKIT" nvs get "$F" api boots)" = 2
 
 finish

@@ -18,7 +18,7 @@ check "2 software resets" test "$(count "$L" "rst:0xc (SW_CPU_RESET),boot:0x13 (
 check "bootloader banner" grep -Eq '^I \([0-9]+\) boot: ESP-IDF .* 2nd stage bootloader$' "$L"
 # The compile time the bootloader prints is its image's date_time (ESP-IDF v5.5 prints
 # desc->date_time), the one `otakit image info` (esptool image_info) shows.
-dt=$("$OTAKIT" image info "$B/bootloader.bin" | sed -n 's/^  Compile time: //p')
+dt=$("$OTAKIT" image info "$B/bootloader.bin" | sed -n 's/^Compile time: //p')
 check "bootloader image has a compile time ($dt)" grep -Eq '^[A-Z][a-z]{2} [ 123][0-9] [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}$' <<<"$dt"
 check "the boot banner prints the image's compile time" has "$L" "boot: compile time $dt"
 check "partition table listing" has "$L" "boot: ## Label            Usage          Type ST Offset   Length"

@@ -624,6 +624,392 @@ static void test_fallback_then_update(void)
     rig_free(r);
 }
 
+/* --- NVS ------------------------------------------------------------------------------
+ * Each scenario prepares a partition, then runs a list of set/erase calls. The clean run
+ * records which flash operations each call made; a cut at op k leaves the calls that
+ * ended before k done and the call in progress either done or not. After the cut, init
+ * must succeed and every key must read a value it may hold: its value after the calls
+ * done, or (for the key of the call in progress) the new one. "corrupt": init failed, a
+ * read failed, a value that is neither, or the partition takes no new write; "lost": a
+ * key that may only be present reads as absent. */
+
+#include "otakit/nvs.h"
+
+#define NVS_KEYS 6
+#define NVS_MAX_OPS 600
+
+typedef struct {
+    uint8_t key;  /* index into the scenario's keys */
+    uint16_t v;   /* value version; 0 erases */
+    uint16_t len; /* strings (with the NUL) and blobs */
+    uint16_t rep; /* repeat with v, v+1, ... (0 = once) */
+} nvs_op_t;
+
+typedef struct {
+    const char *name;
+    uint32_t pages;
+    const char *keys[NVS_KEYS];
+    otakit_nvs_type_t types[NVS_KEYS];
+    nvs_op_t prep[8];
+    nvs_op_t run[8];
+} nvs_scn_t;
+
+#define U8 OTAKIT_NVS_U8
+#define U32 OTAKIT_NVS_U32
+#define I64 OTAKIT_NVS_I64
+#define STR OTAKIT_NVS_STR
+#define BLOB OTAKIT_NVS_BLOB
+static const nvs_scn_t NVS_SCN[] = {
+    {"nvs: set integers",
+     3,
+     {"a", "b", "c", "d"},
+     {U8, U32, I64, U32},
+     {{0, 1, 0, 0}, {1, 1, 0, 0}, {2, 1, 0, 0}},
+     {{0, 2, 0, 0}, {1, 2, 0, 0}, {2, 2, 0, 0}, {3, 1, 0, 0}, {1, 3, 0, 0}}},
+    {"nvs: set strings",
+     3,
+     {"s1", "s2", "n"},
+     {STR, STR, U32},
+     {{0, 1, 10, 0}, {2, 1, 0, 0}},
+     {{0, 2, 100, 0}, {1, 1, 40, 0}, {0, 3, 7, 0}, {2, 2, 0, 0}}},
+    {"nvs: blob spanning pages",
+     5,
+     {"bl", "n", "small"},
+     {BLOB, U32, BLOB},
+     {{0, 1, 5000, 0}, {1, 1, 0, 0}},
+     {{0, 2, 6000, 0}, {1, 2, 0, 0}, {2, 1, 20, 0}, {0, 3, 4500, 0}}},
+    {"nvs: erase key",
+     4,
+     {"a", "s", "bl", "keep"},
+     {U32, STR, BLOB, U32},
+     {{0, 1, 0, 0}, {1, 1, 50, 0}, {2, 1, 4200, 0}, {3, 1, 0, 0}},
+     {{0, 0, 0, 0}, {1, 0, 0, 0}, {2, 0, 0, 0}}},
+    {"nvs: writes that reclaim pages",
+     3,
+     {"n", "s", "keep", "bl"},
+     {U32, STR, U32, BLOB},
+     {{2, 1, 0, 0}, {3, 1, 300, 0}, {0, 1, 0, 150}, {1, 1, 60, 30}},
+     {{0, 500, 0, 60}, {1, 500, 60, 20}, {3, 2, 300, 0}}},
+};
+#undef U8
+#undef U32
+#undef I64
+#undef STR
+#undef BLOB
+
+typedef struct {
+    otakit_nor_t *nor;
+    tap_t tap;
+    otakit_nvs_t nvs;
+    otakit_nvs_page_t pages[16];
+    uint32_t size;
+    nvs_op_t ops[NVS_MAX_OPS]; /* the run, repeats expanded */
+    size_t nops;
+    uint64_t start[NVS_MAX_OPS], end[NVS_MAX_OPS]; /* op counts around each call */
+    int verbose;
+} nvs_rig_t;
+
+static void nvs_content(const nvs_scn_t *s, unsigned k, uint16_t v, uint16_t len, uint8_t *out,
+                        size_t *n)
+{
+    size_t isz = otakit_nvs_int_size(s->types[k]);
+    if (isz) {
+        uint64_t x = (uint64_t)v * 0x9E3779B97F4A7C15ull + k;
+        for (size_t i = 0; i < isz; i++) {
+            out[i] = (uint8_t)(x >> (8 * i));
+        }
+        *n = isz;
+    } else if (s->types[k] == OTAKIT_NVS_STR) {
+        for (size_t i = 0; i + 1 < len; i++) {
+            out[i] = (uint8_t)('a' + (i + v * 7u + k) % 26);
+        }
+        out[len - 1] = 0;
+        *n = len;
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            out[i] = (uint8_t)(i * 13 + v * 101u + k * 7);
+        }
+        *n = len;
+    }
+}
+
+static otakit_err_t nvs_apply(nvs_rig_t *r, const nvs_scn_t *s, const nvs_op_t *op)
+{
+    uint8_t ns;
+    otakit_err_t err = otakit_nvs_ns_open(&r->nvs, "pl", true, &ns);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    if (op->v == 0) {
+        return otakit_nvs_erase_key(&r->nvs, ns, s->keys[op->key]);
+    }
+    static uint8_t buf[8192];
+    size_t n;
+    nvs_content(s, op->key, op->v, op->len, buf, &n);
+    return otakit_nvs_set(&r->nvs, ns, s->keys[op->key], s->types[op->key], buf, n);
+}
+
+static size_t nvs_expand(const nvs_op_t *in, size_t cap, nvs_op_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cap && (in[i].v || in[i].len || in[i].rep || in[i].key); i++) {
+        unsigned rep = in[i].rep ? in[i].rep : 1;
+        for (unsigned j = 0; j < rep && n < NVS_MAX_OPS; j++) {
+            out[n] = in[i];
+            out[n].v = in[i].v ? (uint16_t)(in[i].v + j) : 0;
+            n++;
+        }
+    }
+    return n;
+}
+
+static otakit_err_t nvs_boot(nvs_rig_t *r)
+{
+    return otakit_nvs_init(&r->nvs, &r->tap.flash, 0, r->size, r->pages, 16, false);
+}
+
+/* The state (value version and length) a key may hold: after the calls done before op k,
+ * plus the new state of the call in progress. Returns how many (1 or 2). */
+static int nvs_allowed(const nvs_rig_t *r, const nvs_scn_t *s, unsigned key, const nvs_op_t *prep,
+                       size_t nprep, uint64_t k, nvs_op_t out[2])
+{
+    nvs_op_t cur = {(uint8_t)key, 0, 0, 0};
+    for (size_t i = 0; i < nprep; i++) {
+        if (prep[i].key == key) {
+            cur = prep[i];
+        }
+    }
+    int n = 1;
+    for (size_t i = 0; i < r->nops; i++) {
+        if (r->ops[i].key != key) {
+            continue;
+        }
+        if (r->end[i] < k) {
+            cur = r->ops[i];
+        } else if (r->start[i] < k) {
+            out[1] = r->ops[i];
+            n = 2;
+            break;
+        }
+    }
+    out[0] = cur;
+    (void)s;
+    return n;
+}
+
+/* Reads every key: 0 fine, 1 corrupt, 2 lost. */
+static int nvs_check(nvs_rig_t *r, const nvs_scn_t *s, const nvs_op_t *prep, size_t nprep,
+                     uint64_t k)
+{
+    otakit_err_t err =
+        otakit_nvs_init(&r->nvs, otakit_nor_flash(r->nor), 0, r->size, r->pages, 16, false);
+    if (err != OTAKIT_OK) {
+        if (r->verbose) {
+            fprintf(stderr, "init after the cut: %s\n", otakit_err_name(err));
+        }
+        return 1;
+    }
+    uint8_t ns;
+    bool have_ns = otakit_nvs_ns_open(&r->nvs, "pl", false, &ns) == OTAKIT_OK;
+    static uint8_t got[8192], want[8192];
+    for (unsigned key = 0; key < NVS_KEYS && s->keys[key]; key++) {
+        nvs_op_t ok[2];
+        int nok = nvs_allowed(r, s, key, prep, nprep, k, ok);
+        otakit_nvs_type_t t = s->types[key];
+        size_t len = otakit_nvs_int_size(t);
+        err = OTAKIT_ERR_NVS_NOT_FOUND;
+        if (have_ns && len == 0) {
+            err = otakit_nvs_get_size(&r->nvs, ns, s->keys[key], t, &len);
+        }
+        if (have_ns && (err == OTAKIT_OK || otakit_nvs_int_size(t))) {
+            err = otakit_nvs_get(&r->nvs, ns, s->keys[key], t, got, len);
+        }
+        bool absent = err == OTAKIT_ERR_NVS_NOT_FOUND;
+        if (err != OTAKIT_OK && !absent) {
+            if (r->verbose) {
+                fprintf(stderr, "key %s: %s\n", s->keys[key], otakit_err_name(err));
+            }
+            return 1;
+        }
+        bool match = false, may_be_absent = false;
+        for (int i = 0; i < nok; i++) {
+            if (ok[i].v == 0) {
+                may_be_absent = true;
+                match |= absent;
+                continue;
+            }
+            size_t wn;
+            nvs_content(s, key, ok[i].v, ok[i].len, want, &wn);
+            match |= !absent && wn == len && memcmp(want, got, wn) == 0;
+        }
+        if (!match) {
+            if (r->verbose) {
+                fprintf(stderr, "key %s: %s (allowed versions %u%s%u)\n", s->keys[key],
+                        absent ? "absent" : "a value it never had", ok[0].v, nok > 1 ? " or " : "",
+                        nok > 1 ? ok[1].v : 0);
+            }
+            return absent && !may_be_absent ? 2 : 1;
+        }
+    }
+    /* The partition takes new writes of every key and keeps them (a duplicate left
+     * behind by the recovery would show here: the next write replaces only one copy). */
+    nvs_op_t last[NVS_KEYS];
+    size_t nkeys = 0;
+    for (unsigned key = 0; key < NVS_KEYS && s->keys[key]; key++, nkeys++) {
+        nvs_op_t op = {(uint8_t)key, (uint16_t)(900 + key),
+                       (uint16_t)(s->types[key] == OTAKIT_NVS_BLOB ? 100 : 20), 0};
+        last[key] = op;
+        if (nvs_apply(r, s, &op) != OTAKIT_OK) {
+            if (r->verbose) {
+                fprintf(stderr, "key %s: no new write after recovery\n", s->keys[key]);
+            }
+            return 1;
+        }
+    }
+    if (otakit_nvs_init(&r->nvs, otakit_nor_flash(r->nor), 0, r->size, r->pages, 16, false) !=
+            OTAKIT_OK ||
+        otakit_nvs_ns_open(&r->nvs, "pl", false, &ns) != OTAKIT_OK) {
+        return 1;
+    }
+    for (size_t key = 0; key < nkeys; key++) {
+        size_t wn, len = otakit_nvs_int_size(s->types[key]);
+        nvs_content(s, (unsigned)key, last[key].v, last[key].len, want, &wn);
+        err = len ? OTAKIT_OK : otakit_nvs_get_size(&r->nvs, ns, s->keys[key], s->types[key], &len);
+        if (err == OTAKIT_OK) {
+            err = otakit_nvs_get(&r->nvs, ns, s->keys[key], s->types[key], got, len);
+        }
+        if (err != OTAKIT_OK || len != wn || memcmp(got, want, wn) != 0) {
+            if (r->verbose) {
+                fprintf(stderr, "key %s: the write after recovery reads back wrong (%s)\n",
+                        s->keys[key], otakit_err_name(err));
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void nvs_sweep(unsigned si, const char *replay)
+{
+    const nvs_scn_t *s = &NVS_SCN[si];
+    int rmode = -1;
+    unsigned long long rk = 0;
+    unsigned rs = 0, rseed = 0;
+    if (replay != NULL && strcmp(replay, "nvs") == 0) {
+        replay = NULL; /* OTAKIT_POWERLOSS_REPLAY=nvs: every NVS sweep, nothing else */
+    }
+    if (replay != NULL) {
+        char m[8];
+        if (sscanf(replay, "nvs%u:%7[A-Z]:%llu:%u", &rs, m, &rk, &rseed) < 3 || rs != si) {
+            return;
+        }
+        for (int i = 0; i < 3; i++) {
+            rmode = strcmp(m, MODE_NAMES[i]) == 0 ? i : rmode;
+        }
+    }
+    nvs_rig_t *r = calloc(1, sizeof(*r));
+    r->verbose = replay != NULL;
+    r->size = s->pages * OTAKIT_NVS_PAGE_SIZE;
+    CHECK_EQ(otakit_nor_open_mem(&r->nor, r->size, OTAKIT_NOR_STRICT), OTAKIT_OK);
+    r->tap.nor = otakit_nor_flash(r->nor);
+    r->tap.flash = *r->tap.nor;
+    r->tap.flash.ctx = &r->tap;
+    r->tap.flash.read = tap_read;
+    r->tap.flash.write = tap_write;
+    r->tap.flash.erase = tap_erase;
+
+    nvs_op_t *prep = calloc(NVS_MAX_OPS, sizeof(*prep));
+    size_t nprep = nvs_expand(s->prep, 8, prep);
+    CHECK_EQ(nvs_boot(r), OTAKIT_OK);
+    for (size_t i = 0; i < nprep; i++) {
+        CHECK_EQ(nvs_apply(r, s, &prep[i]), OTAKIT_OK);
+    }
+    uint8_t *base = malloc(r->size);
+    memcpy(base, otakit_nor_data(r->nor), r->size);
+
+    /* clean run */
+    r->nops = nvs_expand(s->run, 8, r->ops);
+    r->tap.ops = 0;
+    CHECK_EQ(nvs_boot(r), OTAKIT_OK);
+    for (size_t i = 0; i < r->nops; i++) {
+        r->start[i] = r->tap.ops;
+        CHECK_EQ(nvs_apply(r, s, &r->ops[i]), OTAKIT_OK);
+        r->end[i] = r->tap.ops;
+    }
+    uint64_t n = r->tap.ops;
+    CHECK(n > 0);
+    CHECK_EQ(nvs_check(r, s, prep, nprep, n + 1), 0); /* the clean end: every key new */
+    otakit_nor_stats_t st;
+    otakit_nor_get_stats(r->nor, &st);
+
+    for (int mode = 0; mode < 3; mode++) {
+        if (rmode >= 0 && mode != rmode) {
+            continue;
+        }
+        int corrupt = 0, lost = 0;
+        uint64_t cuts = 0;
+        /* torn operations tear differently with each seed: the long run tries 16 */
+        unsigned seeds =
+            mode == OTAKIT_NOR_CUT_TORN && getenv("OTAKIT_POWERLOSS_LONG") != NULL ? 16 : 1;
+        if (rmode >= 0) {
+            seeds = rseed + 1;
+        }
+        for (uint64_t kk = 1; kk <= n * seeds; kk++) {
+            uint64_t k = (kk - 1) % n + 1;
+            unsigned seed = (unsigned)((kk - 1) / n);
+            if (rmode >= 0 && (k != rk || seed != rseed)) {
+                continue;
+            }
+            otakit_nor_reboot(r->nor);
+            memcpy(otakit_nor_data(r->nor), base, r->size);
+            r->tap.ops = 0;
+            otakit_nor_cut_at(r->nor, k, (otakit_nor_cut_mode_t)mode,
+                              (uint32_t)(k * 2654435761u + (unsigned)mode + seed * 0x9E3779B9u));
+            otakit_err_t err = nvs_boot(r);
+            for (size_t i = 0; err == OTAKIT_OK && i < r->nops; i++) {
+                err = nvs_apply(r, s, &r->ops[i]);
+            }
+            bool dead = otakit_nor_is_dead(r->nor);
+            otakit_nor_reboot(r->nor);
+            int res = dead ? nvs_check(r, s, prep, nprep, k) : 1;
+            if (!dead && r->verbose) {
+                fprintf(stderr, "the run did not stop at op %llu\n", (unsigned long long)k);
+            }
+            corrupt += res == 1;
+            lost += res == 2;
+            if (res != 0) {
+                fprintf(
+                    stderr,
+                    "%s: cut %s at op %llu: %s; replay: OTAKIT_POWERLOSS_REPLAY=nvs%u:%s:%llu:%u\n",
+                    s->name, MODE_NAMES[mode], (unsigned long long)k, res == 1 ? "corrupt" : "lost",
+                    si, MODE_NAMES[mode], (unsigned long long)k, seed);
+            }
+            cuts++;
+        }
+        printf("scenario %-50s %-6s: %llu cuts, %d corrupt, %d lost\n", s->name, MODE_NAMES[mode],
+               (unsigned long long)cuts, corrupt, lost);
+        CHECK_EQ(corrupt, 0);
+        CHECK_EQ(lost, 0);
+    }
+    free(base);
+    free(prep);
+    otakit_nor_close(r->nor);
+    free(r);
+}
+
+#define NVS_SWEEP_TEST(i)                                                                          \
+    static void test_nvs_sweep_##i(void)                                                           \
+    {                                                                                              \
+        if (g_replay == NULL || strncmp(g_replay, "nvs", 3) == 0) {                                \
+            nvs_sweep(i, g_replay);                                                                \
+        }                                                                                          \
+    }
+NVS_SWEEP_TEST(0)
+NVS_SWEEP_TEST(1)
+NVS_SWEEP_TEST(2)
+NVS_SWEEP_TEST(3)
+NVS_SWEEP_TEST(4)
+
 int main(void)
 {
     bool lng = getenv("OTAKIT_POWERLOSS_LONG") != NULL;
@@ -646,6 +1032,11 @@ int main(void)
     RUN(test_sweep_6);
     RUN(test_random_cuts);
     RUN(test_fallback_then_update);
+    RUN(test_nvs_sweep_0);
+    RUN(test_nvs_sweep_1);
+    RUN(test_nvs_sweep_2);
+    RUN(test_nvs_sweep_3);
+    RUN(test_nvs_sweep_4);
     for (int i = 0; i < IMG_COUNT; i++) {
         free(G.img[i]);
     }

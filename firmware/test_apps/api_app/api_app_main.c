@@ -5,6 +5,8 @@
  *   B  from ota_0 (a new image): states, rollback rules, confirms itself, then marks
  *      itself invalid and reboots (rollback);
  *   C  back on factory: the last invalid partition; "API DONE".
+ * NVS: phase A erases the "nvs" partition, stores values of every type and checks the
+ * API's rules; phase B reads them back after the reboot (read-only handle).
  * tests/e2e/device_api.sh runs it. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/task.h"
+#include "nvs_flash.h"
 #include "sdkconfig.h"
 
 static const char *TAG = "api";
@@ -66,6 +69,119 @@ static void task_fn(void *arg)
     vTaskDelay(pdMS_TO_TICKS(50));
     xEventGroupSetBits(group, 0x4);
     vTaskDelete(NULL);
+}
+
+/* NVS in phase A: a fresh partition, every type, the length rules, stats, erase. */
+static void nvs_phase_a(void)
+{
+    CHECK("nvs err values", ESP_ERR_NVS_NOT_FOUND == 0x1102 &&
+                                ESP_ERR_NVS_NO_FREE_PAGES == 0x110d &&
+                                ESP_ERR_NVS_NEW_VERSION_FOUND == 0x1110);
+    CHECK("nvs err name",
+          strcmp(esp_err_to_name(ESP_ERR_NVS_NOT_FOUND), "ESP_ERR_NVS_NOT_FOUND") == 0);
+    nvs_handle_t h;
+    CHECK_ERR("nvs_open before init", nvs_open("api", NVS_READWRITE, &h),
+              ESP_ERR_NVS_NOT_INITIALIZED);
+    CHECK_ERR("nvs_flash_erase", nvs_flash_erase(), ESP_OK);
+    CHECK_ERR("nvs_flash_init", nvs_flash_init(), ESP_OK);
+    CHECK_ERR("nvs_flash_init_partition unknown", nvs_flash_init_partition("nope"),
+              ESP_ERR_NOT_FOUND);
+    CHECK_ERR("nvs_open unknown partition",
+              nvs_open_from_partition("nope", "api", NVS_READWRITE, &h),
+              ESP_ERR_NVS_PART_NOT_FOUND);
+    CHECK_ERR("nvs_open missing namespace read-only", nvs_open("api", NVS_READONLY, &h),
+              ESP_ERR_NVS_NOT_FOUND);
+    CHECK_ERR("nvs_open", nvs_open("api", NVS_READWRITE, &h), ESP_OK);
+    CHECK_ERR("nvs_set_i8", nvs_set_i8(h, "i8", -8), ESP_OK);
+    CHECK_ERR("nvs_set_u8", nvs_set_u8(h, "u8", 0xF8), ESP_OK);
+    CHECK_ERR("nvs_set_i16", nvs_set_i16(h, "i16", -1600), ESP_OK);
+    CHECK_ERR("nvs_set_u16", nvs_set_u16(h, "u16", 0xF160), ESP_OK);
+    CHECK_ERR("nvs_set_i32", nvs_set_i32(h, "i32", -320000), ESP_OK);
+    CHECK_ERR("nvs_set_u32", nvs_set_u32(h, "boots", 1), ESP_OK);
+    CHECK_ERR("nvs_set_i64", nvs_set_i64(h, "i64", INT64_MIN), ESP_OK);
+    CHECK_ERR("nvs_set_u64", nvs_set_u64(h, "u64", UINT64_MAX), ESP_OK);
+    CHECK_ERR("nvs_set_str", nvs_set_str(h, "url", "http://127.0.0.1:8070/hello-world.bin"),
+              ESP_OK);
+    static uint8_t blob[6000];
+    for (size_t i = 0; i < sizeof(blob); i++) {
+        blob[i] = (uint8_t)(i * 7);
+    }
+    CHECK_ERR("nvs_set_blob over two pages", nvs_set_blob(h, "blob", blob, sizeof(blob)), ESP_OK);
+    CHECK_ERR("nvs_commit", nvs_commit(h), ESP_OK);
+    int8_t i8 = 0;
+    uint64_t u64 = 0;
+    CHECK_ERR("nvs_get_i8", nvs_get_i8(h, "i8", &i8), ESP_OK);
+    CHECK("i8 value", i8 == -8);
+    CHECK_ERR("nvs_get_u64", nvs_get_u64(h, "u64", &u64), ESP_OK);
+    CHECK("u64 value", u64 == UINT64_MAX);
+    uint32_t u32;
+    CHECK_ERR("get under another type", nvs_get_u32(h, "u8", &u32), ESP_ERR_NVS_NOT_FOUND);
+    size_t len = 0;
+    CHECK_ERR("nvs_get_str length query", nvs_get_str(h, "url", NULL, &len), ESP_OK);
+    CHECK("string length with the NUL", len == strlen("http://127.0.0.1:8070/hello-world.bin") + 1);
+    char small[8];
+    len = sizeof(small);
+    CHECK_ERR("nvs_get_str short buffer", nvs_get_str(h, "url", small, &len),
+              ESP_ERR_NVS_INVALID_LENGTH);
+    CHECK("short buffer gets the length",
+          len == strlen("http://127.0.0.1:8070/hello-world.bin") + 1);
+    CHECK_ERR("nvs_get_str NULL length", nvs_get_str(h, "url", small, NULL),
+              ESP_ERR_NVS_INVALID_LENGTH);
+    CHECK_ERR("nvs_set_str key too long", nvs_set_str(h, "0123456789abcdef", "x"),
+              ESP_ERR_NVS_KEY_TOO_LONG);
+    nvs_type_t t;
+    CHECK_ERR("nvs_find_key blob", nvs_find_key(h, "blob", &t), ESP_OK);
+    CHECK("blob type", t == NVS_TYPE_BLOB);
+    CHECK_ERR("nvs_set_u8 temp", nvs_set_u8(h, "temp", 1), ESP_OK);
+    CHECK_ERR("nvs_erase_key", nvs_erase_key(h, "temp"), ESP_OK);
+    CHECK_ERR("erased key", nvs_find_key(h, "temp", &t), ESP_ERR_NVS_NOT_FOUND);
+    nvs_stats_t st;
+    CHECK_ERR("nvs_get_stats", nvs_get_stats(NULL, &st), ESP_OK);
+    CHECK("stats: 4 pages", st.total_entries == 4 * 126 && st.namespace_count == 1);
+    CHECK("stats: used + free = total", st.used_entries + st.free_entries == st.total_entries);
+    size_t used = 0;
+    CHECK_ERR("nvs_get_used_entry_count", nvs_get_used_entry_count(h, &used), ESP_OK);
+    CHECK("used entries in api", used > 190 && used == st.used_entries - 1);
+    nvs_close(h);
+    CHECK_ERR("closed handle", nvs_set_u8(h, "u8", 1), ESP_ERR_NVS_INVALID_HANDLE);
+    nvs_handle_t other;
+    CHECK_ERR("nvs_open scratch", nvs_open("scratch", NVS_READWRITE, &other), ESP_OK);
+    CHECK_ERR("scratch value", nvs_set_u32(other, "x", 5), ESP_OK);
+    CHECK_ERR("nvs_erase_all", nvs_erase_all(other), ESP_OK);
+    CHECK_ERR("erased by erase_all", nvs_get_u32(other, "x", &u32), ESP_ERR_NVS_NOT_FOUND);
+    nvs_close(other);
+    CHECK_ERR("nvs_flash_deinit", nvs_flash_deinit(), ESP_OK);
+    CHECK_ERR("nvs_flash_deinit twice", nvs_flash_deinit(), ESP_ERR_NVS_NOT_INITIALIZED);
+}
+
+/* NVS in phase B: phase A's values survived the reboot. */
+static void nvs_phase_b(void)
+{
+    nvs_handle_t h;
+    CHECK_ERR("nvs_flash_init after reboot", nvs_flash_init(), ESP_OK);
+    CHECK_ERR("nvs_open read-only", nvs_open("api", NVS_READONLY, &h), ESP_OK);
+    CHECK_ERR("read-only handle refuses set", nvs_set_u32(h, "boots", 2), ESP_ERR_NVS_READ_ONLY);
+    int16_t i16 = 0;
+    int64_t i64 = 0;
+    uint32_t boots = 0;
+    CHECK_ERR("persisted i16", nvs_get_i16(h, "i16", &i16), ESP_OK);
+    CHECK("i16 value", i16 == -1600);
+    CHECK_ERR("persisted i64", nvs_get_i64(h, "i64", &i64), ESP_OK);
+    CHECK("i64 value", i64 == INT64_MIN);
+    CHECK_ERR("persisted u32", nvs_get_u32(h, "boots", &boots), ESP_OK);
+    CHECK("u32 value", boots == 1);
+    static uint8_t blob[6000];
+    size_t len = sizeof(blob);
+    CHECK_ERR("persisted blob", nvs_get_blob(h, "blob", blob, &len), ESP_OK);
+    int ok = len == sizeof(blob);
+    for (size_t i = 0; ok && i < len; i++) {
+        ok = blob[i] == (uint8_t)(i * 7);
+    }
+    CHECK("blob bytes", ok);
+    nvs_close(h);
+    CHECK_ERR("nvs_open read-write", nvs_open("api", NVS_READWRITE, &h), ESP_OK);
+    CHECK_ERR("count the boot", nvs_set_u32(h, "boots", 2), ESP_OK);
+    nvs_close(h);
 }
 
 static void phase_a(void)
@@ -182,6 +298,7 @@ static void phase_a(void)
     CHECK_ERR("sha256 of nvs", esp_partition_get_sha256(nvs, sha2), ESP_OK);
     CHECK("app and data hashes differ", memcmp(sha, sha2, 32) != 0);
     CHECK("identity with itself", esp_partition_check_identity(factory, factory));
+    nvs_phase_a();
 
     /* OTA queries from factory with blank otadata. */
     const esp_partition_t *running = esp_ota_get_running_partition();
@@ -287,6 +404,7 @@ static void phase_b(void)
     CHECK("running = ota_0", esp_ota_get_running_partition() == ota0);
     CHECK_ERR("state of ota_0", esp_ota_get_state_partition(ota0, &st), ESP_OK);
     CHECK("next update = ota_1", esp_ota_get_next_update_partition(NULL) == ota1);
+    nvs_phase_b();
     CHECK_ERR("begin on the running slot", esp_ota_begin(ota0, OTA_SIZE_UNKNOWN, &h),
               ESP_ERR_OTA_PARTITION_CONFLICT);
 #ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
