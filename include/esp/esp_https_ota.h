@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "esp_app_desc.h"
+#include "esp_app_format.h"
 #include "esp_event.h"
 #include "esp_http_client.h"
 #include "esp_partition.h"
