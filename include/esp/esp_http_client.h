@@ -113,7 +113,7 @@ typedef struct {
     void *user_data;
     const char *user_agent; /**< NULL = DEFAULT_HTTP_USER_AGENT */
     bool skip_cert_common_name_check;
-    bool keep_alive_enable; /**< TCP keep-alive probes */
+    bool keep_alive_enable;   /**< TCP keep-alive probes */
     bool use_global_ca_store; /**< accepted; otakit has no global CA store, so this alone
                                    verifies nothing */
     /**

@@ -38,16 +38,16 @@ ESP_EVENT_DECLARE_BASE(ESP_HTTPS_OTA_EVENT);
 
 /** Events posted to the default event loop, base ESP_HTTPS_OTA_EVENT. */
 typedef enum {
-    ESP_HTTPS_OTA_START,                /**< esp_https_ota_begin called */
-    ESP_HTTPS_OTA_CONNECTED,            /**< the server answered the first GET */
-    ESP_HTTPS_OTA_GET_IMG_DESC,         /**< the app description is being read */
-    ESP_HTTPS_OTA_VERIFY_CHIP_ID,       /**< data: the image's esp_chip_id_t */
-    ESP_HTTPS_OTA_VERIFY_CHIP_REVISION, /**< data: the image's min_chip_rev_full (uint16_t) */
-    ESP_HTTPS_OTA_DECRYPT_CB,           /**< (never posted here: no decryption callback) */
-    ESP_HTTPS_OTA_WRITE_FLASH,          /**< data: int, image bytes written so far */
+    ESP_HTTPS_OTA_START,                 /**< esp_https_ota_begin called */
+    ESP_HTTPS_OTA_CONNECTED,             /**< the server answered the first GET */
+    ESP_HTTPS_OTA_GET_IMG_DESC,          /**< the app description is being read */
+    ESP_HTTPS_OTA_VERIFY_CHIP_ID,        /**< data: the image's esp_chip_id_t */
+    ESP_HTTPS_OTA_VERIFY_CHIP_REVISION,  /**< data: the image's min_chip_rev_full (uint16_t) */
+    ESP_HTTPS_OTA_DECRYPT_CB,            /**< (never posted here: no decryption callback) */
+    ESP_HTTPS_OTA_WRITE_FLASH,           /**< data: int, image bytes written so far */
     ESP_HTTPS_OTA_UPDATE_BOOT_PARTITION, /**< data: the new boot partition's subtype */
-    ESP_HTTPS_OTA_FINISH,               /**< esp_https_ota_finish done */
-    ESP_HTTPS_OTA_ABORT,                /**< esp_https_ota_abort called */
+    ESP_HTTPS_OTA_FINISH,                /**< esp_https_ota_finish done */
+    ESP_HTTPS_OTA_ABORT,                 /**< esp_https_ota_abort called */
 } esp_https_ota_event_t;
 
 typedef void *esp_https_ota_handle_t;

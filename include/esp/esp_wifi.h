@@ -127,7 +127,10 @@ typedef struct {
 } wifi_init_config_t;
 
 #define WIFI_INIT_CONFIG_MAGIC 0x1F2F3F4F
-#define WIFI_INIT_CONFIG_DEFAULT() {.magic = WIFI_INIT_CONFIG_MAGIC}
+#define WIFI_INIT_CONFIG_DEFAULT()                                                                 \
+    {                                                                                              \
+        .magic = WIFI_INIT_CONFIG_MAGIC                                                            \
+    }
 
 ESP_EVENT_DECLARE_BASE(WIFI_EVENT);
 typedef enum {

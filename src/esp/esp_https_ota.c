@@ -34,8 +34,8 @@ ESP_EVENT_DEFINE_BASE(ESP_HTTPS_OTA_EVENT);
 /* How long a posted event may wait for room in the default loop's queue. */
 #define EVENT_POST_TIMEOUT_MS 2000
 
-_Static_assert(IMAGE_HEADER_SIZE > sizeof(esp_image_header_t) +
-                                       sizeof(esp_image_segment_header_t) + sizeof(esp_app_desc_t),
+_Static_assert(IMAGE_HEADER_SIZE > sizeof(esp_image_header_t) + sizeof(esp_image_segment_header_t) +
+                                       sizeof(esp_app_desc_t),
                "the header buffer holds the app description");
 
 typedef enum {
@@ -76,8 +76,8 @@ static const char *const EVENT_NAMES[] = {
 
 static void post_event(esp_https_ota_event_t id, const void *data, size_t size)
 {
-    if (esp_event_post(ESP_HTTPS_OTA_EVENT, id, data, size,
-                       pdMS_TO_TICKS(EVENT_POST_TIMEOUT_MS)) != ESP_OK) {
+    if (esp_event_post(ESP_HTTPS_OTA_EVENT, id, data, size, pdMS_TO_TICKS(EVENT_POST_TIMEOUT_MS)) !=
+        ESP_OK) {
         ESP_LOGE(TAG, "Failed to post https_ota event: %s", EVENT_NAMES[id]);
     }
 }
@@ -192,8 +192,7 @@ static esp_err_t head_for_size(https_ota_t *h)
     }
     int64_t len = esp_http_client_get_content_length(h->client);
     if (len <= 0 || len > INT32_MAX) {
-        ESP_LOGE(TAG, "The server gave no usable image size (Content-Length %lld)",
-                 (long long)len);
+        ESP_LOGE(TAG, "The server gave no usable image size (Content-Length %lld)", (long long)len);
         return ESP_FAIL;
     }
     h->image_length = (int)len;
@@ -339,9 +338,8 @@ esp_err_t esp_https_ota_begin(const esp_https_ota_config_t *ota_config,
         return ESP_ERR_NO_MEM;
     }
     h->partial = ota_config->partial_http_download;
-    h->max_request =
-        ota_config->max_http_request_size > 0 ? ota_config->max_http_request_size
-                                              : DEFAULT_REQUEST_SIZE;
+    h->max_request = ota_config->max_http_request_size > 0 ? ota_config->max_http_request_size
+                                                           : DEFAULT_REQUEST_SIZE;
     h->resumption = ota_config->ota_resumption;
     h->bulk_erase = ota_config->bulk_flash_erase;
     h->image_length = -1;

@@ -130,4 +130,24 @@ last_head=$(grep -n '"HEAD /hello_world.bin' run2.log | tail -n 1 | cut -d: -f1)
 sent=$(tail -n +"$((last_head + 1))" run2.log | awk '/"GET \/hello_world.bin/ { s += $NF } END { print s + 0 }')
 [[ $sent == $((SIZE - kept)) ]] && ok || fail "after the reboot the server sent $sent bytes, want $((SIZE - kept))"
 
+# ---- refusals: nothing is written, the running app stays
+expect 0 idf.py -C simple -p "$T/s0.bin" erase-flash flash
+blank_slot=$(dd if=s0.bin bs=4096 skip=$((0x1d0000 / 4096)) count=1 2>/dev/null | sha256sum)
+# an image for another chip (chip id 5, ESP32-C3): refused on its header
+cp "$IMG" good.bin
+printf '\x05\x00' | dd of="$IMG" bs=1 seek=12 conv=notrunc 2>/dev/null
+cp s0.bin s1.bin
+expect 0 "$OTAKIT" device run --flash s1.bin --until "Firmware upgrade failed" --timeout 120 "${WIFI[@]}"
+has out.txt "esp_https_ota: Mismatch chip id, expected 0, found 5"
+has out.txt "simple_ota_example: Firmware upgrade failed (ESP_ERR_INVALID_VERSION)"
+[[ $(dd if=s1.bin bs=4096 skip=$((0x1d0000 / 4096)) count=1 2>/dev/null | sha256sum) == "$blank_slot" ]] && ok ||
+  fail "the refused image reached ota_1"
+# no image on the server
+rm "$IMG"
+cp s0.bin s2.bin
+expect 0 "$OTAKIT" device run --flash s2.bin --until "Firmware upgrade failed" --timeout 120 "${WIFI[@]}"
+has out.txt "esp_https_ota: File not found(404)"
+has out.txt "esp_https_ota: Failed to establish HTTP connection"
+cp good.bin "$IMG"
+
 finish
