@@ -323,6 +323,9 @@ endmacro()
 
 function(_otakit_project name)
   set(PROJECT_DIR "${CMAKE_SOURCE_DIR}")
+  # ESP-IDF's build leaves `project_dir` set where component CMakeLists.txt files run, and
+  # some of its examples use it without idf_build_get_property (advanced_https_ota).
+  set(project_dir "${PROJECT_DIR}")
   idf_build_set_property(PROJECT_NAME "${name}")
   idf_build_set_property(PROJECT_DIR "${PROJECT_DIR}")
   idf_build_set_property(BUILD_DIR "${CMAKE_BINARY_DIR}")
