@@ -20,6 +20,7 @@ static const struct subcommand SUBCOMMANDS[] = {
     {"boot", cmd_boot, "run the bootloader's decision on a flash file"},
     {"serve", cmd_serve, "serve a directory of firmware over HTTP(S)"},
     {"device", cmd_device, "run the virtual ESP32"},
+    {"efuse", cmd_efuse, "the virtual device's eFuses: secure version, Secure Boot key digests"},
 };
 
 static void usage(FILE *out)

@@ -50,6 +50,13 @@ typedef struct otakit_boot_cfg {
     const char *const *reset_labels;
     size_t reset_label_count;
     bool reset_erase_otadata;    /**< CONFIG_BOOTLOADER_OTA_DATA_ERASE */
+    /**
+     * The port's check of an app that verified and passed anti-rollback (the signature
+     * check of Secure Boot V2, which needs crypto the core does not have): false refuses
+     * the app, as a failed verification does, and the search goes on. NULL = none.
+     */
+    bool (*check_app)(void *ctx, const otakit_part_t *part, const otakit_image_info_t *image);
+    void *check_app_ctx;
     otakit_log_t log;
 } otakit_boot_cfg_t;
 

@@ -106,6 +106,9 @@ static bool try_load(boot_ctx_t *c, const otakit_part_t *p)
                     (unsigned)c->cfg->efuse->get(c->cfg->efuse->ctx));
         return false;
     }
+    if (c->cfg->check_app != NULL && !c->cfg->check_app(c->cfg->check_app_ctx, p, info)) {
+        return false; /* the port said why */
+    }
     OTAKIT_LOGI(&c->cfg->log, TAG, "Loaded app from partition at offset 0x%x", (unsigned)p->offset);
     return true;
 }
