@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -23,8 +24,24 @@ int otakit_efuse_path(const char *flash_path, char *out, size_t n)
 
 static bool parse_u32(const char *s, uint32_t *out)
 {
-    int n = -1;
-    return s[0] >= '0' && s[0] <= '9' && sscanf(s, "%" SCNu32 "%n", out, &n) == 1 && s[n] == '\0';
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0' || v > UINT32_MAX) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* "key_digestN" / "key_revokeN" with N in 0..2 -> N, else -1. */
+static int block_of(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(name, prefix, n) != 0 || name[n] < '0' || name[n] > '2' || name[n + 1] != '\0') {
+        return -1;
+    }
+    return name[n] - '0';
 }
 
 static bool parse_digest(const char *s, uint8_t out[OTAKIT_EFUSE_DIGEST_LEN])
@@ -42,26 +59,26 @@ static bool parse_digest(const char *s, uint8_t out[OTAKIT_EFUSE_DIGEST_LEN])
 /* One "name value" pair; NULL, or what is wrong. */
 static const char *parse_field(const char *name, const char *value, otakit_efuse_state_t *st)
 {
-    unsigned b;
-    char c;
+    int b;
     uint32_t v;
     if (strcmp(name, "secure_version") == 0) {
         return parse_u32(value, &st->secure_version) ? NULL : "secure_version is not a number";
     }
-    if (sscanf(name, "key_digest%u%c", &b, &c) == 1 && b < OTAKIT_EFUSE_KEY_BLOCKS) {
+    if ((b = block_of(name, "key_digest")) >= 0) {
         st->key_set[b] = parse_digest(value, st->key_digest[b]);
         return st->key_set[b] ? NULL : "a key digest is not 64 hex digits";
     }
-    if (sscanf(name, "key_revoke%u%c", &b, &c) == 1 && b < OTAKIT_EFUSE_KEY_BLOCKS) {
-        st->key_revoked[b] = parse_u32(value, &v) && v == 1;
-        return st->key_revoked[b] || (parse_u32(value, &v) && v == 0)
-                   ? NULL
-                   : "a revocation bit is not 0 or 1";
+    if ((b = block_of(name, "key_revoke")) >= 0) {
+        if (!parse_u32(value, &v) || v > 1) {
+            return "a revocation bit is not 0 or 1";
+        }
+        st->key_revoked[b] = v == 1;
+        return NULL;
     }
     return "an unknown field";
 }
 
-static const char *parse(const char *text, otakit_efuse_state_t *st)
+const char *otakit_efuse_parse(const char *text, otakit_efuse_state_t *st)
 {
     memset(st, 0, sizeof(*st));
     char name[32], value[80];
@@ -91,11 +108,11 @@ static otakit_err_t read_fd(int fd, otakit_efuse_state_t *st, const char **why)
         return OTAKIT_FAIL;
     }
     if (n > EFUSE_FILE_MAX) {
-        *why = "too large to be an eFuse file";
+        *why = "too large";
         return OTAKIT_ERR_INVALID_ARG;
     }
     buf[n] = '\0';
-    *why = parse(buf, st);
+    *why = otakit_efuse_parse(buf, st);
     return *why == NULL ? OTAKIT_OK : OTAKIT_ERR_INVALID_ARG;
 }
 
@@ -161,11 +178,10 @@ static otakit_err_t modify(const char *path, change_fn change, void *arg)
     const char *why;
     otakit_err_t err = read_fd(fd, &st, &why);
     if (err == OTAKIT_OK) {
-        otakit_efuse_state_t before = st;
         err = change(&st, arg);
-        if (err == OTAKIT_OK && memcmp(&before, &st, sizeof(st)) != 0) {
-            err = write_fd(fd, &st);
-        }
+    }
+    if (err == OTAKIT_OK) {
+        err = write_fd(fd, &st);
     }
     close(fd);
     return err;

@@ -50,6 +50,8 @@ otakit_err_t otakit_efuse_file_raise(const char *path, uint32_t v);
  *         the line's problem); OTAKIT_FAIL (unreadable)
  */
 otakit_err_t otakit_efuse_file_read(const char *path, otakit_efuse_state_t *st, const char **why);
+/** Parse the text of an eFuse file (NUL-terminated). @return NULL, or what is wrong. */
+const char *otakit_efuse_parse(const char *text, otakit_efuse_state_t *st);
 /**
  * Burn a key digest into the first empty block (*block_out: its number). A digest that
  * is already burned is refused, as is a fourth one.
