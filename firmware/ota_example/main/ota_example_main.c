@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "esp_app_format.h"
+#include "esp_efuse.h"
 #include "esp_err.h"
 #include "esp_event.h"
 #include "esp_http_client.h"
@@ -285,9 +286,9 @@ typedef struct {
     bool header_checked;
     int written;
     int next_progress;
-    int64_t range_start; /* from Content-Range of a 206, -1 if none */
-    int64_t total;       /* the file's length, -1 if unknown */
-    int64_t started_us;  /* device time of the first byte, for the rate */
+    int64_t range_start;       /* from Content-Range of a 206, -1 if none */
+    int64_t total;             /* the file's length, -1 if unknown */
+    int64_t started_us;        /* device time of the first byte, for the rate */
     unsigned wifi_disconnects; /* s_wifi_disconnects when the connection was opened */
 } ota_ctx_t;
 
@@ -476,6 +477,18 @@ static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
                 infinite_loop();
             }
         }
+#ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
+        /* As esp_https_ota does: an app below the eFuse secure version could never boot,
+         * so it is refused here, from its header, before anything is erased. */
+        if (!esp_efuse_check_secure_version(new_app_info.secure_version)) {
+            ESP_LOGE(TAG,
+                     "New firmware security version is less than eFuse programmed, %" PRIu32
+                     " < %" PRIu32,
+                     new_app_info.secure_version, esp_efuse_read_secure_version());
+            esp_http_client_cleanup(ctx->client);
+            task_fatal_error();
+        }
+#endif
 #ifndef CONFIG_EXAMPLE_SKIP_VERSION_CHECK
         if (have_running && memcmp(new_app_info.version, running_app_info.version,
                                    sizeof(new_app_info.version)) == 0) {
@@ -565,7 +578,8 @@ static void write_chunk(ota_ctx_t *ctx, const char *data, int len)
 static bool wait_for_wifi(const ota_ctx_t *ctx)
 {
     wifi_ap_record_t ap;
-    if (esp_wifi_sta_get_ap_info(&ap) == ESP_OK && atomic_load(&s_wifi_disconnects) == ctx->wifi_disconnects) {
+    if (esp_wifi_sta_get_ap_info(&ap) == ESP_OK &&
+        atomic_load(&s_wifi_disconnects) == ctx->wifi_disconnects) {
         return true; /* still on the same association: the server or the path failed */
     }
     ESP_LOGW(TAG, "Wi-Fi lost after %d bytes: waiting for the AP to come back", ctx->written);
