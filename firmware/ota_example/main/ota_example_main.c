@@ -25,8 +25,8 @@
 #include <string.h>
 
 #include "esp_app_format.h"
-#include "esp_efuse.h"
 #include "esp_err.h"
+#include "esp_efuse.h"
 #include "esp_event.h"
 #include "esp_http_client.h"
 #include "esp_log.h"
@@ -286,9 +286,9 @@ typedef struct {
     bool header_checked;
     int written;
     int next_progress;
-    int64_t range_start;       /* from Content-Range of a 206, -1 if none */
-    int64_t total;             /* the file's length, -1 if unknown */
-    int64_t started_us;        /* device time of the first byte, for the rate */
+    int64_t range_start; /* from Content-Range of a 206, -1 if none */
+    int64_t total;       /* the file's length, -1 if unknown */
+    int64_t started_us;  /* device time of the first byte, for the rate */
     unsigned wifi_disconnects; /* s_wifi_disconnects when the connection was opened */
 } ota_ctx_t;
 
@@ -578,8 +578,7 @@ static void write_chunk(ota_ctx_t *ctx, const char *data, int len)
 static bool wait_for_wifi(const ota_ctx_t *ctx)
 {
     wifi_ap_record_t ap;
-    if (esp_wifi_sta_get_ap_info(&ap) == ESP_OK &&
-        atomic_load(&s_wifi_disconnects) == ctx->wifi_disconnects) {
+    if (esp_wifi_sta_get_ap_info(&ap) == ESP_OK && atomic_load(&s_wifi_disconnects) == ctx->wifi_disconnects) {
         return true; /* still on the same association: the server or the path failed */
     }
     ESP_LOGW(TAG, "Wi-Fi lost after %d bytes: waiting for the AP to come back", ctx->written);
