@@ -473,7 +473,8 @@ static bool pinned_digest_matches(const ota_ctx_t *ctx)
     bool ok = mbedtls_sha256_starts(&sha, 0) == 0;
     static uint8_t buf[4096];
     for (int off = 0; ok && off < ctx->written; off += (int)sizeof(buf)) {
-        size_t n = ctx->written - off < (int)sizeof(buf) ? (size_t)(ctx->written - off) : sizeof(buf);
+        size_t left = (size_t)(ctx->written - off);
+        size_t n = left < sizeof(buf) ? left : sizeof(buf);
         ok = esp_partition_read(ctx->update, off, buf, n) == ESP_OK &&
              mbedtls_sha256_update(&sha, buf, n) == 0;
     }
