@@ -163,6 +163,9 @@ int main(void)
     cfg.check_app = check_signature;
 #endif
     cfg.chip_id = OTAKIT_CHIP_ESP32;
+#ifdef CONFIG_OTAKIT_APP_REQUIRE_SHA256
+    cfg.require_hash = true;
+#endif
     cfg.log = otakit_console_sink();
     uint32_t pin = otakit_hw_shared()->hold_pin;
 #ifdef CONFIG_BOOTLOADER_FACTORY_RESET

@@ -44,6 +44,8 @@ typedef struct otakit_boot_cfg {
     bool anti_rollback;          /**< CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     const otakit_efuse_t *efuse; /**< needed with anti_rollback */
     int32_t chip_id;             /**< OTAKIT_CHIP_ESP32 for the virtual device */
+    bool require_hash;           /**< CONFIG_OTAKIT_APP_REQUIRE_SHA256: refuse apps without
+                                      the appended SHA-256 */
     bool dry_run;                /**< decide and report the writes, change nothing */
     otakit_boot_pin_t pin;
     /** Data partitions the factory-reset request erases (by label). */

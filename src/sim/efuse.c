@@ -62,7 +62,7 @@ static const char *parse_field(const char *name, const char *value, otakit_efuse
     int b;
     uint32_t v;
     if (strcmp(name, "secure_version") == 0) {
-        return parse_u32(value, &st->secure_version) ? NULL : "secure_version is not a number";
+        return parse_u32(value, &st->secure_version) ? NULL : "bad secure_version";
     }
     if ((b = block_of(name, "key_digest")) >= 0) {
         st->key_set[b] = parse_digest(value, st->key_digest[b]);
@@ -70,12 +70,12 @@ static const char *parse_field(const char *name, const char *value, otakit_efuse
     }
     if ((b = block_of(name, "key_revoke")) >= 0) {
         if (!parse_u32(value, &v) || v > 1) {
-            return "a revocation bit is not 0 or 1";
+            return "bad revocation bit";
         }
         st->key_revoked[b] = v == 1;
         return NULL;
     }
-    return "an unknown field";
+    return "unknown field";
 }
 
 const char *otakit_efuse_parse(const char *text, otakit_efuse_state_t *st)
@@ -95,7 +95,7 @@ const char *otakit_efuse_parse(const char *text, otakit_efuse_state_t *st)
         }
         p += n;
     }
-    return got == 1 ? "a field without a value" : NULL;
+    return got == 1 ? "no value" : NULL;
 }
 
 /* Read and parse the open file. OTAKIT_ERR_INVALID_ARG with *why for a malformed one. */
