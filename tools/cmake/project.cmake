@@ -435,10 +435,14 @@ function(_otakit_project name)
   endif()
   set(bin "${CMAKE_BINARY_DIR}/${name}.bin")
   set(stripped "${CMAKE_BINARY_DIR}/${name}.stripped")
+  # CONFIG_SECURE_BOOT_BUILD_SIGNED_BINARIES: signed with the key in the project dir.
+  include("${IDF_PATH}/scripts/signing.cmake")
+  otakit_sign_commands(sign_cmds "${bin}" "${PROJECT_DIR}")
   add_custom_command(OUTPUT "${bin}"
     COMMAND ${CMAKE_STRIP} --strip-unneeded -o "${stripped}" "$<TARGET_FILE:${elf}>"
     COMMAND $<TARGET_FILE:otakit> image create --program "${stripped}" --project "${name}"
             --version "${ver}" --secure-version ${secver} -o "${bin}"
+    ${sign_cmds}
     COMMAND ${OTAKIT_PYTHON} "${IDF_PATH}/tools/cmake/check_size.py"
             --otakit $<TARGET_FILE:otakit> --table "${OTAKIT_PARTITION_TABLE_BIN}" "${bin}"
     DEPENDS ${elf} otakit partition_table
