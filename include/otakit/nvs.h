@@ -258,6 +258,10 @@ size_t otakit_nvs_int_size(otakit_nvs_type_t type);
 /** "u8", "i8", ... "str", "blob", "blob_data", "blob_index" for a type byte; "any". */
 const char *otakit_nvs_type_name(unsigned type_byte);
 
+/** nvs_tool.py's encoding of a type byte: "uint8_t" ... "string", "blob", "blob_data",
+ * "blob_index"; "unknown". */
+const char *otakit_nvs_encoding_name(unsigned type_byte);
+
 /**
  * @brief Encode a page header (state ACTIVE/FULL, seq, version, CRC): what a writer of
  * NVS images (the partition generator) puts at the start of a page.

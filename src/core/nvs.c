@@ -23,6 +23,8 @@
 #define VER_0 0x00u
 #define VER_1 0x80u
 #define VER_ANY 0xFFu
+/* Chunks of one blob version: indexes VER_0..VER_0+126 or VER_1..VER_1+126. */
+#define CHUNKS_MAX ((CHUNK_ANY - 1u) / 2u)
 
 #define T_U8 0x01u
 #define T_SZ 0x21u
@@ -119,55 +121,47 @@ void otakit_nvs_encode_header(uint8_t out[32], uint32_t state, uint32_t seq, uin
     otakit_le32_put(out + 28, otakit_nvs_crc32(0xFFFFFFFFu, out + 4, 24));
 }
 
+/* The type bytes: their integer size (0: not an integer), otakit's short name and the
+ * encoding nvs_tool.py prints. */
+static const struct type_info {
+    uint8_t type;
+    uint8_t int_size;
+    const char *name, *encoding;
+} TYPES[] = {
+    {0x01, 1, "u8", "uint8_t"},          {0x11, 1, "i8", "int8_t"},
+    {0x02, 2, "u16", "uint16_t"},        {0x12, 2, "i16", "int16_t"},
+    {0x04, 4, "u32", "uint32_t"},        {0x14, 4, "i32", "int32_t"},
+    {0x08, 8, "u64", "uint64_t"},        {0x18, 8, "i64", "int64_t"},
+    {0x21, 0, "str", "string"},          {0x41, 0, "blob", "blob"},
+    {0x42, 0, "blob_data", "blob_data"}, {0x48, 0, "blob_index", "blob_index"},
+};
+
+static const struct type_info *type_info(unsigned type_byte)
+{
+    for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
+        if (TYPES[i].type == type_byte) {
+            return &TYPES[i];
+        }
+    }
+    return NULL;
+}
+
 size_t otakit_nvs_int_size(otakit_nvs_type_t type)
 {
-    switch ((unsigned)type) {
-    case 0x01:
-    case 0x11:
-    case 0x02:
-    case 0x12:
-    case 0x04:
-    case 0x14:
-    case 0x08:
-    case 0x18:
-        return (size_t)type & 0x0Fu;
-    default:
-        return 0;
-    }
+    const struct type_info *t = type_info((unsigned)type);
+    return t != NULL ? t->int_size : 0;
 }
 
 const char *otakit_nvs_type_name(unsigned type_byte)
 {
-    switch (type_byte) {
-    case 0x01:
-        return "u8";
-    case 0x11:
-        return "i8";
-    case 0x02:
-        return "u16";
-    case 0x12:
-        return "i16";
-    case 0x04:
-        return "u32";
-    case 0x14:
-        return "i32";
-    case 0x08:
-        return "u64";
-    case 0x18:
-        return "i64";
-    case 0x21:
-        return "str";
-    case 0x41:
-        return "blob";
-    case 0x42:
-        return "blob_data";
-    case 0x48:
-        return "blob_index";
-    case 0xFF:
-        return "any";
-    default:
-        return "unknown";
-    }
+    const struct type_info *t = type_info(type_byte);
+    return t != NULL ? t->name : type_byte == 0xFF ? "any" : "unknown";
+}
+
+const char *otakit_nvs_encoding_name(unsigned type_byte)
+{
+    const struct type_info *t = type_info(type_byte);
+    return t != NULL ? t->encoding : "unknown";
 }
 
 /* Item(nsIndex, datatype, span, key, chunkIdx): key and data 0xFF-filled, key copied
@@ -184,6 +178,13 @@ static void item_make(item_t *it, uint8_t ns, uint8_t type, uint8_t span, const 
     for (size_t i = 0; i < 15 && key[i] != '\0'; i++) {
         it->raw[8 + i] = (uint8_t)key[i];
     }
+}
+
+/* An item's key as a C string (16 bytes on flash, at most 15 used). */
+static void copy_key(char dst[OTAKIT_NVS_KEY_SIZE], const item_t *it)
+{
+    memcpy(dst, it_key(it), 15);
+    dst[15] = '\0';
 }
 
 static size_t key_len(const char *key)
@@ -207,16 +208,10 @@ static bool item_consistent(const item_t *it, size_t index)
         return false;
     }
     uint8_t span = it_span(it);
-    switch (it_type(it)) {
-    case 0x01:
-    case 0x11:
-    case 0x02:
-    case 0x12:
-    case 0x04:
-    case 0x14:
-    case 0x08:
-    case 0x18:
+    if (otakit_nvs_int_size((otakit_nvs_type_t)it_type(it)) != 0) {
         return span == 1;
+    }
+    switch (it_type(it)) {
     case T_BLOB_IDX:
         return span == 1 && it_chunk(it) == CHUNK_ANY &&
                it_blob_size(it) <= (uint32_t)(255 / 2) * (ENTRY_COUNT - 1) * ENTRY_SIZE;
@@ -242,6 +237,11 @@ static bool item_consistent(const item_t *it, size_t index)
 static uint32_t page_addr(const otakit_nvs_t *nvs, uint32_t p)
 {
     return nvs->offset + p * PAGE_SIZE;
+}
+
+static uint32_t entry_addr(const otakit_nvs_t *nvs, uint32_t p, size_t i)
+{
+    return page_addr(nvs, p) + DATA_OFFSET + (uint32_t)i * ENTRY_SIZE;
 }
 
 static unsigned ent_state(const otakit_nvs_page_t *pg, size_t i)
@@ -303,11 +303,12 @@ static otakit_err_t alter_range(otakit_nvs_t *nvs, uint32_t p, size_t begin, siz
 
 static otakit_err_t read_entry(const otakit_nvs_t *nvs, uint32_t p, size_t i, item_t *it)
 {
-    return otakit_flash_read(nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)i * ENTRY_SIZE,
-                             it->raw, ENTRY_SIZE);
+    return otakit_flash_read(nvs->flash, entry_addr(nvs, p, i), it->raw, ENTRY_SIZE);
 }
 
-static bool seq_valid(const otakit_nvs_page_t *pg)
+/* A page in a state whose header and items can be trusted (ESP-IDF: its sequence
+ * number is valid). */
+static bool page_holds_items(const otakit_nvs_page_t *pg)
 {
     return pg->state != OTAKIT_NVS_PAGE_UNINITIALIZED && pg->state != OTAKIT_NVS_PAGE_INVALID &&
            pg->state != OTAKIT_NVS_PAGE_CORRUPT;
@@ -386,11 +387,7 @@ static otakit_err_t page_find(otakit_nvs_t *nvs, uint32_t p, const query_t *q, s
                               item_t *it)
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
-    if (pg->state == OTAKIT_NVS_PAGE_CORRUPT || pg->state == OTAKIT_NVS_PAGE_INVALID ||
-        pg->state == OTAKIT_NVS_PAGE_UNINITIALIZED) {
-        return OTAKIT_ERR_NVS_NOT_FOUND;
-    }
-    if (*index >= ENTRY_COUNT) {
+    if (!page_holds_items(pg) || *index >= ENTRY_COUNT) {
         return OTAKIT_ERR_NVS_NOT_FOUND;
     }
     size_t start = pg->first_used;
@@ -501,9 +498,8 @@ static otakit_err_t write_entry(otakit_nvs_t *nvs, uint32_t p, const item_t *it)
     if (pg->next_free >= ENTRY_COUNT) {
         return OTAKIT_ERR_NVS_PAGE_FULL;
     }
-    otakit_err_t err = otakit_flash_write(
-        nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE, it->raw,
-        ENTRY_SIZE);
+    otakit_err_t err =
+        otakit_flash_write(nvs->flash, entry_addr(nvs, p, pg->next_free), it->raw, ENTRY_SIZE);
     if (err != OTAKIT_OK) {
         return page_fail(pg, err);
     }
@@ -525,9 +521,8 @@ static otakit_err_t write_entry_data(otakit_nvs_t *nvs, uint32_t p, const uint8_
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
     size_t count = size / ENTRY_SIZE;
-    otakit_err_t err = otakit_flash_write(
-        nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE, data,
-        size);
+    otakit_err_t err =
+        otakit_flash_write(nvs->flash, entry_addr(nvs, p, pg->next_free), data, size);
     if (err != OTAKIT_OK) {
         return page_fail(pg, err);
     }
@@ -776,15 +771,39 @@ static bool same_slot(const item_t *a, const item_t *b)
            strncmp(it_key(a), it_key(b), OTAKIT_NVS_KEY_SIZE - 1) == 0;
 }
 
-/* Page::mLoadEntryTable */
-static otakit_err_t page_load_entries(otakit_nvs_t *nvs, uint32_t p)
+/* Read entry i of a page being loaded; an inconsistent header is erased with its span
+ * (*ok false). */
+static otakit_err_t load_item(otakit_nvs_t *nvs, uint32_t p, size_t i, item_t *it, bool *ok)
+{
+    otakit_err_t err = read_entry(nvs, p, i, it);
+    *ok = err == OTAKIT_OK && item_consistent(it, i);
+    if (err == OTAKIT_OK && !*ok) {
+        err = erase_entry_span(nvs, p, i);
+    }
+    return err;
+}
+
+/* Whether entries [from, to) are all written: a variable-length item whose tail is not
+ * was cut while being written or erased. */
+static bool span_written(const otakit_nvs_page_t *pg, size_t from, size_t to)
+{
+    for (size_t j = from; j < to; j++) {
+        if (ent_state(pg, j) != OTAKIT_NVS_ENTRY_WRITTEN) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The bitmap, the counts and the first used entry. */
+static otakit_err_t load_bitmap(otakit_nvs_t *nvs, uint32_t p)
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
     uint8_t b[32];
     otakit_err_t err =
         otakit_flash_read(nvs->flash, page_addr(nvs, p) + BITMAP_OFFSET, b, sizeof(b));
     if (err != OTAKIT_OK) {
-        return page_fail(pg, err);
+        return err;
     }
     for (int w = 0; w < 8; w++) {
         pg->bitmap[w] = otakit_le32_get(b + 4 * w);
@@ -801,164 +820,199 @@ static otakit_err_t page_load_entries(otakit_nvs_t *nvs, uint32_t p)
             pg->erased++;
         }
     }
-    item_t it;
-    if (pg->state == OTAKIT_NVS_PAGE_ACTIVE) {
-        for (size_t i = 0; i < ENTRY_COUNT; i++) {
-            if (ent_state(pg, i) == OTAKIT_NVS_ENTRY_EMPTY) {
-                pg->next_free = (uint16_t)i;
-                break;
-            }
+    return OTAKIT_OK;
+}
+
+/* The active page's next free entry. An entry written before the cut that its bitmap
+ * bits never reached: its first word is not blank. Mark it erased and move on. */
+static otakit_err_t load_next_free(otakit_nvs_t *nvs, uint32_t p)
+{
+    otakit_nvs_page_t *pg = &nvs->pages[p];
+    for (size_t i = 0; i < ENTRY_COUNT; i++) {
+        if (ent_state(pg, i) == OTAKIT_NVS_ENTRY_EMPTY) {
+            pg->next_free = (uint16_t)i;
+            break;
         }
-        /* An entry written before the cut that its bitmap bits never reached: its first
-         * word is not blank. Mark it erased and move on. */
-        while (pg->next_free < ENTRY_COUNT) {
-            uint8_t w[4];
-            err = otakit_flash_read(
-                nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE,
-                w, 4);
-            if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
-            if (otakit_le32_get(w) == 0xFFFFFFFFu) {
-                break;
-            }
-            unsigned old = ent_state(pg, pg->next_free);
-            err = alter_entry(nvs, p, pg->next_free, OTAKIT_NVS_ENTRY_ERASED);
-            if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
-            pg->next_free++;
-            if (old == OTAKIT_NVS_ENTRY_WRITTEN) {
-                pg->used--;
-            }
-            pg->erased++;
+    }
+    while (pg->next_free < ENTRY_COUNT) {
+        uint8_t w[4];
+        otakit_err_t err = otakit_flash_read(nvs->flash, entry_addr(nvs, p, pg->next_free), w, 4);
+        if (err != OTAKIT_OK) {
+            return err;
         }
-        /* Variable-length items written whole, and no two live items for one key: the
-         * older of a duplicate (the new value was written, the old not yet erased) goes. */
-        uint8_t hash[ENTRY_COUNT];
-        memset(hash, 0, sizeof(hash));
-        size_t last = NONE;
-        size_t end = pg->next_free > ENTRY_COUNT ? ENTRY_COUNT : pg->next_free;
-        size_t span;
-        for (size_t i = 0; i < end; i += span) {
-            span = 1;
-            unsigned st = ent_state(pg, i);
-            if (st == OTAKIT_NVS_ENTRY_ERASED) {
-                last = NONE;
-                continue;
-            }
-            if (st == OTAKIT_NVS_ENTRY_ILLEGAL) {
-                last = NONE;
-                err = erase_entry_span(nvs, p, i);
-                if (err != OTAKIT_OK) {
-                    return page_fail(pg, err);
-                }
-                continue;
-            }
-            last = i;
-            err = read_entry(nvs, p, i, &it);
-            if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
-            if (!item_consistent(&it, i)) {
-                err = erase_entry_span(nvs, p, i);
-                if (err != OTAKIT_OK) {
-                    return page_fail(pg, err);
-                }
-                continue;
-            }
-            uint8_t h = item_hash(&it);
-            size_t dup = i;
-            for (size_t j = 0; j < i; j++) {
-                if (hash[j] != h) {
-                    continue;
-                }
-                item_t other;
-                err = read_entry(nvs, p, j, &other);
-                if (err != OTAKIT_OK) {
-                    return page_fail(pg, err);
-                }
-                if (same_slot(&other, &it)) {
-                    dup = j;
-                    break;
-                }
-            }
-            hash[i] = h;
-            if (is_varlen(it_type(&it))) {
-                span = it_span(&it);
-                bool whole = true;
-                for (size_t j = i; j < i + span; j++) {
-                    if (ent_state(pg, j) != OTAKIT_NVS_ENTRY_WRITTEN) {
-                        whole = false;
-                        break;
-                    }
-                }
-                if (!whole) {
-                    hash[i] = 0;
-                    last = NONE;
-                    erase_entry_span(nvs, p, i);
-                    continue;
-                }
-            }
-            if (dup < i) {
-                hash[dup] = 0;
-                erase_entry_span(nvs, p, dup);
-            }
+        if (otakit_le32_get(w) == 0xFFFFFFFFu) {
+            break;
         }
-        /* The last item against an earlier one of the same key and type. ESP-IDF v5.5
-         * searches a blob chunk here with any chunk index, which can erase a chunk of the
-         * blob's previous version on the same page and lose the key when the cut came
-         * before the new index was written; the chunk index is matched exactly here. */
-        if (last != NONE) {
-            item_t lit;
-            err = read_entry(nvs, p, last, &lit);
-            if (err == OTAKIT_OK && ent_state(pg, last) == OTAKIT_NVS_ENTRY_WRITTEN &&
-                item_consistent(&lit, last)) {
-                char key[OTAKIT_NVS_KEY_SIZE];
-                memcpy(key, it_key(&lit), 15);
-                key[15] = '\0';
-                query_t q = mkq(it_ns(&lit), it_type(&lit), key, it_chunk(&lit), VER_ANY);
-                size_t idx = 0;
-                item_t dit;
-                if (page_find(nvs, p, &q, &idx, &dit) == OTAKIT_OK && idx < last) {
-                    err = erase_entry_span(nvs, p, idx);
-                    if (err != OTAKIT_OK) {
-                        return page_fail(pg, err);
-                    }
-                }
-            } else if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
+        unsigned old = ent_state(pg, pg->next_free);
+        err = alter_entry(nvs, p, pg->next_free, OTAKIT_NVS_ENTRY_ERASED);
+        if (err != OTAKIT_OK) {
+            return err;
         }
-    } else if (pg->state == OTAKIT_NVS_PAGE_FULL || pg->state == OTAKIT_NVS_PAGE_FREEING) {
-        for (size_t i = pg->first_used; i < ENTRY_COUNT; i++) {
-            if (ent_state(pg, i) != OTAKIT_NVS_ENTRY_WRITTEN) {
-                continue;
-            }
-            err = read_entry(nvs, p, i, &it);
-            if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
-            if (!item_consistent(&it, i)) {
-                err = erase_entry_span(nvs, p, i);
-                if (err != OTAKIT_OK) {
-                    return page_fail(pg, err);
-                }
-                continue;
-            }
-            size_t span = it_span(&it);
-            if (is_varlen(it_type(&it))) {
-                for (size_t j = i + 1; j < i + span; j++) {
-                    if (ent_state(pg, j) != OTAKIT_NVS_ENTRY_WRITTEN) {
-                        erase_entry_span(nvs, p, i);
-                        break;
-                    }
-                }
-            }
-            i += span - 1;
+        pg->next_free++;
+        if (old == OTAKIT_NVS_ENTRY_WRITTEN) {
+            pg->used--;
+        }
+        pg->erased++;
+    }
+    return OTAKIT_OK;
+}
+
+/* The entry before i holding the same (namespace, key, chunk index), or i. hash[] has
+ * the digests of the live items before i. */
+static otakit_err_t find_duplicate(otakit_nvs_t *nvs, uint32_t p, const uint8_t *hash, uint8_t h,
+                                   const item_t *it, size_t i, size_t *dup)
+{
+    *dup = i;
+    for (size_t j = 0; j < i; j++) {
+        if (hash[j] != h) {
+            continue;
+        }
+        item_t other;
+        otakit_err_t err = read_entry(nvs, p, j, &other);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (same_slot(&other, it)) {
+            *dup = j;
+            break;
         }
     }
     return OTAKIT_OK;
+}
+
+/* The last item of the active page against an earlier one of the same key and type.
+ * ESP-IDF v5.5 searches a blob chunk here with any chunk index, which can erase a chunk
+ * of the blob's previous version on the same page and lose the key when the cut came
+ * before the new index was written; the chunk index is matched exactly here. */
+static otakit_err_t erase_older_of_last(otakit_nvs_t *nvs, uint32_t p, size_t last)
+{
+    item_t lit;
+    otakit_err_t err = read_entry(nvs, p, last, &lit);
+    if (err != OTAKIT_OK || ent_state(&nvs->pages[p], last) != OTAKIT_NVS_ENTRY_WRITTEN ||
+        !item_consistent(&lit, last)) {
+        return err;
+    }
+    char key[OTAKIT_NVS_KEY_SIZE];
+    copy_key(key, &lit);
+    query_t q = mkq(it_ns(&lit), it_type(&lit), key, it_chunk(&lit), VER_ANY);
+    size_t idx = 0;
+    item_t dit;
+    if (page_find(nvs, p, &q, &idx, &dit) == OTAKIT_OK && idx < last) {
+        return erase_entry_span(nvs, p, idx);
+    }
+    return OTAKIT_OK;
+}
+
+/* The active page: variable-length items written whole, and no two live items for one
+ * key: the older of a duplicate (the new value was written, the old not yet erased)
+ * goes. */
+static otakit_err_t load_active(otakit_nvs_t *nvs, uint32_t p)
+{
+    otakit_nvs_page_t *pg = &nvs->pages[p];
+    otakit_err_t err = load_next_free(nvs, p);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    uint8_t hash[ENTRY_COUNT];
+    memset(hash, 0, sizeof(hash));
+    size_t last = NONE;
+    size_t end = pg->next_free > ENTRY_COUNT ? ENTRY_COUNT : pg->next_free;
+    size_t span;
+    for (size_t i = 0; i < end; i += span) {
+        span = 1;
+        unsigned st = ent_state(pg, i);
+        if (st == OTAKIT_NVS_ENTRY_ERASED) {
+            last = NONE;
+            continue;
+        }
+        if (st == OTAKIT_NVS_ENTRY_ILLEGAL) {
+            last = NONE;
+            err = erase_entry_span(nvs, p, i);
+            if (err != OTAKIT_OK) {
+                return err;
+            }
+            continue;
+        }
+        last = i;
+        item_t it;
+        bool ok;
+        err = load_item(nvs, p, i, &it, &ok);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (!ok) {
+            continue;
+        }
+        size_t dup;
+        hash[i] = item_hash(&it);
+        err = find_duplicate(nvs, p, hash, hash[i], &it, i, &dup);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (is_varlen(it_type(&it))) {
+            span = it_span(&it);
+            if (!span_written(pg, i, i + span)) {
+                hash[i] = 0;
+                last = NONE;
+                err = erase_entry_span(nvs, p, i);
+                if (err != OTAKIT_OK) {
+                    return err;
+                }
+                continue;
+            }
+        }
+        if (dup < i) {
+            hash[dup] = 0;
+            err = erase_entry_span(nvs, p, dup);
+            if (err != OTAKIT_OK) {
+                return err;
+            }
+        }
+    }
+    return last != NONE ? erase_older_of_last(nvs, p, last) : OTAKIT_OK;
+}
+
+/* A full or freeing page: inconsistent items and half-written variable-length ones go. */
+static otakit_err_t load_full(otakit_nvs_t *nvs, uint32_t p)
+{
+    otakit_nvs_page_t *pg = &nvs->pages[p];
+    for (size_t i = pg->first_used; i < ENTRY_COUNT; i++) {
+        if (ent_state(pg, i) != OTAKIT_NVS_ENTRY_WRITTEN) {
+            continue;
+        }
+        item_t it;
+        bool ok;
+        otakit_err_t err = load_item(nvs, p, i, &it, &ok);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (!ok) {
+            continue;
+        }
+        size_t span = it_span(&it);
+        if (is_varlen(it_type(&it)) && !span_written(pg, i + 1, i + span)) {
+            err = erase_entry_span(nvs, p, i);
+            if (err != OTAKIT_OK) {
+                return err;
+            }
+        }
+        i += span - 1;
+    }
+    return OTAKIT_OK;
+}
+
+/* Page::mLoadEntryTable. Any flash error leaves the page INVALID: init fails rather
+ * than run without the page's items (ESP-IDF drops the result of some of these erases). */
+static otakit_err_t page_load_entries(otakit_nvs_t *nvs, uint32_t p)
+{
+    otakit_nvs_page_t *pg = &nvs->pages[p];
+    otakit_err_t err = load_bitmap(nvs, p);
+    if (err == OTAKIT_OK && pg->state == OTAKIT_NVS_PAGE_ACTIVE) {
+        err = load_active(nvs, p);
+    } else if (err == OTAKIT_OK) {
+        err = load_full(nvs, p);
+    }
+    return err == OTAKIT_OK ? OTAKIT_OK : page_fail(pg, err);
 }
 
 /* Page::load */
@@ -1094,6 +1148,26 @@ static otakit_err_t pm_activate(otakit_nvs_t *nvs)
     return OTAKIT_OK;
 }
 
+/* The second half of a reclaim (victim marked FREEING): its written entries onto a newly
+ * activated page, then it is erased and joins the free pages. */
+static otakit_err_t pm_move_out(otakit_nvs_t *nvs, uint32_t victim)
+{
+    otakit_err_t err = pm_activate(nvs);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    err = page_copy(nvs, victim, pm_last(nvs));
+    if (err != OTAKIT_OK && err != OTAKIT_ERR_NVS_NOT_FOUND) {
+        return err;
+    }
+    err = page_erase(nvs, victim);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    pm_release(nvs, victim);
+    return OTAKIT_OK;
+}
+
 /* PageManager::requestNewPage: with one free page left, reclaim the page with the most
  * unused entries first. Order (what makes it power safe): mark it FREEING, start the new
  * page, copy its written entries, erase it. Init finishes the job after a cut. */
@@ -1124,23 +1198,36 @@ static otakit_err_t pm_request_page(otakit_nvs_t *nvs)
         return OTAKIT_ERR_NVS_INVALID_STATE;
     }
     otakit_err_t err = page_mark(nvs, victim, OTAKIT_NVS_PAGE_FREEING);
-    if (err != OTAKIT_OK) {
-        return err;
+    return err == OTAKIT_OK ? pm_move_out(nvs, victim) : err;
+}
+
+/* The page being written is done: mark it full (unless it is) and get the next one. */
+static otakit_err_t pm_next_page(otakit_nvs_t *nvs, uint32_t p)
+{
+    if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FULL) {
+        otakit_err_t err = page_mark_full(nvs, p);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
     }
-    err = pm_activate(nvs);
-    if (err != OTAKIT_OK) {
-        return err;
+    return pm_request_page(nvs);
+}
+
+/* Erase the first item matching q on the pages listed before `last` (not one being
+ * freed). Whether one was. */
+static bool erase_before(otakit_nvs_t *nvs, uint32_t last, const query_t *q)
+{
+    PM_FOREACH(nvs, p)
+    {
+        if (p == last) {
+            break;
+        }
+        if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING &&
+            page_erase_item(nvs, p, q) == OTAKIT_OK) {
+            return true;
+        }
     }
-    err = page_copy(nvs, victim, pm_last(nvs));
-    if (err != OTAKIT_OK && err != OTAKIT_ERR_NVS_NOT_FOUND) {
-        return err;
-    }
-    err = page_erase(nvs, victim);
-    if (err != OTAKIT_OK) {
-        return err;
-    }
-    pm_release(nvs, victim);
-    return OTAKIT_OK;
+    return false;
 }
 
 /* PageManager::load */
@@ -1153,7 +1240,7 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
             return err;
         }
         otakit_nvs_page_t *pg = &nvs->pages[i];
-        pg->listed = seq_valid(pg);
+        pg->listed = page_holds_items(pg);
         pg->free_order = pg->listed ? 0 : ++nvs->free_clock;
     }
     uint32_t last = pm_last(nvs);
@@ -1167,46 +1254,22 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
     }
     /* A cut after a new value was written but before the old one was erased leaves a
      * duplicate: the last item of the last page is the new one; erase the older. */
-    {
-        size_t index = 0, last_index = NONE;
-        item_t it, found;
-        query_t all = mkq(NS_ANY, T_ANY, NULL, CHUNK_ANY, VER_ANY);
-        while (page_find(nvs, last, &all, &index, &found) == OTAKIT_OK) {
-            it = found;
-            index += it_span(&found);
-            last_index = index;
-        }
-        if (last_index != NONE) {
-            char key[OTAKIT_NVS_KEY_SIZE];
-            memcpy(key, it_key(&it), 15);
-            key[15] = '\0';
-            query_t q = mkq(it_ns(&it), it_type(&it), key, it_chunk(&it), VER_ANY);
-            bool erased = false;
-            PM_FOREACH(nvs, p)
-            {
-                if (p == last) {
-                    break;
-                }
-                if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING &&
-                    page_erase_item(nvs, p, &q) == OTAKIT_OK) {
-                    erased = true;
-                    break;
-                }
-            }
-            if (!erased && it_type(&it) == T_BLOB_IDX) {
-                /* the previous value may be a version-1 blob */
-                q.type = T_BLOB;
-                PM_FOREACH(nvs, p)
-                {
-                    if (p == last) {
-                        break;
-                    }
-                    if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING &&
-                        page_erase_item(nvs, p, &q) == OTAKIT_OK) {
-                        break;
-                    }
-                }
-            }
+    size_t index = 0;
+    bool any = false;
+    item_t it, found;
+    query_t all = mkq(NS_ANY, T_ANY, NULL, CHUNK_ANY, VER_ANY);
+    while (page_find(nvs, last, &all, &index, &found) == OTAKIT_OK) {
+        it = found;
+        index += it_span(&found);
+        any = true;
+    }
+    if (any) {
+        char key[OTAKIT_NVS_KEY_SIZE];
+        copy_key(key, &it);
+        query_t q = mkq(it_ns(&it), it_type(&it), key, it_chunk(&it), VER_ANY);
+        if (!erase_before(nvs, last, &q) && it_type(&it) == T_BLOB_IDX) {
+            q.type = T_BLOB; /* the previous value may be a version-1 blob */
+            erase_before(nvs, last, &q);
         }
     }
     /* A cut while a page was being reclaimed: discard the partial copy and redo it. */
@@ -1216,28 +1279,17 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
             continue;
         }
         uint32_t np = pm_last(nvs);
-        otakit_err_t err;
         if (nvs->pages[np].state == OTAKIT_NVS_PAGE_ACTIVE) {
-            err = page_erase(nvs, np);
+            otakit_err_t err = page_erase(nvs, np);
             if (err != OTAKIT_OK) {
                 return err;
             }
             pm_release(nvs, np);
         }
-        err = pm_activate(nvs);
+        otakit_err_t err = pm_move_out(nvs, p);
         if (err != OTAKIT_OK) {
             return err;
         }
-        np = pm_last(nvs);
-        err = page_copy(nvs, p, np);
-        if (err != OTAKIT_OK && err != OTAKIT_ERR_NVS_NOT_FOUND) {
-            return err;
-        }
-        err = page_erase(nvs, p);
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-        pm_release(nvs, p);
         break;
     }
     if (pm_free_count(nvs) == 0) {
@@ -1316,12 +1368,6 @@ static bool chunk_has_index(otakit_nvs_t *nvs, const item_t *chunk)
         }
     }
     return false;
-}
-
-static void copy_key(char dst[OTAKIT_NVS_KEY_SIZE], const item_t *it)
-{
-    memcpy(dst, it_key(it), 15);
-    dst[15] = '\0';
 }
 
 /* Storage::init after the page manager: namespaces, then blob indexes whose chunks do
@@ -1415,6 +1461,13 @@ otakit_err_t otakit_nvs_init(otakit_nvs_t *nvs, const otakit_flash_t *flash, uin
     if (err == OTAKIT_OK) {
         err = st_load(nvs);
     }
+    /* A flash error in a search during recovery leaves its page INVALID (as ESP-IDF):
+     * its items would be missing for the whole session. Init again instead. */
+    for (uint32_t i = 0; i < nvs->page_count && err == OTAKIT_OK; i++) {
+        if (pages[i].state == OTAKIT_NVS_PAGE_INVALID) {
+            err = OTAKIT_ERR_NVS_INVALID_STATE;
+        }
+    }
     nvs->valid = err == OTAKIT_OK;
     return err;
 }
@@ -1443,15 +1496,14 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
                                   const uint8_t *data, size_t size, uint8_t chunk_start)
 {
     uint32_t max_pages = nvs->page_count - 1;
-    if (max_pages > (CHUNK_ANY - 1) / 2) {
-        max_pages = (CHUNK_ANY - 1) / 2;
+    if (max_pages > CHUNKS_MAX) {
+        max_pages = CHUNKS_MAX;
     }
     if (size > (size_t)max_pages * OTAKIT_NVS_CHUNK_MAX) {
         return OTAKIT_ERR_NVS_VALUE_TOO_LONG;
     }
     uint8_t count = 0;
     size_t remaining = size, offset = 0;
-    uint32_t used_pages[128];
     otakit_err_t err = OTAKIT_OK;
     for (;;) {
         uint32_t p = pm_last(nvs);
@@ -1460,13 +1512,7 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
         if (count == 0 && (tailroom < size || (tailroom == 0 && size == 0)) &&
             tailroom < OTAKIT_NVS_CHUNK_MAX / 10) {
             /* the first chunk would be too small: start on a fresh page */
-            if (pg->state != OTAKIT_NVS_PAGE_FULL) {
-                err = page_mark_full(nvs, p);
-                if (err != OTAKIT_OK) {
-                    return err;
-                }
-            }
-            err = pm_request_page(nvs);
+            err = pm_next_page(nvs, p);
             if (err != OTAKIT_OK) {
                 return err;
             }
@@ -1478,23 +1524,22 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
             err = OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
             break;
         }
+        if (count == CHUNKS_MAX) {
+            /* Pages that reclaim leaves nearly full take a small chunk each; past this
+             * the indexes would run into the other version's (ESP-IDF does not check). */
+            err = OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
+            break;
+        }
         size_t chunk = remaining > tailroom ? tailroom : remaining;
         remaining -= chunk;
         err = page_write_item(nvs, p, ns, T_BLOB_DATA, key, data + offset, chunk,
                               (uint8_t)(chunk_start + count));
-        used_pages[count] = p;
         count++;
         if (err != OTAKIT_OK) {
             break;
         }
         if (remaining || tailroom - chunk < ENTRY_SIZE) {
-            if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FULL) {
-                err = page_mark_full(nvs, p);
-                if (err != OTAKIT_OK) {
-                    break;
-                }
-            }
-            err = pm_request_page(nvs);
+            err = pm_next_page(nvs, p);
             if (err != OTAKIT_OK) {
                 break;
             }
@@ -1515,10 +1560,16 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
         }
     }
     if (err != OTAKIT_OK) {
-        /* take back the chunks written so far (init removes any left as orphans) */
+        /* Take back the chunks written so far, wherever a reclaim has moved them (init
+         * removes any left as orphans). */
         for (uint8_t k = 0; k < count; k++) {
             query_t q = mkq(ns, T_BLOB_DATA, key, (uint8_t)(chunk_start + k), VER_ANY);
-            page_erase_item(nvs, used_pages[k], &q);
+            uint32_t cp;
+            size_t ci;
+            item_t it;
+            if (st_find(nvs, &q, &cp, &ci, &it) == OTAKIT_OK) {
+                (void)erase_entry_span(nvs, cp, ci); /* a failure: the orphan stays */
+            }
         }
     }
     return err;
@@ -1670,13 +1721,7 @@ static otakit_err_t st_write(otakit_nvs_t *nvs, uint8_t ns, uint8_t type, const 
         uint32_t p = pm_last(nvs);
         err = page_write_item(nvs, p, ns, type, key, data, size, CHUNK_ANY);
         if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
-            if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FULL) {
-                err = page_mark_full(nvs, p);
-                if (err != OTAKIT_OK) {
-                    return err;
-                }
-            }
-            err = pm_request_page(nvs);
+            err = pm_next_page(nvs, p);
             if (err != OTAKIT_OK) {
                 return err;
             }
