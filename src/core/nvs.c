@@ -601,34 +601,49 @@ static otakit_err_t page_write_item(otakit_nvs_t *nvs, uint32_t p, uint8_t ns, u
     return err;
 }
 
-/* Page::readVariableLengthItemData (data has room for the item's size). A CRC mismatch
- * erases the item, as ESP-IDF does, and reads as not found. */
-static otakit_err_t page_read_var(otakit_nvs_t *nvs, uint32_t p, const item_t *it, size_t index,
-                                  uint8_t *dst, bool erase_bad)
+/* The data entries of a string or blob chunk in one pass, copied to dst and/or compared
+ * with cmp, their CRC checked: OTAKIT_ERR_NVS_CONTENT_DIFFERS on a mismatch of either. */
+static otakit_err_t page_var_data(otakit_nvs_t *nvs, uint32_t p, const item_t *it, size_t index,
+                                  uint8_t *dst, const uint8_t *cmp)
 {
     size_t left = it_var_size(it);
-    uint8_t *d = dst;
-    for (size_t i = index + 1; i < index + it_span(it); i++) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = index + 1, off = 0; i < index + it_span(it); i++) {
         item_t di;
         otakit_err_t err = read_entry(nvs, p, i, &di);
         if (err != OTAKIT_OK) {
             return err;
         }
         size_t n = left < ENTRY_SIZE ? left : ENTRY_SIZE;
-        memcpy(d, di.raw, n);
-        left -= n;
-        d += n;
-    }
-    if (otakit_nvs_crc32(0xFFFFFFFFu, dst, it_var_size(it)) != it_var_crc(it)) {
-        if (erase_bad) {
-            otakit_err_t err = erase_entry_span(nvs, p, index);
-            if (err != OTAKIT_OK) {
-                return err;
-            }
+        if (cmp != NULL && memcmp(cmp + off, di.raw, n) != 0) {
+            return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
         }
-        return OTAKIT_ERR_NVS_NOT_FOUND;
+        if (dst != NULL) {
+            memcpy(dst + off, di.raw, n);
+        }
+        crc = otakit_nvs_crc32(crc, di.raw, n);
+        left -= n;
+        off += n;
     }
-    return OTAKIT_OK;
+    return crc == it_var_crc(it) ? OTAKIT_OK : OTAKIT_ERR_NVS_CONTENT_DIFFERS;
+}
+
+/* Page::readVariableLengthItemData (dst has room for the item's size). A CRC mismatch
+ * erases the item, as ESP-IDF does, and reads as not found. */
+static otakit_err_t page_read_var(otakit_nvs_t *nvs, uint32_t p, const item_t *it, size_t index,
+                                  uint8_t *dst, bool erase_bad)
+{
+    otakit_err_t err = page_var_data(nvs, p, it, index, dst, NULL);
+    if (err != OTAKIT_ERR_NVS_CONTENT_DIFFERS) {
+        return err;
+    }
+    if (erase_bad) {
+        err = erase_entry_span(nvs, p, index);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+    }
+    return OTAKIT_ERR_NVS_NOT_FOUND;
 }
 
 /* Page::cmpItem for variable-length data: entry by entry, no buffer. */
@@ -638,23 +653,7 @@ static otakit_err_t page_cmp_var(otakit_nvs_t *nvs, uint32_t p, const item_t *it
     if (size != it_var_size(it) || otakit_nvs_crc32(0xFFFFFFFFu, data, size) != it_var_crc(it)) {
         return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
     }
-    size_t left = size;
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = index + 1; i < index + it_span(it); i++) {
-        item_t di;
-        otakit_err_t err = read_entry(nvs, p, i, &di);
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-        size_t n = left < ENTRY_SIZE ? left : ENTRY_SIZE;
-        if (memcmp(data, di.raw, n) != 0) {
-            return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
-        }
-        crc = otakit_nvs_crc32(crc, di.raw, n);
-        left -= n;
-        data += n;
-    }
-    return crc == it_var_crc(it) ? OTAKIT_OK : OTAKIT_ERR_NVS_CONTENT_DIFFERS;
+    return page_var_data(nvs, p, it, index, NULL, data);
 }
 
 static otakit_err_t page_mark(otakit_nvs_t *nvs, uint32_t p, uint32_t state)
@@ -1300,20 +1299,62 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
 
 /* -------------------------------------------------------------- storage ---- */
 
-/* Storage::findItem: the first page (in sequence order) where the page search succeeds. */
-static otakit_err_t st_find(otakit_nvs_t *nvs, const query_t *q, uint32_t *page, size_t *index,
-                            item_t *it)
+/* An item found in the store: its page, its entry and its header. */
+typedef struct found {
+    uint32_t page;
+    size_t index;
+    item_t it;
+} found_t;
+
+/* A walk over the items a query matches, page by page in list order (Storage's loops
+ * over the page list with Page::findItem). Zero it to start; items may be erased
+ * between steps. */
+typedef struct walk {
+    found_t at;
+    size_t next;
+    bool started;
+} walk_t;
+
+static bool st_walk(otakit_nvs_t *nvs, const query_t *q, walk_t *w)
 {
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        if (page_find(nvs, p, q, &i, it) == OTAKIT_OK) {
-            *page = p;
-            *index = i;
-            return OTAKIT_OK;
+    if (!w->started) {
+        w->started = true;
+        w->at.page = pm_first(nvs);
+        w->next = 0;
+    }
+    for (; w->at.page < nvs->page_count; w->at.page = pm_next(nvs, w->at.page), w->next = 0) {
+        size_t i = w->next;
+        if (page_find(nvs, w->at.page, q, &i, &w->at.it) == OTAKIT_OK) {
+            w->at.index = i;
+            w->next = i + it_span(&w->at.it);
+            return true;
         }
     }
-    return OTAKIT_ERR_NVS_NOT_FOUND;
+    return false;
+}
+
+/* Storage::findItem: the first page (in sequence order) where the page search succeeds. */
+static otakit_err_t st_find(otakit_nvs_t *nvs, const query_t *q, found_t *f)
+{
+    walk_t w = {.started = false};
+    if (!st_walk(nvs, q, &w)) {
+        return OTAKIT_ERR_NVS_NOT_FOUND;
+    }
+    *f = w.at;
+    return OTAKIT_OK;
+}
+
+static otakit_err_t st_erase_found(otakit_nvs_t *nvs, const found_t *f)
+{
+    return erase_entry_span(nvs, f->page, f->index);
+}
+
+/* Erase the first item a query matches: OTAKIT_ERR_NVS_NOT_FOUND when there is none. */
+static otakit_err_t st_erase_first(otakit_nvs_t *nvs, const query_t *q)
+{
+    found_t f;
+    otakit_err_t err = st_find(nvs, q, &f);
+    return err == OTAKIT_OK ? st_erase_found(nvs, &f) : err;
 }
 
 static bool ns_is_used(const otakit_nvs_t *nvs, uint8_t ns)
@@ -1334,17 +1375,12 @@ static void blob_observed(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_
     *count = 0;
     uint8_t limit = start == VER_0 ? VER_1 : VER_ANY;
     query_t q = mkq(NS_ANY, T_BLOB_DATA, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            if (it_ns(&it) == ns && key_eq(key, &it) && it_chunk(&it) >= start &&
-                it_chunk(&it) < limit) {
-                *size += it_var_size(&it);
-                (*count)++;
-            }
-            i += it_span(&it);
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &q, &w)) {
+        const item_t *it = &w.at.it;
+        if (it_ns(it) == ns && key_eq(key, it) && it_chunk(it) >= start && it_chunk(it) < limit) {
+            *size += it_var_size(it);
+            (*count)++;
         }
     }
 }
@@ -1353,18 +1389,13 @@ static void blob_observed(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_
 static bool chunk_has_index(otakit_nvs_t *nvs, const item_t *chunk)
 {
     query_t q = mkq(NS_ANY, T_BLOB_IDX, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            if (it_ns(&it) == it_ns(chunk) &&
-                strncmp(it_key(&it), it_key(chunk), OTAKIT_NVS_KEY_SIZE - 1) == 0 &&
-                it_chunk(chunk) >= it_blob_start(&it) &&
-                it_chunk(chunk) < it_blob_start(&it) + it_blob_count(&it)) {
-                return true;
-            }
-            i += it_span(&it);
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &q, &w)) {
+        const item_t *it = &w.at.it;
+        if (it_ns(it) == it_ns(chunk) && key_eq(it_key(chunk), it) &&
+            it_chunk(chunk) >= it_blob_start(it) &&
+            it_chunk(chunk) < it_blob_start(it) + it_blob_count(it)) {
+            return true;
         }
     }
     return false;
@@ -1377,15 +1408,10 @@ static otakit_err_t st_load(otakit_nvs_t *nvs)
     memset(nvs->ns_used, 0, sizeof(nvs->ns_used));
     nvs->ns_count = 0;
     query_t nsq = mkq(NS_INDEX, T_U8, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &nsq, &i, &it) == OTAKIT_OK) {
-            ns_mark(nvs, it.raw[24]);
-            nvs->ns_count++;
-            i += it_span(&it);
-        }
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &nsq, &w)) {
+        ns_mark(nvs, w.at.it.raw[24]);
+        nvs->ns_count++;
     }
     ns_mark(nvs, 0);
     ns_mark(nvs, 255);
@@ -1393,45 +1419,29 @@ static otakit_err_t st_load(otakit_nvs_t *nvs)
         return OTAKIT_OK;
     }
     query_t idxq = mkq(NS_ANY, T_BLOB_IDX, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &idxq, &i, &it) == OTAKIT_OK) {
-            char key[OTAKIT_NVS_KEY_SIZE];
-            copy_key(key, &it);
-            uint32_t size, count;
-            blob_observed(nvs, it_ns(&it), key, it_blob_start(&it), &size, &count);
-            if (size != it_blob_size(&it) || count != it_blob_count(&it)) {
-                query_t q = mkq(it_ns(&it), T_BLOB_IDX, key, CHUNK_ANY, it_blob_start(&it));
-                PM_FOREACH(nvs, e)
-                {
-                    uint32_t s = nvs->pages[e].state;
-                    if (s == OTAKIT_NVS_PAGE_CORRUPT || s == OTAKIT_NVS_PAGE_INVALID ||
-                        s == OTAKIT_NVS_PAGE_UNINITIALIZED) {
-                        continue;
-                    }
-                    if (page_erase_item(nvs, e, &q) == OTAKIT_OK) {
-                        break;
-                    }
-                }
+    w = (walk_t){.started = false};
+    while (st_walk(nvs, &idxq, &w)) {
+        const item_t *it = &w.at.it;
+        char key[OTAKIT_NVS_KEY_SIZE];
+        copy_key(key, it);
+        uint32_t size, count;
+        blob_observed(nvs, it_ns(it), key, it_blob_start(it), &size, &count);
+        found_t f;
+        query_t q = mkq(it_ns(it), T_BLOB_IDX, key, CHUNK_ANY, it_blob_start(it));
+        if ((size != it_blob_size(it) || count != it_blob_count(it)) &&
+            st_find(nvs, &q, &f) == OTAKIT_OK) {
+            otakit_err_t err = st_erase_found(nvs, &f);
+            if (err != OTAKIT_OK) {
+                return err;
             }
-            i += it_span(&it);
         }
     }
     query_t chq = mkq(NS_ANY, T_BLOB_DATA, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &chq, &i, &it) == OTAKIT_OK) {
-            if (!chunk_has_index(nvs, &it)) {
-                char key[OTAKIT_NVS_KEY_SIZE];
-                copy_key(key, &it);
-                query_t q = mkq(it_ns(&it), T_BLOB_DATA, key, it_chunk(&it), VER_ANY);
-                page_erase_item(nvs, p, &q);
-            }
-            i += it_span(&it);
+    w = (walk_t){.started = false};
+    while (st_walk(nvs, &chq, &w)) {
+        otakit_err_t err = chunk_has_index(nvs, &w.at.it) ? OTAKIT_OK : st_erase_found(nvs, &w.at);
+        if (err != OTAKIT_OK) {
+            return err;
         }
     }
     return OTAKIT_OK;
@@ -1483,8 +1493,13 @@ static otakit_err_t check_ready(const otakit_nvs_t *nvs, bool write)
     return OTAKIT_OK;
 }
 
-static otakit_err_t check_key(const char *key)
+/* An initialised partition (writable when `write`) and a valid key. */
+static otakit_err_t check_args(const otakit_nvs_t *nvs, const char *key, bool write)
 {
+    otakit_err_t err = check_ready(nvs, write);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
     if (key == NULL) {
         return OTAKIT_ERR_NVS_INVALID_NAME;
     }
@@ -1564,13 +1579,28 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
          * removes any left as orphans). */
         for (uint8_t k = 0; k < count; k++) {
             query_t q = mkq(ns, T_BLOB_DATA, key, (uint8_t)(chunk_start + k), VER_ANY);
-            uint32_t cp;
-            size_t ci;
-            item_t it;
-            if (st_find(nvs, &q, &cp, &ci, &it) == OTAKIT_OK) {
-                (void)erase_entry_span(nvs, cp, ci); /* a failure: the orphan stays */
-            }
+            (void)st_erase_first(nvs, &q); /* a failure: the orphan stays */
         }
+    }
+    return err;
+}
+
+/* The index of a (version-2) blob. */
+static otakit_err_t st_find_blob_index(otakit_nvs_t *nvs, uint8_t ns, const char *key, found_t *f)
+{
+    query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, VER_ANY);
+    return st_find(nvs, &q, f);
+}
+
+/* The chunk of a blob found by its index (idx), with the bytes left to the blob's end:
+ * OTAKIT_ERR_NVS_INVALID_LENGTH when the chunk is longer. */
+static otakit_err_t st_find_chunk(otakit_nvs_t *nvs, uint8_t ns, const char *key, const item_t *idx,
+                                  uint8_t k, size_t left, found_t *f)
+{
+    query_t q = mkq(ns, T_BLOB_DATA, key, (uint8_t)(it_blob_start(idx) + k), VER_ANY);
+    otakit_err_t err = st_find(nvs, &q, f);
+    if (err == OTAKIT_OK && it_var_size(&f->it) > left) {
+        err = OTAKIT_ERR_NVS_INVALID_LENGTH;
     }
     return err;
 }
@@ -1579,86 +1609,62 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
 static otakit_err_t st_cmp_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, const uint8_t *data,
                                 size_t size)
 {
-    uint32_t p;
-    size_t index;
-    item_t it;
-    query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, VER_ANY);
-    otakit_err_t err = st_find(nvs, &q, &p, &index, &it);
+    found_t idx;
+    otakit_err_t err = st_find_blob_index(nvs, ns, key, &idx);
     if (err != OTAKIT_OK) {
         return err;
     }
-    if (size != it_blob_size(&it)) {
+    if (size != it_blob_size(&idx.it)) {
         return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
     }
-    uint8_t count = it_blob_count(&it), start = it_blob_start(&it);
     size_t offset = 0;
-    for (uint8_t k = 0; k < count; k++) {
-        query_t cq = mkq(ns, T_BLOB_DATA, key, (uint8_t)(start + k), VER_ANY);
-        item_t ci;
-        err = st_find(nvs, &cq, &p, &index, &ci);
-        if (err != OTAKIT_OK) {
+    for (uint8_t k = 0; k < it_blob_count(&idx.it); k++) {
+        found_t c;
+        if (st_find_chunk(nvs, ns, key, &idx.it, k, size - offset, &c) != OTAKIT_OK) {
             return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
         }
-        if (it_var_size(&ci) > size - offset) {
-            return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
-        }
-        err = page_cmp_var(nvs, p, &ci, index, data + offset, it_var_size(&ci));
+        err = page_cmp_var(nvs, c.page, &c.it, c.index, data + offset, it_var_size(&c.it));
         if (err != OTAKIT_OK) {
             return err;
         }
-        offset += it_var_size(&ci);
+        offset += it_var_size(&c.it);
     }
     return offset == size ? OTAKIT_OK : OTAKIT_ERR_NVS_CONTENT_DIFFERS;
 }
 
 /* Storage::eraseMultiPageBlob: the index first (its chunks become orphans init would
- * remove), then the chunks. */
+ * remove), then the chunks: of its version, or (VER_ANY) every one of the key. */
 static otakit_err_t st_erase_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key,
                                   uint8_t chunk_start)
 {
-    uint32_t p;
-    size_t index;
-    item_t it;
+    found_t idx;
     query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, chunk_start);
-    otakit_err_t err = st_find(nvs, &q, &p, &index, &it);
-    if (err != OTAKIT_OK) {
-        return err;
+    otakit_err_t err = st_find(nvs, &q, &idx);
+    if (err == OTAKIT_OK) {
+        err = st_erase_found(nvs, &idx);
     }
-    uint8_t count = it_blob_count(&it);
-    err = erase_entry_span(nvs, p, index);
     if (err != OTAKIT_OK) {
         return err;
     }
     if (chunk_start == VER_ANY) {
-        err = st_find(nvs, &q, &p, &index, &it);
-        if (err == OTAKIT_OK) {
-            err = erase_entry_span(nvs, p, index);
-            if (err != OTAKIT_OK) {
-                return err;
-            }
+        err = st_erase_first(nvs, &q); /* the other version's index */
+        if (err != OTAKIT_OK && err != OTAKIT_ERR_NVS_NOT_FOUND) {
+            return err;
         }
         query_t cq = mkq(ns, T_BLOB_DATA, key, CHUNK_ANY, VER_ANY);
-        PM_FOREACH(nvs, e)
-        {
-            size_t i = 0;
-            while (i < ENTRY_COUNT && page_find(nvs, e, &cq, &i, &it) == OTAKIT_OK) {
-                err = erase_entry_span(nvs, e, i);
-                if (err != OTAKIT_OK) {
-                    return err;
-                }
-                i += it_span(&it);
+        walk_t w = {.started = false};
+        while (st_walk(nvs, &cq, &w)) {
+            err = st_erase_found(nvs, &w.at);
+            if (err != OTAKIT_OK) {
+                return err;
             }
         }
         return OTAKIT_OK;
     }
     uint8_t lo = chunk_start == VER_1 ? VER_1 : VER_0;
-    for (unsigned c = lo; c < (unsigned)lo + count && c < CHUNK_ANY; c++) {
+    for (unsigned c = lo; c < (unsigned)lo + it_blob_count(&idx.it) && c < CHUNK_ANY; c++) {
         query_t cq = mkq(ns, T_BLOB_DATA, key, (uint8_t)c, VER_ANY);
-        err = st_find(nvs, &cq, &p, &index, &it);
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-        err = erase_entry_span(nvs, p, index);
+        err = st_erase_first(nvs, &cq);
         if (err != OTAKIT_OK) {
             return err;
         }
@@ -1666,93 +1672,82 @@ static otakit_err_t st_erase_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
     return OTAKIT_OK;
 }
 
+/* The new value of a key, not a blob (Storage::writeItem's write): on the page being
+ * written, or on the next one. */
+static otakit_err_t st_write_value(otakit_nvs_t *nvs, uint8_t ns, uint8_t type, const char *key,
+                                   const void *data, size_t size)
+{
+    uint32_t p = pm_last(nvs);
+    otakit_err_t err = page_write_item(nvs, p, ns, type, key, data, size, CHUNK_ANY);
+    if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
+        err = pm_next_page(nvs, p);
+        if (err == OTAKIT_OK) {
+            err = page_write_item(nvs, pm_last(nvs), ns, type, key, data, size, CHUNK_ANY);
+        }
+    }
+    return err == OTAKIT_ERR_NVS_PAGE_FULL ? OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE : err;
+}
+
+/* Whether the stored value (found with the same type) equals the new one. */
+static bool st_same_value(otakit_nvs_t *nvs, const found_t *old, uint8_t type, const void *data,
+                          size_t size)
+{
+    if (is_varlen(type)) {
+        return page_cmp_var(nvs, old->page, &old->it, old->index, data, size) == OTAKIT_OK;
+    }
+    return size == otakit_nvs_int_size((otakit_nvs_type_t)type) &&
+           memcmp(old->it.raw + 24, data, size) == 0;
+}
+
 /* Storage::writeItem: write the new value, then erase the old one. */
 static otakit_err_t st_write(otakit_nvs_t *nvs, uint8_t ns, uint8_t type, const char *key,
                              const void *data, size_t size)
 {
-    uint32_t fp = nvs->page_count;
-    size_t index = 0;
-    uint32_t fseq = 0xFFFFFFFFu;
-    bool matched = false;
-    item_t old;
-    otakit_err_t err;
+    found_t old;
     query_t q = mkq(ns, type == T_BLOB_DATA ? T_BLOB_IDX : type, key, CHUNK_ANY, VER_ANY);
-    err = st_find(nvs, &q, &fp, &index, &old);
-    if (err == OTAKIT_OK) {
-        matched = true;
-        fseq = nvs->pages[fp].seq;
-    } else {
-        fp = nvs->page_count;
+    bool matched = st_find(nvs, &q, &old) == OTAKIT_OK;
+    bool found = matched;
+    if (!found) {
         query_t any = mkq(ns, T_ANY, key, CHUNK_ANY, VER_ANY);
-        if (st_find(nvs, &any, &fp, &index, &old) == OTAKIT_OK) {
-            fseq = nvs->pages[fp].seq;
-        } else {
-            fp = nvs->page_count;
-        }
+        found = st_find(nvs, &any, &old) == OTAKIT_OK;
     }
+    uint32_t old_seq = found ? nvs->pages[old.page].seq : 0xFFFFFFFFu;
+    otakit_err_t err;
     if (type == T_BLOB_DATA) {
         uint8_t next = VER_0;
         if (matched) {
             if (st_cmp_blob(nvs, ns, key, data, size) == OTAKIT_OK) {
                 return OTAKIT_OK;
             }
-            next = it_blob_start(&old) == VER_1 ? VER_0 : VER_1;
+            next = it_blob_start(&old.it) == VER_1 ? VER_0 : VER_1;
         }
         err = st_write_blob(nvs, ns, key, data, size, next);
-        if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
-            return OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
-        }
-        if (err != OTAKIT_OK) {
-            return err;
-        }
+        err = err == OTAKIT_ERR_NVS_PAGE_FULL ? OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE : err;
     } else {
-        if (matched) {
-            bool same;
-            if (is_varlen(type)) {
-                same = page_cmp_var(nvs, fp, &old, index, data, size) == OTAKIT_OK;
-            } else {
-                same = size == otakit_nvs_int_size((otakit_nvs_type_t)type) &&
-                       memcmp(old.raw + 24, data, size) == 0;
-            }
-            if (same) {
-                return OTAKIT_OK;
-            }
+        if (matched && st_same_value(nvs, &old, type, data, size)) {
+            return OTAKIT_OK;
         }
-        uint32_t p = pm_last(nvs);
-        err = page_write_item(nvs, p, ns, type, key, data, size, CHUNK_ANY);
-        if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
-            err = pm_next_page(nvs, p);
-            if (err != OTAKIT_OK) {
-                return err;
-            }
-            err = page_write_item(nvs, pm_last(nvs), ns, type, key, data, size, CHUNK_ANY);
-            if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
-                return OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
-            }
-        }
-        if (err != OTAKIT_OK) {
-            return err;
-        }
+        err = st_write_value(nvs, ns, type, key, data, size);
     }
-    if (fp == nvs->page_count) {
-        return OTAKIT_OK;
+    if (err != OTAKIT_OK || !found) {
+        return err;
     }
-    if (it_type(&old) == T_BLOB_IDX) {
-        err = st_erase_blob(nvs, ns, key, it_blob_start(&old));
+    if (it_type(&old.it) == T_BLOB_IDX) {
+        err = st_erase_blob(nvs, ns, key, it_blob_start(&old.it));
         return err == OTAKIT_ERR_FLASH_OP_FAIL ? OTAKIT_ERR_NVS_REMOVE_FAILED : err;
     }
     /* The reclaim of a page during the write may have moved the old value. */
-    otakit_nvs_page_t *fpg = &nvs->pages[fp];
+    otakit_nvs_page_t *fpg = &nvs->pages[old.page];
     bool moved = (fpg->state != OTAKIT_NVS_PAGE_ACTIVE && fpg->state != OTAKIT_NVS_PAGE_FULL) ||
-                 !fpg->listed || fpg->seq != fseq;
+                 !fpg->listed || fpg->seq != old_seq;
     if (moved) {
-        query_t again = mkq(ns, it_type(&old), key, CHUNK_ANY, VER_ANY);
-        err = st_find(nvs, &again, &fp, &index, &old);
+        query_t again = mkq(ns, it_type(&old.it), key, CHUNK_ANY, VER_ANY);
+        err = st_find(nvs, &again, &old);
         if (err != OTAKIT_OK) {
             return err;
         }
     }
-    err = erase_entry_span(nvs, fp, index);
+    err = st_erase_found(nvs, &old);
     return err == OTAKIT_ERR_FLASH_OP_FAIL ? OTAKIT_ERR_NVS_REMOVE_FAILED : err;
 }
 
@@ -1765,12 +1760,10 @@ otakit_err_t otakit_nvs_ns_open(otakit_nvs_t *nvs, const char *name, bool create
     if (name == NULL || ns == NULL) {
         return OTAKIT_ERR_NVS_INVALID_NAME;
     }
-    uint32_t p;
-    size_t index;
-    item_t it;
+    found_t f;
     query_t q = mkq(NS_INDEX, T_U8, name, CHUNK_ANY, VER_ANY);
-    if (st_find(nvs, &q, &p, &index, &it) == OTAKIT_OK) {
-        *ns = it.raw[24];
+    if (st_find(nvs, &q, &f) == OTAKIT_OK) {
+        *ns = f.it.raw[24];
         return OTAKIT_OK;
     }
     if (!create) {
@@ -1810,10 +1803,7 @@ static uint8_t api_type(otakit_nvs_type_t type)
 otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key, otakit_nvs_type_t type,
                             const void *data, size_t len)
 {
-    otakit_err_t err = check_ready(nvs, true);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
+    otakit_err_t err = check_args(nvs, key, true);
     if (err != OTAKIT_OK) {
         return err;
     }
@@ -1835,43 +1825,34 @@ otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key, otak
 static otakit_err_t st_read_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_t *data,
                                  size_t size)
 {
-    uint32_t p;
-    size_t index;
-    item_t it;
-    query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, VER_ANY);
-    otakit_err_t err = st_find(nvs, &q, &p, &index, &it);
+    found_t idx;
+    otakit_err_t err = st_find_blob_index(nvs, ns, key, &idx);
     if (err != OTAKIT_OK) {
         return err;
     }
-    if (size < it_blob_size(&it)) {
+    if (size < it_blob_size(&idx.it)) {
         return OTAKIT_ERR_NVS_INVALID_LENGTH;
     }
-    size = it_blob_size(&it);
-    uint8_t count = it_blob_count(&it), start = it_blob_start(&it);
+    size = it_blob_size(&idx.it);
     size_t offset = 0;
-    for (uint8_t k = 0; k < count; k++) {
-        query_t cq = mkq(ns, T_BLOB_DATA, key, (uint8_t)(start + k), VER_ANY);
-        item_t ci;
-        err = st_find(nvs, &cq, &p, &index, &ci);
+    for (uint8_t k = 0; k < it_blob_count(&idx.it); k++) {
+        found_t c;
+        err = st_find_chunk(nvs, ns, key, &idx.it, k, size - offset, &c);
         if (err != OTAKIT_OK) {
             break;
         }
-        if (it_var_size(&ci) > size - offset) {
-            err = OTAKIT_ERR_NVS_INVALID_LENGTH;
-            break;
-        }
-        err = page_read_var(nvs, p, &ci, index, data + offset, !nvs->readonly);
+        err = page_read_var(nvs, c.page, &c.it, c.index, data + offset, !nvs->readonly);
         if (err != OTAKIT_OK) {
             return err;
         }
-        offset += it_var_size(&ci);
+        offset += it_var_size(&c.it);
     }
     if (err == OTAKIT_OK && offset != size) {
         err = OTAKIT_ERR_NVS_NOT_FOUND;
     }
     if ((err == OTAKIT_ERR_NVS_NOT_FOUND || err == OTAKIT_ERR_NVS_INVALID_LENGTH) &&
         !nvs->readonly) {
-        st_erase_blob(nvs, ns, key, VER_ANY); /* a blob with a missing chunk is gone */
+        (void)st_erase_blob(nvs, ns, key, VER_ANY); /* a blob with a missing chunk is gone */
     }
     return err;
 }
@@ -1879,10 +1860,7 @@ static otakit_err_t st_read_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key,
 otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key, otakit_nvs_type_t type,
                             void *data, size_t len)
 {
-    otakit_err_t err = check_ready(nvs, false);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
+    otakit_err_t err = check_args(nvs, key, false);
     if (err != OTAKIT_OK) {
         return err;
     }
@@ -1901,12 +1879,10 @@ otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key, otak
         }
         t = T_BLOB; /* a version-1 blob */
     }
-    uint32_t p;
-    size_t index;
-    item_t it;
+    found_t f;
     query_t q = mkq(ns, t, key, CHUNK_ANY, VER_ANY);
     /* As ESP-IDF: a key stored under another type reads as not found. */
-    err = st_find(nvs, &q, &p, &index, &it);
+    err = st_find(nvs, &q, &f);
     if (err != OTAKIT_OK) {
         return err;
     }
@@ -1914,64 +1890,61 @@ otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key, otak
         if (len != otakit_nvs_int_size(type)) {
             return OTAKIT_ERR_NVS_TYPE_MISMATCH;
         }
-        memcpy(data, it.raw + 24, len);
+        memcpy(data, f.it.raw + 24, len);
         return OTAKIT_OK;
     }
-    if (len < it_var_size(&it)) {
+    if (len < it_var_size(&f.it)) {
         return OTAKIT_ERR_NVS_INVALID_LENGTH;
     }
-    return page_read_var(nvs, p, &it, index, data, !nvs->readonly);
+    return page_read_var(nvs, f.page, &f.it, f.index, data, !nvs->readonly);
 }
 
 otakit_err_t otakit_nvs_get_size(otakit_nvs_t *nvs, uint8_t ns, const char *key,
                                  otakit_nvs_type_t type, size_t *len)
 {
-    otakit_err_t err = check_ready(nvs, false);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
+    otakit_err_t err = check_args(nvs, key, false);
     if (err != OTAKIT_OK) {
         return err;
     }
-    uint32_t p;
-    size_t index;
-    item_t it;
+    if (len == NULL) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    found_t f;
     uint8_t t = (uint8_t)type;
     if (type == OTAKIT_NVS_BLOB) {
-        query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, VER_ANY);
-        err = st_find(nvs, &q, &p, &index, &it);
-        if (err == OTAKIT_OK) {
-            *len = it_blob_size(&it);
+        if (st_find_blob_index(nvs, ns, key, &f) == OTAKIT_OK) {
+            *len = it_blob_size(&f.it);
             return OTAKIT_OK;
         }
-        t = T_BLOB;
+        t = T_BLOB; /* a version-1 blob */
     }
     query_t q = mkq(ns, t, key, CHUNK_ANY, VER_ANY);
-    err = st_find(nvs, &q, &p, &index, &it);
+    err = st_find(nvs, &q, &f);
     if (err != OTAKIT_OK) {
         return err;
     }
-    *len = is_varlen(t) ? it_var_size(&it) : otakit_nvs_int_size(type);
+    *len = is_varlen(t) ? it_var_size(&f.it) : otakit_nvs_int_size(type);
     return OTAKIT_OK;
+}
+
+/* The item of a key, whatever its type, after the argument checks. */
+static otakit_err_t find_key(otakit_nvs_t *nvs, uint8_t ns, const char *key, bool write, found_t *f)
+{
+    otakit_err_t err = check_args(nvs, key, write);
+    if (err == OTAKIT_OK) {
+        query_t q = mkq(ns, T_ANY, key, CHUNK_ANY, VER_ANY);
+        err = st_find(nvs, &q, f);
+    }
+    return err;
 }
 
 otakit_err_t otakit_nvs_find_key(otakit_nvs_t *nvs, uint8_t ns, const char *key,
                                  otakit_nvs_type_t *type)
 {
-    otakit_err_t err = check_ready(nvs, false);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
-    if (err != OTAKIT_OK) {
-        return err;
-    }
-    uint32_t p;
-    size_t index;
-    item_t it;
-    query_t q = mkq(ns, T_ANY, key, CHUNK_ANY, VER_ANY);
-    err = st_find(nvs, &q, &p, &index, &it);
+    found_t f;
+    otakit_err_t err = find_key(nvs, ns, key, false, &f);
     if (err == OTAKIT_OK && type != NULL) {
-        uint8_t t = it_type(&it);
+        uint8_t t = it_type(&f.it);
         *type = (t == T_BLOB_IDX || t == T_BLOB) ? OTAKIT_NVS_BLOB : (otakit_nvs_type_t)t;
     }
     return err;
@@ -1979,25 +1952,15 @@ otakit_err_t otakit_nvs_find_key(otakit_nvs_t *nvs, uint8_t ns, const char *key,
 
 otakit_err_t otakit_nvs_erase_key(otakit_nvs_t *nvs, uint8_t ns, const char *key)
 {
-    otakit_err_t err = check_ready(nvs, true);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
+    found_t f;
+    otakit_err_t err = find_key(nvs, ns, key, true, &f);
     if (err != OTAKIT_OK) {
         return err;
     }
-    uint32_t p;
-    size_t index;
-    item_t it;
-    query_t q = mkq(ns, T_ANY, key, CHUNK_ANY, VER_ANY);
-    err = st_find(nvs, &q, &p, &index, &it);
-    if (err != OTAKIT_OK) {
-        return err;
+    if (it_type(&f.it) == T_BLOB_IDX) {
+        return st_erase_blob(nvs, ns, key, it_blob_start(&f.it));
     }
-    if (it_type(&it) == T_BLOB_IDX) {
-        return st_erase_blob(nvs, ns, key, it_blob_start(&it));
-    }
-    return erase_entry_span(nvs, p, index);
+    return st_erase_found(nvs, &f);
 }
 
 otakit_err_t otakit_nvs_erase_ns(otakit_nvs_t *nvs, uint8_t ns)
@@ -2053,23 +2016,18 @@ otakit_err_t otakit_nvs_stats(otakit_nvs_t *nvs, otakit_nvs_stats_t *st)
 
 otakit_err_t otakit_nvs_ns_entries(otakit_nvs_t *nvs, uint8_t ns, size_t *entries)
 {
+    if (entries == NULL) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
     *entries = 0;
     otakit_err_t err = check_ready(nvs, false);
     if (err != OTAKIT_OK) {
         return err;
     }
     query_t q = mkq(ns, T_ANY, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            *entries += it_span(&it);
-            i += it_span(&it);
-            if (i >= ENTRY_COUNT) {
-                break;
-            }
-        }
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &q, &w)) {
+        *entries += it_span(&w.at.it);
     }
     return OTAKIT_OK;
 }
@@ -2081,16 +2039,11 @@ otakit_err_t otakit_nvs_ns_name(otakit_nvs_t *nvs, uint8_t ns, char name[OTAKIT_
         return err;
     }
     query_t q = mkq(NS_INDEX, T_U8, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            if (it.raw[24] == ns) {
-                copy_key(name, &it);
-                return OTAKIT_OK;
-            }
-            i += it_span(&it);
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &q, &w)) {
+        if (w.at.it.raw[24] == ns) {
+            copy_key(name, &w.at.it);
+            return OTAKIT_OK;
         }
     }
     return OTAKIT_ERR_NVS_NOT_FOUND;

@@ -154,10 +154,13 @@ esp_err_t nvs_flash_erase_partition_ptr(const esp_partition_t *partition)
     if (partition == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
+    /* Released first when initialised; the erase under the lock too, or another task's
+     * nvs_flash_init could load the partition while it is being erased. */
     pthread_mutex_lock(&lock);
-    deinit_locked(partition->label); /* released first when initialised */
+    deinit_locked(partition->label);
+    esp_err_t err = esp_partition_erase_range(partition, 0, partition->size);
     pthread_mutex_unlock(&lock);
-    return esp_partition_erase_range(partition, 0, partition->size);
+    return err;
 }
 
 esp_err_t nvs_flash_erase_partition(const char *part_name)
