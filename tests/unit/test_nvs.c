@@ -30,6 +30,15 @@ static otakit_err_t dev_init(ndev_t *d)
     return otakit_nvs_init(&d->nvs, otakit_nor_flash(d->nor), 0, d->size, d->pages, MAXP, false);
 }
 
+/* A fresh partition of `pages` pages, initialised, with one namespace created. */
+static ndev_t *dev_with_ns(uint32_t pages, const char *name, uint8_t *ns)
+{
+    ndev_t *d = dev_new(pages);
+    CHECK_EQ(dev_init(d), OTAKIT_OK);
+    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, name, true, ns), OTAKIT_OK);
+    return d;
+}
+
 static void dev_free(ndev_t *d)
 {
     otakit_nor_close(d->nor);
@@ -139,10 +148,8 @@ static void test_integers(void)
 
 static void test_strings(void)
 {
-    ndev_t *d = dev_new(4);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "s", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(4, "s", &ns);
     const char *hello = "hello, world";
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "greet", OTAKIT_NVS_STR, hello, strlen(hello) + 1),
              OTAKIT_OK);
@@ -189,10 +196,8 @@ static void fill(uint8_t *b, size_t n, unsigned seed)
 
 static void test_blobs(void)
 {
-    ndev_t *d = dev_new(8);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "b", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(8, "b", &ns);
     static uint8_t in[12000], out[12000];
     fill(in, sizeof(in), 1);
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "big", OTAKIT_NVS_BLOB, in, 10000), OTAKIT_OK);
@@ -300,10 +305,8 @@ static void test_erase_and_namespaces(void)
  * reclaimed, the value is always the last one, a reboot agrees. */
 static void test_gc(void)
 {
-    ndev_t *d = dev_new(3);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "gc", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(3, "gc", &ns);
     uint32_t keep = 0xC0FFEE;
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "keep", OTAKIT_NVS_U32, &keep, 4), OTAKIT_OK);
     char str[100];
@@ -340,10 +343,8 @@ static void test_gc(void)
  * still reads, init still works (a free page was kept). */
 static void test_full(void)
 {
-    ndev_t *d = dev_new(3);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "full", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(3, "full", &ns);
     char key[16];
     uint32_t n = 0;
     otakit_err_t err;
@@ -407,10 +408,8 @@ static void test_no_free_pages(void)
 /* Corruption is survived: a page with a bad header CRC, an item with a bad CRC. */
 static void test_corruption(void)
 {
-    ndev_t *d = dev_new(4);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "c", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(4, "c", &ns);
     uint32_t v = 1;
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "a", OTAKIT_NVS_U32, &v, 4), OTAKIT_OK);
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "b", OTAKIT_NVS_U32, &v, 4), OTAKIT_OK);
@@ -444,10 +443,8 @@ static void test_bytes_match_generator(void)
     size_t len;
     char err[200];
     CHECK_EQ(otakit_nvs_gen(csv, sizeof(csv) - 1, 0x4000, &img, &len, err, sizeof(err)), 0);
-    ndev_t *d = dev_new(4);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "app", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(4, "app", &ns);
     uint32_t c = 42;
     int16_t n = -2;
     uint8_t cfg[33];
@@ -472,10 +469,8 @@ static void test_bytes_match_generator(void)
  * once in turn. */
 static void test_init_write_fails(void)
 {
-    ndev_t *d = dev_new(3);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "f", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(3, "f", &ns);
     uint32_t v = 1;
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "a", OTAKIT_NVS_U32, &v, 4), OTAKIT_OK);
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "b", OTAKIT_NVS_STR, "keep", 5), OTAKIT_OK);
