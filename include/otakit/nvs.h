@@ -164,7 +164,8 @@ typedef struct otakit_nvs_iter {
  *         slots, a flash that cannot program 4-byte words); OTAKIT_ERR_INVALID_SIZE (size
  *         not a multiple of 4096 or under one page); OTAKIT_ERR_NVS_NO_FREE_PAGES (no
  *         empty page left: erase the partition); OTAKIT_ERR_NVS_NEW_VERSION_FOUND (a page
- *         of a newer format); flash errors.
+ *         of a newer format); flash errors, or OTAKIT_ERR_NVS_INVALID_STATE (a flash
+ *         error during a search of the recovery): nothing is lost, init again.
  * Power-loss: recovery only completes operations ESP-IDF would; cut again, it resumes.
  */
 otakit_err_t otakit_nvs_init(otakit_nvs_t *nvs, const otakit_flash_t *flash, uint32_t offset,
@@ -185,7 +186,8 @@ otakit_err_t otakit_nvs_ns_open(otakit_nvs_t *nvs, const char *name, bool create
  * or OTAKIT_NVS_BLOB. An equal value already stored writes nothing.
  * @return OTAKIT_OK; OTAKIT_ERR_NVS_KEY_TOO_LONG; OTAKIT_ERR_NVS_INVALID_NAME;
  *         OTAKIT_ERR_NVS_VALUE_TOO_LONG (string over 4000 bytes, blob over what the pages
- *         hold); OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE; OTAKIT_ERR_NVS_READ_ONLY;
+ *         hold); OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE (also a blob that would need more
+ *         than 127 chunks); OTAKIT_ERR_NVS_READ_ONLY;
  *         OTAKIT_ERR_NVS_INVALID_STATE (an earlier flash error); flash errors.
  * Power-loss: the key reads its old or its new value after the next init.
  */
