@@ -17,6 +17,7 @@
 #define PAGE OTAKIT_NVS_PAGE_SIZE
 #define ENTRIES OTAKIT_NVS_ENTRY_COUNT
 #define MAX_STR 4000u /* the generator's max_blob_size for strings (version 2) */
+#define MAX_CHUNKS 127u /* chunks of one blob version: 0x00..0x7E or 0x80..0xFE */
 
 /* ------------------------------------------------------------ the writer ---- */
 
@@ -163,6 +164,12 @@ static int write_blob(gen_t *g, const char *key, const uint8_t *data, size_t len
     size_t offset = 0, remaining = len;
     uint8_t count = 0;
     for (;;) {
+        if (count == MAX_CHUNKS) {
+            /* The generator goes on into 0x80.. (the other version's indexes); ESP-IDF's
+             * init then finds the chunks do not add up and drops the blob. */
+            return gen_fail(g, "key `%s`: a %zu-byte blob needs more than %u chunks (pages)",
+                            key, len, MAX_CHUNKS);
+        }
         size_t tailroom = (ENTRIES - g->entry - 1) * 32;
         size_t chunk = remaining < tailroom ? remaining : tailroom;
         remaining -= chunk;
