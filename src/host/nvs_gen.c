@@ -17,7 +17,9 @@
 #define PAGE OTAKIT_NVS_PAGE_SIZE
 #define ENTRIES OTAKIT_NVS_ENTRY_COUNT
 #define MAX_STR 4000u /* the generator's max_blob_size for strings (version 2) */
-#define MAX_CHUNKS 127u /* chunks of one blob version: 0x00..0x7E or 0x80..0xFE */
+/* The largest blob whose index a device accepts (ESP-IDF's Item::checkHeaderConsistency:
+ * 127 chunks of 4000 bytes); it never needs more chunks than version 0x00 has (0..0x7F). */
+#define MAX_BLOB (127u * OTAKIT_NVS_CHUNK_MAX)
 
 /* ------------------------------------------------------------ the writer ---- */
 
@@ -161,15 +163,15 @@ static int write_blob(gen_t *g, const char *key, const uint8_t *data, size_t len
     if (g->entry >= ENTRIES && new_page(g) != 0) {
         return -1;
     }
+    if (len > MAX_BLOB) {
+        /* The generator writes it; a device's init finds the index inconsistent and drops
+         * the blob. */
+        return gen_fail(g, "key `%s`: a %zu-byte blob is over the %u bytes a device keeps", key,
+                        len, MAX_BLOB);
+    }
     size_t offset = 0, remaining = len;
     uint8_t count = 0;
     for (;;) {
-        if (count == MAX_CHUNKS) {
-            /* The generator goes on into 0x80.. (the other version's indexes); ESP-IDF's
-             * init then finds the chunks do not add up and drops the blob. */
-            return gen_fail(g, "key `%s`: a %zu-byte blob needs more than %u chunks (pages)",
-                            key, len, MAX_CHUNKS);
-        }
         size_t tailroom = (ENTRIES - g->entry - 1) * 32;
         size_t chunk = remaining < tailroom ? remaining : tailroom;
         remaining -= chunk;

@@ -153,14 +153,14 @@ printf 'key,type,encoding,value\nns,namespace,,\nf,file,string,payload.txt\nb,fi
 expect 0 "$OTAKIT" nvs gen files.csv files.bin 0x3000
 get_is "gen: file row as a string" hello files.bin ns f --partition
 get_is "gen: file row as a blob" 68656c6c6f files.bin ns b --partition
-# a blob of more than 127 chunks (the generator writes it; a device drops it at init)
-head -c 600000 /dev/zero >huge.bin
+# a blob over 508000 bytes (the generator writes it; a device drops it at init)
+head -c 508001 /dev/zero >huge.bin
 printf 'key,type,encoding,value\nns,namespace,,\nb,file,binary,huge.bin\n' >huge.csv
 expect 2 "$OTAKIT" nvs gen huge.csv huge_out.bin 0x100000
-check "gen: a blob over 127 chunks refused" 'grep -q "127 chunks" err.txt'
-head -c 500000 /dev/zero >huge.bin
+check "gen: a blob over 508000 bytes refused" 'grep -q "over the 508000 bytes" err.txt'
+head -c 508000 /dev/zero >huge.bin
 expect 0 "$OTAKIT" nvs gen huge.csv huge_out.bin 0x100000
 expect 0 "$OTAKIT" nvs get huge_out.bin ns b --partition --json
-check "gen: a 125-chunk blob reads back" '[ "$($PY -c "import json,base64; print(len(base64.b64decode(json.load(open(\"out.txt\"))[\"data\"])))")" = 500000 ]'
+check "gen: a 508000-byte blob (128 chunks) reads back" '[ "$($PY -c "import json,base64; print(len(base64.b64decode(json.load(open(\"out.txt\"))[\"data\"])))")" = 508000 ]'
 
 finish
