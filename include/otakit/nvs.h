@@ -245,8 +245,9 @@ otakit_err_t otakit_nvs_next(otakit_nvs_t *nvs, otakit_nvs_iter_t *it, otakit_nv
 
 /**
  * @brief The data of a string or blob chunk returned by otakit_nvs_next (len >= size).
- * @return OTAKIT_OK; OTAKIT_ERR_NVS_INVALID_LENGTH; OTAKIT_ERR_INVALID_CRC (data does
- *         not match its CRC); OTAKIT_ERR_INVALID_ARG (not a variable-length item).
+ * @return OTAKIT_OK; OTAKIT_ERR_NVS_INVALID_LENGTH; OTAKIT_ERR_INVALID_CRC (the data,
+ *         copied all the same, does not match its CRC); OTAKIT_ERR_INVALID_ARG (not a
+ *         variable-length item).
  */
 otakit_err_t otakit_nvs_read_item_data(otakit_nvs_t *nvs, const otakit_nvs_item_t *item, void *data,
                                        size_t len);

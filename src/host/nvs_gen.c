@@ -789,7 +789,10 @@ cJSON *otakit_nvs_listing(otakit_nvs_t *nvs)
             data = int_json(&it);
         } else {
             uint8_t *buf = malloc(it.size + 1);
-            if (otakit_nvs_read_item_data(nvs, &it, buf, it.size) != OTAKIT_OK) {
+            otakit_err_t err =
+                buf == NULL ? OTAKIT_ERR_NO_MEM : otakit_nvs_read_item_data(nvs, &it, buf, it.size);
+            /* nvs_tool.py lists the data whatever its CRC says */
+            if (err != OTAKIT_OK && err != OTAKIT_ERR_INVALID_CRC) {
                 free(buf);
                 cJSON_Delete(arr);
                 return NULL;
