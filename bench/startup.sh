@@ -13,7 +13,7 @@
 set -euo pipefail
 
 OTAKIT=${OTAKIT:-build/otakit}
-B=${OTAKIT_BUILD:-$(dirname "$OTAKIT")}
+B=$(realpath "${OTAKIT_BUILD:-$(dirname "$OTAKIT")}")
 ROUNDS=${BENCH_ROUNDS:-60}
 BASELINE=${OTAKIT_BASELINE:-}
 PY=/usr/bin/python3
