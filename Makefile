@@ -10,6 +10,9 @@ CMAKE_FLAGS ?=
 ifdef CI
 CMAKE_FLAGS += -DOTAKIT_WERROR=ON
 endif
+# A build tree is configured again when it is missing, or when CI wants warnings as
+# errors and the tree was configured without (`make demo` first, then `CI=true make test`).
+needs_configure = test ! -f $(1)/CMakeCache.txt $(if $(CI),|| grep -q '^OTAKIT_WERROR:BOOL=OFF' $(1)/CMakeCache.txt)
 
 .PHONY: all setup configure test test-asan test-quick demo bench clean powerloss-long fuzz-long
 
@@ -20,14 +23,14 @@ setup:
 	@scripts/setup.sh --check >/dev/null 2>&1 || scripts/setup.sh
 
 configure: setup
-	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	@if $(call needs_configure,$(BUILD)); then cmake -S . -B $(BUILD) $(CMAKE_FLAGS); fi
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
 
 test-asan: setup
-	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) -DOTAKIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
+	@if $(call needs_configure,$(ASAN_BUILD)); then cmake -S . -B $(ASAN_BUILD) -DOTAKIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS); fi
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|vectors|fuzz|cli'
 

@@ -7,12 +7,15 @@
 #   BENCH_ROUNDS=3   rounds; each cell is the median of its rounds, and the servers take
 #                    turns within a round, so a busy machine hurts them alike
 #   BENCH_CLIENTS="1 16 64"
+#   OTAKIT_BASELINE=/path/to/other/otakit   adds that build's `otakit serve` as a row (an
+#                    older commit, to measure a change in the same run)
 set -euo pipefail
 
 OTAKIT=${OTAKIT:-build/otakit}
 SECONDS_PER_RUN=${BENCH_SECONDS:-4}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-"1 16 64"}
+BASELINE=${OTAKIT_BASELINE:-}
 PY=/usr/bin/python3
 
 for tool in wrk nginx curl "$PY"; do
@@ -116,6 +119,22 @@ names=("otakit serve" "nginx" "python3 http.server")
 urls=("$otakit_url" "$nginx_url" "$py_url")
 roots=("${pids[0]}" "${pids[1]}" "${pids[2]}")
 
+# --- another build's otakit serve (OTAKIT_BASELINE), same options, to measure a change
+if [[ -n $BASELINE ]]; then
+  "$BASELINE" serve "$tmp/www" --port 0 --max-per-ip 0 --access-log "$tmp/baseline-access.log" \
+    >"$tmp/baseline.out" 2>"$tmp/baseline.err" &
+  pids+=($!)
+  for i in $(seq 1 200); do
+    grep -q '^serving ' "$tmp/baseline.out" && break
+    sleep 0.05
+  done
+  base_url=$(sed -n 's/^serving .* on \(http[^ ]*\)$/\1/p' "$tmp/baseline.out" | head -n1)
+  [[ -n $base_url ]] || { echo "bench/serve: the baseline did not start" >&2; exit 1; }
+  names+=("baseline serve")
+  urls+=("$base_url")
+  roots+=("${pids[3]}")
+fi
+
 # CPU ticks (user + system) of a server: the process (/proc/PID/stat counts its threads,
 # the exited ones too) and its children (nginx's workers). Throughput on a shared machine
 # swings with the load; CPU per request much less, so the table shows both.
@@ -129,7 +148,7 @@ cpu_ticks() {
 }
 HZ=$(getconf CLK_TCK)
 
-for i in 0 1 2; do
+for i in "${!names[@]}"; do
   got=$(curl -s "${urls[$i]}fw.bin" | sha256sum | cut -d' ' -f1)
   if [[ $got != "$want" ]]; then
     echo "bench/serve: ${names[$i]} sent the wrong bytes" >&2
@@ -165,14 +184,14 @@ median() {
 declare -A RPS ERR RUNS CPUS CPU
 for c in $CLIENTS; do
   for r in $(seq 1 "$ROUNDS"); do
-    for i in 0 1 2; do
+    for i in "${!names[@]}"; do
       read -r rps err ms < <(measure "${urls[$i]}" "$c" "${roots[$i]}")
       RUNS[$i,$c]="${RUNS[$i,$c]:-} $rps"
       CPUS[$i,$c]="${CPUS[$i,$c]:-} $ms"
       ERR[$i,$c]=$((${ERR[$i,$c]:-0} + err))
     done
   done
-  for i in 0 1 2; do
+  for i in "${!names[@]}"; do
     RPS[$i,$c]=$(median ${RUNS[$i,$c]})
     CPU[$i,$c]=$(median ${CPUS[$i,$c]})
   done
@@ -182,16 +201,27 @@ echo
 echo "bench/serve: GET of a 1 MiB file over loopback with wrk; $(nproc) cores shared by wrk and"
 echo "the servers; each cell the median of $ROUNDS runs of ${SECONDS_PER_RUN} s (servers take turns);"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-22s %7s %10s %10s %7s %9s %13s\n' server clients "req/s" "MB/s" errors "vs nginx" "CPU ms/req"
+printf '%-22s %7s %9s %15s %9s %6s %9s %13s %10s\n' server clients "req/s" "req/s min-max" "MB/s" errors "vs nginx" "ratio min-max" "CPU ms/req"
 for c in $CLIENTS; do
-  for i in 0 1 2; do
+  for i in "${!names[@]}"; do
     rps=${RPS[$i,$c]}
-    base=${RPS[1,$c]}
     mbs=$(awk -v r="$rps" 'BEGIN{printf "%.1f", r * 1.048576}') # 1 MiB = 1.048576 MB
-    ratio=$(awk -v r="$rps" -v b="$base" 'BEGIN{ if (b > 0) printf "%.2f", r / b; else print "-" }')
-    printf '%-22s %7s %10.1f %10s %7s %9s %13s\n' "${names[$i]}" "$c" "$rps" "$mbs" "${ERR[$i,$c]}" "$ratio" "${CPU[$i,$c]}"
+    read -r -a mine <<<"${RUNS[$i,$c]}"
+    read -r -a theirs <<<"${RUNS[1,$c]}"
+    # the ratio to nginx in each round (the two ran back to back), then median, min, max
+    ratios=$(for r in "${!mine[@]}"; do awk -v a="${mine[$r]}" -v b="${theirs[$r]}" 'BEGIN{ if (b > 0) printf "%.4f\n", a / b }'; done)
+    ratio=$(printf '%.2f' "$(median $ratios)")
+    rmin=$(sort -g <<<"$ratios" | head -n1)
+    rmax=$(sort -g <<<"$ratios" | tail -n1)
+    lo=$(tr ' ' '\n' <<<"${RUNS[$i,$c]}" | grep . | sort -g | head -n1)
+    hi=$(tr ' ' '\n' <<<"${RUNS[$i,$c]}" | grep . | sort -g | tail -n1)
+    printf '%-22s %7s %9.1f %15s %9s %6s %9s %13s %10s\n' "${names[$i]}" "$c" "$rps" \
+      "$(printf '%.0f-%.0f' "$lo" "$hi")" "$mbs" "${ERR[$i,$c]}" "$ratio" \
+      "$(printf '%.2f-%.2f' "$rmin" "$rmax")" "${CPU[$i,$c]}"
   done
 done
-echo "(MB/s: 10^6 bytes of response bodies per second; CPU ms/req: the server's user + system"
+echo "(req/s: median of the runs, with the lowest and highest; vs nginx: the median of the"
+echo " ratios to nginx's run of the same round, with the lowest and highest;"
+echo " MB/s: 10^6 bytes of response bodies per second; CPU ms/req: the server's user + system"
 echo " CPU time per request, loopback copies included, median of the runs; errors: non-2xx responses plus socket"
 echo " errors over all runs; runs per cell:$(for c in $CLIENTS; do printf ' c=%s otakit[%s] nginx[%s]' "$c" "${RUNS[0,$c]# }" "${RUNS[1,$c]# }"; done))"

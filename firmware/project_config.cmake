@@ -1,14 +1,14 @@
 # cmake -DIN=config -DOUT=sdkconfig -DROOT=srcdir [-DSET="CONFIG_X=v;..."] -P project_config.cmake
 #
 # A firmware project's sdkconfig: otakit's complete configuration (IN), with a relative
-# CONFIG_EXAMPLE_SERVER_CA_CERT made absolute (`make menuconfig` takes it relative to the
-# source tree; the project's build would take it relative to the project), then the SET
-# lines, which win (kconfiglib keeps the last value).
+# CONFIG_EXAMPLE_SERVER_CA_CERT or CONFIG_SECURE_BOOT_SIGNING_KEY made absolute (`make
+# menuconfig` takes them relative to the source tree; the project's build would take them
+# relative to the project), then the SET lines, which win (kconfiglib keeps the last value).
 file(STRINGS ${IN} lines)
 set(out "# otakit's configuration for this project (firmware/CMakeLists.txt): do not edit\n")
 foreach(line IN LISTS lines)
-  if(line MATCHES "^CONFIG_EXAMPLE_SERVER_CA_CERT=\"([^/\"][^\"]*)\"$")
-    set(line "CONFIG_EXAMPLE_SERVER_CA_CERT=\"${ROOT}/${CMAKE_MATCH_1}\"")
+  if(line MATCHES "^(CONFIG_EXAMPLE_SERVER_CA_CERT|CONFIG_SECURE_BOOT_SIGNING_KEY)=\"([^/\"][^\"]*)\"$")
+    set(line "${CMAKE_MATCH_1}=\"${ROOT}/${CMAKE_MATCH_2}\"")
   endif()
   string(APPEND out "${line}\n")
 endforeach()

@@ -26,6 +26,8 @@ typedef struct fx_dev {
     otakit_boot_result_t boot;
     const otakit_part_t *factory, *otadata, *nvs;
     bool verbose;
+    /* The bootloader's port check (Secure Boot V2 signatures), or NULL. */
+    bool (*check_app)(void *ctx, const otakit_part_t *part, const otakit_image_info_t *image);
 } fx_dev_t;
 
 static inline uint32_t fx_efuse_get(void *ctx)
@@ -185,6 +187,8 @@ static inline otakit_err_t fx_boot(fx_dev_t *d, otakit_boot_pin_t pin)
     cfg.reset_label_count = 1;
     cfg.reset_erase_otadata = true;
     cfg.log = d->ota.log;
+    cfg.check_app = d->check_app;
+    cfg.check_app_ctx = d;
     d->ota.running = NULL;
     otakit_err_t err = otakit_boot_select(&cfg, &d->boot);
     if (err == OTAKIT_OK) {

@@ -206,6 +206,10 @@ static int part_open(const struct opts *o, const char *path, bool write, part_t 
         return -1;
     }
     p->pages = calloc(p->size / OTAKIT_NVS_PAGE_SIZE, sizeof(*p->pages));
+    if (p->pages == NULL) {
+        tool_error("out of memory");
+        return -1;
+    }
     if (write) {
         p->flash = f;
     } else {

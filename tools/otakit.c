@@ -21,6 +21,7 @@ static const struct subcommand SUBCOMMANDS[] = {
     {"nvs", cmd_nvs, "show, get, set and erase NVS keys; compile an NVS CSV"},
     {"serve", cmd_serve, "serve a directory of firmware over HTTP(S)"},
     {"device", cmd_device, "run the virtual ESP32"},
+    {"efuse", cmd_efuse, "the virtual device's eFuses: secure version, Secure Boot key digests"},
 };
 
 static void usage(FILE *out)

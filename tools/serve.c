@@ -76,10 +76,20 @@ struct file_meta {
 struct conn_track {
     struct conn_track *prev, *next;
     int fd;
-    bool awaiting_head; /* between connect / end of a response and the next request */
+    /* Written by the connection's thread at every request without the list's lock (a
+     * lock shared by every connection cost more than the rest of the bookkeeping); the
+     * reaper reads them under the lock. since_ns is stored before awaiting_head. */
+    atomic_bool awaiting_head; /* between connect / end of a response and the next request */
+    atomic_llong since_ns;     /* CLOCK_MONOTONIC, when awaiting_head last changed */
     bool reaped;
-    struct timespec since;
 };
+
+static long long monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 struct server {
     const serve_opts_t *o;
@@ -172,10 +182,37 @@ static int open_beneath(const struct server *s, const char *rel, int flags)
     return open_checked(s, rel, flags);
 }
 
+/* The common case, a regular file, in one open: a stat by name (which follows symlinks
+ * wherever they lead but opens nothing and mounts nothing) says the entry is a regular
+ * file, the open stays beneath the root, and the descriptor must be that same regular
+ * file. Returns a descriptor, or -1 when the careful path has to decide. */
+static int open_regular_fast(const struct server *s, const char *rel, struct stat *st)
+{
+    struct stat pre;
+    if (!s->have_openat2 || fstatat(s->root_fd, rel, &pre, AT_NO_AUTOMOUNT) != 0 ||
+        !S_ISREG(pre.st_mode)) {
+        return -1;
+    }
+    int fd = open_beneath(s, rel, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+        return -1; /* outside the root, or gone: the careful path says which */
+    }
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_dev != pre.st_dev ||
+        st->st_ino != pre.st_ino) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Open a served entry: stat through an O_PATH descriptor first so that FIFOs and device
  * nodes are never opened, then open regular files and directories for reading. */
 static int open_entry(const struct server *s, const char *rel, struct stat *st)
 {
+    int fast = open_regular_fast(s, rel, st);
+    if (fast >= 0) {
+        return fast;
+    }
     int pfd = open_beneath(s, rel, O_PATH);
     if (pfd < 0) {
         return pfd;
@@ -1000,10 +1037,9 @@ static void track_set(struct server *s, struct conn_track *t, bool awaiting)
     if (t == NULL) {
         return;
     }
-    pthread_mutex_lock(&s->conn_lock);
-    t->awaiting_head = awaiting;
-    clock_gettime(CLOCK_MONOTONIC, &t->since);
-    pthread_mutex_unlock(&s->conn_lock);
+    (void)s;
+    atomic_store_explicit(&t->since_ns, monotonic_ns(), memory_order_relaxed);
+    atomic_store_explicit(&t->awaiting_head, awaiting, memory_order_release);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -1073,15 +1109,56 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 }
 
 /* Escape a request line for the log: quotes, backslashes and control bytes as \xHH. */
-static void log_escaped(FILE *f, const char *s)
+/* An access-log line built in memory and written with one write(2): lines of up to
+ * PIPE_BUF bytes (nearly all) reach a file, a pipe or a terminal whole without a lock
+ * shared by every connection; longer ones take the log's lock. */
+struct log_line {
+    char *buf;
+    size_t len, cap;
+};
+
+static void log_put(struct log_line *l, const char *s, size_t n)
 {
+    if (n > l->cap - l->len) {
+        n = l->cap - l->len; /* cannot happen: the buffer is sized for the worst case */
+    }
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+}
+
+static void log_puts(struct log_line *l, const char *s)
+{
+    log_put(l, s, strlen(s));
+}
+
+/* Escape a request line for the log: quotes, backslashes, control bytes and bytes past
+ * ASCII as \xHH (at most 4 bytes per input byte). */
+static void log_escaped(struct log_line *l, const char *s)
+{
+    static const char HEX[] = "0123456789ABCDEF";
     for (; *s != '\0'; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
-            fprintf(f, "\\x%02X", ch);
-        } else {
-            fputc(ch, f);
+            char esc[4] = {'\\', 'x', HEX[ch >> 4], HEX[ch & 15]};
+            log_put(l, esc, sizeof(esc));
+        } else if (l->len < l->cap) {
+            l->buf[l->len++] = (char)ch;
         }
+    }
+}
+
+static void log_write(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return; /* a full disk or a closed pipe must not stop the server */
+        }
+        buf += n;
+        len -= (size_t)n;
     }
 }
 
@@ -1102,35 +1179,70 @@ static unsigned unanswered_status(enum MHD_RequestTerminationCode toe)
     }
 }
 
+/* The access log's date for now, formatted once per second in each thread: localtime_r
+ * and strftime for every request cost more than the rest of the line. */
+static const char *log_date(void)
+{
+    static _Thread_local time_t cached = (time_t)-1;
+    static _Thread_local char when[64];
+    time_t now = time(NULL);
+    if (now != cached) {
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+        cached = now;
+    }
+    return when;
+}
+
 static void access_log(struct server *s, const struct request *r, bool complete)
 {
     if (s->log == NULL) {
         return;
     }
-    char when[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
-    pthread_mutex_lock(&s->log_lock);
-    fprintf(s->log, "%s - - [%s] \"", r->client, when);
+    const char *uri = r->raw_uri != NULL ? r->raw_uri : "-";
+    const char *when = log_date();
+    size_t cap = strlen(r->client) + strlen(when) +
+                 4 * (strlen(uri) + sizeof(r->method) + sizeof(r->version)) + 64;
+    char stack[2048];
+    struct log_line l = {stack, 0, sizeof(stack)};
+    if (cap > sizeof(stack)) {
+        l.buf = malloc(cap);
+        l.cap = cap;
+        if (l.buf == NULL) {
+            return;
+        }
+    }
+    log_puts(&l, r->client);
+    log_puts(&l, " - - [");
+    log_puts(&l, when);
+    log_puts(&l, "] \"");
     if (r->handled) {
-        log_escaped(s->log, r->method);
-        fputc(' ', s->log);
-        log_escaped(s->log, r->raw_uri != NULL ? r->raw_uri : "-");
-        fputc(' ', s->log);
-        log_escaped(s->log, r->version);
+        log_escaped(&l, r->method);
+        log_puts(&l, " ");
+        log_escaped(&l, uri);
+        log_puts(&l, " ");
+        log_escaped(&l, r->version);
     } else {
-        log_escaped(s->log, r->raw_uri != NULL ? r->raw_uri : "-");
+        log_escaped(&l, uri);
     }
-    fprintf(s->log, "\" %u ", r->status);
+    char tail[64];
     if (complete) {
-        fprintf(s->log, "%llu\n", (unsigned long long)r->body_len);
+        snprintf(tail, sizeof(tail), "\" %u %llu\n", r->status, (unsigned long long)r->body_len);
     } else {
-        fputs("-\n", s->log);
+        snprintf(tail, sizeof(tail), "\" %u -\n", r->status);
     }
-    fflush(s->log);
-    pthread_mutex_unlock(&s->log_lock);
+    log_puts(&l, tail);
+    if (l.len <= PIPE_BUF) {
+        log_write(fileno(s->log), l.buf, l.len);
+    } else {
+        pthread_mutex_lock(&s->log_lock);
+        log_write(fileno(s->log), l.buf, l.len);
+        pthread_mutex_unlock(&s->log_lock);
+    }
+    if (l.buf != stack) {
+        free(l.buf);
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
@@ -1177,8 +1289,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         t->fd = ci != NULL ? ci->connect_fd : -1;
-        t->awaiting_head = true;
-        clock_gettime(CLOCK_MONOTONIC, &t->since);
+        atomic_init(&t->since_ns, monotonic_ns());
+        atomic_init(&t->awaiting_head, true);
         pthread_mutex_lock(&s->conn_lock);
         t->next = s->conns;
         if (s->conns != NULL) {
@@ -1227,15 +1339,14 @@ static void *reaper_main(void *arg)
         if (s->reaper_stop) {
             break;
         }
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long now = monotonic_ns();
         for (struct conn_track *t = s->conns; t != NULL; t = t->next) {
-            if (!t->awaiting_head || t->reaped || t->fd < 0) {
+            if (!atomic_load_explicit(&t->awaiting_head, memory_order_acquire) || t->reaped ||
+                t->fd < 0) {
                 continue;
             }
-            double age =
-                (double)(now.tv_sec - t->since.tv_sec) + (now.tv_nsec - t->since.tv_nsec) / 1e9;
-            if (age >= (double)s->o->header_timeout) {
+            long long since = atomic_load_explicit(&t->since_ns, memory_order_relaxed);
+            if (now - since >= (long long)s->o->header_timeout * 1000000000LL) {
                 shutdown(t->fd, SHUT_RDWR); /* libmicrohttpd sees the end and closes it */
                 t->reaped = true;
                 atomic_fetch_add(&s->head_timeouts, 1);

@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "console.h"
+#include "efuse.h"
 #include "hw.h"
 #include "otakit/boot.h"
 #include "program.h"
 #include "sdkconfig.h"
+#include "secure.h"
 
 #ifndef CONFIG_BOOTLOADER_LOG_LEVEL
 #define CONFIG_BOOTLOADER_LOG_LEVEL 3
@@ -50,6 +52,55 @@ static int mapped(uint32_t a)
 {
     return (a >= 0x3f400000u && a < 0x3f800000u) || (a >= 0x400c2000u && a < 0x40c00000u);
 }
+
+#ifdef CONFIG_SECURE_BOOT_V2_ENABLED
+/* Secure Boot V2: the key digests burned in eFuse and not revoked. */
+static uint8_t trusted[OTAKIT_EFUSE_KEY_BLOCKS][OTAKIT_EFUSE_DIGEST_LEN];
+static unsigned n_trusted;
+
+static void read_trusted_keys(void)
+{
+    otakit_efuse_state_t st;
+    const char *why = NULL;
+    if (otakit_efuse_file_read(otakit_hw_efuse_path(), &st, &why) != OTAKIT_OK) {
+        LOGE("eFuse file %s: %s", otakit_hw_efuse_path(), why ? why : "unreadable");
+        return;
+    }
+    n_trusted = otakit_efuse_trusted_keys(&st, trusted);
+    if (n_trusted == 0) {
+        otakit_console_log(OTAKIT_LOG_ERROR, "secure_boot_v2",
+                           "no key digest in eFuse (or all revoked): no app can boot; burn one "
+                           "with `otakit efuse burn-key-digest`");
+    }
+}
+
+/* Like ESP-IDF's bootloader with Secure Boot V2: every app must carry a signature block
+ * made by a key whose digest is in eFuse and not revoked. */
+static bool check_signature(void *ctx, const otakit_part_t *part, const otakit_image_info_t *img)
+{
+    (void)ctx;
+    otakit_sig_result_t r;
+    otakit_diag_t d = {0, NULL};
+    otakit_err_t err =
+        n_trusted == 0
+            ? OTAKIT_ERR_INVALID_ARG
+            : otakit_secure_verify(otakit_hw_flash(), part->offset, part->size, img->image_len,
+                                   (const uint8_t(*)[32])trusted, n_trusted, &r, &d);
+    if (err != OTAKIT_OK) {
+        otakit_console_log(OTAKIT_LOG_ERROR, "secure_boot_v2",
+                           "app at 0x%" PRIx32 ": %s at offset 0x%" PRIx32, part->offset,
+                           d.msg ? d.msg : "no trusted key digest in eFuse", d.offset);
+        otakit_console_log(OTAKIT_LOG_ERROR, "esp_image",
+                           "Secure boot signature verification failed");
+        return false;
+    }
+    otakit_console_log(OTAKIT_LOG_INFO, "secure_boot_v2", "Verifying with %s...",
+                       r.scheme == OTAKIT_SIG_RSA3072 ? "RSA-PSS" : "ECDSA");
+    otakit_console_log(OTAKIT_LOG_INFO, "secure_boot_v2",
+                       "Signature verified successfully! (block %d)", r.block);
+    return true;
+}
+#endif
 
 int main(void)
 {
@@ -107,7 +158,14 @@ int main(void)
     cfg.anti_rollback = true;
 #endif
     cfg.efuse = otakit_hw_efuse();
+#ifdef CONFIG_SECURE_BOOT_V2_ENABLED
+    read_trusted_keys();
+    cfg.check_app = check_signature;
+#endif
     cfg.chip_id = OTAKIT_CHIP_ESP32;
+#ifdef CONFIG_OTAKIT_APP_REQUIRE_SHA256
+    cfg.require_hash = true;
+#endif
     cfg.log = otakit_console_sink();
     uint32_t pin = otakit_hw_shared()->hold_pin;
 #ifdef CONFIG_BOOTLOADER_FACTORY_RESET

@@ -7,7 +7,8 @@
  *
  * What is kept: GET/HEAD/POST/PUT/DELETE requests, one request at a time per handle,
  * custom request headers (Range: bytes=N- for resuming a download), timeout_ms for the
- * connection and for each read, HTTP and HTTPS (cert_pem pins the CA), the event
+ * connection and for each read, HTTP and HTTPS (cert_pem pins the CA; crt_bundle_attach
+ * trusts the host's CA store), the event
  * callback (ON_CONNECTED, HEADERS_SENT, ON_HEADER, ON_DATA, ON_FINISH, DISCONNECTED,
  * ERROR), esp_http_client_set_redirection. Not kept: authentication, the async mode,
  * esp_http_client_write (a request body is given with esp_http_client_set_post_field).
@@ -112,7 +113,18 @@ typedef struct {
     void *user_data;
     const char *user_agent; /**< NULL = DEFAULT_HTTP_USER_AGENT */
     bool skip_cert_common_name_check;
-    bool keep_alive_enable; /**< TCP keep-alive probes */
+    bool keep_alive_enable;   /**< TCP keep-alive probes */
+    bool use_global_ca_store; /**< accepted; otakit has no global CA store, so this alone
+                                   verifies nothing */
+    /**
+     * esp_crt_bundle_attach (esp_crt_bundle.h) to trust the host's CA store, as ESP-IDF's
+     * bundle trusts the common roots. Called before each request when cert_pem is NULL;
+     * its argument is the request's libcurl easy handle (CURL *), where ESP-IDF passes an
+     * mbedtls_ssl_config.
+     */
+    esp_err_t (*crt_bundle_attach)(void *conf);
+    int max_authorization_retries; /**< accepted; authentication is not kept */
+    bool save_client_session;      /**< accepted; libcurl reuses TLS sessions by itself */
 } esp_http_client_config_t;
 
 /* The status codes the OTA code looks at (HttpStatus_Code in ESP-IDF). */

@@ -52,14 +52,6 @@ typedef enum {
     WIFI_IF_AP,
 } wifi_interface_t;
 
-/** Power save type (ESP-IDF's values). The virtual radio keeps the setting; it changes
- * nothing there (no beacons to sleep through). */
-typedef enum {
-    WIFI_PS_NONE,      /**< no power save */
-    WIFI_PS_MIN_MODEM, /**< wake for every DTIM beacon (ESP-IDF's default) */
-    WIFI_PS_MAX_MODEM, /**< wake every listen_interval beacons */
-} wifi_ps_type_t;
-
 typedef enum {
     WIFI_AUTH_OPEN = 0,
     WIFI_AUTH_WEP,
@@ -135,7 +127,10 @@ typedef struct {
 } wifi_init_config_t;
 
 #define WIFI_INIT_CONFIG_MAGIC 0x1F2F3F4F
-#define WIFI_INIT_CONFIG_DEFAULT() {.magic = WIFI_INIT_CONFIG_MAGIC}
+#define WIFI_INIT_CONFIG_DEFAULT()                                                                 \
+    {                                                                                              \
+        .magic = WIFI_INIT_CONFIG_MAGIC                                                            \
+    }
 
 ESP_EVENT_DECLARE_BASE(WIFI_EVENT);
 typedef enum {
@@ -188,9 +183,17 @@ esp_err_t esp_wifi_connect(void);
 esp_err_t esp_wifi_disconnect(void);
 /** @return ESP_OK; ESP_ERR_WIFI_CONN when not connected. */
 esp_err_t esp_wifi_sta_get_ap_info(wifi_ap_record_t *ap_info);
-/** @return ESP_OK; ESP_ERR_WIFI_NOT_INIT; ESP_ERR_INVALID_ARG (not a wifi_ps_type_t). */
+
+/** Modem power save (the virtual radio's speed does not depend on it). */
+typedef enum {
+    WIFI_PS_NONE,
+    WIFI_PS_MIN_MODEM, /**< ESP-IDF's default */
+    WIFI_PS_MAX_MODEM,
+} wifi_ps_type_t;
+
+/** Record the power-save mode. @return ESP_OK; ESP_ERR_WIFI_NOT_INIT; ESP_ERR_INVALID_ARG. */
 esp_err_t esp_wifi_set_ps(wifi_ps_type_t type);
-/** @return ESP_OK; ESP_ERR_WIFI_NOT_INIT; ESP_ERR_INVALID_ARG (NULL). */
+/** @return ESP_OK; ESP_ERR_WIFI_NOT_INIT; ESP_ERR_INVALID_ARG for NULL. */
 esp_err_t esp_wifi_get_ps(wifi_ps_type_t *type);
 
 #ifdef __cplusplus

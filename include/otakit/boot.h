@@ -44,12 +44,21 @@ typedef struct otakit_boot_cfg {
     bool anti_rollback;          /**< CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     const otakit_efuse_t *efuse; /**< needed with anti_rollback */
     int32_t chip_id;             /**< OTAKIT_CHIP_ESP32 for the virtual device */
+    bool require_hash;           /**< CONFIG_OTAKIT_APP_REQUIRE_SHA256: refuse apps without
+                                      the appended SHA-256 */
     bool dry_run;                /**< decide and report the writes, change nothing */
     otakit_boot_pin_t pin;
     /** Data partitions the factory-reset request erases (by label). */
     const char *const *reset_labels;
     size_t reset_label_count;
     bool reset_erase_otadata;    /**< CONFIG_BOOTLOADER_OTA_DATA_ERASE */
+    /**
+     * The port's check of an app that verified and passed anti-rollback (the signature
+     * check of Secure Boot V2, which needs crypto the core does not have): false refuses
+     * the app, as a failed verification does, and the search goes on. NULL = none.
+     */
+    bool (*check_app)(void *ctx, const otakit_part_t *part, const otakit_image_info_t *image);
+    void *check_app_ctx;
     otakit_log_t log;
 } otakit_boot_cfg_t;
 

@@ -164,7 +164,8 @@ typedef struct otakit_nvs_iter {
  *         slots, a flash that cannot program 4-byte words); OTAKIT_ERR_INVALID_SIZE (size
  *         not a multiple of 4096 or under one page); OTAKIT_ERR_NVS_NO_FREE_PAGES (no
  *         empty page left: erase the partition); OTAKIT_ERR_NVS_NEW_VERSION_FOUND (a page
- *         of a newer format); flash errors.
+ *         of a newer format); flash errors, or OTAKIT_ERR_NVS_INVALID_STATE (a flash
+ *         error during a search of the recovery): nothing is lost, init again.
  * Power-loss: recovery only completes operations ESP-IDF would; cut again, it resumes.
  */
 otakit_err_t otakit_nvs_init(otakit_nvs_t *nvs, const otakit_flash_t *flash, uint32_t offset,
@@ -185,7 +186,8 @@ otakit_err_t otakit_nvs_ns_open(otakit_nvs_t *nvs, const char *name, bool create
  * or OTAKIT_NVS_BLOB. An equal value already stored writes nothing.
  * @return OTAKIT_OK; OTAKIT_ERR_NVS_KEY_TOO_LONG; OTAKIT_ERR_NVS_INVALID_NAME;
  *         OTAKIT_ERR_NVS_VALUE_TOO_LONG (string over 4000 bytes, blob over what the pages
- *         hold); OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE; OTAKIT_ERR_NVS_READ_ONLY;
+ *         hold); OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE (also a blob that would need more
+ *         than 127 chunks); OTAKIT_ERR_NVS_READ_ONLY;
  *         OTAKIT_ERR_NVS_INVALID_STATE (an earlier flash error); flash errors.
  * Power-loss: the key reads its old or its new value after the next init.
  */
@@ -243,8 +245,9 @@ otakit_err_t otakit_nvs_next(otakit_nvs_t *nvs, otakit_nvs_iter_t *it, otakit_nv
 
 /**
  * @brief The data of a string or blob chunk returned by otakit_nvs_next (len >= size).
- * @return OTAKIT_OK; OTAKIT_ERR_NVS_INVALID_LENGTH; OTAKIT_ERR_INVALID_CRC (data does
- *         not match its CRC); OTAKIT_ERR_INVALID_ARG (not a variable-length item).
+ * @return OTAKIT_OK; OTAKIT_ERR_NVS_INVALID_LENGTH; OTAKIT_ERR_INVALID_CRC (the data,
+ *         copied all the same, does not match its CRC); OTAKIT_ERR_INVALID_ARG (not a
+ *         variable-length item).
  */
 otakit_err_t otakit_nvs_read_item_data(otakit_nvs_t *nvs, const otakit_nvs_item_t *item, void *data,
                                        size_t len);
@@ -257,6 +260,10 @@ size_t otakit_nvs_int_size(otakit_nvs_type_t type);
 
 /** "u8", "i8", ... "str", "blob", "blob_data", "blob_index" for a type byte; "any". */
 const char *otakit_nvs_type_name(unsigned type_byte);
+
+/** nvs_tool.py's encoding of a type byte: "uint8_t" ... "string", "blob", "blob_data",
+ * "blob_index"; "unknown". */
+const char *otakit_nvs_encoding_name(unsigned type_byte);
 
 /**
  * @brief Encode a page header (state ACTIVE/FULL, seq, version, CRC): what a writer of

@@ -33,6 +33,9 @@ typedef struct otakit_ota {
     bool anti_rollback;           /**< CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     const otakit_efuse_t *efuse;  /**< needed with anti_rollback */
     int32_t chip_id;              /**< chip the images must be for, or OTAKIT_CHIP_ANY */
+    /** CONFIG_OTAKIT_APP_REQUIRE_SHA256: otakit_update_end refuses an image without the
+     * appended SHA-256 (ESP-IDF accepts it, checked only by its XOR checksum). */
+    bool require_hash;
     otakit_log_t log;
 } otakit_ota_t;
 

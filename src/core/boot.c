@@ -99,12 +99,20 @@ static bool try_load(boot_ctx_t *c, const otakit_part_t *p)
         }
         return false;
     }
+    if (c->cfg->require_hash && !info->hash_present) {
+        OTAKIT_LOGE(&c->cfg->log, "esp_image", "image at 0x%x: no appended SHA-256",
+                    (unsigned)p->offset);
+        return false;
+    }
     if (info->has_desc && !otakit_efuse_allows(arb(c), info->desc.secure_version)) {
         OTAKIT_LOGE(&c->cfg->log, TAG,
                     "Application version is lower than the eFuse secure version (%u < %u)",
                     (unsigned)info->desc.secure_version,
                     (unsigned)c->cfg->efuse->get(c->cfg->efuse->ctx));
         return false;
+    }
+    if (c->cfg->check_app != NULL && !c->cfg->check_app(c->cfg->check_app_ctx, p, info)) {
+        return false; /* the port said why */
     }
     OTAKIT_LOGI(&c->cfg->log, TAG, "Loaded app from partition at offset 0x%x", (unsigned)p->offset);
     return true;

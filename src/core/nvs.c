@@ -23,6 +23,8 @@
 #define VER_0 0x00u
 #define VER_1 0x80u
 #define VER_ANY 0xFFu
+/* Chunks of one blob version: indexes VER_0..VER_0+126 or VER_1..VER_1+126. */
+#define CHUNKS_MAX ((CHUNK_ANY - 1u) / 2u)
 
 #define T_U8 0x01u
 #define T_SZ 0x21u
@@ -119,55 +121,47 @@ void otakit_nvs_encode_header(uint8_t out[32], uint32_t state, uint32_t seq, uin
     otakit_le32_put(out + 28, otakit_nvs_crc32(0xFFFFFFFFu, out + 4, 24));
 }
 
+/* The type bytes: their integer size (0: not an integer), otakit's short name and the
+ * encoding nvs_tool.py prints. */
+static const struct type_info {
+    uint8_t type;
+    uint8_t int_size;
+    const char *name, *encoding;
+} TYPES[] = {
+    {0x01, 1, "u8", "uint8_t"},          {0x11, 1, "i8", "int8_t"},
+    {0x02, 2, "u16", "uint16_t"},        {0x12, 2, "i16", "int16_t"},
+    {0x04, 4, "u32", "uint32_t"},        {0x14, 4, "i32", "int32_t"},
+    {0x08, 8, "u64", "uint64_t"},        {0x18, 8, "i64", "int64_t"},
+    {0x21, 0, "str", "string"},          {0x41, 0, "blob", "blob"},
+    {0x42, 0, "blob_data", "blob_data"}, {0x48, 0, "blob_index", "blob_index"},
+};
+
+static const struct type_info *type_info(unsigned type_byte)
+{
+    for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
+        if (TYPES[i].type == type_byte) {
+            return &TYPES[i];
+        }
+    }
+    return NULL;
+}
+
 size_t otakit_nvs_int_size(otakit_nvs_type_t type)
 {
-    switch ((unsigned)type) {
-    case 0x01:
-    case 0x11:
-    case 0x02:
-    case 0x12:
-    case 0x04:
-    case 0x14:
-    case 0x08:
-    case 0x18:
-        return (size_t)type & 0x0Fu;
-    default:
-        return 0;
-    }
+    const struct type_info *t = type_info((unsigned)type);
+    return t != NULL ? t->int_size : 0;
 }
 
 const char *otakit_nvs_type_name(unsigned type_byte)
 {
-    switch (type_byte) {
-    case 0x01:
-        return "u8";
-    case 0x11:
-        return "i8";
-    case 0x02:
-        return "u16";
-    case 0x12:
-        return "i16";
-    case 0x04:
-        return "u32";
-    case 0x14:
-        return "i32";
-    case 0x08:
-        return "u64";
-    case 0x18:
-        return "i64";
-    case 0x21:
-        return "str";
-    case 0x41:
-        return "blob";
-    case 0x42:
-        return "blob_data";
-    case 0x48:
-        return "blob_index";
-    case 0xFF:
-        return "any";
-    default:
-        return "unknown";
-    }
+    const struct type_info *t = type_info(type_byte);
+    return t != NULL ? t->name : type_byte == 0xFF ? "any" : "unknown";
+}
+
+const char *otakit_nvs_encoding_name(unsigned type_byte)
+{
+    const struct type_info *t = type_info(type_byte);
+    return t != NULL ? t->encoding : "unknown";
 }
 
 /* Item(nsIndex, datatype, span, key, chunkIdx): key and data 0xFF-filled, key copied
@@ -184,6 +178,13 @@ static void item_make(item_t *it, uint8_t ns, uint8_t type, uint8_t span, const 
     for (size_t i = 0; i < 15 && key[i] != '\0'; i++) {
         it->raw[8 + i] = (uint8_t)key[i];
     }
+}
+
+/* An item's key as a C string (16 bytes on flash, at most 15 used). */
+static void copy_key(char dst[OTAKIT_NVS_KEY_SIZE], const item_t *it)
+{
+    memcpy(dst, it_key(it), 15);
+    dst[15] = '\0';
 }
 
 static size_t key_len(const char *key)
@@ -207,16 +208,10 @@ static bool item_consistent(const item_t *it, size_t index)
         return false;
     }
     uint8_t span = it_span(it);
-    switch (it_type(it)) {
-    case 0x01:
-    case 0x11:
-    case 0x02:
-    case 0x12:
-    case 0x04:
-    case 0x14:
-    case 0x08:
-    case 0x18:
+    if (otakit_nvs_int_size((otakit_nvs_type_t)it_type(it)) != 0) {
         return span == 1;
+    }
+    switch (it_type(it)) {
     case T_BLOB_IDX:
         return span == 1 && it_chunk(it) == CHUNK_ANY &&
                it_blob_size(it) <= (uint32_t)(255 / 2) * (ENTRY_COUNT - 1) * ENTRY_SIZE;
@@ -242,6 +237,11 @@ static bool item_consistent(const item_t *it, size_t index)
 static uint32_t page_addr(const otakit_nvs_t *nvs, uint32_t p)
 {
     return nvs->offset + p * PAGE_SIZE;
+}
+
+static uint32_t entry_addr(const otakit_nvs_t *nvs, uint32_t p, size_t i)
+{
+    return page_addr(nvs, p) + DATA_OFFSET + (uint32_t)i * ENTRY_SIZE;
 }
 
 static unsigned ent_state(const otakit_nvs_page_t *pg, size_t i)
@@ -303,11 +303,12 @@ static otakit_err_t alter_range(otakit_nvs_t *nvs, uint32_t p, size_t begin, siz
 
 static otakit_err_t read_entry(const otakit_nvs_t *nvs, uint32_t p, size_t i, item_t *it)
 {
-    return otakit_flash_read(nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)i * ENTRY_SIZE,
-                             it->raw, ENTRY_SIZE);
+    return otakit_flash_read(nvs->flash, entry_addr(nvs, p, i), it->raw, ENTRY_SIZE);
 }
 
-static bool seq_valid(const otakit_nvs_page_t *pg)
+/* A page in a state whose header and items can be trusted (ESP-IDF: its sequence
+ * number is valid). */
+static bool page_holds_items(const otakit_nvs_page_t *pg)
 {
     return pg->state != OTAKIT_NVS_PAGE_UNINITIALIZED && pg->state != OTAKIT_NVS_PAGE_INVALID &&
            pg->state != OTAKIT_NVS_PAGE_CORRUPT;
@@ -386,11 +387,7 @@ static otakit_err_t page_find(otakit_nvs_t *nvs, uint32_t p, const query_t *q, s
                               item_t *it)
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
-    if (pg->state == OTAKIT_NVS_PAGE_CORRUPT || pg->state == OTAKIT_NVS_PAGE_INVALID ||
-        pg->state == OTAKIT_NVS_PAGE_UNINITIALIZED) {
-        return OTAKIT_ERR_NVS_NOT_FOUND;
-    }
-    if (*index >= ENTRY_COUNT) {
+    if (!page_holds_items(pg) || *index >= ENTRY_COUNT) {
         return OTAKIT_ERR_NVS_NOT_FOUND;
     }
     size_t start = pg->first_used;
@@ -501,9 +498,8 @@ static otakit_err_t write_entry(otakit_nvs_t *nvs, uint32_t p, const item_t *it)
     if (pg->next_free >= ENTRY_COUNT) {
         return OTAKIT_ERR_NVS_PAGE_FULL;
     }
-    otakit_err_t err = otakit_flash_write(
-        nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE, it->raw,
-        ENTRY_SIZE);
+    otakit_err_t err =
+        otakit_flash_write(nvs->flash, entry_addr(nvs, p, pg->next_free), it->raw, ENTRY_SIZE);
     if (err != OTAKIT_OK) {
         return page_fail(pg, err);
     }
@@ -525,9 +521,8 @@ static otakit_err_t write_entry_data(otakit_nvs_t *nvs, uint32_t p, const uint8_
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
     size_t count = size / ENTRY_SIZE;
-    otakit_err_t err = otakit_flash_write(
-        nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE, data,
-        size);
+    otakit_err_t err =
+        otakit_flash_write(nvs->flash, entry_addr(nvs, p, pg->next_free), data, size);
     if (err != OTAKIT_OK) {
         return page_fail(pg, err);
     }
@@ -606,34 +601,49 @@ static otakit_err_t page_write_item(otakit_nvs_t *nvs, uint32_t p, uint8_t ns, u
     return err;
 }
 
-/* Page::readVariableLengthItemData (data has room for the item's size). A CRC mismatch
- * erases the item, as ESP-IDF does, and reads as not found. */
-static otakit_err_t page_read_var(otakit_nvs_t *nvs, uint32_t p, const item_t *it, size_t index,
-                                  uint8_t *dst, bool erase_bad)
+/* The data entries of a string or blob chunk in one pass, copied to dst and/or compared
+ * with cmp, their CRC checked: OTAKIT_ERR_NVS_CONTENT_DIFFERS on a mismatch of either. */
+static otakit_err_t page_var_data(otakit_nvs_t *nvs, uint32_t p, const item_t *it, size_t index,
+                                  uint8_t *dst, const uint8_t *cmp)
 {
     size_t left = it_var_size(it);
-    uint8_t *d = dst;
-    for (size_t i = index + 1; i < index + it_span(it); i++) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = index + 1, off = 0; i < index + it_span(it); i++) {
         item_t di;
         otakit_err_t err = read_entry(nvs, p, i, &di);
         if (err != OTAKIT_OK) {
             return err;
         }
         size_t n = left < ENTRY_SIZE ? left : ENTRY_SIZE;
-        memcpy(d, di.raw, n);
-        left -= n;
-        d += n;
-    }
-    if (otakit_nvs_crc32(0xFFFFFFFFu, dst, it_var_size(it)) != it_var_crc(it)) {
-        if (erase_bad) {
-            otakit_err_t err = erase_entry_span(nvs, p, index);
-            if (err != OTAKIT_OK) {
-                return err;
-            }
+        if (cmp != NULL && memcmp(cmp + off, di.raw, n) != 0) {
+            return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
         }
-        return OTAKIT_ERR_NVS_NOT_FOUND;
+        if (dst != NULL) {
+            memcpy(dst + off, di.raw, n);
+        }
+        crc = otakit_nvs_crc32(crc, di.raw, n);
+        left -= n;
+        off += n;
     }
-    return OTAKIT_OK;
+    return crc == it_var_crc(it) ? OTAKIT_OK : OTAKIT_ERR_NVS_CONTENT_DIFFERS;
+}
+
+/* Page::readVariableLengthItemData (dst has room for the item's size). A CRC mismatch
+ * erases the item, as ESP-IDF does, and reads as not found. */
+static otakit_err_t page_read_var(otakit_nvs_t *nvs, uint32_t p, const item_t *it, size_t index,
+                                  uint8_t *dst, bool erase_bad)
+{
+    otakit_err_t err = page_var_data(nvs, p, it, index, dst, NULL);
+    if (err != OTAKIT_ERR_NVS_CONTENT_DIFFERS) {
+        return err;
+    }
+    if (erase_bad) {
+        err = erase_entry_span(nvs, p, index);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+    }
+    return OTAKIT_ERR_NVS_NOT_FOUND;
 }
 
 /* Page::cmpItem for variable-length data: entry by entry, no buffer. */
@@ -643,23 +653,7 @@ static otakit_err_t page_cmp_var(otakit_nvs_t *nvs, uint32_t p, const item_t *it
     if (size != it_var_size(it) || otakit_nvs_crc32(0xFFFFFFFFu, data, size) != it_var_crc(it)) {
         return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
     }
-    size_t left = size;
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = index + 1; i < index + it_span(it); i++) {
-        item_t di;
-        otakit_err_t err = read_entry(nvs, p, i, &di);
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-        size_t n = left < ENTRY_SIZE ? left : ENTRY_SIZE;
-        if (memcmp(data, di.raw, n) != 0) {
-            return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
-        }
-        crc = otakit_nvs_crc32(crc, di.raw, n);
-        left -= n;
-        data += n;
-    }
-    return crc == it_var_crc(it) ? OTAKIT_OK : OTAKIT_ERR_NVS_CONTENT_DIFFERS;
+    return page_var_data(nvs, p, it, index, NULL, data);
 }
 
 static otakit_err_t page_mark(otakit_nvs_t *nvs, uint32_t p, uint32_t state)
@@ -776,15 +770,39 @@ static bool same_slot(const item_t *a, const item_t *b)
            strncmp(it_key(a), it_key(b), OTAKIT_NVS_KEY_SIZE - 1) == 0;
 }
 
-/* Page::mLoadEntryTable */
-static otakit_err_t page_load_entries(otakit_nvs_t *nvs, uint32_t p)
+/* Read entry i of a page being loaded; an inconsistent header is erased with its span
+ * (*ok false). */
+static otakit_err_t load_item(otakit_nvs_t *nvs, uint32_t p, size_t i, item_t *it, bool *ok)
+{
+    otakit_err_t err = read_entry(nvs, p, i, it);
+    *ok = err == OTAKIT_OK && item_consistent(it, i);
+    if (err == OTAKIT_OK && !*ok) {
+        err = erase_entry_span(nvs, p, i);
+    }
+    return err;
+}
+
+/* Whether entries [from, to) are all written: a variable-length item whose tail is not
+ * was cut while being written or erased. */
+static bool span_written(const otakit_nvs_page_t *pg, size_t from, size_t to)
+{
+    for (size_t j = from; j < to; j++) {
+        if (ent_state(pg, j) != OTAKIT_NVS_ENTRY_WRITTEN) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The bitmap, the counts and the first used entry. */
+static otakit_err_t load_bitmap(otakit_nvs_t *nvs, uint32_t p)
 {
     otakit_nvs_page_t *pg = &nvs->pages[p];
     uint8_t b[32];
     otakit_err_t err =
         otakit_flash_read(nvs->flash, page_addr(nvs, p) + BITMAP_OFFSET, b, sizeof(b));
     if (err != OTAKIT_OK) {
-        return page_fail(pg, err);
+        return err;
     }
     for (int w = 0; w < 8; w++) {
         pg->bitmap[w] = otakit_le32_get(b + 4 * w);
@@ -801,164 +819,199 @@ static otakit_err_t page_load_entries(otakit_nvs_t *nvs, uint32_t p)
             pg->erased++;
         }
     }
-    item_t it;
-    if (pg->state == OTAKIT_NVS_PAGE_ACTIVE) {
-        for (size_t i = 0; i < ENTRY_COUNT; i++) {
-            if (ent_state(pg, i) == OTAKIT_NVS_ENTRY_EMPTY) {
-                pg->next_free = (uint16_t)i;
-                break;
-            }
+    return OTAKIT_OK;
+}
+
+/* The active page's next free entry. An entry written before the cut that its bitmap
+ * bits never reached: its first word is not blank. Mark it erased and move on. */
+static otakit_err_t load_next_free(otakit_nvs_t *nvs, uint32_t p)
+{
+    otakit_nvs_page_t *pg = &nvs->pages[p];
+    for (size_t i = 0; i < ENTRY_COUNT; i++) {
+        if (ent_state(pg, i) == OTAKIT_NVS_ENTRY_EMPTY) {
+            pg->next_free = (uint16_t)i;
+            break;
         }
-        /* An entry written before the cut that its bitmap bits never reached: its first
-         * word is not blank. Mark it erased and move on. */
-        while (pg->next_free < ENTRY_COUNT) {
-            uint8_t w[4];
-            err = otakit_flash_read(
-                nvs->flash, page_addr(nvs, p) + DATA_OFFSET + (uint32_t)pg->next_free * ENTRY_SIZE,
-                w, 4);
-            if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
-            if (otakit_le32_get(w) == 0xFFFFFFFFu) {
-                break;
-            }
-            unsigned old = ent_state(pg, pg->next_free);
-            err = alter_entry(nvs, p, pg->next_free, OTAKIT_NVS_ENTRY_ERASED);
-            if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
-            pg->next_free++;
-            if (old == OTAKIT_NVS_ENTRY_WRITTEN) {
-                pg->used--;
-            }
-            pg->erased++;
+    }
+    while (pg->next_free < ENTRY_COUNT) {
+        uint8_t w[4];
+        otakit_err_t err = otakit_flash_read(nvs->flash, entry_addr(nvs, p, pg->next_free), w, 4);
+        if (err != OTAKIT_OK) {
+            return err;
         }
-        /* Variable-length items written whole, and no two live items for one key: the
-         * older of a duplicate (the new value was written, the old not yet erased) goes. */
-        uint8_t hash[ENTRY_COUNT];
-        memset(hash, 0, sizeof(hash));
-        size_t last = NONE;
-        size_t end = pg->next_free > ENTRY_COUNT ? ENTRY_COUNT : pg->next_free;
-        size_t span;
-        for (size_t i = 0; i < end; i += span) {
-            span = 1;
-            unsigned st = ent_state(pg, i);
-            if (st == OTAKIT_NVS_ENTRY_ERASED) {
-                last = NONE;
-                continue;
-            }
-            if (st == OTAKIT_NVS_ENTRY_ILLEGAL) {
-                last = NONE;
-                err = erase_entry_span(nvs, p, i);
-                if (err != OTAKIT_OK) {
-                    return page_fail(pg, err);
-                }
-                continue;
-            }
-            last = i;
-            err = read_entry(nvs, p, i, &it);
-            if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
-            if (!item_consistent(&it, i)) {
-                err = erase_entry_span(nvs, p, i);
-                if (err != OTAKIT_OK) {
-                    return page_fail(pg, err);
-                }
-                continue;
-            }
-            uint8_t h = item_hash(&it);
-            size_t dup = i;
-            for (size_t j = 0; j < i; j++) {
-                if (hash[j] != h) {
-                    continue;
-                }
-                item_t other;
-                err = read_entry(nvs, p, j, &other);
-                if (err != OTAKIT_OK) {
-                    return page_fail(pg, err);
-                }
-                if (same_slot(&other, &it)) {
-                    dup = j;
-                    break;
-                }
-            }
-            hash[i] = h;
-            if (is_varlen(it_type(&it))) {
-                span = it_span(&it);
-                bool whole = true;
-                for (size_t j = i; j < i + span; j++) {
-                    if (ent_state(pg, j) != OTAKIT_NVS_ENTRY_WRITTEN) {
-                        whole = false;
-                        break;
-                    }
-                }
-                if (!whole) {
-                    hash[i] = 0;
-                    last = NONE;
-                    erase_entry_span(nvs, p, i);
-                    continue;
-                }
-            }
-            if (dup < i) {
-                hash[dup] = 0;
-                erase_entry_span(nvs, p, dup);
-            }
+        if (otakit_le32_get(w) == 0xFFFFFFFFu) {
+            break;
         }
-        /* The last item against an earlier one of the same key and type. ESP-IDF v5.5
-         * searches a blob chunk here with any chunk index, which can erase a chunk of the
-         * blob's previous version on the same page and lose the key when the cut came
-         * before the new index was written; the chunk index is matched exactly here. */
-        if (last != NONE) {
-            item_t lit;
-            err = read_entry(nvs, p, last, &lit);
-            if (err == OTAKIT_OK && ent_state(pg, last) == OTAKIT_NVS_ENTRY_WRITTEN &&
-                item_consistent(&lit, last)) {
-                char key[OTAKIT_NVS_KEY_SIZE];
-                memcpy(key, it_key(&lit), 15);
-                key[15] = '\0';
-                query_t q = mkq(it_ns(&lit), it_type(&lit), key, it_chunk(&lit), VER_ANY);
-                size_t idx = 0;
-                item_t dit;
-                if (page_find(nvs, p, &q, &idx, &dit) == OTAKIT_OK && idx < last) {
-                    err = erase_entry_span(nvs, p, idx);
-                    if (err != OTAKIT_OK) {
-                        return page_fail(pg, err);
-                    }
-                }
-            } else if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
+        unsigned old = ent_state(pg, pg->next_free);
+        err = alter_entry(nvs, p, pg->next_free, OTAKIT_NVS_ENTRY_ERASED);
+        if (err != OTAKIT_OK) {
+            return err;
         }
-    } else if (pg->state == OTAKIT_NVS_PAGE_FULL || pg->state == OTAKIT_NVS_PAGE_FREEING) {
-        for (size_t i = pg->first_used; i < ENTRY_COUNT; i++) {
-            if (ent_state(pg, i) != OTAKIT_NVS_ENTRY_WRITTEN) {
-                continue;
-            }
-            err = read_entry(nvs, p, i, &it);
-            if (err != OTAKIT_OK) {
-                return page_fail(pg, err);
-            }
-            if (!item_consistent(&it, i)) {
-                err = erase_entry_span(nvs, p, i);
-                if (err != OTAKIT_OK) {
-                    return page_fail(pg, err);
-                }
-                continue;
-            }
-            size_t span = it_span(&it);
-            if (is_varlen(it_type(&it))) {
-                for (size_t j = i + 1; j < i + span; j++) {
-                    if (ent_state(pg, j) != OTAKIT_NVS_ENTRY_WRITTEN) {
-                        erase_entry_span(nvs, p, i);
-                        break;
-                    }
-                }
-            }
-            i += span - 1;
+        pg->next_free++;
+        if (old == OTAKIT_NVS_ENTRY_WRITTEN) {
+            pg->used--;
+        }
+        pg->erased++;
+    }
+    return OTAKIT_OK;
+}
+
+/* The entry before i holding the same (namespace, key, chunk index), or i. hash[] has
+ * the digests of the live items before i. */
+static otakit_err_t find_duplicate(otakit_nvs_t *nvs, uint32_t p, const uint8_t *hash, uint8_t h,
+                                   const item_t *it, size_t i, size_t *dup)
+{
+    *dup = i;
+    for (size_t j = 0; j < i; j++) {
+        if (hash[j] != h) {
+            continue;
+        }
+        item_t other;
+        otakit_err_t err = read_entry(nvs, p, j, &other);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (same_slot(&other, it)) {
+            *dup = j;
+            break;
         }
     }
     return OTAKIT_OK;
+}
+
+/* The last item of the active page against an earlier one of the same key and type.
+ * ESP-IDF v5.5 searches a blob chunk here with any chunk index, which can erase a chunk
+ * of the blob's previous version on the same page and lose the key when the cut came
+ * before the new index was written; the chunk index is matched exactly here. */
+static otakit_err_t erase_older_of_last(otakit_nvs_t *nvs, uint32_t p, size_t last)
+{
+    item_t lit;
+    otakit_err_t err = read_entry(nvs, p, last, &lit);
+    if (err != OTAKIT_OK || ent_state(&nvs->pages[p], last) != OTAKIT_NVS_ENTRY_WRITTEN ||
+        !item_consistent(&lit, last)) {
+        return err;
+    }
+    char key[OTAKIT_NVS_KEY_SIZE];
+    copy_key(key, &lit);
+    query_t q = mkq(it_ns(&lit), it_type(&lit), key, it_chunk(&lit), VER_ANY);
+    size_t idx = 0;
+    item_t dit;
+    if (page_find(nvs, p, &q, &idx, &dit) == OTAKIT_OK && idx < last) {
+        return erase_entry_span(nvs, p, idx);
+    }
+    return OTAKIT_OK;
+}
+
+/* The active page: variable-length items written whole, and no two live items for one
+ * key: the older of a duplicate (the new value was written, the old not yet erased)
+ * goes. */
+static otakit_err_t load_active(otakit_nvs_t *nvs, uint32_t p)
+{
+    otakit_nvs_page_t *pg = &nvs->pages[p];
+    otakit_err_t err = load_next_free(nvs, p);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    uint8_t hash[ENTRY_COUNT];
+    memset(hash, 0, sizeof(hash));
+    size_t last = NONE;
+    size_t end = pg->next_free > ENTRY_COUNT ? ENTRY_COUNT : pg->next_free;
+    size_t span;
+    for (size_t i = 0; i < end; i += span) {
+        span = 1;
+        unsigned st = ent_state(pg, i);
+        if (st == OTAKIT_NVS_ENTRY_ERASED) {
+            last = NONE;
+            continue;
+        }
+        if (st == OTAKIT_NVS_ENTRY_ILLEGAL) {
+            last = NONE;
+            err = erase_entry_span(nvs, p, i);
+            if (err != OTAKIT_OK) {
+                return err;
+            }
+            continue;
+        }
+        last = i;
+        item_t it;
+        bool ok;
+        err = load_item(nvs, p, i, &it, &ok);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (!ok) {
+            continue;
+        }
+        size_t dup;
+        hash[i] = item_hash(&it);
+        err = find_duplicate(nvs, p, hash, hash[i], &it, i, &dup);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (is_varlen(it_type(&it))) {
+            span = it_span(&it);
+            if (!span_written(pg, i, i + span)) {
+                hash[i] = 0;
+                last = NONE;
+                err = erase_entry_span(nvs, p, i);
+                if (err != OTAKIT_OK) {
+                    return err;
+                }
+                continue;
+            }
+        }
+        if (dup < i) {
+            hash[dup] = 0;
+            err = erase_entry_span(nvs, p, dup);
+            if (err != OTAKIT_OK) {
+                return err;
+            }
+        }
+    }
+    return last != NONE ? erase_older_of_last(nvs, p, last) : OTAKIT_OK;
+}
+
+/* A full or freeing page: inconsistent items and half-written variable-length ones go. */
+static otakit_err_t load_full(otakit_nvs_t *nvs, uint32_t p)
+{
+    otakit_nvs_page_t *pg = &nvs->pages[p];
+    for (size_t i = pg->first_used; i < ENTRY_COUNT; i++) {
+        if (ent_state(pg, i) != OTAKIT_NVS_ENTRY_WRITTEN) {
+            continue;
+        }
+        item_t it;
+        bool ok;
+        otakit_err_t err = load_item(nvs, p, i, &it, &ok);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+        if (!ok) {
+            continue;
+        }
+        size_t span = it_span(&it);
+        if (is_varlen(it_type(&it)) && !span_written(pg, i + 1, i + span)) {
+            err = erase_entry_span(nvs, p, i);
+            if (err != OTAKIT_OK) {
+                return err;
+            }
+        }
+        i += span - 1;
+    }
+    return OTAKIT_OK;
+}
+
+/* Page::mLoadEntryTable. Any flash error leaves the page INVALID: init fails rather
+ * than run without the page's items (ESP-IDF drops the result of some of these erases). */
+static otakit_err_t page_load_entries(otakit_nvs_t *nvs, uint32_t p)
+{
+    otakit_nvs_page_t *pg = &nvs->pages[p];
+    otakit_err_t err = load_bitmap(nvs, p);
+    if (err == OTAKIT_OK && pg->state == OTAKIT_NVS_PAGE_ACTIVE) {
+        err = load_active(nvs, p);
+    } else if (err == OTAKIT_OK) {
+        err = load_full(nvs, p);
+    }
+    return err == OTAKIT_OK ? OTAKIT_OK : page_fail(pg, err);
 }
 
 /* Page::load */
@@ -1094,6 +1147,26 @@ static otakit_err_t pm_activate(otakit_nvs_t *nvs)
     return OTAKIT_OK;
 }
 
+/* The second half of a reclaim (victim marked FREEING): its written entries onto a newly
+ * activated page, then it is erased and joins the free pages. */
+static otakit_err_t pm_move_out(otakit_nvs_t *nvs, uint32_t victim)
+{
+    otakit_err_t err = pm_activate(nvs);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    err = page_copy(nvs, victim, pm_last(nvs));
+    if (err != OTAKIT_OK && err != OTAKIT_ERR_NVS_NOT_FOUND) {
+        return err;
+    }
+    err = page_erase(nvs, victim);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
+    pm_release(nvs, victim);
+    return OTAKIT_OK;
+}
+
 /* PageManager::requestNewPage: with one free page left, reclaim the page with the most
  * unused entries first. Order (what makes it power safe): mark it FREEING, start the new
  * page, copy its written entries, erase it. Init finishes the job after a cut. */
@@ -1124,23 +1197,36 @@ static otakit_err_t pm_request_page(otakit_nvs_t *nvs)
         return OTAKIT_ERR_NVS_INVALID_STATE;
     }
     otakit_err_t err = page_mark(nvs, victim, OTAKIT_NVS_PAGE_FREEING);
-    if (err != OTAKIT_OK) {
-        return err;
+    return err == OTAKIT_OK ? pm_move_out(nvs, victim) : err;
+}
+
+/* The page being written is done: mark it full (unless it is) and get the next one. */
+static otakit_err_t pm_next_page(otakit_nvs_t *nvs, uint32_t p)
+{
+    if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FULL) {
+        otakit_err_t err = page_mark_full(nvs, p);
+        if (err != OTAKIT_OK) {
+            return err;
+        }
     }
-    err = pm_activate(nvs);
-    if (err != OTAKIT_OK) {
-        return err;
+    return pm_request_page(nvs);
+}
+
+/* Erase the first item matching q on the pages listed before `last` (not one being
+ * freed). Whether one was. */
+static bool erase_before(otakit_nvs_t *nvs, uint32_t last, const query_t *q)
+{
+    PM_FOREACH(nvs, p)
+    {
+        if (p == last) {
+            break;
+        }
+        if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING &&
+            page_erase_item(nvs, p, q) == OTAKIT_OK) {
+            return true;
+        }
     }
-    err = page_copy(nvs, victim, pm_last(nvs));
-    if (err != OTAKIT_OK && err != OTAKIT_ERR_NVS_NOT_FOUND) {
-        return err;
-    }
-    err = page_erase(nvs, victim);
-    if (err != OTAKIT_OK) {
-        return err;
-    }
-    pm_release(nvs, victim);
-    return OTAKIT_OK;
+    return false;
 }
 
 /* PageManager::load */
@@ -1153,7 +1239,7 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
             return err;
         }
         otakit_nvs_page_t *pg = &nvs->pages[i];
-        pg->listed = seq_valid(pg);
+        pg->listed = page_holds_items(pg);
         pg->free_order = pg->listed ? 0 : ++nvs->free_clock;
     }
     uint32_t last = pm_last(nvs);
@@ -1167,46 +1253,22 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
     }
     /* A cut after a new value was written but before the old one was erased leaves a
      * duplicate: the last item of the last page is the new one; erase the older. */
-    {
-        size_t index = 0, last_index = NONE;
-        item_t it, found;
-        query_t all = mkq(NS_ANY, T_ANY, NULL, CHUNK_ANY, VER_ANY);
-        while (page_find(nvs, last, &all, &index, &found) == OTAKIT_OK) {
-            it = found;
-            index += it_span(&found);
-            last_index = index;
-        }
-        if (last_index != NONE) {
-            char key[OTAKIT_NVS_KEY_SIZE];
-            memcpy(key, it_key(&it), 15);
-            key[15] = '\0';
-            query_t q = mkq(it_ns(&it), it_type(&it), key, it_chunk(&it), VER_ANY);
-            bool erased = false;
-            PM_FOREACH(nvs, p)
-            {
-                if (p == last) {
-                    break;
-                }
-                if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING &&
-                    page_erase_item(nvs, p, &q) == OTAKIT_OK) {
-                    erased = true;
-                    break;
-                }
-            }
-            if (!erased && it_type(&it) == T_BLOB_IDX) {
-                /* the previous value may be a version-1 blob */
-                q.type = T_BLOB;
-                PM_FOREACH(nvs, p)
-                {
-                    if (p == last) {
-                        break;
-                    }
-                    if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FREEING &&
-                        page_erase_item(nvs, p, &q) == OTAKIT_OK) {
-                        break;
-                    }
-                }
-            }
+    size_t index = 0;
+    bool any = false;
+    item_t it, found;
+    query_t all = mkq(NS_ANY, T_ANY, NULL, CHUNK_ANY, VER_ANY);
+    while (page_find(nvs, last, &all, &index, &found) == OTAKIT_OK) {
+        it = found;
+        index += it_span(&found);
+        any = true;
+    }
+    if (any) {
+        char key[OTAKIT_NVS_KEY_SIZE];
+        copy_key(key, &it);
+        query_t q = mkq(it_ns(&it), it_type(&it), key, it_chunk(&it), VER_ANY);
+        if (!erase_before(nvs, last, &q) && it_type(&it) == T_BLOB_IDX) {
+            q.type = T_BLOB; /* the previous value may be a version-1 blob */
+            erase_before(nvs, last, &q);
         }
     }
     /* A cut while a page was being reclaimed: discard the partial copy and redo it. */
@@ -1216,28 +1278,17 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
             continue;
         }
         uint32_t np = pm_last(nvs);
-        otakit_err_t err;
         if (nvs->pages[np].state == OTAKIT_NVS_PAGE_ACTIVE) {
-            err = page_erase(nvs, np);
+            otakit_err_t err = page_erase(nvs, np);
             if (err != OTAKIT_OK) {
                 return err;
             }
             pm_release(nvs, np);
         }
-        err = pm_activate(nvs);
+        otakit_err_t err = pm_move_out(nvs, p);
         if (err != OTAKIT_OK) {
             return err;
         }
-        np = pm_last(nvs);
-        err = page_copy(nvs, p, np);
-        if (err != OTAKIT_OK && err != OTAKIT_ERR_NVS_NOT_FOUND) {
-            return err;
-        }
-        err = page_erase(nvs, p);
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-        pm_release(nvs, p);
         break;
     }
     if (pm_free_count(nvs) == 0) {
@@ -1248,20 +1299,62 @@ static otakit_err_t pm_load(otakit_nvs_t *nvs)
 
 /* -------------------------------------------------------------- storage ---- */
 
-/* Storage::findItem: the first page (in sequence order) where the page search succeeds. */
-static otakit_err_t st_find(otakit_nvs_t *nvs, const query_t *q, uint32_t *page, size_t *index,
-                            item_t *it)
+/* An item found in the store: its page, its entry and its header. */
+typedef struct found {
+    uint32_t page;
+    size_t index;
+    item_t it;
+} found_t;
+
+/* A walk over the items a query matches, page by page in list order (Storage's loops
+ * over the page list with Page::findItem). Zero it to start; items may be erased
+ * between steps. */
+typedef struct walk {
+    found_t at;
+    size_t next;
+    bool started;
+} walk_t;
+
+static bool st_walk(otakit_nvs_t *nvs, const query_t *q, walk_t *w)
 {
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        if (page_find(nvs, p, q, &i, it) == OTAKIT_OK) {
-            *page = p;
-            *index = i;
-            return OTAKIT_OK;
+    if (!w->started) {
+        w->started = true;
+        w->at.page = pm_first(nvs);
+        w->next = 0;
+    }
+    for (; w->at.page < nvs->page_count; w->at.page = pm_next(nvs, w->at.page), w->next = 0) {
+        size_t i = w->next;
+        if (page_find(nvs, w->at.page, q, &i, &w->at.it) == OTAKIT_OK) {
+            w->at.index = i;
+            w->next = i + it_span(&w->at.it);
+            return true;
         }
     }
-    return OTAKIT_ERR_NVS_NOT_FOUND;
+    return false;
+}
+
+/* Storage::findItem: the first page (in sequence order) where the page search succeeds. */
+static otakit_err_t st_find(otakit_nvs_t *nvs, const query_t *q, found_t *f)
+{
+    walk_t w = {.started = false};
+    if (!st_walk(nvs, q, &w)) {
+        return OTAKIT_ERR_NVS_NOT_FOUND;
+    }
+    *f = w.at;
+    return OTAKIT_OK;
+}
+
+static otakit_err_t st_erase_found(otakit_nvs_t *nvs, const found_t *f)
+{
+    return erase_entry_span(nvs, f->page, f->index);
+}
+
+/* Erase the first item a query matches: OTAKIT_ERR_NVS_NOT_FOUND when there is none. */
+static otakit_err_t st_erase_first(otakit_nvs_t *nvs, const query_t *q)
+{
+    found_t f;
+    otakit_err_t err = st_find(nvs, q, &f);
+    return err == OTAKIT_OK ? st_erase_found(nvs, &f) : err;
 }
 
 static bool ns_is_used(const otakit_nvs_t *nvs, uint8_t ns)
@@ -1282,17 +1375,12 @@ static void blob_observed(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_
     *count = 0;
     uint8_t limit = start == VER_0 ? VER_1 : VER_ANY;
     query_t q = mkq(NS_ANY, T_BLOB_DATA, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            if (it_ns(&it) == ns && key_eq(key, &it) && it_chunk(&it) >= start &&
-                it_chunk(&it) < limit) {
-                *size += it_var_size(&it);
-                (*count)++;
-            }
-            i += it_span(&it);
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &q, &w)) {
+        const item_t *it = &w.at.it;
+        if (it_ns(it) == ns && key_eq(key, it) && it_chunk(it) >= start && it_chunk(it) < limit) {
+            *size += it_var_size(it);
+            (*count)++;
         }
     }
 }
@@ -1301,27 +1389,16 @@ static void blob_observed(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_
 static bool chunk_has_index(otakit_nvs_t *nvs, const item_t *chunk)
 {
     query_t q = mkq(NS_ANY, T_BLOB_IDX, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            if (it_ns(&it) == it_ns(chunk) &&
-                strncmp(it_key(&it), it_key(chunk), OTAKIT_NVS_KEY_SIZE - 1) == 0 &&
-                it_chunk(chunk) >= it_blob_start(&it) &&
-                it_chunk(chunk) < it_blob_start(&it) + it_blob_count(&it)) {
-                return true;
-            }
-            i += it_span(&it);
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &q, &w)) {
+        const item_t *it = &w.at.it;
+        if (it_ns(it) == it_ns(chunk) && key_eq(it_key(chunk), it) &&
+            it_chunk(chunk) >= it_blob_start(it) &&
+            it_chunk(chunk) < it_blob_start(it) + it_blob_count(it)) {
+            return true;
         }
     }
     return false;
-}
-
-static void copy_key(char dst[OTAKIT_NVS_KEY_SIZE], const item_t *it)
-{
-    memcpy(dst, it_key(it), 15);
-    dst[15] = '\0';
 }
 
 /* Storage::init after the page manager: namespaces, then blob indexes whose chunks do
@@ -1331,15 +1408,10 @@ static otakit_err_t st_load(otakit_nvs_t *nvs)
     memset(nvs->ns_used, 0, sizeof(nvs->ns_used));
     nvs->ns_count = 0;
     query_t nsq = mkq(NS_INDEX, T_U8, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &nsq, &i, &it) == OTAKIT_OK) {
-            ns_mark(nvs, it.raw[24]);
-            nvs->ns_count++;
-            i += it_span(&it);
-        }
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &nsq, &w)) {
+        ns_mark(nvs, w.at.it.raw[24]);
+        nvs->ns_count++;
     }
     ns_mark(nvs, 0);
     ns_mark(nvs, 255);
@@ -1347,45 +1419,29 @@ static otakit_err_t st_load(otakit_nvs_t *nvs)
         return OTAKIT_OK;
     }
     query_t idxq = mkq(NS_ANY, T_BLOB_IDX, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &idxq, &i, &it) == OTAKIT_OK) {
-            char key[OTAKIT_NVS_KEY_SIZE];
-            copy_key(key, &it);
-            uint32_t size, count;
-            blob_observed(nvs, it_ns(&it), key, it_blob_start(&it), &size, &count);
-            if (size != it_blob_size(&it) || count != it_blob_count(&it)) {
-                query_t q = mkq(it_ns(&it), T_BLOB_IDX, key, CHUNK_ANY, it_blob_start(&it));
-                PM_FOREACH(nvs, e)
-                {
-                    uint32_t s = nvs->pages[e].state;
-                    if (s == OTAKIT_NVS_PAGE_CORRUPT || s == OTAKIT_NVS_PAGE_INVALID ||
-                        s == OTAKIT_NVS_PAGE_UNINITIALIZED) {
-                        continue;
-                    }
-                    if (page_erase_item(nvs, e, &q) == OTAKIT_OK) {
-                        break;
-                    }
-                }
+    w = (walk_t){.started = false};
+    while (st_walk(nvs, &idxq, &w)) {
+        const item_t *it = &w.at.it;
+        char key[OTAKIT_NVS_KEY_SIZE];
+        copy_key(key, it);
+        uint32_t size, count;
+        blob_observed(nvs, it_ns(it), key, it_blob_start(it), &size, &count);
+        found_t f;
+        query_t q = mkq(it_ns(it), T_BLOB_IDX, key, CHUNK_ANY, it_blob_start(it));
+        if ((size != it_blob_size(it) || count != it_blob_count(it)) &&
+            st_find(nvs, &q, &f) == OTAKIT_OK) {
+            otakit_err_t err = st_erase_found(nvs, &f);
+            if (err != OTAKIT_OK) {
+                return err;
             }
-            i += it_span(&it);
         }
     }
     query_t chq = mkq(NS_ANY, T_BLOB_DATA, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &chq, &i, &it) == OTAKIT_OK) {
-            if (!chunk_has_index(nvs, &it)) {
-                char key[OTAKIT_NVS_KEY_SIZE];
-                copy_key(key, &it);
-                query_t q = mkq(it_ns(&it), T_BLOB_DATA, key, it_chunk(&it), VER_ANY);
-                page_erase_item(nvs, p, &q);
-            }
-            i += it_span(&it);
+    w = (walk_t){.started = false};
+    while (st_walk(nvs, &chq, &w)) {
+        otakit_err_t err = chunk_has_index(nvs, &w.at.it) ? OTAKIT_OK : st_erase_found(nvs, &w.at);
+        if (err != OTAKIT_OK) {
+            return err;
         }
     }
     return OTAKIT_OK;
@@ -1415,6 +1471,13 @@ otakit_err_t otakit_nvs_init(otakit_nvs_t *nvs, const otakit_flash_t *flash, uin
     if (err == OTAKIT_OK) {
         err = st_load(nvs);
     }
+    /* A flash error in a search during recovery leaves its page INVALID (as ESP-IDF):
+     * its items would be missing for the whole session. Init again instead. */
+    for (uint32_t i = 0; i < nvs->page_count && err == OTAKIT_OK; i++) {
+        if (pages[i].state == OTAKIT_NVS_PAGE_INVALID) {
+            err = OTAKIT_ERR_NVS_INVALID_STATE;
+        }
+    }
     nvs->valid = err == OTAKIT_OK;
     return err;
 }
@@ -1430,8 +1493,13 @@ static otakit_err_t check_ready(const otakit_nvs_t *nvs, bool write)
     return OTAKIT_OK;
 }
 
-static otakit_err_t check_key(const char *key)
+/* An initialised partition (writable when `write`) and a valid key. */
+static otakit_err_t check_args(const otakit_nvs_t *nvs, const char *key, bool write)
 {
+    otakit_err_t err = check_ready(nvs, write);
+    if (err != OTAKIT_OK) {
+        return err;
+    }
     if (key == NULL) {
         return OTAKIT_ERR_NVS_INVALID_NAME;
     }
@@ -1443,15 +1511,14 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
                                   const uint8_t *data, size_t size, uint8_t chunk_start)
 {
     uint32_t max_pages = nvs->page_count - 1;
-    if (max_pages > (CHUNK_ANY - 1) / 2) {
-        max_pages = (CHUNK_ANY - 1) / 2;
+    if (max_pages > CHUNKS_MAX) {
+        max_pages = CHUNKS_MAX;
     }
     if (size > (size_t)max_pages * OTAKIT_NVS_CHUNK_MAX) {
         return OTAKIT_ERR_NVS_VALUE_TOO_LONG;
     }
     uint8_t count = 0;
     size_t remaining = size, offset = 0;
-    uint32_t used_pages[128];
     otakit_err_t err = OTAKIT_OK;
     for (;;) {
         uint32_t p = pm_last(nvs);
@@ -1460,13 +1527,7 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
         if (count == 0 && (tailroom < size || (tailroom == 0 && size == 0)) &&
             tailroom < OTAKIT_NVS_CHUNK_MAX / 10) {
             /* the first chunk would be too small: start on a fresh page */
-            if (pg->state != OTAKIT_NVS_PAGE_FULL) {
-                err = page_mark_full(nvs, p);
-                if (err != OTAKIT_OK) {
-                    return err;
-                }
-            }
-            err = pm_request_page(nvs);
+            err = pm_next_page(nvs, p);
             if (err != OTAKIT_OK) {
                 return err;
             }
@@ -1478,23 +1539,22 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
             err = OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
             break;
         }
+        if (count == CHUNKS_MAX) {
+            /* Pages that reclaim leaves nearly full take a small chunk each; past this
+             * the indexes would run into the other version's (ESP-IDF does not check). */
+            err = OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
+            break;
+        }
         size_t chunk = remaining > tailroom ? tailroom : remaining;
         remaining -= chunk;
         err = page_write_item(nvs, p, ns, T_BLOB_DATA, key, data + offset, chunk,
                               (uint8_t)(chunk_start + count));
-        used_pages[count] = p;
         count++;
         if (err != OTAKIT_OK) {
             break;
         }
         if (remaining || tailroom - chunk < ENTRY_SIZE) {
-            if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FULL) {
-                err = page_mark_full(nvs, p);
-                if (err != OTAKIT_OK) {
-                    break;
-                }
-            }
-            err = pm_request_page(nvs);
+            err = pm_next_page(nvs, p);
             if (err != OTAKIT_OK) {
                 break;
             }
@@ -1515,11 +1575,32 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
         }
     }
     if (err != OTAKIT_OK) {
-        /* take back the chunks written so far (init removes any left as orphans) */
+        /* Take back the chunks written so far, wherever a reclaim has moved them (init
+         * removes any left as orphans). */
         for (uint8_t k = 0; k < count; k++) {
             query_t q = mkq(ns, T_BLOB_DATA, key, (uint8_t)(chunk_start + k), VER_ANY);
-            page_erase_item(nvs, used_pages[k], &q);
+            (void)st_erase_first(nvs, &q); /* a failure: the orphan stays */
         }
+    }
+    return err;
+}
+
+/* The index of a (version-2) blob. */
+static otakit_err_t st_find_blob_index(otakit_nvs_t *nvs, uint8_t ns, const char *key, found_t *f)
+{
+    query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, VER_ANY);
+    return st_find(nvs, &q, f);
+}
+
+/* The chunk of a blob found by its index (idx), with the bytes left to the blob's end:
+ * OTAKIT_ERR_NVS_INVALID_LENGTH when the chunk is longer. */
+static otakit_err_t st_find_chunk(otakit_nvs_t *nvs, uint8_t ns, const char *key, const item_t *idx,
+                                  uint8_t k, size_t left, found_t *f)
+{
+    query_t q = mkq(ns, T_BLOB_DATA, key, (uint8_t)(it_blob_start(idx) + k), VER_ANY);
+    otakit_err_t err = st_find(nvs, &q, f);
+    if (err == OTAKIT_OK && it_var_size(&f->it) > left) {
+        err = OTAKIT_ERR_NVS_INVALID_LENGTH;
     }
     return err;
 }
@@ -1528,86 +1609,62 @@ static otakit_err_t st_write_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
 static otakit_err_t st_cmp_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, const uint8_t *data,
                                 size_t size)
 {
-    uint32_t p;
-    size_t index;
-    item_t it;
-    query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, VER_ANY);
-    otakit_err_t err = st_find(nvs, &q, &p, &index, &it);
+    found_t idx;
+    otakit_err_t err = st_find_blob_index(nvs, ns, key, &idx);
     if (err != OTAKIT_OK) {
         return err;
     }
-    if (size != it_blob_size(&it)) {
+    if (size != it_blob_size(&idx.it)) {
         return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
     }
-    uint8_t count = it_blob_count(&it), start = it_blob_start(&it);
     size_t offset = 0;
-    for (uint8_t k = 0; k < count; k++) {
-        query_t cq = mkq(ns, T_BLOB_DATA, key, (uint8_t)(start + k), VER_ANY);
-        item_t ci;
-        err = st_find(nvs, &cq, &p, &index, &ci);
-        if (err != OTAKIT_OK) {
+    for (uint8_t k = 0; k < it_blob_count(&idx.it); k++) {
+        found_t c;
+        if (st_find_chunk(nvs, ns, key, &idx.it, k, size - offset, &c) != OTAKIT_OK) {
             return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
         }
-        if (it_var_size(&ci) > size - offset) {
-            return OTAKIT_ERR_NVS_CONTENT_DIFFERS;
-        }
-        err = page_cmp_var(nvs, p, &ci, index, data + offset, it_var_size(&ci));
+        err = page_cmp_var(nvs, c.page, &c.it, c.index, data + offset, it_var_size(&c.it));
         if (err != OTAKIT_OK) {
             return err;
         }
-        offset += it_var_size(&ci);
+        offset += it_var_size(&c.it);
     }
     return offset == size ? OTAKIT_OK : OTAKIT_ERR_NVS_CONTENT_DIFFERS;
 }
 
 /* Storage::eraseMultiPageBlob: the index first (its chunks become orphans init would
- * remove), then the chunks. */
+ * remove), then the chunks: of its version, or (VER_ANY) every one of the key. */
 static otakit_err_t st_erase_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key,
                                   uint8_t chunk_start)
 {
-    uint32_t p;
-    size_t index;
-    item_t it;
+    found_t idx;
     query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, chunk_start);
-    otakit_err_t err = st_find(nvs, &q, &p, &index, &it);
-    if (err != OTAKIT_OK) {
-        return err;
+    otakit_err_t err = st_find(nvs, &q, &idx);
+    if (err == OTAKIT_OK) {
+        err = st_erase_found(nvs, &idx);
     }
-    uint8_t count = it_blob_count(&it);
-    err = erase_entry_span(nvs, p, index);
     if (err != OTAKIT_OK) {
         return err;
     }
     if (chunk_start == VER_ANY) {
-        err = st_find(nvs, &q, &p, &index, &it);
-        if (err == OTAKIT_OK) {
-            err = erase_entry_span(nvs, p, index);
-            if (err != OTAKIT_OK) {
-                return err;
-            }
+        err = st_erase_first(nvs, &q); /* the other version's index */
+        if (err != OTAKIT_OK && err != OTAKIT_ERR_NVS_NOT_FOUND) {
+            return err;
         }
         query_t cq = mkq(ns, T_BLOB_DATA, key, CHUNK_ANY, VER_ANY);
-        PM_FOREACH(nvs, e)
-        {
-            size_t i = 0;
-            while (i < ENTRY_COUNT && page_find(nvs, e, &cq, &i, &it) == OTAKIT_OK) {
-                err = erase_entry_span(nvs, e, i);
-                if (err != OTAKIT_OK) {
-                    return err;
-                }
-                i += it_span(&it);
+        walk_t w = {.started = false};
+        while (st_walk(nvs, &cq, &w)) {
+            err = st_erase_found(nvs, &w.at);
+            if (err != OTAKIT_OK) {
+                return err;
             }
         }
         return OTAKIT_OK;
     }
     uint8_t lo = chunk_start == VER_1 ? VER_1 : VER_0;
-    for (unsigned c = lo; c < (unsigned)lo + count && c < CHUNK_ANY; c++) {
+    for (unsigned c = lo; c < (unsigned)lo + it_blob_count(&idx.it) && c < CHUNK_ANY; c++) {
         query_t cq = mkq(ns, T_BLOB_DATA, key, (uint8_t)c, VER_ANY);
-        err = st_find(nvs, &cq, &p, &index, &it);
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-        err = erase_entry_span(nvs, p, index);
+        err = st_erase_first(nvs, &cq);
         if (err != OTAKIT_OK) {
             return err;
         }
@@ -1615,99 +1672,82 @@ static otakit_err_t st_erase_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key
     return OTAKIT_OK;
 }
 
+/* The new value of a key, not a blob (Storage::writeItem's write): on the page being
+ * written, or on the next one. */
+static otakit_err_t st_write_value(otakit_nvs_t *nvs, uint8_t ns, uint8_t type, const char *key,
+                                   const void *data, size_t size)
+{
+    uint32_t p = pm_last(nvs);
+    otakit_err_t err = page_write_item(nvs, p, ns, type, key, data, size, CHUNK_ANY);
+    if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
+        err = pm_next_page(nvs, p);
+        if (err == OTAKIT_OK) {
+            err = page_write_item(nvs, pm_last(nvs), ns, type, key, data, size, CHUNK_ANY);
+        }
+    }
+    return err == OTAKIT_ERR_NVS_PAGE_FULL ? OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE : err;
+}
+
+/* Whether the stored value (found with the same type) equals the new one. */
+static bool st_same_value(otakit_nvs_t *nvs, const found_t *old, uint8_t type, const void *data,
+                          size_t size)
+{
+    if (is_varlen(type)) {
+        return page_cmp_var(nvs, old->page, &old->it, old->index, data, size) == OTAKIT_OK;
+    }
+    return size == otakit_nvs_int_size((otakit_nvs_type_t)type) &&
+           memcmp(old->it.raw + 24, data, size) == 0;
+}
+
 /* Storage::writeItem: write the new value, then erase the old one. */
 static otakit_err_t st_write(otakit_nvs_t *nvs, uint8_t ns, uint8_t type, const char *key,
                              const void *data, size_t size)
 {
-    uint32_t fp = nvs->page_count;
-    size_t index = 0;
-    uint32_t fseq = 0xFFFFFFFFu;
-    bool matched = false;
-    item_t old;
-    otakit_err_t err;
+    found_t old;
     query_t q = mkq(ns, type == T_BLOB_DATA ? T_BLOB_IDX : type, key, CHUNK_ANY, VER_ANY);
-    err = st_find(nvs, &q, &fp, &index, &old);
-    if (err == OTAKIT_OK) {
-        matched = true;
-        fseq = nvs->pages[fp].seq;
-    } else {
-        fp = nvs->page_count;
+    bool matched = st_find(nvs, &q, &old) == OTAKIT_OK;
+    bool found = matched;
+    if (!found) {
         query_t any = mkq(ns, T_ANY, key, CHUNK_ANY, VER_ANY);
-        if (st_find(nvs, &any, &fp, &index, &old) == OTAKIT_OK) {
-            fseq = nvs->pages[fp].seq;
-        } else {
-            fp = nvs->page_count;
-        }
+        found = st_find(nvs, &any, &old) == OTAKIT_OK;
     }
+    uint32_t old_seq = found ? nvs->pages[old.page].seq : 0xFFFFFFFFu;
+    otakit_err_t err;
     if (type == T_BLOB_DATA) {
         uint8_t next = VER_0;
         if (matched) {
             if (st_cmp_blob(nvs, ns, key, data, size) == OTAKIT_OK) {
                 return OTAKIT_OK;
             }
-            next = it_blob_start(&old) == VER_1 ? VER_0 : VER_1;
+            next = it_blob_start(&old.it) == VER_1 ? VER_0 : VER_1;
         }
         err = st_write_blob(nvs, ns, key, data, size, next);
-        if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
-            return OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
-        }
-        if (err != OTAKIT_OK) {
-            return err;
-        }
+        err = err == OTAKIT_ERR_NVS_PAGE_FULL ? OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE : err;
     } else {
-        if (matched) {
-            bool same;
-            if (is_varlen(type)) {
-                same = page_cmp_var(nvs, fp, &old, index, data, size) == OTAKIT_OK;
-            } else {
-                same = size == otakit_nvs_int_size((otakit_nvs_type_t)type) &&
-                       memcmp(old.raw + 24, data, size) == 0;
-            }
-            if (same) {
-                return OTAKIT_OK;
-            }
+        if (matched && st_same_value(nvs, &old, type, data, size)) {
+            return OTAKIT_OK;
         }
-        uint32_t p = pm_last(nvs);
-        err = page_write_item(nvs, p, ns, type, key, data, size, CHUNK_ANY);
-        if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
-            if (nvs->pages[p].state != OTAKIT_NVS_PAGE_FULL) {
-                err = page_mark_full(nvs, p);
-                if (err != OTAKIT_OK) {
-                    return err;
-                }
-            }
-            err = pm_request_page(nvs);
-            if (err != OTAKIT_OK) {
-                return err;
-            }
-            err = page_write_item(nvs, pm_last(nvs), ns, type, key, data, size, CHUNK_ANY);
-            if (err == OTAKIT_ERR_NVS_PAGE_FULL) {
-                return OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE;
-            }
-        }
-        if (err != OTAKIT_OK) {
-            return err;
-        }
+        err = st_write_value(nvs, ns, type, key, data, size);
     }
-    if (fp == nvs->page_count) {
-        return OTAKIT_OK;
+    if (err != OTAKIT_OK || !found) {
+        return err;
     }
-    if (it_type(&old) == T_BLOB_IDX) {
-        err = st_erase_blob(nvs, ns, key, it_blob_start(&old));
+    if (it_type(&old.it) == T_BLOB_IDX) {
+        err = st_erase_blob(nvs, ns, key, it_blob_start(&old.it));
         return err == OTAKIT_ERR_FLASH_OP_FAIL ? OTAKIT_ERR_NVS_REMOVE_FAILED : err;
     }
     /* The reclaim of a page during the write may have moved the old value. */
-    otakit_nvs_page_t *fpg = &nvs->pages[fp];
+    otakit_nvs_page_t *fpg = &nvs->pages[old.page];
     bool moved = (fpg->state != OTAKIT_NVS_PAGE_ACTIVE && fpg->state != OTAKIT_NVS_PAGE_FULL) ||
-                 !fpg->listed || fpg->seq != fseq;
+                 !fpg->listed || fpg->seq != old_seq;
     if (moved) {
-        query_t again = mkq(ns, it_type(&old), key, CHUNK_ANY, VER_ANY);
-        err = st_find(nvs, &again, &fp, &index, &old);
+        query_t again = mkq(ns, it_type(&old.it), key, CHUNK_ANY, VER_ANY);
+        err = st_find(nvs, &again, &old);
         if (err != OTAKIT_OK) {
             return err;
         }
     }
-    err = erase_entry_span(nvs, fp, index);
+    err = st_erase_found(nvs, &old);
     return err == OTAKIT_ERR_FLASH_OP_FAIL ? OTAKIT_ERR_NVS_REMOVE_FAILED : err;
 }
 
@@ -1720,12 +1760,10 @@ otakit_err_t otakit_nvs_ns_open(otakit_nvs_t *nvs, const char *name, bool create
     if (name == NULL || ns == NULL) {
         return OTAKIT_ERR_NVS_INVALID_NAME;
     }
-    uint32_t p;
-    size_t index;
-    item_t it;
+    found_t f;
     query_t q = mkq(NS_INDEX, T_U8, name, CHUNK_ANY, VER_ANY);
-    if (st_find(nvs, &q, &p, &index, &it) == OTAKIT_OK) {
-        *ns = it.raw[24];
+    if (st_find(nvs, &q, &f) == OTAKIT_OK) {
+        *ns = f.it.raw[24];
         return OTAKIT_OK;
     }
     if (!create) {
@@ -1765,10 +1803,7 @@ static uint8_t api_type(otakit_nvs_type_t type)
 otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key, otakit_nvs_type_t type,
                             const void *data, size_t len)
 {
-    otakit_err_t err = check_ready(nvs, true);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
+    otakit_err_t err = check_args(nvs, key, true);
     if (err != OTAKIT_OK) {
         return err;
     }
@@ -1790,43 +1825,34 @@ otakit_err_t otakit_nvs_set(otakit_nvs_t *nvs, uint8_t ns, const char *key, otak
 static otakit_err_t st_read_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key, uint8_t *data,
                                  size_t size)
 {
-    uint32_t p;
-    size_t index;
-    item_t it;
-    query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, VER_ANY);
-    otakit_err_t err = st_find(nvs, &q, &p, &index, &it);
+    found_t idx;
+    otakit_err_t err = st_find_blob_index(nvs, ns, key, &idx);
     if (err != OTAKIT_OK) {
         return err;
     }
-    if (size < it_blob_size(&it)) {
+    if (size < it_blob_size(&idx.it)) {
         return OTAKIT_ERR_NVS_INVALID_LENGTH;
     }
-    size = it_blob_size(&it);
-    uint8_t count = it_blob_count(&it), start = it_blob_start(&it);
+    size = it_blob_size(&idx.it);
     size_t offset = 0;
-    for (uint8_t k = 0; k < count; k++) {
-        query_t cq = mkq(ns, T_BLOB_DATA, key, (uint8_t)(start + k), VER_ANY);
-        item_t ci;
-        err = st_find(nvs, &cq, &p, &index, &ci);
+    for (uint8_t k = 0; k < it_blob_count(&idx.it); k++) {
+        found_t c;
+        err = st_find_chunk(nvs, ns, key, &idx.it, k, size - offset, &c);
         if (err != OTAKIT_OK) {
             break;
         }
-        if (it_var_size(&ci) > size - offset) {
-            err = OTAKIT_ERR_NVS_INVALID_LENGTH;
-            break;
-        }
-        err = page_read_var(nvs, p, &ci, index, data + offset, !nvs->readonly);
+        err = page_read_var(nvs, c.page, &c.it, c.index, data + offset, !nvs->readonly);
         if (err != OTAKIT_OK) {
             return err;
         }
-        offset += it_var_size(&ci);
+        offset += it_var_size(&c.it);
     }
     if (err == OTAKIT_OK && offset != size) {
         err = OTAKIT_ERR_NVS_NOT_FOUND;
     }
     if ((err == OTAKIT_ERR_NVS_NOT_FOUND || err == OTAKIT_ERR_NVS_INVALID_LENGTH) &&
         !nvs->readonly) {
-        st_erase_blob(nvs, ns, key, VER_ANY); /* a blob with a missing chunk is gone */
+        (void)st_erase_blob(nvs, ns, key, VER_ANY); /* a blob with a missing chunk is gone */
     }
     return err;
 }
@@ -1834,10 +1860,7 @@ static otakit_err_t st_read_blob(otakit_nvs_t *nvs, uint8_t ns, const char *key,
 otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key, otakit_nvs_type_t type,
                             void *data, size_t len)
 {
-    otakit_err_t err = check_ready(nvs, false);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
+    otakit_err_t err = check_args(nvs, key, false);
     if (err != OTAKIT_OK) {
         return err;
     }
@@ -1856,12 +1879,10 @@ otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key, otak
         }
         t = T_BLOB; /* a version-1 blob */
     }
-    uint32_t p;
-    size_t index;
-    item_t it;
+    found_t f;
     query_t q = mkq(ns, t, key, CHUNK_ANY, VER_ANY);
     /* As ESP-IDF: a key stored under another type reads as not found. */
-    err = st_find(nvs, &q, &p, &index, &it);
+    err = st_find(nvs, &q, &f);
     if (err != OTAKIT_OK) {
         return err;
     }
@@ -1869,64 +1890,61 @@ otakit_err_t otakit_nvs_get(otakit_nvs_t *nvs, uint8_t ns, const char *key, otak
         if (len != otakit_nvs_int_size(type)) {
             return OTAKIT_ERR_NVS_TYPE_MISMATCH;
         }
-        memcpy(data, it.raw + 24, len);
+        memcpy(data, f.it.raw + 24, len);
         return OTAKIT_OK;
     }
-    if (len < it_var_size(&it)) {
+    if (len < it_var_size(&f.it)) {
         return OTAKIT_ERR_NVS_INVALID_LENGTH;
     }
-    return page_read_var(nvs, p, &it, index, data, !nvs->readonly);
+    return page_read_var(nvs, f.page, &f.it, f.index, data, !nvs->readonly);
 }
 
 otakit_err_t otakit_nvs_get_size(otakit_nvs_t *nvs, uint8_t ns, const char *key,
                                  otakit_nvs_type_t type, size_t *len)
 {
-    otakit_err_t err = check_ready(nvs, false);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
+    otakit_err_t err = check_args(nvs, key, false);
     if (err != OTAKIT_OK) {
         return err;
     }
-    uint32_t p;
-    size_t index;
-    item_t it;
+    if (len == NULL) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    found_t f;
     uint8_t t = (uint8_t)type;
     if (type == OTAKIT_NVS_BLOB) {
-        query_t q = mkq(ns, T_BLOB_IDX, key, CHUNK_ANY, VER_ANY);
-        err = st_find(nvs, &q, &p, &index, &it);
-        if (err == OTAKIT_OK) {
-            *len = it_blob_size(&it);
+        if (st_find_blob_index(nvs, ns, key, &f) == OTAKIT_OK) {
+            *len = it_blob_size(&f.it);
             return OTAKIT_OK;
         }
-        t = T_BLOB;
+        t = T_BLOB; /* a version-1 blob */
     }
     query_t q = mkq(ns, t, key, CHUNK_ANY, VER_ANY);
-    err = st_find(nvs, &q, &p, &index, &it);
+    err = st_find(nvs, &q, &f);
     if (err != OTAKIT_OK) {
         return err;
     }
-    *len = is_varlen(t) ? it_var_size(&it) : otakit_nvs_int_size(type);
+    *len = is_varlen(t) ? it_var_size(&f.it) : otakit_nvs_int_size(type);
     return OTAKIT_OK;
+}
+
+/* The item of a key, whatever its type, after the argument checks. */
+static otakit_err_t find_key(otakit_nvs_t *nvs, uint8_t ns, const char *key, bool write, found_t *f)
+{
+    otakit_err_t err = check_args(nvs, key, write);
+    if (err == OTAKIT_OK) {
+        query_t q = mkq(ns, T_ANY, key, CHUNK_ANY, VER_ANY);
+        err = st_find(nvs, &q, f);
+    }
+    return err;
 }
 
 otakit_err_t otakit_nvs_find_key(otakit_nvs_t *nvs, uint8_t ns, const char *key,
                                  otakit_nvs_type_t *type)
 {
-    otakit_err_t err = check_ready(nvs, false);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
-    if (err != OTAKIT_OK) {
-        return err;
-    }
-    uint32_t p;
-    size_t index;
-    item_t it;
-    query_t q = mkq(ns, T_ANY, key, CHUNK_ANY, VER_ANY);
-    err = st_find(nvs, &q, &p, &index, &it);
+    found_t f;
+    otakit_err_t err = find_key(nvs, ns, key, false, &f);
     if (err == OTAKIT_OK && type != NULL) {
-        uint8_t t = it_type(&it);
+        uint8_t t = it_type(&f.it);
         *type = (t == T_BLOB_IDX || t == T_BLOB) ? OTAKIT_NVS_BLOB : (otakit_nvs_type_t)t;
     }
     return err;
@@ -1934,25 +1952,15 @@ otakit_err_t otakit_nvs_find_key(otakit_nvs_t *nvs, uint8_t ns, const char *key,
 
 otakit_err_t otakit_nvs_erase_key(otakit_nvs_t *nvs, uint8_t ns, const char *key)
 {
-    otakit_err_t err = check_ready(nvs, true);
-    if (err == OTAKIT_OK) {
-        err = check_key(key);
-    }
+    found_t f;
+    otakit_err_t err = find_key(nvs, ns, key, true, &f);
     if (err != OTAKIT_OK) {
         return err;
     }
-    uint32_t p;
-    size_t index;
-    item_t it;
-    query_t q = mkq(ns, T_ANY, key, CHUNK_ANY, VER_ANY);
-    err = st_find(nvs, &q, &p, &index, &it);
-    if (err != OTAKIT_OK) {
-        return err;
+    if (it_type(&f.it) == T_BLOB_IDX) {
+        return st_erase_blob(nvs, ns, key, it_blob_start(&f.it));
     }
-    if (it_type(&it) == T_BLOB_IDX) {
-        return st_erase_blob(nvs, ns, key, it_blob_start(&it));
-    }
-    return erase_entry_span(nvs, p, index);
+    return st_erase_found(nvs, &f);
 }
 
 otakit_err_t otakit_nvs_erase_ns(otakit_nvs_t *nvs, uint8_t ns)
@@ -2008,23 +2016,18 @@ otakit_err_t otakit_nvs_stats(otakit_nvs_t *nvs, otakit_nvs_stats_t *st)
 
 otakit_err_t otakit_nvs_ns_entries(otakit_nvs_t *nvs, uint8_t ns, size_t *entries)
 {
+    if (entries == NULL) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
     *entries = 0;
     otakit_err_t err = check_ready(nvs, false);
     if (err != OTAKIT_OK) {
         return err;
     }
     query_t q = mkq(ns, T_ANY, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            *entries += it_span(&it);
-            i += it_span(&it);
-            if (i >= ENTRY_COUNT) {
-                break;
-            }
-        }
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &q, &w)) {
+        *entries += it_span(&w.at.it);
     }
     return OTAKIT_OK;
 }
@@ -2036,16 +2039,11 @@ otakit_err_t otakit_nvs_ns_name(otakit_nvs_t *nvs, uint8_t ns, char name[OTAKIT_
         return err;
     }
     query_t q = mkq(NS_INDEX, T_U8, NULL, CHUNK_ANY, VER_ANY);
-    PM_FOREACH(nvs, p)
-    {
-        size_t i = 0;
-        item_t it;
-        while (page_find(nvs, p, &q, &i, &it) == OTAKIT_OK) {
-            if (it.raw[24] == ns) {
-                copy_key(name, &it);
-                return OTAKIT_OK;
-            }
-            i += it_span(&it);
+    walk_t w = {.started = false};
+    while (st_walk(nvs, &q, &w)) {
+        if (w.at.it.raw[24] == ns) {
+            copy_key(name, &w.at.it);
+            return OTAKIT_OK;
         }
     }
     return OTAKIT_ERR_NVS_NOT_FOUND;

@@ -63,6 +63,9 @@ static otakit_err_t check_image(const otakit_ota_t *ota, const otakit_part_t *pa
     if (err != OTAKIT_OK) {
         return err;
     }
+    if (ota->require_hash && !info.hash_present) {
+        return OTAKIT_ERR_IMAGE_INVALID; /* CONFIG_OTAKIT_APP_REQUIRE_SHA256 */
+    }
     return check_version(ota, info.has_desc, info.desc.secure_version);
 }
 

@@ -315,6 +315,9 @@ otakit_err_t otakit_update_end(otakit_update_t *u)
     } else {
         err = verify_written(u, &info, &diag);
     }
+    if (err == OTAKIT_OK && u->ota->require_hash && !info.hash_present) {
+        err = otakit_diag_set(&diag, 23, "no appended SHA-256", OTAKIT_ERR_IMAGE_INVALID);
+    }
     if (err != OTAKIT_OK) {
         OTAKIT_LOGE(&u->ota->log, TAG, "New image failed verification (%s at image offset 0x%x)",
                     diag.msg ? diag.msg : otakit_err_name(err), (unsigned)diag.offset);

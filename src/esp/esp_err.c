@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "esp_err.h"
+#include "esp_https_ota.h"
 #include "esp_tls_errors.h"
 
 const char *esp_tls_err_name(esp_err_t code)
@@ -48,6 +49,9 @@ const char *esp_tls_err_name(esp_err_t code)
 
 const char *esp_err_to_name(esp_err_t code)
 {
+    if (code == ESP_ERR_HTTPS_OTA_IN_PROGRESS) {
+        return "ESP_ERR_HTTPS_OTA_IN_PROGRESS";
+    }
     const char *tls = esp_tls_err_name(code);
     return tls != NULL ? tls : otakit_err_name(code);
 }

@@ -140,6 +140,10 @@ esp_err_t esp_ota_end(esp_ota_handle_t handle)
     if (i >= 0) {
         err = otakit_update_end(&sessions[i].u);
         if (err == ESP_OK) {
+            /* CONFIG_SECURE_SIGNED_ON_UPDATE: a valid image is not enough. */
+            err = esp_secure_check_app(sessions[i].u.part, sessions[i].u.proof.image_len);
+        }
+        if (err == ESP_OK) {
             last_proof = sessions[i].u.proof;
         }
         sessions[i].handle = 0;
@@ -170,6 +174,10 @@ esp_err_t esp_ota_set_boot_partition(const esp_partition_t *partition)
     const otakit_part_t *core = esp_part_core(partition);
     if (core == NULL || !esp_state()->attached) {
         return ESP_ERR_NOT_FOUND;
+    }
+    esp_err_t err = esp_secure_check_app(core, 0);
+    if (err != ESP_OK) {
+        return err;
     }
     pthread_mutex_lock(&lock);
     otakit_image_proof_t proof = last_proof;

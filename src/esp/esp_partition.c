@@ -79,6 +79,9 @@ static void esp_state_init(void)
     s->ota.anti_rollback = true;
 #endif
     s->ota.efuse = otakit_hw_efuse();
+#ifdef CONFIG_OTAKIT_APP_REQUIRE_SHA256
+    s->ota.require_hash = true;
+#endif
     s->ota.chip_id = OTAKIT_CHIP_ESP32;
     s->ota.log = otakit_console_sink();
     if (s->running != NULL) {

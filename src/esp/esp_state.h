@@ -34,6 +34,12 @@ const esp_partition_t *esp_part_from_core(const otakit_part_t *p);
 void esp_app_desc_from_core(esp_app_desc_t *out, const otakit_app_desc_t *d);
 /** The startup lines ESP-IDF prints before app_main (cpu_start, app_init, main_task). */
 void esp_startup_banner(void);
+/**
+ * With CONFIG_SECURE_SIGNED_ON_UPDATE: whether the app in part (image_len bytes, 0 = read
+ * it from flash to find out) carries a signature of a trusted key (esp_secure_boot.c).
+ * @return ESP_OK (also without the option); ESP_ERR_OTA_VALIDATE_FAILED
+ */
+esp_err_t esp_secure_check_app(const otakit_part_t *part, uint32_t image_len);
 /** Device-time delay honouring the device's (or CONFIG's) speed-up. */
 void esp_delay_us(uint64_t us);
 

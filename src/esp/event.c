@@ -239,7 +239,10 @@ esp_err_t esp_event_post(esp_event_base_t event_base, int32_t event_id, const vo
         return ESP_ERR_NO_MEM;
     }
     if (event_data_size) {
-        it->data = malloc(event_data_size);
+        /* At least 8 zeroed bytes: a handler that reads a wider type than was posted
+         * (ESP-IDF's advanced_https_ota reads the 2-byte chip revision as a 4-byte
+         * esp_chip_id_t) reads zeros, not past the copy. */
+        it->data = calloc(1, event_data_size < 8 ? 8 : event_data_size);
         if (!it->data) {
             free(it);
             return ESP_ERR_NO_MEM;

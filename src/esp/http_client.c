@@ -52,6 +52,7 @@ struct esp_http_client {
     char *cert_pem;
     bool skip_cn;
     bool keep_alive;
+    esp_err_t (*crt_bundle_attach)(void *conf);
     esp_http_client_transport_t transport;
 
     /* The request in flight. */
@@ -466,6 +467,7 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
     c->cert_pem = dup_str(config->cert_pem);
     c->skip_cn = config->skip_cert_common_name_check;
     c->keep_alive = config->keep_alive_enable;
+    c->crt_bundle_attach = config->crt_bundle_attach;
     c->transport =
         strncasecmp(c->url, "https:", 6) == 0 ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP;
     c->status = -1;
@@ -686,6 +688,12 @@ static esp_err_t setup_request(esp_http_client_handle_t c)
         struct curl_blob blob = {
             .data = c->cert_pem, .len = strlen(c->cert_pem), .flags = CURL_BLOB_COPY};
         curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+    } else if (c->crt_bundle_attach) {
+        esp_err_t err = c->crt_bundle_attach(e);
+        if (err != ESP_OK) {
+            ESP_LOGE(TAG, "Failed to attach the certificate bundle: %s", esp_err_to_name(err));
+            return err;
+        }
     }
     if (c->skip_cn) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -894,6 +902,10 @@ bool esp_http_client_is_complete_data_received(esp_http_client_handle_t c)
 {
     if (!c || !c->headers_done) {
         return false;
+    }
+    if (c->method == HTTP_METHOD_HEAD) {
+        /* No body follows a HEAD's Content-Length: complete once the exchange ended. */
+        return c->done && c->result == CURLE_OK;
     }
     if (c->content_length >= 0) {
         return c->received == c->content_length;

@@ -29,6 +29,13 @@ static handle_t *handles;
 static size_t handle_count, handle_cap;
 static nvs_handle_t next_handle = 1;
 
+/* Release the lock, passing a result through. */
+static esp_err_t unlock_with(esp_err_t err)
+{
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
 static storage_t *find_storage(const char *label)
 {
     for (int i = 0; i < MAX_PARTS; i++) {
@@ -98,9 +105,7 @@ esp_err_t nvs_flash_init_partition_ptr(const esp_partition_t *partition)
         return ESP_ERR_INVALID_ARG;
     }
     pthread_mutex_lock(&lock);
-    esp_err_t err = init_locked(partition);
-    pthread_mutex_unlock(&lock);
-    return err;
+    return unlock_with(init_locked(partition));
 }
 
 esp_err_t nvs_flash_init_partition(const char *partition_label)
@@ -139,9 +144,7 @@ esp_err_t nvs_flash_deinit_partition(const char *partition_label)
         return ESP_ERR_INVALID_ARG;
     }
     pthread_mutex_lock(&lock);
-    esp_err_t err = deinit_locked(partition_label);
-    pthread_mutex_unlock(&lock);
-    return err;
+    return unlock_with(deinit_locked(partition_label));
 }
 
 esp_err_t nvs_flash_deinit(void)
@@ -154,10 +157,11 @@ esp_err_t nvs_flash_erase_partition_ptr(const esp_partition_t *partition)
     if (partition == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
+    /* Released first when initialised; the erase under the lock too, or another task's
+     * nvs_flash_init could load the partition while it is being erased. */
     pthread_mutex_lock(&lock);
-    deinit_locked(partition->label); /* released first when initialised */
-    pthread_mutex_unlock(&lock);
-    return esp_partition_erase_range(partition, 0, partition->size);
+    deinit_locked(partition->label);
+    return unlock_with(esp_partition_erase_range(partition, 0, partition->size));
 }
 
 esp_err_t nvs_flash_erase_partition(const char *part_name)
@@ -262,12 +266,7 @@ static esp_err_t set_typed(nvs_handle_t handle, const char *key, otakit_nvs_type
 {
     handle_t *h;
     esp_err_t err = take(handle, true, &h);
-    if (err != ESP_OK) {
-        return err;
-    }
-    err = otakit_nvs_set(&h->st->nvs, h->ns, key, type, v, n);
-    pthread_mutex_unlock(&lock);
-    return err;
+    return err != ESP_OK ? err : unlock_with(otakit_nvs_set(&h->st->nvs, h->ns, key, type, v, n));
 }
 
 static esp_err_t get_typed(nvs_handle_t handle, const char *key, otakit_nvs_type_t type, void *v,
@@ -278,12 +277,7 @@ static esp_err_t get_typed(nvs_handle_t handle, const char *key, otakit_nvs_type
     }
     handle_t *h;
     esp_err_t err = take(handle, false, &h);
-    if (err != ESP_OK) {
-        return err;
-    }
-    err = otakit_nvs_get(&h->st->nvs, h->ns, key, type, v, n);
-    pthread_mutex_unlock(&lock);
-    return err;
+    return err != ESP_OK ? err : unlock_with(otakit_nvs_get(&h->st->nvs, h->ns, key, type, v, n));
 }
 
 #define SET_GET(suffix, ctype, otype)                                                              \
@@ -364,8 +358,7 @@ esp_err_t nvs_find_key(nvs_handle_t handle, const char *key, nvs_type_t *out_typ
         return err;
     }
     otakit_nvs_type_t t;
-    err = otakit_nvs_find_key(&h->st->nvs, h->ns, key, &t);
-    pthread_mutex_unlock(&lock);
+    err = unlock_with(otakit_nvs_find_key(&h->st->nvs, h->ns, key, &t));
     if (err == ESP_OK && out_type != NULL) {
         *out_type = (nvs_type_t)t;
     }
@@ -376,34 +369,21 @@ esp_err_t nvs_erase_key(nvs_handle_t handle, const char *key)
 {
     handle_t *h;
     esp_err_t err = take(handle, true, &h);
-    if (err != ESP_OK) {
-        return err;
-    }
-    err = otakit_nvs_erase_key(&h->st->nvs, h->ns, key);
-    pthread_mutex_unlock(&lock);
-    return err;
+    return err != ESP_OK ? err : unlock_with(otakit_nvs_erase_key(&h->st->nvs, h->ns, key));
 }
 
 esp_err_t nvs_erase_all(nvs_handle_t handle)
 {
     handle_t *h;
     esp_err_t err = take(handle, true, &h);
-    if (err != ESP_OK) {
-        return err;
-    }
-    err = otakit_nvs_erase_ns(&h->st->nvs, h->ns);
-    pthread_mutex_unlock(&lock);
-    return err;
+    return err != ESP_OK ? err : unlock_with(otakit_nvs_erase_ns(&h->st->nvs, h->ns));
 }
 
 esp_err_t nvs_commit(nvs_handle_t handle)
 {
     handle_t *h;
-    esp_err_t err = take(handle, false, &h);
-    if (err == ESP_OK) {
-        pthread_mutex_unlock(&lock);
-    }
-    return err;
+    esp_err_t err = take(handle, false, &h); /* written already: only the handle is checked */
+    return err != ESP_OK ? err : unlock_with(ESP_OK);
 }
 
 esp_err_t nvs_get_stats(const char *part_name, nvs_stats_t *nvs_stats)
@@ -438,10 +418,6 @@ esp_err_t nvs_get_used_entry_count(nvs_handle_t handle, size_t *used_entries)
     *used_entries = 0;
     handle_t *h;
     esp_err_t err = take(handle, false, &h);
-    if (err != ESP_OK) {
-        return err;
-    }
-    err = otakit_nvs_ns_entries(&h->st->nvs, h->ns, used_entries);
-    pthread_mutex_unlock(&lock);
-    return err;
+    return err != ESP_OK ? err
+                         : unlock_with(otakit_nvs_ns_entries(&h->st->nvs, h->ns, used_entries));
 }

@@ -66,7 +66,7 @@ static struct {
     char ap_ssid[33];
     int64_t ap_gone_until_us; /* device time the access points are back (a drop), 0: none */
     unsigned link_generation; /* bumped each time the station loses its link */
-} wifi = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .ps = WIFI_PS_MIN_MODEM};
+} wifi = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void *wifi_task(void *unused);
 
@@ -233,6 +233,7 @@ esp_err_t esp_wifi_init(const wifi_init_config_t *config)
         wifi.task_running = true;
     }
     wifi.init = true;
+    wifi.ps = WIFI_PS_MIN_MODEM;
     pthread_mutex_unlock(&wifi.mu);
     if (!again) {
         wifi_log(ESP_LOG_INFO, "wifi driver task: virtual radio, prio:23, stack:6656, core=0");
@@ -281,32 +282,6 @@ esp_err_t esp_wifi_get_mode(wifi_mode_t *mode)
     pthread_mutex_lock(&wifi.mu);
     esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
     *mode = wifi.mode;
-    pthread_mutex_unlock(&wifi.mu);
-    return err;
-}
-
-esp_err_t esp_wifi_set_ps(wifi_ps_type_t type)
-{
-    if (type != WIFI_PS_NONE && type != WIFI_PS_MIN_MODEM && type != WIFI_PS_MAX_MODEM) {
-        return ESP_ERR_INVALID_ARG;
-    }
-    pthread_mutex_lock(&wifi.mu);
-    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
-    if (err == ESP_OK) {
-        wifi.ps = type;
-    }
-    pthread_mutex_unlock(&wifi.mu);
-    return err;
-}
-
-esp_err_t esp_wifi_get_ps(wifi_ps_type_t *type)
-{
-    if (!type) {
-        return ESP_ERR_INVALID_ARG;
-    }
-    pthread_mutex_lock(&wifi.mu);
-    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
-    *type = wifi.ps;
     pthread_mutex_unlock(&wifi.mu);
     return err;
 }
@@ -638,6 +613,34 @@ esp_err_t esp_wifi_sta_get_ap_info(wifi_ap_record_t *ap_info)
         ap_info->primary = 1;
         ap_info->rssi = -40;
         ap_info->authmode = WIFI_AUTH_WPA2_PSK;
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
+
+esp_err_t esp_wifi_set_ps(wifi_ps_type_t type)
+{
+    if (type < WIFI_PS_NONE || type > WIFI_PS_MAX_MODEM) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
+    if (err == ESP_OK) {
+        wifi.ps = type;
+    }
+    pthread_mutex_unlock(&wifi.mu);
+    return err;
+}
+
+esp_err_t esp_wifi_get_ps(wifi_ps_type_t *type)
+{
+    if (type == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&wifi.mu);
+    esp_err_t err = wifi.init ? ESP_OK : ESP_ERR_WIFI_NOT_INIT;
+    if (err == ESP_OK) {
+        *type = wifi.ps;
     }
     pthread_mutex_unlock(&wifi.mu);
     return err;

@@ -38,9 +38,6 @@ int otakit_nvs_gen(const char *csv, size_t csv_len, uint32_t size, uint8_t **out
  */
 cJSON *otakit_nvs_listing(otakit_nvs_t *nvs);
 
-/** nvs_tool.py's encoding name of a type byte: "uint8_t", ..., "string", "blob_data". */
-const char *otakit_nvs_encoding_name(unsigned type_byte);
-
 /** Standard base64 of n bytes (malloc'd, NUL-terminated). */
 char *otakit_base64(const uint8_t *in, size_t n);
 

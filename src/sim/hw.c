@@ -310,6 +310,11 @@ const otakit_flash_t *otakit_hw_flash(void)
     return hw.attached ? &hw.flash : NULL;
 }
 
+const char *otakit_hw_efuse_path(void)
+{
+    return hw.attached ? hw.efuse_path : "";
+}
+
 const otakit_efuse_t *otakit_hw_efuse(void)
 {
     return hw.attached ? &hw.efuse : NULL;

@@ -44,6 +44,9 @@ const otakit_flash_t *otakit_hw_flash(void);
 
 /** The eFuse SECURE_VERSION counter (file beside the flash), for update.h / boot.h. */
 const otakit_efuse_t *otakit_hw_efuse(void);
+/** The device's eFuse file (src/sim/efuse.h: counter, Secure Boot key digests), or "" when
+ * not attached. */
+const char *otakit_hw_efuse_path(void);
 
 /** esp_reset_reason_t value of this boot (OTAKIT_RST_*). */
 uint32_t otakit_hw_reset_reason(void);

@@ -10,6 +10,7 @@ commands=(
     "otadata" "otadata show" "otadata switch" "otadata erase"
     "flash" "flash info" "flash write" "flash read" "flash erase"
     "boot" "serve" "device" "device run"
+    "efuse" "efuse show" "efuse burn-key-digest" "efuse revoke" "efuse set-secure-version"
 )
 for c in "${commands[@]}"; do
     read -r -a words <<<"$c"
@@ -31,7 +32,7 @@ expect 0 "$OTAKIT" device run --timeout 1 --help
 
 # options that need a value, given none: exit 2 and say so
 for c in "otadata show f.bin --table-offset" "flash write f.bin --size" "boot f.bin --secure-version" \
-    "serve --port" "device run --flash" "partition show x.bin --offset"; do
+    "serve --port" "device run --flash" "partition show x.bin --offset" "efuse show --efuse"; do
     read -r -a words <<<"$c"
     expect 2 "$OTAKIT" "${words[@]}"
     grep -q "needs a value" err.txt && ok || fail "'$c' without a value: $(cat err.txt)"

@@ -11,6 +11,12 @@ json_equal() { # json_equal A B: the same JSON value (64-bit integers exact)
     $PY -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])) == json.load(open(sys.argv[2])) else 1)' "$1" "$2"
 }
 check() { if eval "$2"; then ok; else fail "$1"; fi; }
+get_is() { # get_is WHAT WANT ARGS...: `otakit nvs get ARGS...` succeeds and prints WANT
+    local what=$1 want=$2
+    shift 2
+    expect 0 "$OTAKIT" nvs get "$@"
+    if [ "$(cat out.txt)" = "$want" ]; then ok; else fail "$what"; fi
+}
 
 # --- the generator's vectors ---------------------------------------------------------
 for csv in "$VEC"/*.csv; do
@@ -21,16 +27,16 @@ for csv in "$VEC"/*.csv; do
     cp out.txt "$name.json"
     check "show --json $name: nvs_tool.py's listing" 'json_equal "$name.json" "$VEC/$name.json"'
 done
-expect 0 "$OTAKIT" nvs get "$VEC/wifi_ota.bin" ota big --partition
-check "get u64" '[ "$(cat out.txt)" = 18446744073709551615 ]'
-expect 0 "$OTAKIT" nvs get --partition "$VEC/wifi_ota.bin" ota neg
-check "get i64" '[ "$(cat out.txt)" = -9223372036854775808 ]'
-expect 0 "$OTAKIT" nvs get --partition "$VEC/wifi_ota.bin" nvs.net80211 sta.ssid
-check "get string" '[ "$(cat out.txt)" = myssid ]'
-expect 0 "$OTAKIT" nvs get --partition "$VEC/wifi_ota.bin" nvs.net80211 sta.apsw
-check "get blob (hex)" '[ "$(cat out.txt)" = 0000 ]'
+get_is "get u64" 18446744073709551615 "$VEC/wifi_ota.bin" ota big --partition
+get_is "get i64" -9223372036854775808 --partition "$VEC/wifi_ota.bin" ota neg
+get_is "get string" myssid --partition "$VEC/wifi_ota.bin" nvs.net80211 sta.ssid
+get_is "get blob (hex)" 0000 --partition "$VEC/wifi_ota.bin" nvs.net80211 sta.apsw
 expect 0 "$OTAKIT" nvs show --partition "$VEC/sample_val.bin"
 check "show: text lists the namespace and a value" 'grep -q "^namespace storage (index 1)" out.txt && grep -Eq "^  i32_key +i32 +-2147483648$" out.txt'
+# a string whose data no longer matches its CRC: listed all the same, as nvs_tool.py does
+$PY -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); i = b.index(b"myssid"); b[i] = ord("M"); open("badcrc.bin", "wb").write(b)' "$VEC/wifi_ota.bin"
+expect 0 "$OTAKIT" nvs show --partition badcrc.bin --json
+check "show --json: a string with a bad data CRC is listed" 'grep -q "\"Myssid\"" out.txt'
 cp "$VEC/sample_val.bin" ro.bin
 expect 0 "$OTAKIT" nvs show --partition ro.bin
 check "reads do not write the file" 'cmp -s ro.bin "$VEC/sample_val.bin"'
@@ -47,26 +53,19 @@ expect 0 "$OTAKIT" nvs set flash.bin app cfg hex2bin 00ff10
 expect 0 "$OTAKIT" nvs set flash.bin app b64 base64 aGVsbG8=
 expect 0 "$OTAKIT" nvs set flash.bin app big file rand.bin
 expect 0 "$OTAKIT" nvs set flash.bin wifi ssid string myssid
-expect 0 "$OTAKIT" nvs get flash.bin app count
-check "get what set stored (u32)" '[ "$(cat out.txt)" = 42 ]'
-expect 0 "$OTAKIT" nvs get flash.bin app neg
-check "get i16" '[ "$(cat out.txt)" = -300 ]'
-expect 0 "$OTAKIT" nvs get flash.bin app hex
-check "get u64 set in hex" '[ "$(cat out.txt)" = 18446744073709551615 ]'
-expect 0 "$OTAKIT" nvs get flash.bin app url
-check "get string" '[ "$(cat out.txt)" = "http://127.0.0.1:8070/hello-world.bin" ]'
-expect 0 "$OTAKIT" nvs get flash.bin app b64
-check "get base64 blob" '[ "$(cat out.txt)" = 68656c6c6f ]'
+get_is "get what set stored (u32)" 42 flash.bin app count
+get_is "get i16" -300 flash.bin app neg
+get_is "get u64 set in hex" 18446744073709551615 flash.bin app hex
+get_is "get string" "http://127.0.0.1:8070/hello-world.bin" flash.bin app url
+get_is "get base64 blob" 68656c6c6f flash.bin app b64
 expect 0 "$OTAKIT" nvs get flash.bin app big
 check "get a 9000-byte blob over three pages" '[ "$(cat out.txt)" = "$(od -An -tx1 -v rand.bin | tr -d " \n")" ]'
 expect 0 "$OTAKIT" nvs get flash.bin app big --json
 check "get --json blob in base64" '[ "$($PY -c "import json,sys,base64; print(len(base64.b64decode(json.load(open(\"out.txt\"))[\"data\"])))")" = 9000 ]'
 # the partition at 0x9000, 0x4000 bytes, as a bare file and by --offset/--size
 "$OTAKIT" flash read flash.bin 0x9000 0x4000 part.bin >/dev/null
-expect 0 "$OTAKIT" nvs get part.bin wifi ssid --partition
-check "--partition reads the same" '[ "$(cat out.txt)" = myssid ]'
-expect 0 "$OTAKIT" nvs get flash.bin wifi ssid --offset 0x9000 --size 0x4000
-check "--offset/--size reads the same" '[ "$(cat out.txt)" = myssid ]'
+get_is "--partition reads the same" myssid part.bin wifi ssid --partition
+get_is "--offset/--size reads the same" myssid flash.bin wifi ssid --offset 0x9000 --size 0x4000
 # otakit's own writes, listed in nvs_tool.py's format: every value, chunks in page order
 expect 0 "$OTAKIT" nvs show flash.bin --json
 cp out.txt mine.json
@@ -151,15 +150,21 @@ for i in $(seq 1 300); do echo "k$i,data,u32,$i" >>big.csv; done
 expect 2 "$OTAKIT" nvs gen big.csv x.bin 0x3000
 check "gen: too small a partition" 'grep -q "too small" err.txt'
 expect 0 "$OTAKIT" nvs gen big.csv x.bin 0x5000
-expect 0 "$OTAKIT" nvs get x.bin ns k300 --partition
-check "gen: 300 keys over three pages" '[ "$(cat out.txt)" = 300 ]'
+get_is "gen: 300 keys over three pages" 300 x.bin ns k300 --partition
 # file rows are read relative to the current directory, as the generator does
 printf 'hello' >payload.txt
 printf 'key,type,encoding,value\nns,namespace,,\nf,file,string,payload.txt\nb,file,binary,payload.txt\n' >files.csv
 expect 0 "$OTAKIT" nvs gen files.csv files.bin 0x3000
-expect 0 "$OTAKIT" nvs get files.bin ns f --partition
-check "gen: file row as a string" '[ "$(cat out.txt)" = hello ]'
-expect 0 "$OTAKIT" nvs get files.bin ns b --partition
-check "gen: file row as a blob" '[ "$(cat out.txt)" = 68656c6c6f ]'
+get_is "gen: file row as a string" hello files.bin ns f --partition
+get_is "gen: file row as a blob" 68656c6c6f files.bin ns b --partition
+# a blob over 508000 bytes (the generator writes it; a device drops it at init)
+head -c 508001 /dev/zero >huge.bin
+printf 'key,type,encoding,value\nns,namespace,,\nb,file,binary,huge.bin\n' >huge.csv
+expect 2 "$OTAKIT" nvs gen huge.csv huge_out.bin 0x100000
+check "gen: a blob over 508000 bytes refused" 'grep -q "over the 508000 bytes" err.txt'
+head -c 508000 /dev/zero >huge.bin
+expect 0 "$OTAKIT" nvs gen huge.csv huge_out.bin 0x100000
+expect 0 "$OTAKIT" nvs get huge_out.bin ns b --partition --json
+check "gen: a 508000-byte blob (128 chunks) reads back" '[ "$($PY -c "import json,base64; print(len(base64.b64decode(json.load(open(\"out.txt\"))[\"data\"])))")" = 508000 ]'
 
 finish

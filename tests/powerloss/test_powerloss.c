@@ -12,8 +12,10 @@
  * (verbose). OTAKIT_POWERLOSS_LONG=1 runs larger images and many more random seeds. */
 #include "fixture.h"
 #include "harness.h"
+#include "sbv2.h"
+#include "secure.h"
 
-enum { IMG_A, IMG_B, IMG_C, IMG_BAD, IMG_NOCONFIRM, IMG_D, IMG_COUNT };
+enum { IMG_A, IMG_B, IMG_C, IMG_BAD, IMG_NOCONFIRM, IMG_D, IMG_SIGNED_A, IMG_SIGNED_C, IMG_SIGNED_D, IMG_COUNT };
 enum { APP_GOOD, APP_SELFTEST_FAIL, APP_NOCONFIRM };
 #define BRICKED (-1)
 #define UNKNOWN_IMAGE (-2)
@@ -212,6 +214,7 @@ typedef struct scenario {
     bool plain_switch; /* outcome is old before set_boot's final op, new after */
     void (*prepare)(fx_dev_t *d);
     otakit_err_t (*run)(fx_dev_t *d, uint64_t *switch_op, tap_t *tap);
+    bool signed_apps; /* Secure Boot V2: the bootloader and the update check signatures */
 } scenario_t;
 
 static void put(fx_dev_t *d, int copy, uint32_t seq, uint32_t state)
@@ -315,15 +318,61 @@ static otakit_err_t run_factory_reset(fx_dev_t *d, uint64_t *sw, tap_t *tap)
     return power_on(d, OTAKIT_BOOT_PIN_FACTORY_RESET);
 }
 
+/* Secure Boot V2: the key digest the scenario's eFuse trusts. */
+static uint8_t g_trusted[1][OTAKIT_SIG_KEY_DIGEST_LEN];
+
+/* The bootloader's check (as firmware/bootloader does it with the device's crypto). */
+static bool sig_check(void *ctx, const otakit_part_t *part, const otakit_image_info_t *image)
+{
+    fx_dev_t *d = ctx;
+    otakit_sig_result_t r;
+    return otakit_secure_verify(d->flash, part->offset, part->size, image->image_len,
+                                (const uint8_t(*)[OTAKIT_SIG_KEY_DIGEST_LEN])g_trusted, 1, &r,
+                                NULL) == OTAKIT_OK;
+}
+
+static void prep_signed(fx_dev_t *d)
+{
+    fx_flash_image(d, d->factory, G.img[IMG_SIGNED_A], G.len[IMG_SIGNED_A]);
+}
+
+/* esp_ota_end with CONFIG_SECURE_BOOT_V2_ENABLED: the image verifies, then its signature
+ * (a read-only check), then the switch. */
+static otakit_err_t run_signed_update(fx_dev_t *d, uint64_t *sw, tap_t *tap)
+{
+    TRY(power_on(d, OTAKIT_BOOT_PIN_NONE));
+    const otakit_part_t *target = otakit_ota_next_update(&d->ota, NULL);
+    const uint8_t *img = G.img[IMG_SIGNED_C];
+    size_t len = G.len[IMG_SIGNED_C];
+    otakit_update_t u;
+    TRY(otakit_update_begin(&u, &d->ota, target, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES));
+    for (size_t off = 0; off < len; off += 1024) {
+        otakit_err_t err = otakit_update_write(&u, img + off, len - off < 1024 ? len - off : 1024);
+        if (err != OTAKIT_OK) {
+            otakit_update_abort(&u);
+            return err;
+        }
+    }
+    TRY(otakit_update_end(&u));
+    otakit_sig_result_t r;
+    TRY(otakit_secure_verify(d->flash, target->offset, target->size, u.proof.image_len,
+                             (const uint8_t(*)[OTAKIT_SIG_KEY_DIGEST_LEN])g_trusted, 1, &r, NULL));
+    TRY(otakit_ota_set_boot_verified(&d->ota, target, &u.proof));
+    *sw = tap->ops;
+    return power_on(d, OTAKIT_BOOT_PIN_NONE);
+}
+
 static const scenario_t SCENARIOS[] = {
-    {"1 update from factory and switch", false, IMG_A, IMG_B, true, prep_factory, run_factory_update},
-    {"2 ota_0 to ota_1", false, IMG_B, IMG_C, true, prep_ota0, run_ota0_to_ota1},
+    {"1 update from factory and switch", false, IMG_A, IMG_B, true, prep_factory, run_factory_update, false},
+    {"2 ota_0 to ota_1", false, IMG_B, IMG_C, true, prep_ota0, run_ota0_to_ota1, false},
     {"3 first boot with rollback, self-test, mark valid", true, IMG_B, IMG_C, false, prep_ota0,
-     run_rollback_confirm},
-    {"4a failed self-test rolls back", true, IMG_B, IMG_BAD, false, prep_ota0, run_rollback_selftest_fail},
-    {"4b no confirmation rolls back", true, IMG_B, IMG_NOCONFIRM, false, prep_ota0, run_rollback_noconfirm},
-    {"5 resume after a dropped link", false, IMG_B, IMG_C, true, prep_ota0, run_resume},
-    {"6 factory reset", false, IMG_B, IMG_A, false, prep_ota0, run_factory_reset},
+     run_rollback_confirm, false},
+    {"4a failed self-test rolls back", true, IMG_B, IMG_BAD, false, prep_ota0, run_rollback_selftest_fail, false},
+    {"4b no confirmation rolls back", true, IMG_B, IMG_NOCONFIRM, false, prep_ota0, run_rollback_noconfirm, false},
+    {"5 resume after a dropped link", false, IMG_B, IMG_C, true, prep_ota0, run_resume, false},
+    {"6 factory reset", false, IMG_B, IMG_A, false, prep_ota0, run_factory_reset, false},
+    {"7 signed update (Secure Boot V2)", true, IMG_SIGNED_A, IMG_SIGNED_C, false, prep_signed,
+     run_signed_update, true},
 };
 #define NSCEN (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
 
@@ -428,8 +477,9 @@ static int one_cut(rig_t *r, const scenario_t *s, unsigned si, int mode, uint64_
     if (!fail) {
         /* A following clean update succeeds and boots. */
         const otakit_part_t *next = otakit_ota_next_update(&d->ota, NULL);
-        if (fx_update(d, next, G.img[IMG_D], G.len[IMG_D], OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, 4096) != OTAKIT_OK ||
-            power_on(d, OTAKIT_BOOT_PIN_NONE) != OTAKIT_OK || which_image(d, d->ota.running) != IMG_D) {
+        int follow = s->signed_apps ? IMG_SIGNED_D : IMG_D; /* Secure Boot boots signed apps only */
+        if (fx_update(d, next, G.img[follow], G.len[follow], OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, 4096) != OTAKIT_OK ||
+            power_on(d, OTAKIT_BOOT_PIN_NONE) != OTAKIT_OK || which_image(d, d->ota.running) != follow) {
             fprintf(stderr, "FOLLOW-UP UPDATE FAILED: ");
             fail = 1;
         }
@@ -453,6 +503,7 @@ static void sweep(unsigned si, const char *replay)
     rig_t *r = rig_new();
     rig_t *scratch = rig_new();
     fx_dev_t *d = r->d;
+    d->check_app = scratch->d->check_app = s->signed_apps ? sig_check : NULL;
     s->prepare(d);
     memcpy(r->init, otakit_nor_data(d->nor), G.flash_size);
 
@@ -521,6 +572,7 @@ SWEEP_TEST(3)
 SWEEP_TEST(4)
 SWEEP_TEST(5)
 SWEEP_TEST(6)
+SWEEP_TEST(7)
 
 /* Five cuts in a row at random points of successive updates, then a clean boot. */
 static void test_random_cuts(void)
@@ -1010,6 +1062,32 @@ NVS_SWEEP_TEST(2)
 NVS_SWEEP_TEST(3)
 NVS_SWEEP_TEST(4)
 
+/* Sign IMG_SIGNED_A, _C and _D with one new RSA-3072 key, the one the eFuse trusts. */
+static void sign_images(void)
+{
+    otakit_sbv2_key_t *key;
+    if (otakit_sbv2_key_generate(OTAKIT_SIG_RSA3072, &key) != OTAKIT_OK ||
+        otakit_sbv2_key_digest(key, g_trusted[0]) != OTAKIT_OK) {
+        fprintf(stderr, "cannot make a signing key\n");
+        exit(2);
+    }
+    const int which[] = {IMG_SIGNED_A, IMG_SIGNED_C, IMG_SIGNED_D};
+    for (size_t i = 0; i < 3; i++) {
+        int k = which[i];
+        uint8_t *out;
+        size_t out_len;
+        if (otakit_sbv2_sign_image(key, G.img[k], G.len[k], (uint32_t)G.len[k], false, &out,
+                                   &out_len, NULL) != OTAKIT_OK) {
+            fprintf(stderr, "cannot sign image %d\n", k);
+            exit(2);
+        }
+        free(G.img[k]);
+        G.img[k] = out;
+        G.len[k] = out_len;
+    }
+    otakit_sbv2_key_free(key);
+}
+
 int main(void)
 {
     bool lng = getenv("OTAKIT_POWERLOSS_LONG") != NULL;
@@ -1018,11 +1096,14 @@ int main(void)
     G.slot_size = lng ? 0x80000 : 0x20000;
     G.flash_size = lng ? 0x400000 : 0x100000;
     size_t prog = lng ? 0x30000 : 0x6000;
-    const char *proj[IMG_COUNT] = {"factory", "app", "app", "selftest-fail", "noconfirm", "app"};
-    const char *ver[IMG_COUNT] = {"1.0", "2.0", "3.0", "4.0-bad", "5.0-noconfirm", "6.0"};
+    const char *proj[IMG_COUNT] = {"factory", "app", "app", "selftest-fail", "noconfirm", "app",
+                                   "factory", "app", "app"};
+    const char *ver[IMG_COUNT] = {"1.0", "2.0", "3.0", "4.0-bad", "5.0-noconfirm", "6.0",
+                                  "1.0-signed", "3.0-signed", "6.0-signed"};
     for (int i = 0; i < IMG_COUNT; i++) {
         G.img[i] = fx_image(proj[i], ver[i], 0, prog + (size_t)i * 1000, (uint32_t)i + 1, &G.len[i]);
     }
+    sign_images();
     RUN(test_sweep_0);
     RUN(test_sweep_1);
     RUN(test_sweep_2);
@@ -1030,6 +1111,7 @@ int main(void)
     RUN(test_sweep_4);
     RUN(test_sweep_5);
     RUN(test_sweep_6);
+    RUN(test_sweep_7);
     RUN(test_random_cuts);
     RUN(test_fallback_then_update);
     RUN(test_nvs_sweep_0);

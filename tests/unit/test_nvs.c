@@ -30,6 +30,15 @@ static otakit_err_t dev_init(ndev_t *d)
     return otakit_nvs_init(&d->nvs, otakit_nor_flash(d->nor), 0, d->size, d->pages, MAXP, false);
 }
 
+/* A fresh partition of `pages` pages, initialised, with one namespace created. */
+static ndev_t *dev_with_ns(uint32_t pages, const char *name, uint8_t *ns)
+{
+    ndev_t *d = dev_new(pages);
+    CHECK_EQ(dev_init(d), OTAKIT_OK);
+    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, name, true, ns), OTAKIT_OK);
+    return d;
+}
+
 static void dev_free(ndev_t *d)
 {
     otakit_nor_close(d->nor);
@@ -54,6 +63,15 @@ static void test_error_values(void)
     CHECK_EQ(OTAKIT_ERR_NVS_VALUE_TOO_LONG, 0x110e);
     CHECK_EQ(OTAKIT_ERR_NVS_PART_NOT_FOUND, 0x110f);
     CHECK_EQ(OTAKIT_ERR_NVS_NEW_VERSION_FOUND, 0x1110);
+    CHECK_EQ(OTAKIT_ERR_NVS_XTS_ENCR_FAILED, 0x1111);
+    CHECK_EQ(OTAKIT_ERR_NVS_XTS_DECR_FAILED, 0x1112);
+    CHECK_EQ(OTAKIT_ERR_NVS_XTS_CFG_FAILED, 0x1113);
+    CHECK_EQ(OTAKIT_ERR_NVS_XTS_CFG_NOT_FOUND, 0x1114);
+    CHECK_EQ(OTAKIT_ERR_NVS_ENCR_NOT_SUPPORTED, 0x1115);
+    CHECK_EQ(OTAKIT_ERR_NVS_KEYS_NOT_INITIALIZED, 0x1116);
+    CHECK_EQ(OTAKIT_ERR_NVS_CORRUPT_KEY_PART, 0x1117);
+    CHECK_EQ(OTAKIT_ERR_NVS_CONTENT_DIFFERS, 0x1118);
+    CHECK_EQ(OTAKIT_ERR_NVS_WRONG_ENCRYPTION, 0x1119);
     CHECK_STR(otakit_err_name(OTAKIT_ERR_NVS_NOT_FOUND), "ESP_ERR_NVS_NOT_FOUND");
     CHECK_STR(otakit_err_name(OTAKIT_ERR_NVS_NO_FREE_PAGES), "ESP_ERR_NVS_NO_FREE_PAGES");
     CHECK_STR(otakit_err_name(OTAKIT_ERR_NVS_NEW_VERSION_FOUND), "ESP_ERR_NVS_NEW_VERSION_FOUND");
@@ -130,10 +148,8 @@ static void test_integers(void)
 
 static void test_strings(void)
 {
-    ndev_t *d = dev_new(4);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "s", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(4, "s", &ns);
     const char *hello = "hello, world";
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "greet", OTAKIT_NVS_STR, hello, strlen(hello) + 1),
              OTAKIT_OK);
@@ -180,10 +196,8 @@ static void fill(uint8_t *b, size_t n, unsigned seed)
 
 static void test_blobs(void)
 {
-    ndev_t *d = dev_new(8);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "b", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(8, "b", &ns);
     static uint8_t in[12000], out[12000];
     fill(in, sizeof(in), 1);
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "big", OTAKIT_NVS_BLOB, in, 10000), OTAKIT_OK);
@@ -291,10 +305,8 @@ static void test_erase_and_namespaces(void)
  * reclaimed, the value is always the last one, a reboot agrees. */
 static void test_gc(void)
 {
-    ndev_t *d = dev_new(3);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "gc", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(3, "gc", &ns);
     uint32_t keep = 0xC0FFEE;
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "keep", OTAKIT_NVS_U32, &keep, 4), OTAKIT_OK);
     char str[100];
@@ -331,10 +343,8 @@ static void test_gc(void)
  * still reads, init still works (a free page was kept). */
 static void test_full(void)
 {
-    ndev_t *d = dev_new(3);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "full", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(3, "full", &ns);
     char key[16];
     uint32_t n = 0;
     otakit_err_t err;
@@ -398,10 +408,8 @@ static void test_no_free_pages(void)
 /* Corruption is survived: a page with a bad header CRC, an item with a bad CRC. */
 static void test_corruption(void)
 {
-    ndev_t *d = dev_new(4);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "c", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(4, "c", &ns);
     uint32_t v = 1;
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "a", OTAKIT_NVS_U32, &v, 4), OTAKIT_OK);
     CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "b", OTAKIT_NVS_U32, &v, 4), OTAKIT_OK);
@@ -435,10 +443,8 @@ static void test_bytes_match_generator(void)
     size_t len;
     char err[200];
     CHECK_EQ(otakit_nvs_gen(csv, sizeof(csv) - 1, 0x4000, &img, &len, err, sizeof(err)), 0);
-    ndev_t *d = dev_new(4);
-    CHECK_EQ(dev_init(d), OTAKIT_OK);
     uint8_t ns;
-    CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "app", true, &ns), OTAKIT_OK);
+    ndev_t *d = dev_with_ns(4, "app", &ns);
     uint32_t c = 42;
     int16_t n = -2;
     uint8_t cfg[33];
@@ -456,6 +462,127 @@ static void test_bytes_match_generator(void)
     dev_free(d);
 }
 
+/* A flash write that fails while init repairs a page (here: erasing the older of two
+ * copies of a key, what a cut between the two steps of an update leaves) must not give
+ * a session in which the page's keys are missing: init reports the error, or every key
+ * reads; the next init on a healthy flash finds them all. Every operation of init fails
+ * once in turn. */
+static void test_init_write_fails(void)
+{
+    uint8_t ns;
+    ndev_t *d = dev_with_ns(3, "f", &ns);
+    uint32_t v = 1;
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "a", OTAKIT_NVS_U32, &v, 4), OTAKIT_OK);
+    CHECK_EQ(otakit_nvs_set(&d->nvs, ns, "b", OTAKIT_NVS_STR, "keep", 5), OTAKIT_OK);
+    /* entry 0: the namespace, 1: "a" = 1, 2-3: "b"; entry 4: "a" = 2, the old not erased */
+    uint8_t *m = otakit_nor_data(d->nor);
+    memcpy(m + 64 + 4 * 32, m + 64 + 1 * 32, 32);
+    m[64 + 4 * 32 + 24] = 2;
+    otakit_nvs_entry_seal(m + 64 + 4 * 32);
+    m[32 + 1] &= (uint8_t)~0x01u; /* entry 4 (bits 8-9 of bitmap word 0): written, 0b10 */
+    static uint8_t img[3 * 4096];
+    memcpy(img, m, sizeof(img));
+    otakit_nor_stats_t st;
+    otakit_nor_reset_stats(d->nor);
+    CHECK_EQ(dev_init(d), OTAKIT_OK);
+    otakit_nor_get_stats(d->nor, &st);
+    CHECK(st.writes > 0); /* init repaired the page */
+    for (uint64_t n = 1; n <= st.ops; n++) {
+        memcpy(m, img, sizeof(img));
+        otakit_nor_fail_at(d->nor, n);
+        otakit_err_t err = dev_init(d);
+        otakit_nor_fail_at(d->nor, 0);
+        for (int pass = 0; pass < 2; pass++) {
+            if (err == OTAKIT_OK) {
+                uint32_t r = 0;
+                char s[8] = "";
+                CHECK_EQ(otakit_nvs_ns_open(&d->nvs, "f", false, &ns), OTAKIT_OK);
+                CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "a", OTAKIT_NVS_U32, &r, 4), OTAKIT_OK);
+                CHECK_EQ(r, 2);
+                CHECK_EQ(otakit_nvs_get(&d->nvs, ns, "b", OTAKIT_NVS_STR, s, sizeof(s)), OTAKIT_OK);
+                CHECK_STR(s, "keep");
+            } else {
+                CHECK(err == OTAKIT_ERR_FLASH_OP_FAIL || err == OTAKIT_ERR_NVS_INVALID_STATE);
+            }
+            err = dev_init(d); /* the flash works again */
+            CHECK_EQ(err, OTAKIT_OK);
+        }
+    }
+    dev_free(d);
+}
+
+/* Set one entry's state in a page image's bitmap. */
+static void image_entry_state(uint8_t *page, unsigned i, unsigned state)
+{
+    uint8_t *b = page + 32 + (i * 2) / 8;
+    unsigned sh = (i * 2) % 8;
+    *b = (uint8_t)((*b & ~(3u << sh)) | (state << sh));
+}
+
+/* A blob written while only reclaimed pages are left gets one small chunk per page: its
+ * chunk indexes must stay within their version's range (0..126 or 128..254), or the
+ * next version's chunks collide with this one's. Pages 0..129: FULL, 124 u8 keys and
+ * 2 erased entries each; 2 free pages. The blob needs 130 chunks (4000 bytes on a
+ * fresh page, then 32 bytes per reclaimed page): refused, nothing lost. */
+static void test_blob_chunk_limit(void)
+{
+    enum { FULLP = 130, NP = FULLP + 2 };
+    otakit_nor_t *nor;
+    CHECK_EQ(otakit_nor_open_mem(&nor, NP * 4096, OTAKIT_NOR_STRICT), OTAKIT_OK);
+    uint8_t *m = otakit_nor_data(nor);
+    for (unsigned p = 0; p < FULLP; p++) {
+        uint8_t *pg = m + p * 4096;
+        otakit_nvs_encode_header(pg, OTAKIT_NVS_PAGE_FULL, p, OTAKIT_NVS_VERSION);
+        for (unsigned i = 0; i < OTAKIT_NVS_ENTRY_COUNT; i++) {
+            image_entry_state(pg, i, i < 2 ? OTAKIT_NVS_ENTRY_ERASED : OTAKIT_NVS_ENTRY_WRITTEN);
+            if (i < 2) {
+                continue;
+            }
+            uint8_t *e = pg + 64 + i * 32;
+            bool ns_record = p == 0 && i == 2;
+            memset(e + 8, 0, 16);
+            snprintf((char *)e + 8, 16, ns_record ? "big" : "k%u_%u", p, i);
+            e[0] = ns_record ? 0 : 1;
+            e[1] = OTAKIT_NVS_U8;
+            e[2] = 1;
+            e[3] = 0xFF;
+            e[24] = ns_record ? 1 : (uint8_t)i;
+            otakit_nvs_entry_seal(e);
+        }
+    }
+    static otakit_nvs_page_t pages[NP];
+    otakit_nvs_t nvs;
+    CHECK_EQ(otakit_nvs_init(&nvs, otakit_nor_flash(nor), 0, NP * 4096, pages, NP, false),
+             OTAKIT_OK);
+    uint8_t ns;
+    CHECK_EQ(otakit_nvs_ns_open(&nvs, "big", false, &ns), OTAKIT_OK);
+    CHECK_EQ(ns, 1);
+    static uint8_t blob[4000 + 129 * 32];
+    fill(blob, sizeof(blob), 3);
+    CHECK_EQ(otakit_nvs_set(&nvs, ns, "blob", OTAKIT_NVS_BLOB, blob, sizeof(blob)),
+             OTAKIT_ERR_NVS_NOT_ENOUGH_SPACE);
+    for (int pass = 0; pass < 2; pass++) {
+        size_t len;
+        CHECK_EQ(otakit_nvs_get_size(&nvs, ns, "blob", OTAKIT_NVS_BLOB, &len),
+                 OTAKIT_ERR_NVS_NOT_FOUND);
+        unsigned keys = 0, chunks = 0;
+        otakit_nvs_iter_t it = {0, 0};
+        otakit_nvs_item_t item;
+        while (otakit_nvs_next(&nvs, &it, &item) == OTAKIT_OK) {
+            keys += item.ns == 1 && item.type == OTAKIT_NVS_U8;
+            chunks += item.type == OTAKIT_NVS_TYPE_BLOB_DATA;
+        }
+        CHECK_EQ(keys, FULLP * 124 - 1);
+        CHECK_EQ(chunks, 0);
+        uint8_t r = 0;
+        CHECK_EQ(otakit_nvs_get(&nvs, ns, "k129_125", OTAKIT_NVS_U8, &r, 1), OTAKIT_OK);
+        CHECK_EQ(r, 125);
+        CHECK_EQ(otakit_nvs_init(&nvs, otakit_nor_flash(nor), 0, NP * 4096, pages, NP, false),
+                 OTAKIT_OK);
+    }
+    otakit_nor_close(nor);
+}
+
 int main(void)
 {
     RUN(test_error_values);
@@ -468,5 +595,7 @@ int main(void)
     RUN(test_no_free_pages);
     RUN(test_corruption);
     RUN(test_bytes_match_generator);
+    RUN(test_init_write_fails);
+    RUN(test_blob_chunk_limit);
     return harness_done();
 }

@@ -330,6 +330,9 @@ endmacro()
 
 function(_otakit_project name)
   set(PROJECT_DIR "${CMAKE_SOURCE_DIR}")
+  # ESP-IDF's build leaves `project_dir` set where component CMakeLists.txt files run, and
+  # some of its examples use it without idf_build_get_property (advanced_https_ota).
+  set(project_dir "${PROJECT_DIR}")
   idf_build_set_property(PROJECT_NAME "${name}")
   idf_build_set_property(PROJECT_DIR "${PROJECT_DIR}")
   idf_build_set_property(BUILD_DIR "${CMAKE_BINARY_DIR}")
@@ -426,6 +429,9 @@ function(_otakit_project name)
   endforeach()
   # app_main lives in main; the ESP-IDF layer's main() calls it.
   target_link_libraries(${elf} PRIVATE ${linked} otakit_esp -Wl,--undefined=app_main)
+  # As otakit's own programs: the app records only the shared libraries it uses (libcurl
+  # is loaded when it first uses esp_http_client, src/esp/curl_lazy.c).
+  target_link_options(${elf} PRIVATE LINKER:--as-needed)
   set_target_properties(${elf} PROPERTIES OUTPUT_NAME ${name} SUFFIX ".elf"
                         RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}")
   idf_build_set_property(EXECUTABLE ${elf})
@@ -440,10 +446,14 @@ function(_otakit_project name)
   endif()
   set(bin "${CMAKE_BINARY_DIR}/${name}.bin")
   set(stripped "${CMAKE_BINARY_DIR}/${name}.stripped")
+  # CONFIG_SECURE_BOOT_BUILD_SIGNED_BINARIES: signed with the key in the project dir.
+  include("${IDF_PATH}/scripts/signing.cmake")
+  otakit_sign_commands(sign_cmds "${bin}" "${PROJECT_DIR}")
   add_custom_command(OUTPUT "${bin}"
     COMMAND ${CMAKE_STRIP} --strip-unneeded -o "${stripped}" "$<TARGET_FILE:${elf}>"
     COMMAND $<TARGET_FILE:otakit> image create --program "${stripped}" --project "${name}"
             --version "${ver}" --secure-version ${secver} -o "${bin}"
+    ${sign_cmds}
     COMMAND ${OTAKIT_PYTHON} "${IDF_PATH}/tools/cmake/check_size.py"
             --otakit $<TARGET_FILE:otakit> --table "${OTAKIT_PARTITION_TABLE_BIN}" "${bin}"
     DEPENDS ${elf} otakit partition_table

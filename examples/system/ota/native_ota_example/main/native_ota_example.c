@@ -26,6 +26,7 @@
 
 #include "driver/gpio.h"
 #include "esp_app_format.h"
+#include "esp_efuse.h"
 #include "esp_err.h"
 #include "esp_event.h"
 #include "esp_http_client.h"
@@ -39,6 +40,7 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/task.h"
+#include "mbedtls/sha256.h"
 #include "nvs_flash.h"
 #include "sdkconfig.h"
 
@@ -449,6 +451,73 @@ static esp_err_t http_connect(ota_ctx_t *ctx, int offset, bool first)
     return ESP_ERR_HTTP_CONNECT;
 }
 
+/* The pinned digest (CONFIG_EXAMPLE_FIRMWARE_SHA256, or OTAKIT_FIRMWARE_SHA256 for a
+ * run): 32 bytes into out. Returns 0 when none is set, 1 when one is, -1 when the setting
+ * is not 64 hex digits. */
+static int pinned_digest(uint8_t out[32], const char **text)
+{
+    const char *s = getenv("OTAKIT_FIRMWARE_SHA256");
+#ifdef CONFIG_EXAMPLE_FIRMWARE_SHA256
+    if (s == NULL) {
+        s = CONFIG_EXAMPLE_FIRMWARE_SHA256;
+    }
+#endif
+    *text = s;
+    if (s == NULL || s[0] == '\0') {
+        return 0;
+    }
+    if (strlen(s) != 64 || strspn(s, "0123456789abcdefABCDEF") != 64) {
+        return -1;
+    }
+    for (int i = 0; i < 32; i++) {
+        sscanf(s + 2 * i, "%2hhx", &out[i]);
+    }
+    return 1;
+}
+
+/* With a pinned digest: the SHA-256 of the bytes written to the update partition (the
+ * whole downloaded file, read back) must be it. Checked after esp_ota_end, before
+ * esp_ota_set_boot_partition: a mismatch leaves the boot partition as it was. */
+static bool pinned_digest_matches(const ota_ctx_t *ctx)
+{
+    uint8_t want[32], got[32];
+    const char *text;
+    int pinned = pinned_digest(want, &text);
+    if (pinned == 0) {
+        return true;
+    }
+    if (pinned < 0) {
+        ESP_LOGE(TAG, "The pinned SHA-256 '%s' is not 64 hex digits: not installing", text);
+        return false;
+    }
+    mbedtls_sha256_context sha;
+    mbedtls_sha256_init(&sha);
+    bool ok = mbedtls_sha256_starts(&sha, 0) == 0;
+    static uint8_t buf[4096];
+    for (int off = 0; ok && off < ctx->written; off += (int)sizeof(buf)) {
+        size_t left = (size_t)(ctx->written - off);
+        size_t n = left < sizeof(buf) ? left : sizeof(buf);
+        ok = esp_partition_read(ctx->update, off, buf, n) == ESP_OK &&
+             mbedtls_sha256_update(&sha, buf, n) == 0;
+    }
+    ok = ok && mbedtls_sha256_finish(&sha, got) == 0;
+    mbedtls_sha256_free(&sha);
+    char hex[65];
+    for (int i = 0; i < 32; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", got[i]);
+    }
+    if (!ok) {
+        ESP_LOGE(TAG, "Cannot read back the download to check its SHA-256: not installing");
+        return false;
+    }
+    if (memcmp(want, got, sizeof(got)) != 0) {
+        ESP_LOGE(TAG, "SHA-256 of the download %s is not the pinned %s: not installing", hex, text);
+        return false;
+    }
+    ESP_LOGI(TAG, "SHA-256 of the download matches the pinned one: %s", hex);
+    return true;
+}
+
 /* Version checks of native_ota_example on the first chunk, then esp_ota_begin. */
 static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
 {
@@ -498,6 +567,18 @@ static void check_header_and_begin(ota_ctx_t *ctx, const char *data, int len)
                 infinite_loop();
             }
         }
+#ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
+        /* As esp_https_ota does: an app below the eFuse secure version could never boot,
+         * so it is refused here, from its header, before anything is erased. */
+        if (!esp_efuse_check_secure_version(new_app_info.secure_version)) {
+            ESP_LOGE(TAG,
+                     "New firmware security version is less than eFuse programmed, %" PRIu32
+                     " < %" PRIu32,
+                     new_app_info.secure_version, esp_efuse_read_secure_version());
+            esp_http_client_cleanup(ctx->client);
+            task_fatal_error();
+        }
+#endif
 #ifndef CONFIG_EXAMPLE_SKIP_VERSION_CHECK
         if (have_running && memcmp(new_app_info.version, running_app_info.version,
                                    sizeof(new_app_info.version)) == 0) {
@@ -832,6 +913,9 @@ static void ota_example_task(void *pvParameter)
         } else {
             ESP_LOGE(TAG, "esp_ota_end failed (%s)!", esp_err_to_name(err));
         }
+        task_fatal_error();
+    }
+    if (!pinned_digest_matches(&ctx)) {
         task_fatal_error();
     }
     err = esp_ota_set_boot_partition(ctx.update);

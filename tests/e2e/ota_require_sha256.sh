@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# CONFIG_OTAKIT_APP_REQUIRE_SHA256 (on in otakit's own sdkconfig.defaults): an app image
+# whose header says no SHA-256 follows (hash_appended = 0), which ESP-IDF accepts on the
+# strength of its 1-byte XOR checksum, is refused by esp_ota_end and by the bootloader.
+# shellcheck source=lib/ota_common.sh
+source "$(dirname "$0")/lib/ota_common.sh"
+require_images
+if ! config_is OTAKIT_APP_REQUIRE_SHA256; then
+  echo "SKIPPED: this build has CONFIG_OTAKIT_APP_REQUIRE_SHA256 off"
+  finish
+  exit 77
+fi
+
+www=$TMP/www
+mkdir -p "$www"
+# hello-world.bin without its appended SHA-256: header byte 23 cleared, the 32 bytes dropped.
+python3 - "$B/hello-world.bin" "$www/nohash.bin" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+assert d[23] == 1
+d[23] = 0
+open(sys.argv[2], "wb").write(d[:-32])
+PY
+# A precondition, not a check of otakit: without the option the image is valid.
+if ! "$OTAKIT" image verify "$www/nohash.bin" >/dev/null; then
+  echo "setup failed: nohash.bin is not a valid image" >&2
+  exit 1
+fi
+serve "$www"
+
+F=$TMP/flash.bin
+make_flash "$F" 4MB
+OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/nohash.bin \
+  run_device "$F" "Exiting task due to fatal error..." "${FAST[@]}"
+check "esp_ota_end refuses it (rc=$RC)" in_order "$LOG" \
+  "ota: Total Write binary data length" \
+  "New image failed verification (no appended SHA-256 at image offset 0x17)" \
+  "ota: Image validation failed, image is corrupted"
+check "no switch" lacks "$LOG" "Prepare to restart system!"
+check "otadata untouched" \
+  test "$(otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
+[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+
+"$OTAKIT" flash write "$F" 0x110000 "$www/nohash.bin" >/dev/null
+"$OTAKIT" otadata switch "$F" ota_0 >/dev/null
+run_device "$F" "ota: Running partition type 0 subtype 0" "${FAST[@]}" --max-boots 1
+check "forced onto flash: the bootloader refuses it and boots the factory app (rc=$RC)" \
+  in_order "$LOG" \
+  "esp_image: image at 0x110000: no appended SHA-256" \
+  "boot: Loaded app from partition at offset 0x10000"
+check "forced onto flash: it never runs" lacks "$LOG" "Hello world!"
+[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+
+finish
