@@ -50,8 +50,8 @@ typedef struct {
 } tool_verb_t;
 /* Run the verb argv[1] names. No verb: the usage on stderr, EXIT_USAGE; --help: the usage
  * on stdout, EXIT_OK; an unknown verb: an error listing the verbs, EXIT_USAGE. */
-int tool_dispatch(const char *cmd, const char *usage, const tool_verb_t *verbs, size_t n,
-                  int argc, char **argv);
+int tool_dispatch(const char *cmd, const char *usage, const tool_verb_t *verbs, size_t n, int argc,
+                  char **argv);
 
 /*
  * Argument parsing for every subcommand: getopt_long with otakit's conventions. Options

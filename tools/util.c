@@ -314,8 +314,8 @@ void tool_progress_end(tool_progress_t *p)
     p->on = false;
 }
 
-int tool_dispatch(const char *cmd, const char *usage, const tool_verb_t *verbs, size_t n,
-                  int argc, char **argv)
+int tool_dispatch(const char *cmd, const char *usage, const tool_verb_t *verbs, size_t n, int argc,
+                  char **argv)
 {
     if (argc < 2) {
         fputs(usage, stderr);
