@@ -25,7 +25,7 @@ if [[ ${1:-} == --self-test ]]; then
     echo "| \`$(cut -d' ' -f1 SHA256SUMS)\` | v.bin |" >README.md)
   git -C "$t/r" add -A && bash "$0" "$t/r" >/dev/null || { echo "FAIL: a clean tree was refused"; exit 1; }
   n=0
-  for plant in 'x=../shared/vectors' 'p=/work/main/x' 'src=${CMAKE_SOURCE_DIR}/../x' 'cd "../../../up"' \
+  for plant in 'x=..''/shared/vectors' 'p=/work/main/x' 'src=${CMAKE_SOURCE_DIR}/../x' 'cd "../../../up"' \
     'VEC=$(dirname "$0")/../../../../v'; do
     printf '%s\n' "$plant" >"$t/r/a/b/bad.sh" && git -C "$t/r" add -A
     if bash "$0" "$t/r" >/dev/null; then echo "FAIL: planted '$plant' passed"; exit 1; fi

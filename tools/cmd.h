@@ -42,6 +42,17 @@ int tool_parse_flash_size(const char *s, uint32_t *out);
 /* true if argv[i] is -h or --help */
 bool tool_is_help(const char *arg);
 
+/* One verb of a command ("otakit image VERB ..."): its name and what runs it with the
+ * verb as argv[0]. */
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} tool_verb_t;
+/* Run the verb argv[1] names. No verb: the usage on stderr, EXIT_USAGE; --help: the usage
+ * on stdout, EXIT_OK; an unknown verb: an error listing the verbs, EXIT_USAGE. */
+int tool_dispatch(const char *cmd, const char *usage, const tool_verb_t *verbs, size_t n, int argc,
+                  char **argv);
+
 /*
  * Argument parsing for every subcommand: getopt_long with otakit's conventions. Options
  * may come before, between or after the positional arguments ("--" ends them); after the

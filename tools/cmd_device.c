@@ -390,15 +390,10 @@ static int run(int argc, char **argv)
 
 int cmd_device(int argc, char **argv)
 {
-    if (argc < 2 || tool_is_help(argv[1])) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    if (strcmp(argv[1], "run") == 0) {
-        return run(argc - 1, argv + 1);
-    }
-    tool_error("device: unknown verb '%s' (run; see 'otakit device --help')", argv[1]);
-    return EXIT_USAGE;
+    static const tool_verb_t VERBS[] = {
+        {"run", run},
+    };
+    return tool_dispatch("device", USAGE, VERBS, sizeof(VERBS) / sizeof(VERBS[0]), argc, argv);
 }
 
 #else

@@ -289,25 +289,11 @@ static int run_secver(int argc, char **argv)
 
 int cmd_efuse(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(USAGE, stderr);
-        return EXIT_USAGE;
-    }
-    if (tool_is_help(argv[1])) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    if (strcmp(argv[1], "show") == 0) {
-        return run_show(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "burn-key-digest") == 0) {
-        return run_burn(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "revoke") == 0) {
-        return run_revoke(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "set-secure-version") == 0) {
-        return run_secver(argc - 1, argv + 1);
-    }
-    tool_error("efuse: unknown verb '%s' (show, burn-key-digest, revoke, set-secure-version; "
-               "see 'otakit efuse --help')",
-               argv[1]);
-    return EXIT_USAGE;
+    static const tool_verb_t VERBS[] = {
+        {"show", run_show},
+        {"burn-key-digest", run_burn},
+        {"revoke", run_revoke},
+        {"set-secure-version", run_secver},
+    };
+    return tool_dispatch("efuse", USAGE, VERBS, sizeof(VERBS) / sizeof(VERBS[0]), argc, argv);
 }

@@ -1082,27 +1082,12 @@ static int run_extract(int argc, char **argv)
 
 int cmd_image(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(USAGE, stderr);
-        return EXIT_USAGE;
-    }
-    if (tool_is_help(argv[1])) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    if (strcmp(argv[1], "info") == 0) {
-        return run_info(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "verify") == 0) {
-        return run_verify(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "sign") == 0) {
-        return run_sign(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "create") == 0) {
-        return run_create(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "extract") == 0) {
-        return run_extract(argc - 1, argv + 1);
-    }
-    tool_error("image: unknown verb '%s' (info, verify, sign, create, extract; see 'otakit image "
-               "--help')",
-               argv[1]);
-    return EXIT_USAGE;
+    static const tool_verb_t VERBS[] = {
+        {"info", run_info},
+        {"verify", run_verify},
+        {"sign", run_sign},
+        {"create", run_create},
+        {"extract", run_extract},
+    };
+    return tool_dispatch("image", USAGE, VERBS, sizeof(VERBS) / sizeof(VERBS[0]), argc, argv);
 }

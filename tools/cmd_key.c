@@ -261,23 +261,10 @@ static int run_extract(int argc, char **argv)
 
 int cmd_key(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(USAGE, stderr);
-        return EXIT_USAGE;
-    }
-    if (tool_is_help(argv[1])) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    if (strcmp(argv[1], "generate") == 0) {
-        return run_generate(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "digest") == 0) {
-        return run_digest(argc - 1, argv + 1);
-    } else if (strcmp(argv[1], "extract-public") == 0) {
-        return run_extract(argc - 1, argv + 1);
-    }
-    tool_error("key: unknown verb '%s' (generate, digest, extract-public; see 'otakit key "
-               "--help')",
-               argv[1]);
-    return EXIT_USAGE;
+    static const tool_verb_t VERBS[] = {
+        {"generate", run_generate},
+        {"digest", run_digest},
+        {"extract-public", run_extract},
+    };
+    return tool_dispatch("key", USAGE, VERBS, sizeof(VERBS) / sizeof(VERBS[0]), argc, argv);
 }

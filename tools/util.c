@@ -313,3 +313,29 @@ void tool_progress_end(tool_progress_t *p)
     }
     p->on = false;
 }
+
+int tool_dispatch(const char *cmd, const char *usage, const tool_verb_t *verbs, size_t n, int argc,
+                  char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (tool_is_help(argv[1])) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(argv[1], verbs[i].name) == 0) {
+            return verbs[i].run(argc - 1, argv + 1);
+        }
+    }
+    char names[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < sizeof(names); i++) {
+        int w = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "", verbs[i].name);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    tool_error("%s: unknown verb '%s' (%s; see 'otakit %s --help')", cmd, argv[1], names, cmd);
+    return EXIT_USAGE;
+}
