@@ -74,11 +74,9 @@ int tool_getopt(int argc, char **argv, const char *cmd, const struct option *lon
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void tool_hex(char *out, const uint8_t *in, size_t n);
 
-/* Start a fresh getopt_long scan of a verb's arguments (argv[0] is the verb). Option
- * strings start with ':' so that a missing value comes back as ':'. */
-void tool_getopt_reset(void);
-/* Print what getopt_long's '?' or ':' (c) means for cmd ("image verify") and return
- * EXIT_USAGE. */
+/* For verbs that call getopt_long themselves (after tool_getopt_begin, with an option
+ * string that starts with ':'): print what its '?' or ':' (c) means for cmd ("image
+ * verify") and return EXIT_USAGE. tool_getopt does this for the others. */
 int tool_getopt_error(const char *cmd, int c, char **argv);
 
 /* Load a Secure Boot V2 key (PEM, private or public). Returns 0, or prints the problem

@@ -58,7 +58,7 @@ static int parse_args(int argc, char **argv, const char *cmd, struct efuse_args 
                                          {0}};
     const char *flash = "build/flash.bin", *efuse = NULL;
     memset(a, 0, sizeof(*a));
-    tool_getopt_reset();
+    tool_getopt_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {

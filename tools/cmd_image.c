@@ -348,7 +348,7 @@ static int run_info(int argc, char **argv)
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *file = NULL;
     bool json = false;
-    tool_getopt_reset();
+    tool_getopt_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         if (c == 'h') {
@@ -449,7 +449,7 @@ static int parse_verify_args(int argc, char **argv, struct verify_args *a, bool 
     snprintf(cmd, sizeof(cmd), "image %s", verb);
     memset(a, 0, sizeof(*a));
     a->chip = OTAKIT_CHIP_ESP32;
-    tool_getopt_reset();
+    tool_getopt_begin();
     int c;
     while ((c = getopt_long(argc, argv, want_output ? ":ho:" : ":h", opts, NULL)) != -1) {
         bool verify_only = c == 'p' || c == 'k' || c == 'd';
@@ -746,7 +746,7 @@ static int run_sign(int argc, char **argv)
                                          {0}};
     const char *keyfile = NULL;
     bool append = false, json = false;
-    tool_getopt_reset();
+    tool_getopt_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -877,7 +877,7 @@ static int run_create(int argc, char **argv)
     const char *program = NULL, *output = NULL;
     bool json = false;
     int32_t chip;
-    tool_getopt_reset();
+    tool_getopt_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
         switch (c) {

@@ -82,7 +82,7 @@ static int run_generate(int argc, char **argv)
     static const struct option opts[] = {
         {"scheme", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *scheme_s = NULL;
-    tool_getopt_reset();
+    tool_getopt_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -156,7 +156,7 @@ static int run_digest(int argc, char **argv)
                                          {0}};
     const char *keyfile = NULL, *output = NULL;
     bool json = false;
-    tool_getopt_reset();
+    tool_getopt_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -225,7 +225,7 @@ static int run_extract(int argc, char **argv)
     static const struct option opts[] = {
         {"keyfile", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *keyfile = NULL;
-    tool_getopt_reset();
+    tool_getopt_begin();
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {

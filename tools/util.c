@@ -166,12 +166,6 @@ int tool_parse_flash_size(const char *s, uint32_t *out)
     return 0;
 }
 
-void tool_getopt_reset(void)
-{
-    optind = 0; /* glibc: 0 starts a new scan (and re-reads the option string) */
-    opterr = 0;
-}
-
 int tool_getopt_error(const char *cmd, int c, char **argv)
 {
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
