@@ -111,6 +111,22 @@ static bool contains(const uint8_t *buf, size_t len, const char *s)
     return false;
 }
 
+/* The key object around an OpenSSL key; takes pkey over (frees it on failure). */
+static otakit_err_t wrap_key(EVP_PKEY *pkey, otakit_sig_scheme_t scheme, bool priv,
+                             otakit_sbv2_key_t **key)
+{
+    otakit_sbv2_key_t *k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        EVP_PKEY_free(pkey);
+        return OTAKIT_ERR_NO_MEM;
+    }
+    k->pkey = pkey;
+    k->scheme = scheme;
+    k->priv = priv;
+    *key = k;
+    return OTAKIT_OK;
+}
+
 otakit_err_t otakit_sbv2_key_load(const uint8_t *pem, size_t len, otakit_sbv2_key_t **key,
                                   const char **why)
 {
@@ -145,16 +161,7 @@ otakit_err_t otakit_sbv2_key_load(const uint8_t *pem, size_t len, otakit_sbv2_ke
         EVP_PKEY_free(pkey);
         return err;
     }
-    otakit_sbv2_key_t *k = calloc(1, sizeof(*k));
-    if (k == NULL) {
-        EVP_PKEY_free(pkey);
-        return OTAKIT_ERR_NO_MEM;
-    }
-    k->pkey = pkey;
-    k->scheme = scheme;
-    k->priv = priv;
-    *key = k;
-    return OTAKIT_OK;
+    return wrap_key(pkey, scheme, priv, key);
 }
 
 otakit_err_t otakit_sbv2_key_generate(otakit_sig_scheme_t scheme, otakit_sbv2_key_t **key)
@@ -172,16 +179,7 @@ otakit_err_t otakit_sbv2_key_generate(otakit_sig_scheme_t scheme, otakit_sbv2_ke
     if (pkey == NULL) {
         return OTAKIT_FAIL;
     }
-    otakit_sbv2_key_t *k = calloc(1, sizeof(*k));
-    if (k == NULL) {
-        EVP_PKEY_free(pkey);
-        return OTAKIT_ERR_NO_MEM;
-    }
-    k->pkey = pkey;
-    k->scheme = scheme;
-    k->priv = true;
-    *key = k;
-    return OTAKIT_OK;
+    return wrap_key(pkey, scheme, true, key);
 }
 
 void otakit_sbv2_key_free(otakit_sbv2_key_t *key)
