@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every subcommand: --help (and -h, anywhere on the line) exits 0 with its usage on
 # stdout; an unknown option exits 2 naming it; an option without its value exits 2.
-# shellcheck source=lib.bash
-source "$(dirname "$0")/lib.bash"
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
 
 commands=(
     "partition" "partition compile" "partition show"
@@ -14,36 +14,36 @@ commands=(
 )
 for c in "${commands[@]}"; do
     read -r -a words <<<"$c"
-    expect 0 "$OTAKIT" "${words[@]}" --help
-    grep -q "^usage: otakit ${words[0]}" out.txt && ok || fail "'$c --help' prints no usage: $(head -2 out.txt)"
-    [ ! -s err.txt ] && ok || fail "'$c --help' wrote to stderr: $(cat err.txt)"
-    expect 0 "$OTAKIT" "${words[@]}" -h
+    t_expect_exit 0 "$OTAKIT" "${words[@]}" --help
+    grep -q "^usage: otakit ${words[0]}" out.txt && t_ok || t_fail "'$c --help' prints no usage: $(head -2 out.txt)"
+    [ ! -s err.txt ] && t_ok || t_fail "'$c --help' wrote to stderr: $(cat err.txt)"
+    t_expect_exit 0 "$OTAKIT" "${words[@]}" -h
     # an unknown option: exit 2, named; (for 'device' and 'image' the word is a verb)
-    expect 2 "$OTAKIT" "${words[@]}" --no-such-option
-    grep -q -- "--no-such-option" err.txt && ok || fail "'$c --no-such-option' does not name it: $(cat err.txt)"
-    [ ! -s out.txt ] && ok || fail "'$c --no-such-option' printed on stdout"
+    t_expect_exit 2 "$OTAKIT" "${words[@]}" --no-such-option
+    grep -q -- "--no-such-option" err.txt && t_ok || t_fail "'$c --no-such-option' does not name it: $(cat err.txt)"
+    [ ! -s out.txt ] && t_ok || t_fail "'$c --no-such-option' printed on stdout"
 done
 # --help after other arguments still helps (and touches nothing)
-expect 0 "$OTAKIT" otadata show nope.bin --help
-expect 0 "$OTAKIT" flash write new.bin 0x1000 nope.bin --help
-[ ! -e new.bin ] && ok || fail "flash write --help created the flash file"
-expect 0 "$OTAKIT" boot nope.bin --json --help
-expect 0 "$OTAKIT" device run --timeout 1 --help
+t_expect_exit 0 "$OTAKIT" otadata show nope.bin --help
+t_expect_exit 0 "$OTAKIT" flash write new.bin 0x1000 nope.bin --help
+[ ! -e new.bin ] && t_ok || t_fail "flash write --help created the flash file"
+t_expect_exit 0 "$OTAKIT" boot nope.bin --json --help
+t_expect_exit 0 "$OTAKIT" device run --timeout 1 --help
 
 # options that need a value, given none: exit 2 and say so
 for c in "otadata show f.bin --table-offset" "flash write f.bin --size" "boot f.bin --secure-version" \
     "serve --port" "device run --flash" "partition show x.bin --offset" "efuse show --efuse"; do
     read -r -a words <<<"$c"
-    expect 2 "$OTAKIT" "${words[@]}"
-    grep -q "needs a value" err.txt && ok || fail "'$c' without a value: $(cat err.txt)"
+    t_expect_exit 2 "$OTAKIT" "${words[@]}"
+    grep -q "needs a value" err.txt && t_ok || t_fail "'$c' without a value: $(cat err.txt)"
 done
 # unknown short options are named as such
-expect 2 "$OTAKIT" otadata show f.bin -x
-grep -q "unknown option '-x'" err.txt && ok || fail "-x not named: $(cat err.txt)"
+t_expect_exit 2 "$OTAKIT" otadata show f.bin -x
+grep -q "unknown option '-x'" err.txt && t_ok || t_fail "-x not named: $(cat err.txt)"
 # the top level
-expect 0 "$OTAKIT" --help
-grep -q "^usage: otakit <command>" out.txt && ok || fail "otakit --help"
-expect 2 "$OTAKIT" --no-such-option
-expect 2 "$OTAKIT"
+t_expect_exit 0 "$OTAKIT" --help
+grep -q "^usage: otakit <command>" out.txt && t_ok || t_fail "otakit --help"
+t_expect_exit 2 "$OTAKIT" --no-such-option
+t_expect_exit 2 "$OTAKIT"
 
-finish
+t_finish

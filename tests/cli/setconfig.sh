@@ -2,8 +2,8 @@
 # make setconfig CONFIG_X=value ...: sets options in an sdkconfig and keeps the others;
 # an unknown option, a value of the wrong type, out of range or not allowed by the
 # dependencies is refused with a message and exit 2, and the file stays byte for byte.
-# shellcheck source=lib.bash
-source "$(dirname "$0")/lib.bash"
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
 SRC=${OTAKIT_SRC:?set OTAKIT_SRC to the source tree}
 if ! /usr/bin/python3 -c "import kconfiglib" 2>/dev/null; then
     echo "python3-kconfiglib is not installed: skipped"
@@ -15,29 +15,29 @@ setconfig() { make -s -C "$SRC" setconfig SETCONFIG_FILE="$CFG" BUILD="$T/nobuil
 value() { sed -n "s/^$1=//p" "$CFG"; }
 
 # a first call starts from sdkconfig.defaults (rollback on, two-OTA table)
-expect 0 setconfig CONFIG_EXAMPLE_WIFI_SSID="it's my net"
-[ "$(value CONFIG_EXAMPLE_WIFI_SSID)" = "\"it's my net\"" ] && ok || fail "SSID: $(value CONFIG_EXAMPLE_WIFI_SSID)"
-[ "$(value CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE)" = y ] && ok || fail "defaults were not the start"
-grep -q "CONFIG_EXAMPLE_WIFI_SSID=it's my net" out.txt && ok || fail "prints what it set: $(cat out.txt)"
+t_expect_exit 0 setconfig CONFIG_EXAMPLE_WIFI_SSID="it's my net"
+[ "$(value CONFIG_EXAMPLE_WIFI_SSID)" = "\"it's my net\"" ] && t_ok || t_fail "SSID: $(value CONFIG_EXAMPLE_WIFI_SSID)"
+[ "$(value CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE)" = y ] && t_ok || t_fail "defaults were not the start"
+grep -q "CONFIG_EXAMPLE_WIFI_SSID=it's my net" out.txt && t_ok || t_fail "prints what it set: $(cat out.txt)"
 
 # a second call keeps the first one's value; several at once, any order of dependencies
-expect 0 setconfig CONFIG_BOOTLOADER_APP_SECURE_VERSION=3 CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK=y \
+t_expect_exit 0 setconfig CONFIG_BOOTLOADER_APP_SECURE_VERSION=3 CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK=y \
     CONFIG_ESPTOOLPY_FLASHSIZE_8MB=y CONFIG_PARTITION_TABLE_OFFSET=9000 CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY=7
-[ "$(value CONFIG_EXAMPLE_WIFI_SSID)" = "\"it's my net\"" ] && ok || fail "the earlier value was lost"
-[ "$(value CONFIG_BOOTLOADER_APP_SECURE_VERSION)" = 3 ] && ok || fail "secure version"
-[ "$(value CONFIG_ESPTOOLPY_FLASHSIZE)" = '"8MB"' ] && ok || fail "a choice's member selects it"
-[ "$(value CONFIG_ESPTOOLPY_FLASHSIZE_4MB)" = "" ] && ok || fail "the old choice is off"
-[ "$(value CONFIG_PARTITION_TABLE_OFFSET)" = 0x9000 ] && ok || fail "hex without 0x"
-[ "$(value CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY)" = 7 ] && ok || fail "int"
+[ "$(value CONFIG_EXAMPLE_WIFI_SSID)" = "\"it's my net\"" ] && t_ok || t_fail "the earlier value was lost"
+[ "$(value CONFIG_BOOTLOADER_APP_SECURE_VERSION)" = 3 ] && t_ok || t_fail "secure version"
+[ "$(value CONFIG_ESPTOOLPY_FLASHSIZE)" = '"8MB"' ] && t_ok || t_fail "a choice's member selects it"
+[ "$(value CONFIG_ESPTOOLPY_FLASHSIZE_4MB)" = "" ] && t_ok || t_fail "the old choice is off"
+[ "$(value CONFIG_PARTITION_TABLE_OFFSET)" = 0x9000 ] && t_ok || t_fail "hex without 0x"
+[ "$(value CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY)" = 7 ] && t_ok || t_fail "int"
 cp "$CFG" before.cfg
 
 # refusals: the message names the problem, nothing is written (even for the good ones)
 refused() { # refused TEXT ASSIGNMENT...
     local text=$1
     shift
-    expect 2 setconfig "$@"
-    grep -qF -- "$text" err.txt && ok || fail "$* -> want '$text' in: $(cat err.txt)"
-    cmp -s before.cfg "$CFG" && ok || fail "$* changed the file"
+    t_expect_exit 2 setconfig "$@"
+    grep -qF -- "$text" err.txt && t_ok || t_fail "$* -> want '$text' in: $(cat err.txt)"
+    cmp -s before.cfg "$CFG" && t_ok || t_fail "$* changed the file"
 }
 refused "no option CONFIG_EXAMPLE_MAX_RETRY in the Kconfig (did you mean CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY?)" \
     CONFIG_EXAMPLE_WIFI_SSID=other CONFIG_EXAMPLE_MAX_RETRY=3
@@ -55,4 +55,4 @@ refused "CONFIG_BOOTLOADER_APP_SECURE_VERSION=4 is not possible: it depends on C
     CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK=n CONFIG_BOOTLOADER_APP_SECURE_VERSION=4
 refused "give at least one option"
 
-finish
+t_finish

@@ -2,12 +2,13 @@
 # The device on a terminal (what `make monitor` runs), driven through a pseudo-terminal:
 # coloured log lines, Ctrl-T R resets the chip (EN pin), Ctrl-] quits with exit 0.
 set -euo pipefail
-# shellcheck source=tests/e2e/device_common.bash
-source "$(dirname "$0")/device_common.bash"
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_two_ota_table
 
-F=$TMP/flash.bin
-new_flash "$F"
-/usr/bin/python3 - "$OTAKIT" "$F" >"$TMP/result" <<'PY'
+F=$T/flash.bin
+t_flash_new "$F"
+/usr/bin/python3 - "$OTAKIT" "$F" >"$T/result" <<'PY'
 import os, pty, select, sys, time
 otakit, flash = sys.argv[1], sys.argv[2]
 pid, fd = pty.fork()
@@ -40,10 +41,10 @@ for k, v in res.items():
     print("%s %s" % ("yes" if v else "no", k))
 PY
 while read -r verdict what; do
-  check "monitor: $what" test "$verdict" = yes
-done <"$TMP/result"
-check "monitor: all steps ran" test "$(wc -l <"$TMP/result")" -eq 7
-check "monitor: log file without colour" test "$(grep -c $'\033' "$F.log" || true)" -eq 0
-check "monitor: two power-on resets in the log" test "$(count "$F.log" "rst:0x1 (POWERON_RESET)")" -eq 2
+  t_check "monitor: $what" test "$verdict" = yes
+done <"$T/result"
+t_check "monitor: all steps ran" test "$(wc -l <"$T/result")" -eq 7
+t_check "monitor: log file without colour" test "$(grep -c $'\033' "$F.log" || true)" -eq 0
+t_check "monitor: two power-on resets in the log" test "$(t_count "$F.log" "rst:0x1 (POWERON_RESET)")" -eq 2
 
-finish
+t_finish

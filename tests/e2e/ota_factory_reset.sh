@@ -4,54 +4,54 @@
 # (and the nvs partition) and start the factory app. When this build's bootloader lacks
 # the option, the test builds one that has it: the factory app's ESP-IDF project with that
 # option, reusing this build's host parts (OTAKIT_HOST_BUILD), as otakit's build does.
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-require_images
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images
 
-boot=$B/bootloader.bin
-if ! config_is BOOTLOADER_FACTORY_RESET; then
+boot=$T_BUILD/bootloader.bin
+if ! t_config_is BOOTLOADER_FACTORY_RESET; then
   sed -e 's/^# CONFIG_BOOTLOADER_FACTORY_RESET is not set$/CONFIG_BOOTLOADER_FACTORY_RESET=y/' \
-    "$B/config/sdkconfig" >"$TMP/sdkconfig"
-  grep -qx 'CONFIG_BOOTLOADER_FACTORY_RESET=y' "$TMP/sdkconfig"
-  echo "building a bootloader with CONFIG_BOOTLOADER_FACTORY_RESET=y in $TMP/build"
+    "$T_BUILD/config/sdkconfig" >"$T/sdkconfig"
+  grep -qx 'CONFIG_BOOTLOADER_FACTORY_RESET=y' "$T/sdkconfig"
+  echo "building a bootloader with CONFIG_BOOTLOADER_FACTORY_RESET=y in $T/build"
   if ! { export IDF_PATH=$OTAKIT_SRC &&
-    cmake -S "$OTAKIT_SRC/examples/system/ota/native_ota_example" -B "$TMP/build" \
-      -DOTAKIT_HOST_BUILD="$B" -DSDKCONFIG="$TMP/sdkconfig" &&
-    cmake --build "$TMP/build" --target bootloader_image -j "$(nproc)"; } >"$TMP/build.log" 2>&1; then
-    dump_log "$TMP/build.log"
-    not_ok "build a factory-reset bootloader"
-    finish
+    cmake -S "$OTAKIT_SRC/examples/system/ota/native_ota_example" -B "$T/build" \
+      -DOTAKIT_HOST_BUILD="$T_BUILD" -DSDKCONFIG="$T/sdkconfig" &&
+    cmake --build "$T/build" --target bootloader_image -j "$(nproc)"; } >"$T/build.log" 2>&1; then
+    t_dump_log "$T/build.log"
+    t_fail "build a factory-reset bootloader"
+    t_finish
   fi
-  boot=$TMP/build/bootloader/bootloader.bin
+  boot=$T/build/bootloader/bootloader.bin
 fi
-check "the bootloader has the factory-reset option" test -f "$boot"
+t_check "the bootloader has the factory-reset option" test -f "$boot"
 
-F=$TMP/flash.bin
-printf 'NVS-MARKER' >"$TMP/marker.bin"
-make_flash "$F" 4MB 0x1000 "$boot" 0x9000 "$TMP/marker.bin"
-serve "$B"
-export OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin
-run_device "$F" "Restarting in" "${FAST[@]}"
-check "hello_world runs from ota_0 after the update (rc=$RC)" \
-  has "$LOG" "hello_world: Running partition ota_0 at offset 0x110000"
-check "otadata boots ota_0" test "$(otadata "$F" 'j["boot"]["label"]')" = ota_0
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+F=$T/flash.bin
+printf 'NVS-MARKER' >"$T/marker.bin"
+t_flash_make "$F" 4MB 0x1000 "$boot" 0x9000 "$T/marker.bin"
+t_pyserve_start ota "$T_BUILD"
+export OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin
+t_device_until "$F" "Restarting in" "${T_FAST[@]}"
+t_check "hello_world runs from ota_0 after the update (rc=$T_RC)" \
+  t_has "$T_LOG" "hello_world: Running partition ota_0 at offset 0x110000"
+t_check "otadata boots ota_0" test "$(t_otadata "$F" 'j["boot"]["label"]')" = ota_0
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
 # The factory app initialises NVS as soon as it runs, so the bootloader's erase of the nvs
 # partition is read from the flash trace (the bootloader's operations), not the flash.
-run_device "$F" "ota: Running partition type 0 subtype 0" "${FAST[@]}" --hold-pin factory \
-  --flash-trace "$TMP/trace.txt"
-check "with the pin held the factory app starts (rc=$RC)" in_order "$LOG" \
+t_device_until "$F" "ota: Running partition type 0 subtype 0" "${T_FAST[@]}" --hold-pin factory \
+  --flash-trace "$T/trace.txt"
+t_check "with the pin held the factory app starts (rc=$T_RC)" t_in_order "$T_LOG" \
   "boot: Detect a condition of the factory reset" \
   "boot: Loaded app from partition at offset 0x10000" \
   "ota: Starting OTA example..." \
   "ota: Running partition type 0 subtype 0 (offset 0x00010000)"
-check "hello_world was not started" lacks "$LOG" "Hello world!"
-check "otadata is erased (both copies)" \
-  test "$(otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
-check "the bootloader erases the nvs partition (0x9000, 16 KiB)" \
-  grep -Eq '^[0-9]+ e 0x0*9000 16384 bootloader$' "$TMP/trace.txt"
-check "ota_0 still holds hello_world (a factory reset erases no app)" slot_holds "$F" 0x110000 "$B/hello-world.bin"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+t_check "hello_world was not started" t_lacks "$T_LOG" "Hello world!"
+t_check "otadata is erased (both copies)" \
+  test "$(t_otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
+t_check "the bootloader erases the nvs partition (0x9000, 16 KiB)" \
+  grep -Eq '^[0-9]+ e 0x0*9000 16384 bootloader$' "$T/trace.txt"
+t_check "ota_0 still holds hello_world (a factory reset erases no app)" t_slot_holds "$F" 0x110000 "$T_BUILD/hello-world.bin"
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
-finish
+t_finish

@@ -15,28 +15,28 @@
 #   OTAKIT_E2E_POWERCUT_SAMPLES  how many (default 30)
 #   OTAKIT_E2E_POWERCUT_SEED     which (default 1)
 #   OTAKIT_E2E_POWERCUT=N:MODE   replay one case (the line a failure prints)
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-require_images
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images
 
 samples=${OTAKIT_E2E_POWERCUT_SAMPLES:-30}
 seed=${OTAKIT_E2E_POWERCUT_SEED:-1}
 UNTIL="Restarting in"
 REFUSED="press the reset button to download it"
 
-PRISTINE=$TMP/pristine.bin
-make_flash "$PRISTINE" 4MB
-serve "$B"
-export OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin
+PRISTINE=$T/pristine.bin
+t_flash_make "$PRISTINE" 4MB
+t_pyserve_start ota "$T_BUILD"
+export OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin
 
 # The clean run counts the operations.
-F=$TMP/flash.bin
+F=$T/flash.bin
 cp "$PRISTINE" "$F"
-run_device "$F" "$UNTIL" "${FAST[@]}"
-check "the clean run updates to hello_world (rc=$RC)" test "$RC" -eq 0
-total=$(json "$RESULT" 'j["flash_ops_first_power_on"]')
-check "the clean run counted its flash operations ($total)" test "$total" -gt 100
-[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; finish; }
+t_device_until "$F" "$UNTIL" "${T_FAST[@]}"
+t_check "the clean run updates to hello_world (rc=$T_RC)" test "$T_RC" -eq 0
+total=$(t_json "$T_RESULT" 'j["flash_ops_first_power_on"]')
+t_check "the clean run counted its flash operations ($total)" test "$total" -gt 100
+[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_finish; }
 
 if [[ -n ${OTAKIT_E2E_POWERCUT:-} ]]; then
   cases=("$OTAKIT_E2E_POWERCUT")
@@ -61,27 +61,27 @@ bad=0
 for c in "${cases[@]}"; do
   n=${c%%:*} mode=${c#*:}
   cp "$PRISTINE" "$F"
-  run_device_any "$F" "$UNTIL" "$REFUSED" "${FAST[@]}" --powercut-at "$n" --powercut-mode "$mode"
-  cutline=$(grep -m1 '^--- otakit: power cut at flash operation' "$LOG" || true)
-  switched=$(sed -n '/^--- otakit: power cut at flash operation/q; /ota: Prepare to restart system!/p' "$LOG")
+  t_device_until_any "$F" "$UNTIL" "$REFUSED" "${T_FAST[@]}" --powercut-at "$n" --powercut-mode "$mode"
+  cutline=$(grep -m1 '^--- otakit: power cut at flash operation' "$T_LOG" || true)
+  switched=$(sed -n '/^--- otakit: power cut at flash operation/q; /ota: Prepare to restart system!/p' "$T_LOG")
   # The first app the bootloader starts after the power comes back.
   after=$(awk '/^--- otakit: power cut at flash operation/ {cut=1; next}
-               cut && /app_init: Project name:/ {print $NF; exit}' "$LOG")
+               cut && /app_init: Project name:/ {print $NF; exit}' "$T_LOG")
   problems=()
   [[ $cutline == "--- otakit: power cut at flash operation $n "* ]] || problems+=("no cut at $n")
   [[ $after == native_ota || $after == hello_world ]] || problems+=("after the cut the app was '${after:-none}'")
-  case $MATCHED in
+  case $T_MATCHED in
   1)
     end="updated"
-    slot_holds "$F" 0x110000 "$B/hello-world.bin" || problems+=("ota_0 does not hold hello-world.bin")
-    [[ $(otadata "$F" 'j["boot"]["label"]') == ota_0 ]] || problems+=("otadata does not boot ota_0")
+    t_slot_holds "$F" 0x110000 "$T_BUILD/hello-world.bin" || problems+=("ota_0 does not hold hello-world.bin")
+    [[ $(t_otadata "$F" 'j["boot"]["label"]') == ota_0 ]] || problems+=("otadata does not boot ota_0")
     ;;
   2)
     end="rolled back"
     [[ -n $switched ]] || problems+=("rolled back although the cut came before the switch")
-    config_is BOOTLOADER_APP_ROLLBACK_ENABLE || problems+=("rolled back without rollback enabled")
-    [[ $(otadata "$F" 'j["boot"]["label"]') == factory ]] || problems+=("otadata does not boot factory")
-    has "$LOG" "ota: Last invalid firmware version: 1.0.0" || problems+=("no invalid version logged")
+    t_config_is BOOTLOADER_APP_ROLLBACK_ENABLE || problems+=("rolled back without rollback enabled")
+    [[ $(t_otadata "$F" 'j["boot"]["label"]') == factory ]] || problems+=("otadata does not boot factory")
+    t_has "$T_LOG" "ota: Last invalid firmware version: 1.0.0" || problems+=("no invalid version logged")
     ;;
   *)
     end="stuck"
@@ -89,12 +89,12 @@ for c in "${cases[@]}"; do
     ;;
   esac
   if [[ ${#problems[@]} -eq 0 ]]; then
-    ok "cut at $n ($mode${switched:+, after the switch}): back to $after, $end"
+    t_ok "cut at $n ($mode${switched:+, after the switch}): back to $after, $end"
   else
-    not_ok "cut at $n ($mode): ${problems[*]} -- replay: OTAKIT_E2E_POWERCUT=$n:$mode"
+    t_fail "cut at $n ($mode): ${problems[*]} -- replay: OTAKIT_E2E_POWERCUT=$n:$mode"
     bad=$((bad + 1))
-    [[ $bad -gt 2 ]] || dump_log "$LOG"
+    [[ $bad -gt 2 ]] || t_dump_log "$T_LOG"
   fi
 done
 
-finish
+t_finish

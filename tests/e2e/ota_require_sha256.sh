@@ -2,19 +2,19 @@
 # CONFIG_OTAKIT_APP_REQUIRE_SHA256 (on in otakit's own sdkconfig.defaults): an app image
 # whose header says no SHA-256 follows (hash_appended = 0), which ESP-IDF accepts on the
 # strength of its 1-byte XOR checksum, is refused by esp_ota_end and by the bootloader.
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-require_images
-if ! config_is OTAKIT_APP_REQUIRE_SHA256; then
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images
+if ! t_config_is OTAKIT_APP_REQUIRE_SHA256; then
   echo "SKIPPED: this build has CONFIG_OTAKIT_APP_REQUIRE_SHA256 off"
-  finish
+  t_finish
   exit 77
 fi
 
-www=$TMP/www
+www=$T/www
 mkdir -p "$www"
 # hello-world.bin without its appended SHA-256: header byte 23 cleared, the 32 bytes dropped.
-python3 - "$B/hello-world.bin" "$www/nohash.bin" <<'PY'
+python3 - "$T_BUILD/hello-world.bin" "$www/nohash.bin" <<'PY'
 import sys
 d = bytearray(open(sys.argv[1], "rb").read())
 assert d[23] == 1
@@ -26,29 +26,29 @@ if ! "$OTAKIT" image verify "$www/nohash.bin" >/dev/null; then
   echo "setup failed: nohash.bin is not a valid image" >&2
   exit 1
 fi
-serve "$www"
+t_pyserve_start ota "$www"
 
-F=$TMP/flash.bin
-make_flash "$F" 4MB
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/nohash.bin \
-  run_device "$F" "Exiting task due to fatal error..." "${FAST[@]}"
-check "esp_ota_end refuses it (rc=$RC)" in_order "$LOG" \
+F=$T/flash.bin
+t_flash_make "$F" 4MB
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/nohash.bin \
+  t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}"
+t_check "esp_ota_end refuses it (rc=$T_RC)" t_in_order "$T_LOG" \
   "ota: Total Write binary data length" \
   "New image failed verification (no appended SHA-256 at image offset 0x17)" \
   "ota: Image validation failed, image is corrupted"
-check "no switch" lacks "$LOG" "Prepare to restart system!"
-check "otadata untouched" \
-  test "$(otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+t_check "no switch" t_lacks "$T_LOG" "Prepare to restart system!"
+t_check "otadata untouched" \
+  test "$(t_otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
 "$OTAKIT" flash write "$F" 0x110000 "$www/nohash.bin" >/dev/null
 "$OTAKIT" otadata switch "$F" ota_0 >/dev/null
-run_device "$F" "ota: Running partition type 0 subtype 0" "${FAST[@]}" --max-boots 1
-check "forced onto flash: the bootloader refuses it and boots the factory app (rc=$RC)" \
-  in_order "$LOG" \
+t_device_until "$F" "ota: Running partition type 0 subtype 0" "${T_FAST[@]}" --max-boots 1
+t_check "forced onto flash: the bootloader refuses it and boots the factory app (rc=$T_RC)" \
+  t_in_order "$T_LOG" \
   "esp_image: image at 0x110000: no appended SHA-256" \
   "boot: Loaded app from partition at offset 0x10000"
-check "forced onto flash: it never runs" lacks "$LOG" "Hello world!"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+t_check "forced onto flash: it never runs" t_lacks "$T_LOG" "Hello world!"
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
-finish
+t_finish

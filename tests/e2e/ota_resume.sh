@@ -2,11 +2,11 @@
 # The link drops (or goes silent) in the middle of the file. The example reconnects
 # with "Range: bytes=N-" and goes on where it stopped (206), or starts over when the
 # server ignores Range (200); either way hello_world ends up in ota_0, byte for byte.
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-require_images
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images
 
-size=$(stat -c %s "$B/hello-world.bin")
+size=$(stat -c %s "$T_BUILD/hello-world.bin")
 
 # progress_ok LOG: every progress line is at a multiple of the interval (also after a
 # resume at an odd offset), with the right share of the file and a rate; and there is
@@ -28,92 +28,92 @@ if got[-len(want):] != want:
     sys.exit(f"progress at {got}, want {want} (at the end)")
 PY
 }
-interval=$(sed -n 's/^CONFIG_EXAMPLE_PROGRESS_INTERVAL=//p' "$B/config/sdkconfig")
+interval=$(sed -n 's/^CONFIG_EXAMPLE_PROGRESS_INTERVAL=//p' "$T_BUILD/config/sdkconfig")
 interval=${interval:-65536}
 
 success() {
   local what=$1
-  check "$what: hello_world runs from ota_0 (rc=$RC)" test "$RC" -eq 0
-  check "$what: ota_0 holds hello-world.bin byte for byte" slot_holds "$F" 0x110000 "$B/hello-world.bin"
-  check "$what: otadata boots ota_0" test "$(otadata "$F" 'j["boot"]["label"]')" = ota_0
+  t_check "$what: hello_world runs from ota_0 (rc=$T_RC)" test "$T_RC" -eq 0
+  t_check "$what: ota_0 holds hello-world.bin byte for byte" t_slot_holds "$F" 0x110000 "$T_BUILD/hello-world.bin"
+  t_check "$what: otadata boots ota_0" test "$(t_otadata "$F" 'j["boot"]["label"]')" = ota_0
 }
 
 # 1. One drop at 50000 bytes, Range honoured: resume at 50000.
-F=$TMP/flash1.bin
-make_flash "$F" 4MB
-serve "$B" --drop-once-at 50000
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin run_device "$F" "Restarting in" "${FAST[@]}"
+F=$T/flash1.bin
+t_flash_make "$F" 4MB
+t_pyserve_start ota "$T_BUILD" --drop-once-at 50000
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
 success "resume"
-check "resume: the download goes on at byte 50000" in_order "$LOG" \
+t_check "resume: the download goes on at byte 50000" t_in_order "$T_LOG" \
   "ota: Connection closed, errno = 104, after 50000 of $size bytes" \
   "ota: HTTP status 206, content length $((size - 50000)) (resume request)" \
   "ota: Resuming the download at byte 50000" \
   "ota: Connection closed, all packets received" \
   "ota: Total Write binary data length : $size" \
   "ota: Prepare to restart system!"
-check "resume: progress at multiples of $interval with percent and rate" progress_ok "$LOG"
-check "resume: the server answered the Range request with 206" \
-  has "$TMP/server.log" "range=bytes=50000- -> 206 sent=$((size - 50000))"
-[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
-stop_server
-rm -f "$TMP/server.log"
+t_check "resume: progress at multiples of $interval with percent and rate" progress_ok "$T_LOG"
+t_check "resume: the server answered the Range request with 206" \
+  t_has "$T/server.log" "range=bytes=50000- -> 206 sent=$((size - 50000))"
+[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_serve_stop ota
+rm -f "$T/server.log"
 
 # 2. One drop, Range ignored (200): start over from byte 0.
-F=$TMP/flash2.bin
-make_flash "$F" 4MB
-serve "$B" --drop-once-at 50000 --ignore-range
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin run_device "$F" "Restarting in" "${FAST[@]}"
+F=$T/flash2.bin
+t_flash_make "$F" 4MB
+t_pyserve_start ota "$T_BUILD" --drop-once-at 50000 --ignore-range
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
 success "start over"
-check "start over: the download restarts from byte 0" in_order "$LOG" \
+t_check "start over: the download restarts from byte 0" t_in_order "$T_LOG" \
   "ota: Connection closed, errno = 104, after 50000 of $size bytes" \
   "ota: The server ignored the Range request (status 200): starting over from byte 0" \
   "ota: esp_ota_begin succeeded" \
   "ota: Total Write binary data length : $size" \
   "ota: Prepare to restart system!"
-[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
-stop_server
-rm -f "$TMP/server.log"
+[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_serve_stop ota
+rm -f "$T/server.log"
 
 # 3. Every response is cut after 40000 bytes, Range honoured: resumed piece by piece.
-F=$TMP/flash3.bin
-make_flash "$F" 4MB
-serve "$B" --truncate 40000
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin run_device "$F" "Restarting in" "${FAST[@]}"
+F=$T/flash3.bin
+t_flash_make "$F" 4MB
+t_pyserve_start ota "$T_BUILD" --truncate 40000
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
 success "pieces"
 pieces=$(( (size + 39999) / 40000 ))
-check "pieces: $pieces requests of at most 40000 bytes" test "$(grep -c ' sent=' "$TMP/server.log")" -eq "$pieces"
+t_check "pieces: $pieces requests of at most 40000 bytes" test "$(grep -c ' sent=' "$T/server.log")" -eq "$pieces"
 want=()
 for ((at = 40000; at < size; at += 40000)); do
   want+=("ota: Resuming the download at byte $at")
 done
-check "pieces: resumed at every multiple of 40000" in_order "$LOG" "${want[@]}"
-check "pieces: progress at multiples of $interval with percent and rate, whatever the resume offsets" progress_ok "$LOG"
-[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
-stop_server
-rm -f "$TMP/server.log"
+t_check "pieces: resumed at every multiple of 40000" t_in_order "$T_LOG" "${want[@]}"
+t_check "pieces: progress at multiples of $interval with percent and rate, whatever the resume offsets" progress_ok "$T_LOG"
+[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_serve_stop ota
+rm -f "$T/server.log"
 
 # 4. The server goes silent after 60000 bytes without closing: the read times out
 # (CONFIG_EXAMPLE_OTA_RECV_TIMEOUT of real time) and the download resumes at 60000. The
 # timeout bounds the time without data, whatever the read's buffer: on the device clock
 # (the log's timestamps) the stall is reported between 1x and 1.2x the timeout after the
 # first chunk (the 60000 bytes arrive at once), not after two timeouts.
-timeout_ms=$(sed -n 's/^CONFIG_EXAMPLE_OTA_RECV_TIMEOUT=//p' "$B/config/sdkconfig")
-F=$TMP/flash4.bin
-make_flash "$F" 4MB
-serve "$B" --stall-once-at 60000
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin run_device "$F" "Restarting in" "${FAST[@]}"
+timeout_ms=$(sed -n 's/^CONFIG_EXAMPLE_OTA_RECV_TIMEOUT=//p' "$T_BUILD/config/sdkconfig")
+F=$T/flash4.bin
+t_flash_make "$F" 4MB
+t_pyserve_start ota "$T_BUILD" --stall-once-at 60000
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
 success "stall"
-check "stall: a receive timeout, then the rest by Range" in_order "$LOG" \
+t_check "stall: a receive timeout, then the rest by Range" t_in_order "$T_LOG" \
   "ota: No data from the server for $timeout_ms ms after 60000 bytes" \
   "ota: Resuming the download at byte 60000" \
   "ota: Total Write binary data length : $size"
-check "stall: the server saw the Range request" has "$TMP/server.log" "range=bytes=60000- -> 206"
-stamp() { sed -n "s/^[IWE] (\([0-9]*\)) $1.*/\1/p" "$LOG" | head -1; }
+t_check "stall: the server saw the Range request" t_has "$T/server.log" "range=bytes=60000- -> 206"
+stamp() { sed -n "s/^[IWE] (\([0-9]*\)) $1.*/\1/p" "$T_LOG" | head -1; }
 t0=$(stamp "ota: esp_ota_write header OK")
 t1=$(stamp "ota: No data from the server for")
 gap=$((${t1:-0} - ${t0:-0}))
-check "stall: reported ${gap} ms after the data stopped (device clock), within [${timeout_ms}, 1.2 x ${timeout_ms}]" \
+t_check "stall: reported ${gap} ms after the data stopped (device clock), within [${timeout_ms}, 1.2 x ${timeout_ms}]" \
   test -n "$t0" -a -n "$t1" -a "$gap" -ge "$timeout_ms" -a "$gap" -le $((timeout_ms * 12 / 10))
-[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
+[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
 
-finish
+t_finish

@@ -2,23 +2,23 @@
 # Rollback (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE): the new app runs but never confirms
 # itself and restarts. The next boot finds it still PENDING_VERIFY, marks it ABORTED and
 # starts the previous app (factory).
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-require_images noconfirm_app.bin
-if ! config_is BOOTLOADER_APP_ROLLBACK_ENABLE; then
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images noconfirm_app.bin
+if ! t_config_is BOOTLOADER_APP_ROLLBACK_ENABLE; then
   echo "SKIPPED: this build has CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE off"
-  finish
+  t_finish
   exit 77 # ctest's SKIP_RETURN_CODE: reported as skipped, not passed
 fi
 
-ver=$("$OTAKIT" image info "$B/noconfirm_app.bin" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["app_desc"]["version"])')
-F=$TMP/flash.bin
-make_flash "$F" 4MB
-serve "$B"
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/noconfirm_app.bin \
-  run_device "$F" "ota: The firmware has been rolled back to the previous version." "${FAST[@]}"
-check "the run reaches the rollback message (rc=$RC)" test "$RC" -eq 0
-check "update, unconfirmed run, rollback on the next boot" in_order "$LOG" \
+ver=$("$OTAKIT" image info "$T_BUILD/noconfirm_app.bin" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["app_desc"]["version"])')
+F=$T/flash.bin
+t_flash_make "$F" 4MB
+t_pyserve_start ota "$T_BUILD"
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/noconfirm_app.bin \
+  t_device_until "$F" "ota: The firmware has been rolled back to the previous version." "${T_FAST[@]}"
+t_check "the run reaches the rollback message (rc=$T_RC)" test "$T_RC" -eq 0
+t_check "update, unconfirmed run, rollback on the next boot" t_in_order "$T_LOG" \
   "ota: New firmware version: $ver" \
   "ota: Prepare to restart system!" \
   "boot: Loaded app from partition at offset 0x110000" \
@@ -27,11 +27,11 @@ check "update, unconfirmed run, rollback on the next boot" in_order "$LOG" \
   "boot: Loaded app from partition at offset 0x10000" \
   "ota: Last invalid firmware version: $ver" \
   "ota: New version is the same as invalid version."
-check "no panic: the app restarted on its own" test "$(json "$RESULT" 'j["panics"]')" -eq 0
-check "otadata: ota_0's entry is ABORTED and the factory app boots" \
-  test "$(otadata "$F" '(sorted(c["state_name"] for c in j["copies"])[0], j["boot"]["label"])')" = \
+t_check "no panic: the app restarted on its own" test "$(t_json "$T_RESULT" 'j["panics"]')" -eq 0
+t_check "otadata: ota_0's entry is ABORTED and the factory app boots" \
+  test "$(t_otadata "$F" '(sorted(c["state_name"] for c in j["copies"])[0], j["boot"]["label"])')" = \
   "('ABORTED', 'factory')"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
-stop_server
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_serve_stop ota
 
-finish
+t_finish

@@ -6,27 +6,25 @@
 # refused (nothing set to boot). The bootloader checks nothing in this mode, so an
 # unsigned image written onto flash by hand does boot: the option defends against the
 # network, not against whoever can write the flash.
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-# shellcheck source=lib/secure_build.sh
-source "$(dirname "$0")/lib/secure_build.sh"
-require_images
-secure_build signed CONFIG_SECURE_SIGNED_APPS_NO_SECURE_BOOT=y
-B=$SB
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images
+t_secure_build signed CONFIG_SECURE_SIGNED_APPS_NO_SECURE_BOOT=y
+T_BUILD=$T_SB
 OTA0=0x110000
 
-www=$TMP/www
+www=$T/www
 mkdir -p "$www"
-cp "$SB/hello-world.bin" "$www/signed.bin"
+cp "$T_SB/hello-world.bin" "$www/signed.bin"
 cp "$OTAKIT_BUILD/hello-world.bin" "$www/unsigned.bin"
-"$OTAKIT" key generate --scheme rsa3072 "$TMP/other_key.pem" >/dev/null
-"$OTAKIT" image sign --keyfile "$TMP/other_key.pem" "$www/unsigned.bin" "$www/other_key.bin" >/dev/null
-serve "$www"
+"$OTAKIT" key generate --scheme rsa3072 "$T/other_key.pem" >/dev/null
+"$OTAKIT" image sign --keyfile "$T/other_key.pem" "$www/unsigned.bin" "$www/other_key.bin" >/dev/null
+t_pyserve_start ota "$www"
 
-F=$TMP/flash.signed.bin
-make_flash "$F" 4MB
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/signed.bin run_device "$F" "Restarting in" "${FAST[@]}"
-check "signed: checked against the running app's key, switched, runs (rc=$RC)" in_order "$LOG" \
+F=$T/flash.signed.bin
+t_flash_make "$F" 4MB
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/signed.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
+t_check "signed: checked against the running app's key, switched, runs (rc=$T_RC)" t_in_order "$T_LOG" \
   "ota: Total Write binary data length" \
   "secure_boot_v2: Take trusted digest key(s) from running app" \
   "secure_boot_v2: Signature verified successfully! (block 0)" \
@@ -34,33 +32,33 @@ check "signed: checked against the running app's key, switched, runs (rc=$RC)" i
   "boot: Loaded app from partition at offset $OTA0" \
   "hello_world: Running partition ota_0"
 # The bootloader's lines come before the factory app's first line.
-boot_lines=$(sed '/ota: Starting OTA example/q' "$LOG")
-check "signed: the bootloader checks no signature" test "${boot_lines/secure_boot_v2/}" = "$boot_lines"
-check "signed: no eFuse was needed" test ! -e "$F.efuse"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+boot_lines=$(sed '/ota: Starting OTA example/q' "$T_LOG")
+t_check "signed: the bootloader checks no signature" test "${boot_lines/secure_boot_v2/}" = "$boot_lines"
+t_check "signed: no eFuse was needed" test ! -e "$F.efuse"
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
 for name in unsigned other_key; do
-  F=$TMP/flash.$name.bin
-  make_flash "$F" 4MB
-  OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/$name.bin \
-    run_device "$F" "Exiting task due to fatal error..." "${FAST[@]}"
-  check "$name: esp_ota_end refuses it (rc=$RC)" in_order "$LOG" \
+  F=$T/flash.$name.bin
+  t_flash_make "$F" 4MB
+  OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/$name.bin \
+    t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}"
+  t_check "$name: esp_ota_end refuses it (rc=$T_RC)" t_in_order "$T_LOG" \
     "ota: Total Write binary data length" \
     "esp_image: Secure boot signature verification failed" \
     "ota: Image validation failed, image is corrupted"
-  check "$name: no switch" lacks "$LOG" "Prepare to restart system!"
-  check "$name: otadata untouched" \
-    test "$(otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
-  [[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+  t_check "$name: no switch" t_lacks "$T_LOG" "Prepare to restart system!"
+  t_check "$name: otadata untouched" \
+    test "$(t_otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
+  [[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 done
 
 # Without Secure Boot the bootloader does not check: an image written by hand boots.
-F=$TMP/flash.forced.bin
-make_flash "$F" 4MB
+F=$T/flash.forced.bin
+t_flash_make "$F" 4MB
 "$OTAKIT" flash write "$F" "$OTA0" "$www/unsigned.bin" >/dev/null
 "$OTAKIT" otadata switch "$F" ota_0 >/dev/null
-run_device "$F" "Hello world!" "${FAST[@]}" --max-boots 1
-check "forced unsigned: boots without hardware Secure Boot (rc=$RC)" in_order "$LOG" \
+t_device_until "$F" "Hello world!" "${T_FAST[@]}" --max-boots 1
+t_check "forced unsigned: boots without hardware Secure Boot (rc=$T_RC)" t_in_order "$T_LOG" \
   "boot: Loaded app from partition at offset $OTA0" "Hello world!"
 
-finish
+t_finish

@@ -6,57 +6,57 @@
 # the image header (ESP-IDF's spi_flash line), and esp_ota_begin fails with
 # ESP_ERR_INVALID_SIZE (0x104) because ota_0 (0x110000 + 1 MB) passes the end of the chip;
 # nothing is switched.
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-require_images
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images
 
 csv=$OTAKIT_SRC/firmware/partition_table/partitions_two_ota.csv
 rc=0
-"$OTAKIT" partition compile "$csv" "$TMP/refused.bin" --flash-size 2MB 2>"$TMP/compile.err" || rc=$?
-check "the table is refused for a 2MB flash (exit $rc)" test "$rc" -eq 2
-check "with gen_esp32part's message and its hint" grep -qF \
+"$OTAKIT" partition compile "$csv" "$T/refused.bin" --flash-size 2MB 2>"$T/compile.err" || rc=$?
+t_check "the table is refused for a 2MB flash (exit $rc)" test "$rc" -eq 2
+t_check "with gen_esp32part's message and its hint" grep -qF \
   "which does not fit in configured flash size 2MB. Change the flash size in menuconfig under the 'Serial Flasher Config' menu." \
-  "$TMP/compile.err"
+  "$T/compile.err"
 
-F=$TMP/flash.bin
-if config_is PARTITION_TABLE_TWO_OTA && config_is ESPTOOLPY_FLASHSIZE_4MB; then
+F=$T/flash.bin
+if t_config_is PARTITION_TABLE_TWO_OTA && t_config_is ESPTOOLPY_FLASHSIZE_4MB; then
   # the documented command: make erase_flash flash FLASH_CHIP_SIZE=2MB
-  FLASH_CHIP_SIZE=2MB "$OTAKIT_SRC/scripts/device.sh" erase "$B" "$F" >"$TMP/erase.out"
-  check "erase_flash says the chip differs from the configuration" \
-    grep -q "the virtual chip has 2MB of flash; the build is configured for 4MB" "$TMP/erase.out"
-  FLASH_CHIP_SIZE=2MB "$OTAKIT_SRC/scripts/device.sh" flash "$B" "$F" >/dev/null
+  FLASH_CHIP_SIZE=2MB "$OTAKIT_SRC/scripts/device.sh" erase "$T_BUILD" "$F" >"$T/erase.out"
+  t_check "erase_flash says the chip differs from the configuration" \
+    grep -q "the virtual chip has 2MB of flash; the build is configured for 4MB" "$T/erase.out"
+  FLASH_CHIP_SIZE=2MB "$OTAKIT_SRC/scripts/device.sh" flash "$T_BUILD" "$F" >/dev/null
   rc=0
-  "$OTAKIT_SRC/scripts/device.sh" flash "$B" "$F" >/dev/null 2>"$TMP/flash.err" || rc=$?
-  check "make flash without FLASH_CHIP_SIZE refuses the 2MB chip (exit $rc)" test "$rc" -eq 2
-  check "and says how to keep it" grep -q "make flash FLASH_CHIP_SIZE=2MB" "$TMP/flash.err"
+  "$OTAKIT_SRC/scripts/device.sh" flash "$T_BUILD" "$F" >/dev/null 2>"$T/flash.err" || rc=$?
+  t_check "make flash without FLASH_CHIP_SIZE refuses the 2MB chip (exit $rc)" test "$rc" -eq 2
+  t_check "and says how to keep it" grep -q "make flash FLASH_CHIP_SIZE=2MB" "$T/flash.err"
 else
   echo "# the build is not the default two-OTA 4MB one: flashing by hand"
-  "$OTAKIT" partition compile "$csv" "$TMP/table.bin" >/dev/null
+  "$OTAKIT" partition compile "$csv" "$T/table.bin" >/dev/null
   rm -f "$F"
   "$OTAKIT" flash erase "$F" --size 2MB >/dev/null
-  "$OTAKIT" flash write "$F" 0x1000 "$B/bootloader.bin" 0x8000 "$TMP/table.bin" \
-    0xd000 "$B/ota_data_initial.bin" 0x10000 "$B/ota_example.bin" >/dev/null
+  "$OTAKIT" flash write "$F" 0x1000 "$T_BUILD/bootloader.bin" 0x8000 "$T/table.bin" \
+    0xd000 "$T_BUILD/ota_data_initial.bin" 0x10000 "$T_BUILD/ota_example.bin" >/dev/null
 fi
-check "the flash file is 2MB" test "$(stat -c %s "$F")" -eq $((2 * 1024 * 1024))
-serve "$B"
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin \
-  run_device "$F" "ota: Exiting task due to fatal error..." "${FAST[@]}"
-if grep -q "boot: Failed to verify partition table" "$LOG"; then
+t_check "the flash file is 2MB" test "$(stat -c %s "$F")" -eq $((2 * 1024 * 1024))
+t_pyserve_start ota "$T_BUILD"
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
+  t_device_until "$F" "ota: Exiting task due to fatal error..." "${T_FAST[@]}"
+if grep -q "boot: Failed to verify partition table" "$T_LOG"; then
   echo "# the bootloader refused the table: it checks partitions against the flash chip's real size;"
   echo "# ESP-IDF's bootloader checks them against the size in its own image header (spec 2.4)"
 fi
-check "the factory app starts on the 2MB flash (rc=$RC)" has "$LOG" "ota: Running partition type 0 subtype 0"
-check "the app says the chip is smaller than its image header, as ESP-IDF's spi_flash does" grep -qE \
-  '^E \([0-9]+\) spi_flash: Detected size\(2048k\) smaller than the size in the binary image header\(4096k\)\. Probe failed\.$' "$LOG"
-check "esp_ota_begin fails with 0x104, as the seed's README says" in_order "$LOG" \
+t_check "the factory app starts on the 2MB flash (rc=$T_RC)" t_has "$T_LOG" "ota: Running partition type 0 subtype 0"
+t_check "the app says the chip is smaller than its image header, as ESP-IDF's spi_flash does" grep -qE \
+  '^E \([0-9]+\) spi_flash: Detected size\(2048k\) smaller than the size in the binary image header\(4096k\)\. Probe failed\.$' "$T_LOG"
+t_check "esp_ota_begin fails with 0x104, as the seed's README says" t_in_order "$T_LOG" \
   "ota: Writing to partition subtype 16 at offset 0x110000" \
   "ota: esp_ota_begin failed, error=260" \
   "ota: ota_begin error err=0x104 (ESP_ERR_INVALID_SIZE)" \
   "ota: Exiting task due to fatal error..."
-check "nothing is switched, no restart" lacks "$LOG" "Prepare to restart system!"
-"$OTAKIT" flash read "$F" 0xd000 0x2000 "$TMP/otadata.bin" >/dev/null
-check "otadata stays blank" python3 -c \
-  'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(0 if d.count(255)==len(d) else 1)' "$TMP/otadata.bin"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+t_check "nothing is switched, no restart" t_lacks "$T_LOG" "Prepare to restart system!"
+"$OTAKIT" flash read "$F" 0xd000 0x2000 "$T/otadata.bin" >/dev/null
+t_check "otadata stays blank" python3 -c \
+  'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(0 if d.count(255)==len(d) else 1)' "$T/otadata.bin"
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
-finish
+t_finish

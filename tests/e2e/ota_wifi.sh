@@ -5,32 +5,32 @@
 # device time it takes on an ESP32 (the log's timestamps: a 4-way handshake that fails
 # ends 3 s after "assoc -> run"), and the example's lines for one failure ("retry to
 # connect to the AP", then "connect to the AP fail") come before the next attempt's.
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-require_images
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images
 
-cfg=$B/config/sdkconfig
+cfg=$T_BUILD/config/sdkconfig
 ssid=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_SSID="\(.*\)"$/\1/p' "$cfg")
 pass=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_PASSWORD="\(.*\)"$/\1/p' "$cfg")
 retries=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY=//p' "$cfg")
-F=$TMP/flash.bin
-make_flash "$F" 4MB
+F=$T/flash.bin
+t_flash_make "$F" 4MB
 export OTAKIT_SERVER_URL=http://127.0.0.1:1/hello-world.bin   # never reached here
 
 # 1. Wrong password.
-run_device "$F" "ota: Exiting task due to fatal error..." "${FAST[@]}" --wifi-aps "$ssid:not-$pass"
-check "wrong password: the example stops (rc=$RC)" test "$RC" -eq 0
-check "wrong password: handshake failures, retries, then a clear error" in_order "$LOG" \
+t_device_until "$F" "ota: Exiting task due to fatal error..." "${T_FAST[@]}" --wifi-aps "$ssid:not-$pass"
+t_check "wrong password: the example stops (rc=$T_RC)" test "$T_RC" -eq 0
+t_check "wrong password: handshake failures, retries, then a clear error" t_in_order "$T_LOG" \
   "wifi:4-way handshake with \"$ssid\" failed, reason 15 (4WAY_HANDSHAKE_TIMEOUT): wrong password?" \
   "wifi station: retry to connect to the AP (1 of $retries)" \
   "wifi station: retry to connect to the AP ($retries of $retries)" \
   "wifi station: connect to the AP fail" \
   "wifi station: Failed to connect to SSID:$ssid after $retries retries" \
   "ota: Exiting task due to fatal error..."
-check "wrong password: $retries retries, $((retries + 1)) failures" \
-  test "$(grep -c "wifi station: connect to the AP fail" "$LOG")" -eq $((retries + 1))
-check "wrong password: no address, no server connection" bash -c \
-  "! grep -qE 'got ip|Connect to Wifi !' '$LOG'"
+t_check "wrong password: $retries retries, $((retries + 1)) failures" \
+  test "$(grep -c "wifi station: connect to the AP fail" "$T_LOG")" -eq $((retries + 1))
+t_check "wrong password: no address, no server connection" bash -c \
+  "! grep -qE 'got ip|Connect to Wifi !' '$T_LOG'"
 # attempts LOG FAILURE_TEXT MIN_MS RETRIES: every failure is followed by the example's
 # lines before the next attempt starts, and failures are at least MIN_MS apart on the
 # device clock.
@@ -70,33 +70,33 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 }
-check "wrong password: each failure's lines in ESP-IDF's order, attempts >= 3 s apart in device time" \
-  attempts "$LOG" "wifi:4-way handshake with" 3000 "$retries"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+t_check "wrong password: each failure's lines in ESP-IDF's order, attempts >= 3 s apart in device time" \
+  attempts "$T_LOG" "wifi:4-way handshake with" 3000 "$retries"
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
 # 2. Unknown SSID.
-run_device "$F" "ota: Exiting task due to fatal error..." "${FAST[@]}" --wifi-aps "otherap:secret123"
-check "unknown SSID: the example stops (rc=$RC)" test "$RC" -eq 0
-check "unknown SSID: no AP found, retries, clear error" in_order "$LOG" \
+t_device_until "$F" "ota: Exiting task due to fatal error..." "${T_FAST[@]}" --wifi-aps "otherap:secret123"
+t_check "unknown SSID: the example stops (rc=$T_RC)" test "$T_RC" -eq 0
+t_check "unknown SSID: no AP found, retries, clear error" t_in_order "$T_LOG" \
   "wifi:no AP with SSID \"$ssid\" found (in range: otherap), reason 201 (NO_AP_FOUND)" \
   "wifi station: disconnected from SSID \"$ssid\", reason 201 (NO_AP_FOUND)" \
   "wifi station: retry to connect to the AP (1 of $retries)" \
   "wifi station: Failed to connect to SSID:$ssid"
-check "unknown SSID: each failure's lines in order, full scans >= 2 s apart in device time" \
-  attempts "$LOG" "wifi:no AP with SSID" 2000 "$retries"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+t_check "unknown SSID: each failure's lines in order, full scans >= 2 s apart in device time" \
+  attempts "$T_LOG" "wifi:no AP with SSID" 2000 "$retries"
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
 # 3. The configured network among others.
-run_device "$F" "ota: Connect to Wifi ! Start to Connect to Server...." "${FAST[@]}" \
+t_device_until "$F" "ota: Connect to Wifi ! Start to Connect to Server...." "${T_FAST[@]}" \
   --wifi-aps "otherap:secret123,$ssid:$pass"
-check "right network: joined (rc=$RC)" test "$RC" -eq 0
-check "right network: ESP-IDF's join lines and a loopback address" in_order "$LOG" \
+t_check "right network: joined (rc=$T_RC)" test "$T_RC" -eq 0
+t_check "right network: ESP-IDF's join lines and a loopback address" t_in_order "$T_LOG" \
   "wifi:mode : sta" \
   "wifi:connected with $ssid, aid = 1, channel 1, BW20" \
   "esp_netif_handlers: sta ip: 127.0.0.1, mask: 255.0.0.0, gw: 127.0.0.1" \
   "wifi station: got ip:127.0.0.1" \
   "ota: Connect to Wifi ! Start to Connect to Server...."
-check "right network: no retry" lacks "$LOG" "retry to connect to the AP"
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+t_check "right network: no retry" t_lacks "$T_LOG" "retry to connect to the AP"
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
-finish
+t_finish

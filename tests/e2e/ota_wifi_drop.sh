@@ -5,13 +5,13 @@
 # waits for the address and resumes with "Range: bytes=N-" at the byte it reached. The
 # update completes, ota_0 holds hello-world.bin (same SHA-256) and hello_world runs.
 # Also: an outage longer than the Wi-Fi retries last ends the download cleanly.
-# shellcheck source=lib/ota_common.sh
-source "$(dirname "$0")/lib/ota_common.sh"
-require_images
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
+t_require_images
 
-size=$(stat -c %s "$B/hello-world.bin")
-ssid=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_SSID="\(.*\)"$/\1/p' "$B/config/sdkconfig")
-retries=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY=//p' "$B/config/sdkconfig")
+size=$(stat -c %s "$T_BUILD/hello-world.bin")
+ssid=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_SSID="\(.*\)"$/\1/p' "$T_BUILD/config/sdkconfig")
+retries=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY=//p' "$T_BUILD/config/sdkconfig")
 offsets=(2048 10000 30000 65536 70001 100000 120000 $((size - 384)))
 secs=(0.5 1 3 2 0 1.5 4 1)
 drops=()
@@ -19,14 +19,14 @@ for i in "${!offsets[@]}"; do
   drops+=(--wifi-drop-at "${offsets[i]}:${secs[i]}")
 done
 
-F=$TMP/flash.bin
-make_flash "$F" 4MB
-serve "$B"
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin \
-  run_device "$F" "hello_world: Running partition ota_0" "${FAST[@]}" "${drops[@]}"
-check "eight drops: hello_world runs from ota_0 (rc=$RC)" test "$RC" -eq 0
-check "eight drops: the AP went away eight times" \
-  test "$(grep -c 'wifi:the AP "[^"]*" is gone for' "$LOG")" -eq 8
+F=$T/flash.bin
+t_flash_make "$F" 4MB
+t_pyserve_start ota "$T_BUILD"
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
+  t_device_until "$F" "hello_world: Running partition ota_0" "${T_FAST[@]}" "${drops[@]}"
+t_check "eight drops: hello_world runs from ota_0 (rc=$T_RC)" test "$T_RC" -eq 0
+t_check "eight drops: the AP went away eight times" \
+  test "$(grep -c 'wifi:the AP "[^"]*" is gone for' "$T_LOG")" -eq 8
 want=()
 for i in "${!offsets[@]}"; do
   ms=$(python3 -c "print(int(${secs[i]} * 1000))")
@@ -35,42 +35,42 @@ for i in "${!offsets[@]}"; do
     "ota: Wi-Fi is back: resuming the download at byte ${offsets[i]}"
     "ota: Resuming the download at byte ${offsets[i]}")
 done
-check "eight drops: each one lost, reconnected and resumed at its byte, in order" in_order "$LOG" "${want[@]}"
+t_check "eight drops: each one lost, reconnected and resumed at its byte, in order" t_in_order "$T_LOG" "${want[@]}"
 # (the station's own lines run on its task: with --speedup 0 a reconnection can finish
 # before the download notices the loss, so they are counted, not ordered)
-check "eight drops: nine addresses (the first join and eight reconnections)" \
-  test "$(grep -c "wifi station: got ip:127.0.0.1" "$LOG")" -eq 9
-check "eight drops: the server answered eight Range requests with 206" \
-  test "$(grep -c 'range=bytes=[0-9]*- -> 206' "$TMP/server.log")" -eq 8
+t_check "eight drops: nine addresses (the first join and eight reconnections)" \
+  test "$(grep -c "wifi station: got ip:127.0.0.1" "$T_LOG")" -eq 9
+t_check "eight drops: the server answered eight Range requests with 206" \
+  test "$(grep -c 'range=bytes=[0-9]*- -> 206' "$T/server.log")" -eq 8
 for o in "${offsets[@]}"; do
-  check "eight drops: Range request at $o" has "$TMP/server.log" "range=bytes=$o- -> 206 sent=$((size - o))"
+  t_check "eight drops: Range request at $o" t_has "$T/server.log" "range=bytes=$o- -> 206 sent=$((size - o))"
 done
-check "eight drops: the whole file, once" has "$LOG" "ota: Total Write binary data length : $size"
-"$OTAKIT" flash read "$F" 0x110000 "$size" "$TMP/ota0.bin" >/dev/null
-check "eight drops: ota_0's SHA-256 is hello-world.bin's" \
-  test "$(sha256sum <"$TMP/ota0.bin" | cut -d' ' -f1)" = "$(sha256sum <"$B/hello-world.bin" | cut -d' ' -f1)"
-check "eight drops: otadata boots ota_0" test "$(otadata "$F" 'j["boot"]["label"]')" = ota_0
-[[ $E2E_FAIL -eq 0 ]] || { dump_log "$LOG"; dump_log "$TMP/server.log"; }
+t_check "eight drops: the whole file, once" t_has "$T_LOG" "ota: Total Write binary data length : $size"
+"$OTAKIT" flash read "$F" 0x110000 "$size" "$T/ota0.bin" >/dev/null
+t_check "eight drops: ota_0's SHA-256 is hello-world.bin's" \
+  test "$(sha256sum <"$T/ota0.bin" | cut -d' ' -f1)" = "$(sha256sum <"$T_BUILD/hello-world.bin" | cut -d' ' -f1)"
+t_check "eight drops: otadata boots ota_0" test "$(t_otadata "$F" 'j["boot"]["label"]')" = ota_0
+[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
 
 # An outage longer than the station's retries (each full scan takes 2.4 s of device time).
-F=$TMP/flash2.bin
-make_flash "$F" 4MB
-OTAKIT_SERVER_URL=http://127.0.0.1:$SERVER_PORT/hello-world.bin \
-  run_device "$F" "Exiting task due to fatal error..." "${FAST[@]}" --max-boots 1 --wifi-drop-at 20000:600
-check "long outage: the example stops (rc=$RC)" test "$RC" -eq 0
-check "long outage: every retry" has "$LOG" "wifi station: retry to connect to the AP ($retries of $retries)"
-check "long outage: a clear end" in_order "$LOG" \
+F=$T/flash2.bin
+t_flash_make "$F" 4MB
+OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
+  t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}" --max-boots 1 --wifi-drop-at 20000:600
+t_check "long outage: the example stops (rc=$T_RC)" test "$T_RC" -eq 0
+t_check "long outage: every retry" t_has "$T_LOG" "wifi station: retry to connect to the AP ($retries of $retries)"
+t_check "long outage: a clear end" t_in_order "$T_LOG" \
   "ota: Wi-Fi lost after 20000 bytes: waiting for the AP to come back" \
   "ota: The Wi-Fi did not come back after $retries retries: giving up the download" \
   "ota: Error in receiving complete file" \
   "ota: Exiting task due to fatal error..."
-check "long outage: nothing switched" test "$(otadata "$F" 'j["boot"]["label"]')" = factory
-[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+t_check "long outage: nothing switched" test "$(t_otadata "$F" 'j["boot"]["label"]')" = factory
+[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
 
 # Bad usage of the option.
 rc=0
-"$OTAKIT" device run --flash "$F" --wifi-drop-at 10x:1 --timeout 1 2>"$TMP/err" || rc=$?
-check "bad --wifi-drop-at: exit 2 (rc=$rc)" test "$rc" -eq 2
-check "bad --wifi-drop-at: named" grep -q "bad --wifi-drop-at '10x:1'" "$TMP/err"
+"$OTAKIT" device run --flash "$F" --wifi-drop-at 10x:1 --timeout 1 2>"$T/err" || rc=$?
+t_check "bad --wifi-drop-at: exit 2 (rc=$rc)" test "$rc" -eq 2
+t_check "bad --wifi-drop-at: named" grep -q "bad --wifi-drop-at '10x:1'" "$T/err"
 
-finish
+t_finish

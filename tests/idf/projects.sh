@@ -10,83 +10,81 @@
 #     sdkconfig.defaults(.esp32) and -D SDKCONFIG_DEFAULTS, version.txt;
 #   - and the errors: an unknown component, a registry dependency, a missing source;
 #   - hello_world again with -D OTAKIT_HOST_BUILD (otakit's host parts reused, not compiled).
-# shellcheck source=tests/cli/lib.bash
-source "$(dirname "$0")/../cli/lib.bash"
+# shellcheck source=tests/lib/testlib.bash
+source "$(dirname "$0")/../lib/testlib.bash"
 : "${OTAKIT_SRC:?OTAKIT_SRC must name the source directory}"
 unset IDF_PATH IDF_TARGET
 # shellcheck source=export.sh
 . "$OTAKIT_SRC/export.sh" >/dev/null
-[[ $(command -v idf.py) == "$OTAKIT_SRC/tools/idf.py" ]] || fail "export.sh did not put idf.py on PATH"
-[[ $IDF_PATH == "$OTAKIT_SRC" ]] || fail "export.sh set IDF_PATH=$IDF_PATH"
+[[ $(command -v idf.py) == "$OTAKIT_SRC/tools/idf.py" ]] || t_fail "export.sh did not put idf.py on PATH"
+[[ $IDF_PATH == "$OTAKIT_SRC" ]] || t_fail "export.sh set IDF_PATH=$IDF_PATH"
 
 # has FILE TEXT / lacks FILE TEXT
-has() { if grep -qF -- "$2" "$1"; then ok; else fail "$1 lacks '$2'; it ends: $(tail -n 5 "$1")"; fi; }
-lacks() { if grep -qF -- "$2" "$1"; then fail "$1 has '$2'"; else ok; fi; }
 
 # ---- hello_world, as ESP-IDF ships it
 cp -r "$OTAKIT_SRC/examples/get-started/hello_world" hello
-expect 0 idf.py -C hello set-target esp32
-has out.txt "Set Target to: esp32"
-expect 0 idf.py -C hello build
-has out.txt "Project build complete"
-has out.txt "hello_world.bin binary size 0x"
+t_expect_exit 0 idf.py -C hello set-target esp32
+t_expect_has out.txt "Set Target to: esp32"
+t_expect_exit 0 idf.py -C hello build
+t_expect_has out.txt "Project build complete"
+t_expect_has out.txt "hello_world.bin binary size 0x"
 for f in hello_world.bin hello_world.elf bootloader/bootloader.bin partition_table/partition-table.bin \
   flash_args config/sdkconfig.h; do
-  if [[ -s hello/build/$f ]]; then ok; else fail "build/$f is missing"; fi
+  if [[ -s hello/build/$f ]]; then t_ok; else t_fail "build/$f is missing"; fi
 done
-[[ -f hello/sdkconfig ]] && ok || fail "no sdkconfig written into the project"
+[[ -f hello/sdkconfig ]] && t_ok || t_fail "no sdkconfig written into the project"
 # ESP-IDF's defaults when the project names none: 2 MB flash, the single-app table.
-has hello/sdkconfig "CONFIG_ESPTOOLPY_FLASHSIZE_2MB=y"
-has hello/sdkconfig "CONFIG_PARTITION_TABLE_SINGLE_APP=y"
-has hello/build/flash_args "--flash_size 2MB"
-has hello/build/flash_args "0x1000 bootloader/bootloader.bin"
-has hello/build/flash_args "0x8000 partition_table/partition-table.bin"
-has hello/build/flash_args "0x10000 hello_world.bin"
-lacks hello/build/flash_args "ota_data_initial.bin"
-expect 0 "$OTAKIT" image info hello/build/hello_world.bin --json
-has out.txt '"project":"hello_world"'
-expect 0 "$OTAKIT" image verify hello/build/hello_world.bin
-expect 0 "$OTAKIT" image verify hello/build/bootloader/bootloader.bin
+t_expect_has hello/sdkconfig "CONFIG_ESPTOOLPY_FLASHSIZE_2MB=y"
+t_expect_has hello/sdkconfig "CONFIG_PARTITION_TABLE_SINGLE_APP=y"
+t_expect_has hello/build/flash_args "--flash_size 2MB"
+t_expect_has hello/build/flash_args "0x1000 bootloader/bootloader.bin"
+t_expect_has hello/build/flash_args "0x8000 partition_table/partition-table.bin"
+t_expect_has hello/build/flash_args "0x10000 hello_world.bin"
+t_expect_lacks hello/build/flash_args "ota_data_initial.bin"
+t_expect_exit 0 "$OTAKIT" image info hello/build/hello_world.bin --json
+t_expect_has out.txt '"project":"hello_world"'
+t_expect_exit 0 "$OTAKIT" image verify hello/build/hello_world.bin
+t_expect_exit 0 "$OTAKIT" image verify hello/build/bootloader/bootloader.bin
 
 # erase-flash flash monitor, several actions in one call, -p naming the flash file
 export OTAKIT_MONITOR_ARGS="--until Restarting --timeout 60"
-expect 0 idf.py -C hello -p "$T/dev.bin" erase-flash flash monitor
-has out.txt "Hello world!"
-has out.txt "app_init: Project name:     hello_world"
-has out.txt "Running partition factory at offset 0x10000"
-[[ $(stat -c %s dev.bin) == 2097152 ]] && ok || fail "erase-flash made $(stat -c %s dev.bin) bytes, want 2 MB"
+t_expect_exit 0 idf.py -C hello -p "$T/dev.bin" erase-flash flash monitor
+t_expect_has out.txt "Hello world!"
+t_expect_has out.txt "app_init: Project name:     hello_world"
+t_expect_has out.txt "Running partition factory at offset 0x10000"
+[[ $(stat -c %s dev.bin) == 2097152 ]] && t_ok || t_fail "erase-flash made $(stat -c %s dev.bin) bytes, want 2 MB"
 # app-flash writes the app alone: a changed app boots, the bootloader bytes stay as they were
 boot_before=$(head -c 32768 dev.bin | sha256sum)
 echo "2.0.0" >hello/version.txt
-expect 0 idf.py -C hello -p "$T/dev.bin" reconfigure app-flash monitor
-has out.txt "App version:      2.0.0"
-[[ $(head -c 32768 dev.bin | sha256sum) == "$boot_before" ]] && ok || fail "app-flash changed the bootloader area"
-expect 0 idf.py -C hello size
-has out.txt "Smallest app partition is 0x100000 bytes"
-expect 0 idf.py -C hello fullclean
-[[ ! -e hello/build/CMakeCache.txt ]] && ok || fail "fullclean left the build"
+t_expect_exit 0 idf.py -C hello -p "$T/dev.bin" reconfigure app-flash monitor
+t_expect_has out.txt "App version:      2.0.0"
+[[ $(head -c 32768 dev.bin | sha256sum) == "$boot_before" ]] && t_ok || t_fail "app-flash changed the bootloader area"
+t_expect_exit 0 idf.py -C hello size
+t_expect_has out.txt "Smallest app partition is 0x100000 bytes"
+t_expect_exit 0 idf.py -C hello fullclean
+[[ ! -e hello/build/CMakeCache.txt ]] && t_ok || t_fail "fullclean left the build"
 # -D OTAKIT_HOST_BUILD: the host parts come from otakit's own build (as its `make` builds
 # its apps); only what reads the project's sdkconfig is compiled here.
 if [[ -n ${OTAKIT_BUILD:-} && -f $OTAKIT_BUILD/otakit-host-targets.cmake ]]; then
-  expect 0 idf.py -C hello -D "OTAKIT_HOST_BUILD=$OTAKIT_BUILD" build
-  has out.txt "Project build complete"
-  [[ -s hello/build/hello_world.bin && -s hello/build/bootloader/bootloader.bin ]] && ok ||
-    fail "OTAKIT_HOST_BUILD: the app or the bootloader is missing"
+  t_expect_exit 0 idf.py -C hello -D "OTAKIT_HOST_BUILD=$OTAKIT_BUILD" build
+  t_expect_has out.txt "Project build complete"
+  [[ -s hello/build/hello_world.bin && -s hello/build/bootloader/bootloader.bin ]] && t_ok ||
+    t_fail "OTAKIT_HOST_BUILD: the app or the bootloader is missing"
   [[ -z $(find hello/build -name 'libotakit_core.a' -o -name 'libotakit_sim.a' -o -name otakit -type f) ]] &&
-    ok || fail "OTAKIT_HOST_BUILD: the host parts were compiled again"
-  has hello/build/project_description.json "\"otakit\": \"$(cd "$OTAKIT_BUILD" && pwd)/otakit\""
-  expect 0 idf.py -C hello -p "$T/dev2.bin" erase-flash flash monitor
-  has out.txt "Hello world!"
-  expect 0 idf.py -C hello fullclean
-  expect 1 idf.py -C hello -D "OTAKIT_HOST_BUILD=$T/nowhere" build
+    t_ok || t_fail "OTAKIT_HOST_BUILD: the host parts were compiled again"
+  t_expect_has hello/build/project_description.json "\"otakit\": \"$(cd "$OTAKIT_BUILD" && pwd)/otakit\""
+  t_expect_exit 0 idf.py -C hello -p "$T/dev2.bin" erase-flash flash monitor
+  t_expect_has out.txt "Hello world!"
+  t_expect_exit 0 idf.py -C hello fullclean
+  t_expect_exit 1 idf.py -C hello -D "OTAKIT_HOST_BUILD=$T/nowhere" build
   cat out.txt err.txt >both.txt
-  has both.txt "=$T/nowhere is not a built otakit tree"
+  t_expect_has both.txt "=$T/nowhere is not a built otakit tree"
   rm -rf hello/build
 fi
-expect 1 idf.py -C hello set-target esp32s3
-has err.txt "target 'esp32s3' is not supported"
-expect 2 idf.py -C hello no-such-action
-has err.txt "unknown action 'no-such-action'"
+t_expect_exit 1 idf.py -C hello set-target esp32s3
+t_expect_has err.txt "target 'esp32s3' is not supported"
+t_expect_exit 2 idf.py -C hello no-such-action
+t_expect_has err.txt "unknown action 'no-such-action'"
 
 # ---- a project that uses the whole build interface
 P=$T/feat
@@ -217,35 +215,35 @@ printf 'CONFIG_GREET_WORD="bonjour"\n' >"$P/sdkconfig.defaults"
 printf 'CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y\n' >"$P/sdkconfig.defaults.esp32"
 printf 'CONFIG_FEAT_FROM_CI=y\nCONFIG_FEAT_GPIO=33\n' >"$P/sdkconfig.ci"
 
-expect 0 idf.py -C "$P" -D "SDKCONFIG_DEFAULTS=sdkconfig.defaults;sdkconfig.ci" build
-has "$P/sdkconfig" 'CONFIG_GREET_WORD="bonjour"'
-has "$P/sdkconfig" "CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y"
-has "$P/sdkconfig" "CONFIG_FEAT_FROM_CI=y"
-has "$P/sdkconfig" "CONFIG_ENV_GPIO_RANGE_MAX=39"
+t_expect_exit 0 idf.py -C "$P" -D "SDKCONFIG_DEFAULTS=sdkconfig.defaults;sdkconfig.ci" build
+t_expect_has "$P/sdkconfig" 'CONFIG_GREET_WORD="bonjour"'
+t_expect_has "$P/sdkconfig" "CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y"
+t_expect_has "$P/sdkconfig" "CONFIG_FEAT_FROM_CI=y"
+t_expect_has "$P/sdkconfig" "CONFIG_ENV_GPIO_RANGE_MAX=39"
 export OTAKIT_MONITOR_ARGS="--until Returned --timeout 60"
-expect 0 idf.py -C "$P" -p "$T/feat.bin" erase-flash flash monitor
-has out.txt "greet=bonjour shout=HEY pathdep=7 priv=42 target=esp32"
-has out.txt "ca: 60 bytes with NUL, strlen 59, first line '-----BEGIN CERTIFICATE-----'"
-has out.txt "blob: 4 bytes, length symbol 4, sum 261"
-has out.txt "gpio=33 from_ci=1 word=bonjour"
-has out.txt "App version:      3.1.4"
+t_expect_exit 0 idf.py -C "$P" -p "$T/feat.bin" erase-flash flash monitor
+t_expect_has out.txt "greet=bonjour shout=HEY pathdep=7 priv=42 target=esp32"
+t_expect_has out.txt "ca: 60 bytes with NUL, strlen 59, first line '-----BEGIN CERTIFICATE-----'"
+t_expect_has out.txt "blob: 4 bytes, length symbol 4, sum 261"
+t_expect_has out.txt "gpio=33 from_ci=1 word=bonjour"
+t_expect_has out.txt "App version:      3.1.4"
 # no --gpio: the pulls decide; GPIO2 reads back its own output
-has out.txt "gpio levels: 4=1 5=0 2=1 35=1; output on 34: ESP_ERR_INVALID_ARG"
-has out.txt "GPIO_NUM_34 can only be input"
-has out.txt "gpio after 3 s: 4=1 35=1"
-has out.txt "gpio 4 after reset: 0"
+t_expect_has out.txt "gpio levels: 4=1 5=0 2=1 35=1; output on 34: ESP_ERR_INVALID_ARG"
+t_expect_has out.txt "GPIO_NUM_34 can only be input"
+t_expect_has out.txt "gpio after 3 s: 4=1 35=1"
+t_expect_has out.txt "gpio 4 after reset: 0"
 # the host drives GPIO4 low from power-on and releases it at 2 s; GPIO35 goes low at 1 s
 export OTAKIT_MONITOR_ARGS="--until Returned --timeout 60 --gpio 4=1@2000 --gpio 4=0 --gpio 35=0@1000"
-expect 0 idf.py -C "$P" -p "$T/feat.bin" monitor
-has out.txt "gpio levels: 4=0 5=0 2=1 35=1"
-has out.txt "gpio after 3 s: 4=1 35=0"
-[[ $(stat -c %s feat.bin) == 4194304 ]] && ok || fail "sdkconfig.defaults.esp32's 4 MB flash was not used"
+t_expect_exit 0 idf.py -C "$P" -p "$T/feat.bin" monitor
+t_expect_has out.txt "gpio levels: 4=0 5=0 2=1 35=1"
+t_expect_has out.txt "gpio after 3 s: 4=1 35=0"
+[[ $(stat -c %s feat.bin) == 4194304 ]] && t_ok || t_fail "sdkconfig.defaults.esp32's 4 MB flash was not used"
 
 # A value out of the Kconfig range is refused by the configuration step, not built.
 printf 'CONFIG_FEAT_GPIO=36\n' >>"$P/sdkconfig"
-expect 0 idf.py -C "$P" reconfigure
-has err.txt "CONFIG_FEAT_GPIO=36 is outside the range it allows; using 5"
-has "$P/sdkconfig" "CONFIG_FEAT_GPIO=5"
+t_expect_exit 0 idf.py -C "$P" reconfigure
+t_expect_has err.txt "CONFIG_FEAT_GPIO=36 is outside the range it allows; using 5"
+t_expect_has "$P/sdkconfig" "CONFIG_FEAT_GPIO=5"
 
 # ---- protocol_examples_common, named by path as ESP-IDF's examples name it
 C=$T/conn
@@ -284,37 +282,37 @@ void app_main(void)
 EOF2
 printf 'CONFIG_EXAMPLE_WIFI_SSID="lab"\nCONFIG_EXAMPLE_WIFI_PASSWORD="s3cretpass"\nCONFIG_EXAMPLE_WIFI_CONN_MAX_RETRY=2\n' \
   >"$C/sdkconfig.defaults"
-expect 0 idf.py -C "$C" build
+t_expect_exit 0 idf.py -C "$C" build
 export OTAKIT_MONITOR_ARGS="--until Returned --timeout 120 --wifi-aps lab:s3cretpass"
-expect 0 idf.py -C "$C" -p "$T/conn.bin" erase-flash flash monitor
-has out.txt "example_connect: Connecting to lab..."
-has out.txt 'example_connect: Got IPv4 event: Interface "example_netif_sta" address: 127.0.0.1'
-has out.txt "example_common: - IPv4 address: 127.0.0.1,"
-has out.txt "example_connect: ESP_OK, netif found"
+t_expect_exit 0 idf.py -C "$C" -p "$T/conn.bin" erase-flash flash monitor
+t_expect_has out.txt "example_connect: Connecting to lab..."
+t_expect_has out.txt 'example_connect: Got IPv4 event: Interface "example_netif_sta" address: 127.0.0.1'
+t_expect_has out.txt "example_common: - IPv4 address: 127.0.0.1,"
+t_expect_has out.txt "example_connect: ESP_OK, netif found"
 export OTAKIT_MONITOR_ARGS="--until Returned --timeout 120 --wifi-aps lab:wrong"
-expect 0 idf.py -C "$C" -p "$T/conn.bin" monitor
-has out.txt "Wi-Fi disconnected 15, trying to reconnect..."
-has out.txt "WiFi Connect failed 3 times, stop reconnect."
-has out.txt "example_connect: ESP_FAIL, netif found"
-[[ $(grep -c "trying to reconnect" out.txt) == 2 ]] && ok || fail "want 2 reconnections: $(grep -c "trying to reconnect" out.txt)"
+t_expect_exit 0 idf.py -C "$C" -p "$T/conn.bin" monitor
+t_expect_has out.txt "Wi-Fi disconnected 15, trying to reconnect..."
+t_expect_has out.txt "WiFi Connect failed 3 times, stop reconnect."
+t_expect_has out.txt "example_connect: ESP_FAIL, netif found"
+[[ $(grep -c "trying to reconnect" out.txt) == 2 ]] && t_ok || t_fail "want 2 reconnections: $(grep -c "trying to reconnect" out.txt)"
 
 # ---- errors a user meets, each named
 E=$T/bad
 cp -r "$P" "$E" && rm -rf "$E/build" "$E/sdkconfig"
 sed -i 's/PRIV_REQUIRES greet/PRIV_REQUIRES no_such_component greet/' "$E/main/CMakeLists.txt"
-expect 1 idf.py -C "$E" build
-has err.txt "Failed to resolve component 'no_such_component' required by component"
+t_expect_exit 1 idf.py -C "$E" build
+t_expect_has err.txt "Failed to resolve component 'no_such_component' required by component"
 cp "$P/main/CMakeLists.txt" "$E/main/CMakeLists.txt"
 printf 'dependencies:\n  espressif/led_strip: "^2.5"\n' >"$E/main/idf_component.yml"
 rm -rf "$E/build"
-expect 1 idf.py -C "$E" build
-has err.txt "'espressif/led_strip' is not given by"
+t_expect_exit 1 idf.py -C "$E" build
+t_expect_has err.txt "'espressif/led_strip' is not given by"
 cp "$P/main/idf_component.yml" "$E/main/idf_component.yml"
 sed -i 's/"feat_main.c"/"feat_main.c" "missing.c"/' "$E/main/CMakeLists.txt"
 rm -rf "$E/build"
-expect 1 idf.py -C "$E" build
-has err.txt "missing.c does"
+t_expect_exit 1 idf.py -C "$E" build
+t_expect_has err.txt "missing.c does"
 rm -rf "$E/main"
-expect 1 idf.py -C "$E" build
-has err.txt "has no main/CMakeLists.txt"
-finish
+t_expect_exit 1 idf.py -C "$E" build
+t_expect_has err.txt "has no main/CMakeLists.txt"
+t_finish

@@ -3,20 +3,20 @@
 # spelling, encoded and double-encoded, absolute-form targets, symlinks that point out
 # (absolute and relative), NUL bytes and hidden files are answered 400 / 403 / 404, and
 # no answer ever carries the outside file's contents.
-source "$(dirname "$0")/common.bash"
+source "$(dirname "$0")/../lib/testlib.bash"
 
-make_www
-ln -s "$tmp/outside/secret.txt" "$tmp/www/abs-link.txt"
-ln -s ../outside/secret.txt "$tmp/www/rel-link.txt"
-ln -s ../outside "$tmp/www/outdir"
-ln -s hello-world.bin "$tmp/www/inside-link.bin"
-ln -s sub "$tmp/www/sublink"
-mkfifo "$tmp/www/pipe"
-mkdir -p "$tmp/www/.git"
-printf 'hidden-config\n' >"$tmp/www/.git/config"
+t_make_www
+ln -s "$T/outside/secret.txt" "$T/www/abs-link.txt"
+ln -s ../outside/secret.txt "$T/www/rel-link.txt"
+ln -s ../outside "$T/www/outdir"
+ln -s hello-world.bin "$T/www/inside-link.bin"
+ln -s sub "$T/www/sublink"
+mkfifo "$T/www/pipe"
+mkdir -p "$T/www/.git"
+printf 'hidden-config\n' >"$T/www/.git/config"
 
-start_server main "$tmp/www" --drain-timeout 1
-PORT=$(port_of "$URL")
+t_serve_start main "$T/www" --drain-timeout 1
+PORT=$(t_port_of "$T_URL")
 
 # probe TARGET WANT...: request TARGET as-is; the status must be one of WANT and the body
 # must not contain the secret
@@ -24,20 +24,20 @@ probe() {
   local target=$1
   shift
   local code
-  : >"$tmp/body"
-  code=$(C --path-as-is -o "$tmp/body" -w '%{http_code}' "http://127.0.0.1:$PORT$target" || echo 000)
-  if grep -q 'TOP-SECRET-OUTSIDE\|hidden-config\|^hidden$' "$tmp/body"; then
-    fail "$target leaked a file outside the directory or a hidden file"
+  : >"$T/body"
+  code=$(t_curl --path-as-is -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$PORT$target" || echo 000)
+  if grep -q 'TOP-SECRET-OUTSIDE\|hidden-config\|^hidden$' "$T/body"; then
+    t_fail "$target leaked a file outside the directory or a hidden file"
     return
   fi
   local w
   for w in "$@"; do
     if [[ $code == "$w" ]]; then
-      pass "$target -> $code"
+      t_ok "$target -> $code"
       return
     fi
   done
-  fail "$target -> $code, want one of $*"
+  t_fail "$target -> $code, want one of $*"
 }
 
 probe '/../outside/secret.txt' 403
@@ -50,7 +50,7 @@ probe '/.%2e/outside/secret.txt' 403
 probe '/%252e%252e/outside/secret.txt' 404       # double-encoded: a literal "%2e%2e" name
 probe '/..\outside\secret.txt' 403 404
 probe '/%5c..%5coutside%5csecret.txt' 403 404
-probe "/$tmp/outside/secret.txt" 404              # absolute paths stay under the root
+probe "/$T/outside/secret.txt" 404              # absolute paths stay under the root
 probe '//etc/passwd' 404
 probe '/abs-link.txt' 403
 probe '/rel-link.txt' 403
@@ -64,33 +64,33 @@ probe '/hello-world.bin%00.txt' 400
 probe '/%00' 400
 probe '/pipe' 403
 probe '/.' 200 301
-code=$(C --path-as-is -o "$tmp/body" -w '%{http_code}' "http://127.0.0.1:$PORT/inside-link.bin")
-expect "a symlink that stays inside is served" "$code" 200
-check "... with the target's bytes" cmp -s "$tmp/body" "$tmp/www/hello-world.bin"
-code=$(C -o "$tmp/body" -w '%{http_code}' "http://127.0.0.1:$PORT/sublink/inner.txt")
-expect "a directory symlink that stays inside is followed" "$code" 200
+code=$(t_curl --path-as-is -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$PORT/inside-link.bin")
+t_expect_eq "a symlink that stays inside is served" "$code" 200
+t_check "... with the target's bytes" cmp -s "$T/body" "$T/www/hello-world.bin"
+code=$(t_curl -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$PORT/sublink/inner.txt")
+t_expect_eq "a directory symlink that stays inside is followed" "$code" 200
 
 # raw requests curl will not send
-raw() { "$PY" "$CLIENT" raw "$PORT" "$1"; }
+raw() { "$T_PY" "$T_HTTP_CLIENT" raw "$PORT" "$1"; }
 r=$(raw "b'GET /hello-world.bin\\x00/../../outside/secret.txt HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'")
-check "a literal NUL byte never reaches outside ($r)" grep -Eq '^HTTP/1\.1 (200|4[0-9][0-9])' <<<"$r"
+t_check "a literal NUL byte never reaches outside ($r)" grep -Eq '^HTTP/1\.1 (200|4[0-9][0-9])' <<<"$r"
 r=$(raw "b'GET http://127.0.0.1/../outside/secret.txt HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'")
-check "absolute-form target with .. -> 4xx ($r)" grep -Eq '^HTTP/1\.1 4[0-9][0-9]' <<<"$r"
+t_check "absolute-form target with .. -> 4xx ($r)" grep -Eq '^HTTP/1\.1 4[0-9][0-9]' <<<"$r"
 r=$(raw "b'GET ../outside/secret.txt HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'")
-check "relative target -> 4xx ($r)" grep -Eq '^HTTP/1\.1 4[0-9][0-9]' <<<"$r"
+t_check "relative target -> 4xx ($r)" grep -Eq '^HTTP/1\.1 4[0-9][0-9]' <<<"$r"
 r=$(raw "b'GET /\\x01.bin HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'")
-check "control byte in the target -> 4xx ($r)" grep -Eq '^HTTP/1\.1 4[0-9][0-9]|CLOSED' <<<"$r"
+t_check "control byte in the target -> 4xx ($r)" grep -Eq '^HTTP/1\.1 4[0-9][0-9]|CLOSED' <<<"$r"
 
 # the listing shows neither hidden files nor links that leave the directory
-C -o "$tmp/index.json" "http://127.0.0.1:$PORT/?format=json"
-names=$("$PY" -c "import json; print(' '.join(f['name'] for f in json.load(open('$tmp/index.json'))['files']))")
-expect "index lists only what can be served" "$names" "hello-world.bin inside-link.bin notes.txt sub sublink"
+t_curl -o "$T/index.json" "http://127.0.0.1:$PORT/?format=json"
+names=$("$T_PY" -c "import json; print(' '.join(f['name'] for f in json.load(open('$T/index.json'))['files']))")
+t_expect_eq "index lists only what can be served" "$names" "hello-world.bin inside-link.bin notes.txt sub sublink"
 
 # the server is still fine
-code=$(C -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/hello-world.bin")
-expect "still serving after the attempts" "$code" 200
-stop_server main
-expect "clean stop" "$STOP_RC" 0
-check "no access log line shows a 200 for the secret" bash -c "! grep -E 'secret.txt.* 200 ' '$tmp/main.out'"
+code=$(t_curl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/hello-world.bin")
+t_expect_eq "still serving after the attempts" "$code" 200
+t_serve_stop main
+t_expect_eq "clean stop" "$T_STOP_RC" 0
+t_check "no access log line shows a 200 for the secret" bash -c "! grep -E 'secret.txt.* 200 ' '$T/main.out'"
 
-finish
+t_finish
