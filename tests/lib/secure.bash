@@ -54,7 +54,7 @@ t_secure_otadata() {
 # tell. payload: one program byte flipped, with the checksum and the appended SHA-256
 # made right again (the image itself verifies). signature: one byte of block 0's
 # signature flipped, with the block's CRC made right again (the block parses).
-tamper() {
+t_tamper() {
   "$T_PY" - "$1" "$2" "$3" "$OTAKIT" <<'PY'
 import binascii, hashlib, json, subprocess, sys
 src, dst, what, otakit = sys.argv[1:5]
