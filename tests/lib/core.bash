@@ -4,7 +4,7 @@ T_PY=python3
 [[ -x /usr/bin/python3 ]] && T_PY=/usr/bin/python3
 T_SRC=${OTAKIT_SRC:-$(cd "$T_LIB/../.." && pwd)}
 T_VECTORS=${OTAKIT_VECTORS:-$T_SRC/tests/vectors/data}
-T=$(mktemp -d "${TMPDIR:-/tmp}/otakit-test.XXXXXX")
+T=$(mktemp -d)
 T_PIDS=()
 
 # t_stop_pid PID [SIGNAL]: signal PID, wait up to 5 s for it to go, then KILL it.
