@@ -103,7 +103,7 @@ t_expect_match err.txt "doesn't fit in partition"
 
 # corruption: a data byte (checksum), a padding byte (hash), truncation, bad magic
 cp "$HW" bad.bin
-printf '\x55' | dd of=bad.bin bs=1 seek=$((0x100)) conv=notrunc status=none
+t_patch bad.bin 0x100 '\x55'
 t_expect_exit 1 "$OTAKIT" image verify bad.bin
 t_expect_match err.txt "bad.bin: offset 0x2c38f: checksum mismatch"
 t_expect_exit 0 "$OTAKIT" image info bad.bin --json
@@ -112,7 +112,7 @@ t_expect_exit 0 "$OTAKIT" image info bad.bin
 t_expect_match out.txt "Checksum: 0x3 (invalid - calculated 56)"
 t_expect_match out.txt "Verdict: invalid: offset 0x2c38f: checksum mismatch"
 cp "$HW" badhash.bin
-printf '\x01' | dd of=badhash.bin bs=1 seek=$((0x2c38c)) conv=notrunc status=none
+t_patch badhash.bin 0x2c38c '\x01'
 t_expect_exit 1 "$OTAKIT" image verify badhash.bin
 t_expect_match err.txt "offset 0x2c390: hash mismatch"
 t_expect_exit 0 "$OTAKIT" image info badhash.bin --json
@@ -194,8 +194,8 @@ t_expect_exit 0 "$OTAKIT" image verify c3.bin --chip esp32c3
 t_expect_exit 1 "$OTAKIT" image extract "$HW" -o x.out
 t_expect_match err.txt "no otakit program"
 cp app.bin app_bad.bin
-printf '\x00' | dd of=app_bad.bin bs=1 seek=$((0x10030)) conv=notrunc status=none
-cmp -s app.bin app_bad.bin && printf '\x01' | dd of=app_bad.bin bs=1 seek=$((0x10030)) conv=notrunc status=none
+t_patch app_bad.bin 0x10030 '\x00'
+cmp -s app.bin app_bad.bin && t_patch app_bad.bin 0x10030 '\x01'
 t_expect_exit 1 "$OTAKIT" image extract app_bad.bin -o x.out
 t_expect_match err.txt "checksum mismatch"
 [ ! -e x.out ] && t_ok || t_fail "refused extract wrote a file"

@@ -64,7 +64,7 @@ t_check_eval "so the bootloader still boots ota_1" '[ "$(echo "$out" | json "d[\
 # A corrupt image in the selected slot: the bootloader falls back.
 printf '\x00' >"$T/z.bin"
 "$OTAKIT" flash read "$F" 0x110000 4096 "$T/sec.bin" >/dev/null
-printf '\x00' | dd of="$T/sec.bin" bs=1 seek=48 conv=notrunc 2>/dev/null
+t_patch "$T/sec.bin" 48 '\x00'
 "$OTAKIT" flash write "$F" 0x110000 "$T/sec.bin" >/dev/null
 out=$("$OTAKIT" boot "$F" --dry-run)
 t_check_eval "corrupt ota_0: not bootable, falls back" 'echo "$out" | grep -q "OTA app partition slot 0 is not bootable"'

@@ -114,7 +114,7 @@ head -c 100 "$V/partitions_two_ota.bin" >"$T/trunc.bin"
 t_expect_exit 2 "$OTAKIT" partition show "$T/trunc.bin"
 t_expect_has "$T/err.txt" "trunc.bin: offset 0x60: partition table length must be a multiple of 32 bytes"
 cp "$V/partitions_two_ota.bin" "$T/badmd5.bin"
-printf '\x00' | dd of="$T/badmd5.bin" bs=1 seek=$((0xD0)) conv=notrunc 2>/dev/null
+t_patch "$T/badmd5.bin" 0xD0 '\x00'
 t_expect_exit 2 "$OTAKIT" partition show "$T/badmd5.bin"
 t_expect_has "$T/err.txt" "badmd5.bin: offset 0xc0: incorrect MD5 checksum"
 t_expect_exit 2 "$OTAKIT" partition show --flash-size 2MB "$V/partitions_two_ota.bin"

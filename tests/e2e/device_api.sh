@@ -9,9 +9,7 @@ t_two_ota_table
 
 F=$T/flash.bin
 t_flash_new "$F" "$T_BUILD/api_app.bin"
-rc=0
-t_device_run "$F" "$T/api.log" --until "API DONE" --mac 24:0a:c4:12:34:56 || rc=$?
-t_check "api_app: exit 0" test $rc -eq 0
+t_device_check "api_app: exit 0" 0 "$F" "$T/api.log" --until "API DONE" --mac 24:0a:c4:12:34:56
 t_check "api_app: phase A ran" grep -Eq '^API phase A: [0-9]+ passed, 0 failed$' "$T/api.log"
 t_check "api_app: phase B ran" grep -Eq '^API phase B: [0-9]+ passed, 0 failed$' "$T/api.log"
 t_check "api_app: phase C ran" grep -Eq '^API phase C: [0-9]+ passed, 0 failed$' "$T/api.log"

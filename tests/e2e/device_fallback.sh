@@ -11,18 +11,14 @@ t_flash_new "$F"
 t_flash_put_slot "$F" 0 "$T_BUILD/hello-world.bin"
 "$OTAKIT" otadata switch "$F" 0 >/dev/null
 
-rc=0
-t_device_run "$F" "$T/ota0.log" --until "Restarting in 9 seconds" || rc=$?
-t_check "ota_0 selected: exit 0" test $rc -eq 0
+t_device_check "ota_0 selected: exit 0" 0 "$F" "$T/ota0.log" --until "Restarting in 9 seconds"
 t_check "ota_0 selected: boots 0x110000" t_has "$T/ota0.log" "boot: Loaded app from partition at offset 0x110000"
 t_check "ota_0 selected: runs from ota_0" t_has "$T/ota0.log" "Running partition ota_0 at offset 0x110000"
 t_check "ota_0 selected: JSON last_app_offset" test "$(t_json_field "$T/ota0.log.json" last_app_offset)" -eq $((0x110000))
 
 # Corrupt the program inside ota_0's image: its checksum / SHA-256 fail.
-printf 'CORRUPT!' | dd of="$F" bs=1 seek=$((0x110000 + 0x12000)) conv=notrunc status=none
-rc=0
-t_device_run "$F" "$T/corrupt.log" --until "Restarting in 9 seconds" || rc=$?
-t_check "corrupt ota_0: exit 0" test $rc -eq 0
+t_patch "$F" "0x110000 + 0x12000" 'CORRUPT!'
+t_device_check "corrupt ota_0: exit 0" 0 "$F" "$T/corrupt.log" --until "Restarting in 9 seconds"
 t_check "corrupt ota_0: not bootable" t_has "$T/corrupt.log" "OTA app partition slot 0 is not bootable"
 t_check "corrupt ota_0: falls back to factory" t_has "$T/corrupt.log" "boot: Loaded app from partition at offset 0x10000"
 t_check "corrupt ota_0: app runs" t_has "$T/corrupt.log" "Running partition factory at offset 0x10000"
@@ -30,37 +26,29 @@ t_check "corrupt ota_0: app runs" t_has "$T/corrupt.log" "Running partition fact
 # Erased ota_0 (nothing flashed there).
 t_flash_new "$F"
 "$OTAKIT" otadata switch "$F" 0 >/dev/null
-rc=0
-t_device_run "$F" "$T/erased.log" --until "Restarting in 9 seconds" || rc=$?
-t_check "erased ota_0: exit 0" test $rc -eq 0
+t_device_check "erased ota_0: exit 0" 0 "$F" "$T/erased.log" --until "Restarting in 9 seconds"
 t_check "erased ota_0: invalid magic" t_has "$T/erased.log" "image at 0x110000 has invalid magic byte (nothing flashed here?)"
 t_check "erased ota_0: factory runs" t_has "$T/erased.log" "Running partition factory at offset 0x10000"
 
 # No app anywhere: the bootloader resets; the device gives up after three resets.
 t_flash_new "$F"
 "$OTAKIT" flash erase "$F" 0x10000 0x100000 >/dev/null
-rc=0
-t_device_run "$F" "$T/noapp.log" || rc=$?
-t_check "no app: exit 1" test $rc -eq 1
+t_device_check "no app: exit 1" 1 "$F" "$T/noapp.log"
 t_check "no app: bootloader says so" t_has "$T/noapp.log" "No bootable app partitions in the partition table"
 t_check "no app: system resets (rst:0x3)" t_has "$T/noapp.log" "rst:0x3 (SW_RESET)"
 t_check "no app: JSON end no-app" test "$(t_json_field "$T/noapp.log.json" end)" = no-app
 
 # A broken partition table: the bootloader cannot go on.
 t_flash_new "$F"
-printf 'X' | dd of="$F" bs=1 seek=$((0x8000 + 12)) conv=notrunc status=none
-rc=0
-t_device_run "$F" "$T/table.log" || rc=$?
-t_check "bad table: exit 1" test $rc -eq 1
+t_patch "$F" "0x8000 + 12" 'X'
+t_device_check "bad table: exit 1" 1 "$F" "$T/table.log"
 t_check "bad table: reported" t_has "$T/table.log" "Failed to verify partition table"
 
 # The factory-reset pin held at power-on.
 t_flash_new "$F"
 t_flash_put_slot "$F" 0 "$T_BUILD/hello-world.bin"
 "$OTAKIT" otadata switch "$F" 0 >/dev/null
-rc=0
-t_device_run "$F" "$T/pin.log" --until "Restarting in 9 seconds" --hold-pin factory || rc=$?
-t_check "factory pin: exit 0" test $rc -eq 0
+t_device_check "factory pin: exit 0" 0 "$F" "$T/pin.log" --until "Restarting in 9 seconds" --hold-pin factory
 if t_config_has 'CONFIG_BOOTLOADER_FACTORY_RESET=y'; then
   t_check "factory pin: factory reset" t_has "$T/pin.log" "Detect a condition of the factory reset"
 else

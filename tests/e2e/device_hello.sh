@@ -41,26 +41,18 @@ t_check "no colour in the log file" test "$(grep -c $'\033' "$L" || true)" -eq 0
 t_check "stdout carries the console" t_has "$T/out" "Restarting now."
 
 # --until stops as soon as the text appears (exit 0); a text that never appears: exit 1.
-rc=0
-t_device_run "$F" "$T/until.log" --until "Restarting in 7 seconds" || rc=$?
-t_check "--until: exit 0" test $rc -eq 0
+t_device_check "--until: exit 0" 0 "$F" "$T/until.log" --until "Restarting in 7 seconds"
 t_check "--until: stopped there" test "$(t_count "$T/until.log" "Restarting in 6 seconds")" -eq 0
 t_check "--until: JSON end until" test "$(t_json_field "$T/until.log.json" end)" = until
 t_check "--until: JSON one boot" test "$(t_json_field "$T/until.log.json" boots)" -eq 1
-rc=0
-t_device_run "$F" "$T/two.log" --until "no such text" --until "Restarting in 4 seconds" || rc=$?
-t_check "two --until: exit 0" test $rc -eq 0
+t_device_check "two --until: exit 0" 0 "$F" "$T/two.log" --until "no such text" --until "Restarting in 4 seconds"
 t_check "two --until: JSON names the one seen" test "$(t_json_field "$T/two.log.json" until_matched)" = "Restarting in 4 seconds"
-rc=0
-t_device_run "$F" "$T/never.log" --until "no such text" --max-boots 2 || rc=$?
-t_check "--until never seen: exit 1" test $rc -eq 1
+t_device_check "--until never seen: exit 1" 1 "$F" "$T/never.log" --until "no such text" --max-boots 2
 t_check "--until never seen: JSON" test "$(t_json_field "$T/never.log.json" until_seen)" = False
 t_check "--max-boots: JSON 2 boots" test "$(t_json_field "$T/never.log.json" boots)" -eq 2
 t_check "--max-boots: JSON 2 restarts" test "$(t_json_field "$T/never.log.json" restarts)" -eq 2
 
 # A MAC of our choosing reaches the app's chip information.
-rc=0
-t_device_run "$F" "$T/q.log" --until "Restarting in 10" --mac 24:0a:c4:12:34:56 --quiet || rc=$?
-t_check "--quiet --json run" test $rc -eq 0
+t_device_check "--quiet --json run" 0 "$F" "$T/q.log" --until "Restarting in 10" --mac 24:0a:c4:12:34:56 --quiet
 
 t_finish

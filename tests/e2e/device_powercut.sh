@@ -18,9 +18,7 @@ UNTIL="Restarting in 9 seconds"
 # A clean run: how many operations, and which of them write.
 F=$T/flash.bin
 cp "$F0" "$F"
-rc=0
-t_device_run "$F" "$T/clean.log" --until "$UNTIL" --flash-trace "$T/trace" || rc=$?
-t_check "clean run: exit 0" test $rc -eq 0
+t_device_check "clean run: exit 0" 0 "$F" "$T/clean.log" --until "$UNTIL" --flash-trace "$T/trace"
 N=$(t_json_field "$T/clean.log.json" flash_ops_first_power_on)
 t_check "clean run: trace has every operation" test "$(wc -l <"$T/trace")" -eq "$N"
 t_check "clean run: bootloader marks PENDING_VERIFY (erase + write)" test "$(grep -c ' [ew] 0x00d000 .* bootloader$' "$T/trace")" -ge 2
@@ -65,9 +63,7 @@ t_check "every cut comes back to a running app ($cases cases)" test $bad -eq 0
 
 # The device reports the cut on its console and powers on with a power-on reset.
 cp "$F0" "$F"
-rc=0
-t_device_run "$F" "$T/one.log" --until "$UNTIL" --powercut-at 5 --powercut-mode torn || rc=$?
-t_check "cut: the run still reaches the app (exit 0)" test $rc -eq 0
+t_device_check "cut: the run still reaches the app (exit 0)" 0 "$F" "$T/one.log" --until "$UNTIL" --powercut-at 5 --powercut-mode torn
 t_check "cut: console line" t_has "$T/one.log" "--- otakit: power cut at flash operation 5 (torn, in the bootloader); powering on again"
 t_check "cut: then a power-on reset" test "$(t_count "$T/one.log" "rst:0x1 (POWERON_RESET)")" -eq 2
 t_check "cut: JSON cut_op" test "$(t_json_field "$T/one.log.json" cut_op)" -eq 5

@@ -21,28 +21,22 @@ t_check "blank flash: one boot only" test "$(t_count "$T/blank.log" "ets Jul 29 
 
 # A bootloader whose program bytes changed: the checksum no longer matches.
 t_flash_new "$F"
-printf '\x00\x00\x00\x00' | dd of="$F" bs=1 seek=$((0x1000 + 0x2000)) conv=notrunc status=none
-rc=0
-t_device_run "$F" "$T/sum.log" || rc=$?
-t_check "bad checksum: exit 1" test $rc -eq 1
+t_patch "$F" "0x1000 + 0x2000" '\x00\x00\x00\x00'
+t_device_check "bad checksum: exit 1" 1 "$F" "$T/sum.log"
 t_check "bad checksum: ROM read error" t_has "$T/sum.log" "flash read err, 1000"
 t_check "bad checksum: names the checksum" grep -q "offset 0x.*bootloader image: .*checksum" "$T/sum.log"
 t_check "bad checksum: JSON end rom" test "$(t_json_field "$T/sum.log.json" end)" = rom
 
 # A bootloader image for another chip (ESP32-S2 chip id in the header).
 t_flash_new "$F"
-printf '\x02\x00' | dd of="$F" bs=1 seek=$((0x1000 + 12)) conv=notrunc status=none
-rc=0
-t_device_run "$F" "$T/chip.log" || rc=$?
-t_check "other chip: exit 1" test $rc -eq 1
+t_patch "$F" "0x1000 + 12" '\x02\x00'
+t_device_check "other chip: exit 1" 1 "$F" "$T/chip.log"
 t_check "other chip: refused on the chip id" t_has "$T/chip.log" "offset 0x100c: bootloader image: chip id mismatch"
 
 # A sound bootloader but a foreign magic word.
 t_flash_new "$F"
-printf '\x12\x34\x56\x78' | dd of="$F" bs=1 seek=$((0x1000)) conv=notrunc status=none
-rc=0
-t_device_run "$F" "$T/magic.log" || rc=$?
-t_check "bad magic: exit 1" test $rc -eq 1
+t_patch "$F" 0x1000 '\x12\x34\x56\x78'
+t_device_check "bad magic: exit 1" 1 "$F" "$T/magic.log"
 t_check "bad magic: invalid header word" t_has "$T/magic.log" "invalid header: 0x78563412"
 
 # Usage.

@@ -41,16 +41,15 @@ new_device() {
 
 # 1. secure_version 1 < 2: refused from the header, nothing erased.
 new_device low
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/sv1.bin \
-  t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}"
+t_ota_update "$F" sv1.bin "Exiting task due to fatal error..."
 t_check "low: refused from the header (rc=$T_RC)" t_in_order "$T_LOG" \
   "ota: New firmware version: 1.0.0-sv1" \
   "ota: New firmware security version is less than eFuse programmed, 1 < 2" \
   "ota: Exiting task due to fatal error..."
 t_check "low: esp_ota_begin was never called" t_lacks "$T_LOG" "esp_ota_begin succeeded"
 t_check "low: ota_0 was not erased or written (still blank)" blank "$F" "$OTA0"
-t_check "low: otadata untouched" test "$(t_otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_check "low: otadata untouched" t_otadata_blank "$F"
+t_dump_if_failed "$T_LOG"
 
 # 2. The same image forced onto flash: the bootloader does not take the otadata entry of
 #    an app below the counter (as ESP-IDF's does) and boots the factory app.
@@ -61,22 +60,21 @@ t_check "forced low: the bootloader refuses ota_0 (rc=$T_RC)" t_in_order "$T_LOG
   "boot: ota data partition invalid, falling back to factory" \
   "boot: Loaded app from partition at offset 0x10000"
 t_check "forced low: it never runs" t_lacks "$T_LOG" "Hello world!"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 3. secure_version 3 that never confirms itself: the counter stays 2; rolled back.
 new_device noconfirm
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/noconfirm_sv3.bin \
-  t_device_until "$F" "ota: New version is the same as invalid version." "${T_FAST[@]}"
+t_ota_update "$F" noconfirm_sv3.bin "ota: New version is the same as invalid version."
 t_check "unconfirmed: runs from ota_0, then rolled back (rc=$T_RC)" t_in_order "$T_LOG" \
   "ota: Prepare to restart system!" \
   "noconfirm_app: noconfirm_app 0.9.2-sv3 running from ota_0, state 0x1; not confirming it" \
   "boot: Loaded app from partition at offset 0x10000"
 t_check "unconfirmed: the eFuse counter is still 2" test "$(counter "$F")" = 2
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 4. secure_version 3 that confirms itself: the counter rises to 3 with the confirmation.
 new_device confirm
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/sv3.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
+t_ota_update "$F" sv3.bin "Restarting in"
 t_check "confirmed: runs and confirms itself (rc=$T_RC)" t_in_order "$T_LOG" \
   "ota: Prepare to restart system!" \
   "boot: Loaded app from partition at offset $OTA0" \
@@ -89,6 +87,6 @@ t_device_until "$F" "Restarting in" "${T_FAST[@]}" --max-boots 1
 t_check "confirmed: the factory app (2 < 3) is refused at boot, ota_0 boots" t_in_order "$T_LOG" \
   "boot: Application version is lower than the eFuse secure version (2 < 3)" \
   "boot: Loaded app from partition at offset $OTA0"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

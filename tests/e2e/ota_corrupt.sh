@@ -38,9 +38,8 @@ t_check "the whole file is written, then refused" t_in_order "$T_LOG" \
 t_check "no switch and no restart" t_lacks "$T_LOG" "Prepare to restart system!"
 t_check "the device did not restart" test "$(t_json "$T_RESULT" 'j["restarts"]')" -eq 0
 t_check "otadata untouched: the factory app stays the boot app" \
-  test "$(t_otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"], j["boot"]["label"])')" = \
-  "(True, True, 'factory')"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+  t_otadata_blank "$F" factory
+t_dump_if_failed "$T_LOG"
 
 # Power cycle: the old app boots again.
 t_device_until "$F" "ota: Running partition type 0 subtype 0" "${T_FAST[@]}"

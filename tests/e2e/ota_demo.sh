@@ -46,10 +46,9 @@ check_run() {
 F=$T/flash.bin
 t_flash_make "$F" 4MB
 t_serve_start ota "$T_BUILD" --access-log "$T/server.log"
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
-  t_device_until "$F" "Restarting in" "${T_FAST[@]}"
+t_ota_update "$F" hello-world.bin "Restarting in"
 check_run "otakit serve" "$T_PORT"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 t_serve_stop ota
 
 # 2. python3 -m http.server, the seed's server (HTTP/1.0, no Range).
@@ -70,7 +69,7 @@ t_track_pid "$!"
 t_check "python3 -m http.server started on port $port" test "$started" -eq 1
 OTAKIT_SERVER_URL=http://127.0.0.1:$port/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
 check_run "python3 -m http.server" "$port"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 3. `make demo`'s driver, on a free port and a flash file of its own.
 rc=0
@@ -89,6 +88,6 @@ t_check "scripts/demo.sh prints the serial log and the summary" t_in_order "$T/d
   "hello_world:     ran from ota_0 @ 0x110000" \
   "otadata boots:   ota_0" \
   "demo: OK"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T/demo.out"
+t_dump_if_failed "$T/demo.out"
 
 t_finish

@@ -41,7 +41,7 @@ cp "$T_LOG" "$T/wrong-ca.log"
 t_check "wrong CA: nothing is switched" t_lacks "$T_LOG" "Prepare to restart system!"
 t_check "wrong CA: the factory app stays the boot app" \
   test "$(t_otadata "$F" 'j["boot"]["label"]')" = factory
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # The server's own certificate pinned: the update goes through.
 F=$T/flash.bin
@@ -56,7 +56,7 @@ t_check "pinned CA: the app used HTTPS with the pinned certificate" t_in_order "
 t_check "pinned CA: the server logged the HTTPS download" grep -q '"GET /hello-world.bin HTTP/1.1" 200' "$T/server.log"
 "$OTAKIT" flash read "$F" 0x110000 "$(stat -c %s "$www/hello-world.bin")" "$T/ota0.bin" >/dev/null
 t_check "pinned CA: ota_0 holds hello-world.bin" cmp -s "$T/ota0.bin" "$www/hello-world.bin"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # No CA anywhere (the stock ota_example embeds none by default): a clear stop.
 if ! grep -q '^CONFIG_EXAMPLE_SERVER_CA_CERT=".\+"' "$T_BUILD/config/sdkconfig"; then
@@ -66,7 +66,7 @@ if ! grep -q '^CONFIG_EXAMPLE_SERVER_CA_CERT=".\+"' "$T_BUILD/config/sdkconfig";
   t_check "no CA: stops and says how to set one" t_has "$T_LOG" \
     "ota: https://127.0.0.1:$T_PORT/hello-world.bin is HTTPS but no server CA certificate is set: set EXAMPLE_SERVER_CA_CERT"
   t_check "no CA: nothing downloaded" t_lacks "$T_LOG" "esp_ota_begin succeeded"
-  [[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+  t_dump_if_failed "$T_LOG"
 fi
 
 # The CA embedded in the app by the build (EMBED_TXTFILES' _binary_ca_cert_pem_start).
@@ -80,14 +80,14 @@ if [[ -f $T_BUILD/ota_example_pinned.bin && -f $T_BUILD/test_certs/ca_key.pem ]]
   t_check "embedded CA: pinned from the app, no OTAKIT_SERVER_CA" t_in_order "$T_LOG" \
     "ota: Server certificate pinned: ca_cert.pem embedded in the app" \
     "ota: Total Write binary data length : $(stat -c %s "$www/hello-world.bin")"
-  [[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+  t_dump_if_failed "$T_LOG"
   # and the embedded CA refuses a server with another certificate
   t_serve_start ota "$www" --access-log "$T/server.log" --tls-cert "$T/other.pem" --tls-key "$T/other.key"
   t_flash_make "$F" 4MB 0x10000 "$T_BUILD/ota_example_pinned.bin"
   OTAKIT_SERVER_URL=https://127.0.0.1:$T_PORT/hello-world.bin \
     t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}" --max-boots 1
   t_check "embedded CA: another server certificate is refused" t_lacks "$T_LOG" "esp_ota_begin succeeded"
-  [[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+  t_dump_if_failed "$T_LOG"
 else
   echo "# ota_example_pinned.bin or build/test_certs missing (no openssl at build time): embedded CA not tested"
 fi

@@ -19,26 +19,24 @@ mkdir -p "$www"
 fresh_server "$www"
 F=$T/flash.bin
 t_flash_make "$F" 4MB
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
-  t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}" --max-boots 1
+t_ota_update "$F" hello-world.bin "Exiting task due to fatal error..." --max-boots 1
 t_check "404: the run ends on the fatal error (rc=$T_RC)" test "$T_RC" -eq 0
 t_check "404: one line names the missing file" t_has "$T_LOG" \
   "ota: HTTP GET http://127.0.0.1:$T_PORT/hello-world.bin failed: the server answered 404 (file not found"
 t_check "404: exactly one request, no retry" test "$(requests)" -eq 1
 t_check "404: no backoff" t_lacks "$T_LOG" "retrying in"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 2. 403 on every request.
 cp "$T_BUILD/hello-world.bin" "$www/"
 fresh_server "$www" --status 403
 t_flash_make "$F" 4MB
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
-  t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}" --max-boots 1
+t_ota_update "$F" hello-world.bin "Exiting task due to fatal error..." --max-boots 1
 t_check "403: one line with the status" t_has "$T_LOG" \
   "ota: HTTP GET http://127.0.0.1:$T_PORT/hello-world.bin failed: the server answered 403"
 t_check "403: exactly one request, no retry" test "$(requests)" -eq 1
 t_check "403: no backoff" t_lacks "$T_LOG" "retrying in"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 3. An image for another chip (chip id 9, ESP32-S3, in the header): stopped on the
 # first chunk, before esp_ota_begin erases anything.
@@ -53,20 +51,18 @@ t_flash_make "$F" 4MB
 "$OTAKIT" flash write "$F" 0x110000 "$T_BUILD/api_app.bin" >/dev/null 2>&1 || \
   "$OTAKIT" flash write "$F" 0x110000 "$T_BUILD/hello-world.bin" >/dev/null
 "$OTAKIT" flash read "$F" 0x110000 0x100000 "$T/ota0.before" >/dev/null
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/s3.bin \
-  t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}" --max-boots 1
+t_ota_update "$F" s3.bin "Exiting task due to fatal error..." --max-boots 1
 t_check "other chip: ESP-IDF's line, once" test "$(grep -c "ota: Mismatch chip id, expected 0, found 9" "$T_LOG")" -eq 1
 t_check "other chip: exactly one request" test "$(requests)" -eq 1
 t_check "other chip: nothing erased" t_lacks "$T_LOG" "esp_ota_begin succeeded"
 "$OTAKIT" flash read "$F" 0x110000 0x100000 "$T/ota0.after" >/dev/null
 t_check "other chip: ota_0 unchanged" cmp -s "$T/ota0.before" "$T/ota0.after"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 4. 503 twice, then the file: backoff, retries, the update completes.
 fresh_server "$www" --status 503 --status-times 2
 t_flash_make "$F" 4MB
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
-  t_device_until "$F" "hello_world: Running partition ota_0" "${T_FAST[@]}"
+t_ota_update "$F" hello-world.bin "hello_world: Running partition ota_0"
 t_check "503: the update completes (rc=$T_RC)" test "$T_RC" -eq 0
 t_check "503: two answers with the status, each retried after a backoff" t_in_order "$T_LOG" \
   "ota: HTTP GET http://127.0.0.1:$T_PORT/hello-world.bin failed: the server answered 503" \
@@ -77,6 +73,6 @@ t_check "503: two answers with the status, each retried after a backoff" t_in_or
   "ota: Prepare to restart system!"
 t_check "503: three requests" test "$(requests)" -eq 3
 t_check "503: ota_0 holds hello-world.bin" t_slot_holds "$F" 0x110000 "$T_BUILD/hello-world.bin"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

@@ -28,7 +28,7 @@ if got[-len(want):] != want:
     sys.exit(f"progress at {got}, want {want} (at the end)")
 PY
 }
-interval=$(sed -n 's/^CONFIG_EXAMPLE_PROGRESS_INTERVAL=//p' "$T_BUILD/config/sdkconfig")
+interval=$(t_config_value EXAMPLE_PROGRESS_INTERVAL)
 interval=${interval:-65536}
 
 success() {
@@ -42,7 +42,7 @@ success() {
 F=$T/flash1.bin
 t_flash_make "$F" 4MB
 t_pyserve_start ota "$T_BUILD" --drop-once-at 50000
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
+t_ota_update "$F" hello-world.bin "Restarting in"
 success "resume"
 t_check "resume: the download goes on at byte 50000" t_in_order "$T_LOG" \
   "ota: Connection closed, errno = 104, after 50000 of $size bytes" \
@@ -54,7 +54,7 @@ t_check "resume: the download goes on at byte 50000" t_in_order "$T_LOG" \
 t_check "resume: progress at multiples of $interval with percent and rate" progress_ok "$T_LOG"
 t_check "resume: the server answered the Range request with 206" \
   t_has "$T/server.log" "range=bytes=50000- -> 206 sent=$((size - 50000))"
-[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_dump_if_failed "$T_LOG" "$T/server.log"
 t_serve_stop ota
 rm -f "$T/server.log"
 
@@ -62,7 +62,7 @@ rm -f "$T/server.log"
 F=$T/flash2.bin
 t_flash_make "$F" 4MB
 t_pyserve_start ota "$T_BUILD" --drop-once-at 50000 --ignore-range
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
+t_ota_update "$F" hello-world.bin "Restarting in"
 success "start over"
 t_check "start over: the download restarts from byte 0" t_in_order "$T_LOG" \
   "ota: Connection closed, errno = 104, after 50000 of $size bytes" \
@@ -70,7 +70,7 @@ t_check "start over: the download restarts from byte 0" t_in_order "$T_LOG" \
   "ota: esp_ota_begin succeeded" \
   "ota: Total Write binary data length : $size" \
   "ota: Prepare to restart system!"
-[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_dump_if_failed "$T_LOG" "$T/server.log"
 t_serve_stop ota
 rm -f "$T/server.log"
 
@@ -78,7 +78,7 @@ rm -f "$T/server.log"
 F=$T/flash3.bin
 t_flash_make "$F" 4MB
 t_pyserve_start ota "$T_BUILD" --truncate 40000
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
+t_ota_update "$F" hello-world.bin "Restarting in"
 success "pieces"
 pieces=$(( (size + 39999) / 40000 ))
 t_check "pieces: $pieces requests of at most 40000 bytes" test "$(grep -c ' sent=' "$T/server.log")" -eq "$pieces"
@@ -88,7 +88,7 @@ for ((at = 40000; at < size; at += 40000)); do
 done
 t_check "pieces: resumed at every multiple of 40000" t_in_order "$T_LOG" "${want[@]}"
 t_check "pieces: progress at multiples of $interval with percent and rate, whatever the resume offsets" progress_ok "$T_LOG"
-[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_dump_if_failed "$T_LOG" "$T/server.log"
 t_serve_stop ota
 rm -f "$T/server.log"
 
@@ -97,11 +97,11 @@ rm -f "$T/server.log"
 # timeout bounds the time without data, whatever the read's buffer: on the device clock
 # (the log's timestamps) the stall is reported between 1x and 1.2x the timeout after the
 # first chunk (the 60000 bytes arrive at once), not after two timeouts.
-timeout_ms=$(sed -n 's/^CONFIG_EXAMPLE_OTA_RECV_TIMEOUT=//p' "$T_BUILD/config/sdkconfig")
+timeout_ms=$(t_config_value EXAMPLE_OTA_RECV_TIMEOUT)
 F=$T/flash4.bin
 t_flash_make "$F" 4MB
 t_pyserve_start ota "$T_BUILD" --stall-once-at 60000
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin t_device_until "$F" "Restarting in" "${T_FAST[@]}"
+t_ota_update "$F" hello-world.bin "Restarting in"
 success "stall"
 t_check "stall: a receive timeout, then the rest by Range" t_in_order "$T_LOG" \
   "ota: No data from the server for $timeout_ms ms after 60000 bytes" \
@@ -114,6 +114,6 @@ t1=$(stamp "ota: No data from the server for")
 gap=$((${t1:-0} - ${t0:-0}))
 t_check "stall: reported ${gap} ms after the data stopped (device clock), within [${timeout_ms}, 1.2 x ${timeout_ms}]" \
   test -n "$t0" -a -n "$t1" -a "$gap" -ge "$timeout_ms" -a "$gap" -le $((timeout_ms * 12 / 10))
-[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_dump_if_failed "$T_LOG" "$T/server.log"
 
 t_finish

@@ -6,18 +6,13 @@
 # shellcheck source=tests/lib/testlib.bash
 source "$(dirname "$0")/../lib/testlib.bash"
 t_require_images crash_app.bin
-if ! t_config_is BOOTLOADER_APP_ROLLBACK_ENABLE; then
-  echo "SKIPPED: this build has CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE off"
-  t_finish
-  exit 77 # ctest's SKIP_RETURN_CODE: reported as skipped, not passed
-fi
+t_require_config BOOTLOADER_APP_ROLLBACK_ENABLE
 
-ver=$("$OTAKIT" image info "$T_BUILD/crash_app.bin" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["app_desc"]["version"])')
+ver=$(t_image_version "$T_BUILD/crash_app.bin")
 F=$T/flash.bin
 t_flash_make "$F" 4MB
 t_pyserve_start ota "$T_BUILD"
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/crash_app.bin \
-  t_device_until "$F" "ota: The firmware has been rolled back to the previous version." "${T_FAST[@]}"
+t_ota_update "$F" crash_app.bin "ota: The firmware has been rolled back to the previous version."
 t_check "the run reaches the rollback message (rc=$T_RC)" test "$T_RC" -eq 0
 t_check "update, crash, rollback to factory, refusal of the invalid version" t_in_order "$T_LOG" \
   "ota: New firmware version: $ver" \
@@ -36,11 +31,10 @@ t_check "the second download does not write anything" \
 t_check "otadata: ota_0's entry is ABORTED and the factory app boots" \
   test "$(t_otadata "$F" '(sorted(c["state_name"] for c in j["copies"])[0], j["boot"]["label"])')" = \
   "('ABORTED', 'factory')"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # The next power-on still boots the factory app.
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/crash_app.bin \
-  t_device_until "$F" "ota: Running partition type 0 subtype 0" "${T_FAST[@]}"
+t_ota_update "$F" crash_app.bin "ota: Running partition type 0 subtype 0"
 t_check "after a power cycle the factory app boots (rc=$T_RC)" t_has "$T_LOG" "boot: Loaded app from partition at offset 0x10000"
 t_check "and the crashing app is not started again" t_lacks "$T_LOG" "crash_app: crash_app"
 t_serve_stop ota
@@ -71,6 +65,6 @@ t_check "ota_1 crash: back to 2.0.0 in ota_0 (rc=$T_RC)" t_in_order "$T_LOG" \
   "ota: New version is the same as invalid version."
 t_check "ota_1 crash: otadata boots ota_0 again" test "$(t_otadata "$F" 'j["boot"]["label"]')" = ota_0
 t_check "ota_1 crash: ota_0 still holds 2.0.0" t_slot_holds "$F" 0x110000 "$T/v2.bin"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

@@ -10,12 +10,8 @@
 # shellcheck source=tests/lib/testlib.bash
 source "$(dirname "$0")/../lib/testlib.bash"
 t_require_images
-if ! t_config_is BOOTLOADER_APP_ROLLBACK_ENABLE || ! t_config_is EXAMPLE_SELF_TEST; then
-  echo "SKIPPED: this build has CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE or CONFIG_EXAMPLE_SELF_TEST off"
-  t_finish
-  exit 77 # ctest's SKIP_RETURN_CODE: reported as skipped, not passed
-fi
-pin=$(sed -n 's/^CONFIG_EXAMPLE_GPIO_DIAGNOSTIC=//p' "$T_BUILD/config/sdkconfig")
+t_require_config BOOTLOADER_APP_ROLLBACK_ENABLE EXAMPLE_SELF_TEST
+pin=$(t_config_value EXAMPLE_GPIO_DIAGNOSTIC)
 t_check "the build names a diagnostic GPIO" test -n "$pin"
 
 www=$T/www
@@ -47,7 +43,7 @@ t_check "pin low: not confirmed" t_lacks "$T_LOG" "Diagnostics completed success
 t_check "pin low: ota_0's entry is INVALID and the factory app boots" \
   test "$(t_otadata "$F" '(sorted(c["state_name"] for c in j["copies"])[0], j["boot"]["label"])')" = \
   "('INVALID', 'factory')"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 2. The pin left alone (pulled up): the new app confirms itself and stays.
 F=$T/high.bin
@@ -66,7 +62,7 @@ t_check "pin high: no rollback" t_lacks "$T_LOG" "Diagnostics failed"
 t_check "pin high: ota_0 is VALID and boots" \
   test "$(t_otadata "$F" '(max(c["state_name"] for c in j["copies"] if c["valid"]), j["boot"]["label"])')" = \
   "('VALID', 'ota_0')"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 3. Pressed at power-on, released 1 ms later, long before the new app reads it: confirmed.
 F=$T/released.bin
@@ -76,6 +72,6 @@ t_device_until "$F" "ota: Current running version is the same as a new" "${T_FAS
 t_check "released: diagnostics pass (rc=$T_RC)" t_in_order "$T_LOG" \
   "ota: Diagnostics (5 sec)..." \
   "ota: Diagnostics completed successfully! Continuing execution ..."
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

@@ -5,18 +5,13 @@
 # shellcheck source=tests/lib/testlib.bash
 source "$(dirname "$0")/../lib/testlib.bash"
 t_require_images noconfirm_app.bin
-if ! t_config_is BOOTLOADER_APP_ROLLBACK_ENABLE; then
-  echo "SKIPPED: this build has CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE off"
-  t_finish
-  exit 77 # ctest's SKIP_RETURN_CODE: reported as skipped, not passed
-fi
+t_require_config BOOTLOADER_APP_ROLLBACK_ENABLE
 
-ver=$("$OTAKIT" image info "$T_BUILD/noconfirm_app.bin" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["app_desc"]["version"])')
+ver=$(t_image_version "$T_BUILD/noconfirm_app.bin")
 F=$T/flash.bin
 t_flash_make "$F" 4MB
 t_pyserve_start ota "$T_BUILD"
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/noconfirm_app.bin \
-  t_device_until "$F" "ota: The firmware has been rolled back to the previous version." "${T_FAST[@]}"
+t_ota_update "$F" noconfirm_app.bin "ota: The firmware has been rolled back to the previous version."
 t_check "the run reaches the rollback message (rc=$T_RC)" test "$T_RC" -eq 0
 t_check "update, unconfirmed run, rollback on the next boot" t_in_order "$T_LOG" \
   "ota: New firmware version: $ver" \
@@ -31,7 +26,7 @@ t_check "no panic: the app restarted on its own" test "$(t_json "$T_RESULT" 'j["
 t_check "otadata: ota_0's entry is ABORTED and the factory app boots" \
   test "$(t_otadata "$F" '(sorted(c["state_name"] for c in j["copies"])[0], j["boot"]["label"])')" = \
   "('ABORTED', 'factory')"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 t_serve_stop ota
 
 t_finish

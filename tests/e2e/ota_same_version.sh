@@ -8,8 +8,7 @@ t_require_images
 F=$T/flash.bin
 t_flash_make "$F" 4MB
 t_pyserve_start ota "$T_BUILD"
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/ota_example.bin \
-  t_device_until "$F" "We will not continue the update." "${T_FAST[@]}"
+t_ota_update "$F" ota_example.bin "We will not continue the update."
 t_check "the run reaches the same-version stop (rc=$T_RC)" test "$T_RC" -eq 0
 t_check "the versions are logged, then the update is skipped" t_in_order "$T_LOG" \
   "ota: Writing to partition subtype 16 at offset 0x110000" \
@@ -19,11 +18,10 @@ t_check "the versions are logged, then the update is skipped" t_in_order "$T_LOG
 t_check "esp_ota_begin was not called" t_lacks "$T_LOG" "esp_ota_begin succeeded"
 t_check "the device did not restart" test "$(t_json "$T_RESULT" 'j["restarts"]')" -eq 0
 t_check "otadata is still blank (the factory app boots)" \
-  test "$(t_otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"], j["boot"]["label"])')" = \
-  "(True, True, 'factory')"
+  t_otadata_blank "$F" factory
 "$OTAKIT" flash read "$F" 0x110000 0x100000 "$T/ota0.bin" >/dev/null
 t_check "ota_0 is untouched (all 0xFF)" python3 -c \
   'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(0 if d.count(255)==len(d) else 1)' "$T/ota0.bin"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

@@ -43,7 +43,7 @@ fi
 t_check "update 1: otadata boots ota_0" test "$(t_otadata "$F" 'j["boot"]["label"]')" = ota_0
 t_check "update 1: ota_0 holds 2.0.0" t_slot_holds "$F" 0x110000 "$T/v2.bin"
 seq1=$(t_otadata "$F" 'j["copies"][j["active"]]["seq"]')
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # A new release on the server; the next power-on updates ota_0 -> ota_1.
 cp "$T/v3.bin" "$www/fw.bin.new"
@@ -67,6 +67,6 @@ t_check "update 2: the new entry's seq is the next one" \
 t_check "update 2: ota_1 holds 3.0.0" t_slot_holds "$F" 0x210000 "$T/v3.bin"
 t_check "update 2: ota_0 still holds 2.0.0" t_slot_holds "$F" 0x110000 "$T/v2.bin"
 t_check "no error line" t_lacks "$T_LOG" "E ("
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

@@ -59,7 +59,7 @@ t_check "signed: esp_ota_end checks it against the eFuse digest, then the switch
   "hello_world: Running partition ota_0"
 t_check "signed: no error line" t_lacks "$T_LOG" "E ("
 t_check "signed: otadata boots ota_0" test "$(t_secure_otadata "$F" 'j["boot"]["label"]')" = ota_0
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 2. Refused by esp_ota_end: nothing is set to boot, the factory app keeps running.
 refused_update() {
@@ -75,7 +75,7 @@ refused_update() {
   t_check "$name: no switch, no restart" t_lacks "$T_LOG" "Prepare to restart system!"
   t_check "$name: otadata untouched" \
     test "$(t_secure_otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"])')" = "(True, True)"
-  [[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+  t_dump_if_failed "$T_LOG"
 }
 refused_update unsigned "no signature block (erased)"
 refused_update other_key "signature block key is not a trusted key"
@@ -97,7 +97,7 @@ forced() {
     "boot: Loaded app from partition at offset 0x20000" \
     "ota: Running partition type 0 subtype 0"
   t_check "forced $name: it never runs" t_lacks "$T_LOG" "Hello world!"
-  [[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+  t_dump_if_failed "$T_LOG"
 }
 forced unsigned "no signature block (erased)"
 forced other_key "signature block key is not a trusted key"
@@ -124,6 +124,6 @@ t_device_until "$F" "ota: Running partition type 0 subtype 0" "${T_FAST[@]}" --m
 t_check "revoked: the bootloader refuses it too and boots the factory app (rc=$T_RC)" t_in_order "$T_LOG" \
   "secure_boot_v2: app at $OTA0: signature block key is not a trusted key" \
   "boot: Loaded app from partition at offset 0x20000"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/../lib/testlib.bash"
 t_require_images
 
-attempts=$(sed -n 's/^CONFIG_EXAMPLE_CONNECT_RETRIES=//p' "$T_BUILD/config/sdkconfig")
+attempts=$(t_config_value EXAMPLE_CONNECT_RETRIES)
 attempts=${attempts:-5}
 
 # 1. Down, then up. Real-time delays here (--speedup 1): the backoff is what lets the
@@ -43,7 +43,7 @@ t_check "a clear error, a retry after the backoff, then the download" t_in_order
   "ota: Prepare to restart system!" \
   "hello_world: Running partition ota_0 at offset 0x110000"
 t_check "ota_0 holds hello-world.bin" t_slot_holds "$F" 0x110000 "$T_BUILD/hello-world.bin"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 2. Never up: every attempt fails, then the example stops (instant delays).
 F=$T/flash2.bin
@@ -59,6 +59,6 @@ t_check "every attempt is logged, then the final error" t_in_order "$T_LOG" \
   "ota: Exiting task due to fatal error..."
 t_check "no more attempts than configured" test "$(grep -c "ota: Connect to http server failed!" "$T_LOG")" -eq "$attempts"
 t_check "otadata untouched" test "$(t_otadata "$F" 'j["boot"]["label"]')" = factory
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

@@ -39,8 +39,7 @@ else
 fi
 t_check "the flash file is 2MB" test "$(stat -c %s "$F")" -eq $((2 * 1024 * 1024))
 t_pyserve_start ota "$T_BUILD"
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
-  t_device_until "$F" "ota: Exiting task due to fatal error..." "${T_FAST[@]}"
+t_ota_update "$F" hello-world.bin "ota: Exiting task due to fatal error..."
 if grep -q "boot: Failed to verify partition table" "$T_LOG"; then
   echo "# the bootloader refused the table: it checks partitions against the flash chip's real size;"
   echo "# ESP-IDF's bootloader checks them against the size in its own image header (spec 2.4)"
@@ -57,6 +56,6 @@ t_check "nothing is switched, no restart" t_lacks "$T_LOG" "Prepare to restart s
 "$OTAKIT" flash read "$F" 0xd000 0x2000 "$T/otadata.bin" >/dev/null
 t_check "otadata stays blank" python3 -c \
   'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(0 if d.count(255)==len(d) else 1)' "$T/otadata.bin"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

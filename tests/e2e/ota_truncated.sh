@@ -7,7 +7,7 @@
 source "$(dirname "$0")/../lib/testlib.bash"
 t_require_images
 
-retries=$(sed -n 's/^CONFIG_EXAMPLE_RESUME_RETRIES=//p' "$T_BUILD/config/sdkconfig")
+retries=$(t_config_value EXAMPLE_RESUME_RETRIES)
 retries=${retries:-3}
 F=$T/flash.bin
 t_flash_make "$F" 4MB
@@ -25,10 +25,9 @@ t_check "the drop, the resume attempts and the refusal are logged" t_in_order "$
   "ota: Exiting task due to fatal error..."
 t_check "no switch and no restart" t_lacks "$T_LOG" "Prepare to restart system!"
 t_check "otadata untouched: the factory app stays the boot app" \
-  test "$(t_otadata "$F" '(j["copies"][0]["erased"], j["copies"][1]["erased"], j["boot"]["label"])')" = \
-  "(True, True, 'factory')"
+  t_otadata_blank "$F" factory
 t_check "the server saw 1 + $retries requests, the later ones with Range: bytes=50000-" \
   test "$(grep -c "range=bytes=50000- -> 200 sent=50000" "$T/server.log")" -eq "$retries"
-[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_dump_if_failed "$T_LOG" "$T/server.log"
 
 t_finish

@@ -72,7 +72,7 @@ PY
 }
 t_check "wrong password: each failure's lines in ESP-IDF's order, attempts >= 3 s apart in device time" \
   attempts "$T_LOG" "wifi:4-way handshake with" 3000 "$retries"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 2. Unknown SSID.
 t_device_until "$F" "ota: Exiting task due to fatal error..." "${T_FAST[@]}" --wifi-aps "otherap:secret123"
@@ -84,7 +84,7 @@ t_check "unknown SSID: no AP found, retries, clear error" t_in_order "$T_LOG" \
   "wifi station: Failed to connect to SSID:$ssid"
 t_check "unknown SSID: each failure's lines in order, full scans >= 2 s apart in device time" \
   attempts "$T_LOG" "wifi:no AP with SSID" 2000 "$retries"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # 3. The configured network among others.
 t_device_until "$F" "ota: Connect to Wifi ! Start to Connect to Server...." "${T_FAST[@]}" \
@@ -97,6 +97,6 @@ t_check "right network: ESP-IDF's join lines and a loopback address" t_in_order 
   "wifi station: got ip:127.0.0.1" \
   "ota: Connect to Wifi ! Start to Connect to Server...."
 t_check "right network: no retry" t_lacks "$T_LOG" "retry to connect to the AP"
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 t_finish

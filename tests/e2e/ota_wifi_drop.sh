@@ -11,7 +11,7 @@ t_require_images
 
 size=$(stat -c %s "$T_BUILD/hello-world.bin")
 ssid=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_SSID="\(.*\)"$/\1/p' "$T_BUILD/config/sdkconfig")
-retries=$(sed -n 's/^CONFIG_EXAMPLE_WIFI_MAXIMUM_RETRY=//p' "$T_BUILD/config/sdkconfig")
+retries=$(t_config_value EXAMPLE_WIFI_MAXIMUM_RETRY)
 offsets=(2048 10000 30000 65536 70001 100000 120000 $((size - 384)))
 secs=(0.5 1 3 2 0 1.5 4 1)
 drops=()
@@ -22,8 +22,7 @@ done
 F=$T/flash.bin
 t_flash_make "$F" 4MB
 t_pyserve_start ota "$T_BUILD"
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
-  t_device_until "$F" "hello_world: Running partition ota_0" "${T_FAST[@]}" "${drops[@]}"
+t_ota_update "$F" hello-world.bin "hello_world: Running partition ota_0" "${drops[@]}"
 t_check "eight drops: hello_world runs from ota_0 (rc=$T_RC)" test "$T_RC" -eq 0
 t_check "eight drops: the AP went away eight times" \
   test "$(grep -c 'wifi:the AP "[^"]*" is gone for' "$T_LOG")" -eq 8
@@ -50,13 +49,12 @@ t_check "eight drops: the whole file, once" t_has "$T_LOG" "ota: Total Write bin
 t_check "eight drops: ota_0's SHA-256 is hello-world.bin's" \
   test "$(sha256sum <"$T/ota0.bin" | cut -d' ' -f1)" = "$(sha256sum <"$T_BUILD/hello-world.bin" | cut -d' ' -f1)"
 t_check "eight drops: otadata boots ota_0" test "$(t_otadata "$F" 'j["boot"]["label"]')" = ota_0
-[[ $T_FAILED -eq 0 ]] || { t_dump_log "$T_LOG"; t_dump_log "$T/server.log"; }
+t_dump_if_failed "$T_LOG" "$T/server.log"
 
 # An outage longer than the station's retries (each full scan takes 2.4 s of device time).
 F=$T/flash2.bin
 t_flash_make "$F" 4MB
-OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/hello-world.bin \
-  t_device_until "$F" "Exiting task due to fatal error..." "${T_FAST[@]}" --max-boots 1 --wifi-drop-at 20000:600
+t_ota_update "$F" hello-world.bin "Exiting task due to fatal error..." --max-boots 1 --wifi-drop-at 20000:600
 t_check "long outage: the example stops (rc=$T_RC)" test "$T_RC" -eq 0
 t_check "long outage: every retry" t_has "$T_LOG" "wifi station: retry to connect to the AP ($retries of $retries)"
 t_check "long outage: a clear end" t_in_order "$T_LOG" \
@@ -65,7 +63,7 @@ t_check "long outage: a clear end" t_in_order "$T_LOG" \
   "ota: Error in receiving complete file" \
   "ota: Exiting task due to fatal error..."
 t_check "long outage: nothing switched" test "$(t_otadata "$F" 'j["boot"]["label"]')" = factory
-[[ $T_FAILED -eq 0 ]] || t_dump_log "$T_LOG"
+t_dump_if_failed "$T_LOG"
 
 # Bad usage of the option.
 rc=0

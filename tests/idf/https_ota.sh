@@ -125,7 +125,7 @@ t_expect_exit 0 idf.py -C simple -p "$T/s0.bin" erase-flash flash
 blank_slot=$(dd if=s0.bin bs=4096 skip=$((0x1d0000 / 4096)) count=1 2>/dev/null | sha256sum)
 # an image for another chip (chip id 5, ESP32-C3): refused on its header
 cp "$IMG" good.bin
-printf '\x05\x00' | dd of="$IMG" bs=1 seek=12 conv=notrunc 2>/dev/null
+t_patch "$IMG" 12 '\x05\x00'
 cp s0.bin s1.bin
 t_expect_exit 0 "$OTAKIT" device run --flash s1.bin --until "Firmware upgrade failed" --timeout 120 "${WIFI[@]}"
 t_expect_has out.txt "esp_https_ota: Mismatch chip id, expected 0, found 5"

@@ -30,11 +30,18 @@ trap _t_cleanup EXIT
 cd "$T"
 
 t_track_pid() { T_PIDS+=("$1"); }
+# shellcheck disable=SC2059 # the bytes are a printf format on purpose
+t_patch() { printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc status=none; }
 t_quiet() { "$@" >/dev/null 2>&1; }
 t_dump_log() {
   echo "---- $1 ----"
   cat "$1" 2>/dev/null || true
   echo "---- end of $1 ----"
+}
+t_dump_if_failed() {
+  local f
+  [[ ${T_FAILED:-0} -eq 0 ]] && return 0
+  for f in "$@"; do t_dump_log "$f"; done
 }
 t_wait_for_line() {
   local i

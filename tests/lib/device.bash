@@ -21,6 +21,13 @@ t_require_images() {
 }
 t_config_is() { grep -qx "CONFIG_$1=y" "$T_BUILD/config/sdkconfig"; }
 t_config_has() { grep -qx "$1" "$T_BUILD/config/sdkconfig"; }
+t_config_value() { sed -n "s/^CONFIG_$1=//p" "$T_BUILD/config/sdkconfig"; }
+t_require_config() {
+  local s
+  for s in "$@"; do
+    t_config_is "$s" || t_skip "this build has CONFIG_$s off"
+  done
+}
 
 t_flash_make() {
   local flash=$1 size=${2:-4MB}
@@ -45,10 +52,8 @@ t_two_ota_table() {
   T_TABLE=$T/two_ota.bin
   "$OTAKIT" partition compile "$T_SRC/firmware/partition_table/partitions_two_ota.csv" "$T_TABLE" \
     --flash-size 4MB >/dev/null
-  if ! t_config_has 'CONFIG_PARTITION_TABLE_OFFSET=0x8000'; then
-    echo "0 passed, 0 failed"
+  t_config_has 'CONFIG_PARTITION_TABLE_OFFSET=0x8000' ||
     t_skip "the build's bootloader looks for the partition table away from 0x8000"
-  fi
 }
 t_flash_new() {
   rm -f "$1" "$1.efuse" "$1.log"
@@ -74,6 +79,14 @@ t_device_run() {
   local flash=$1 out=$2
   shift 2
   "$OTAKIT" device run --flash "$flash" --log "$out" --speedup 0 --timeout 60 --json "$@" >"$out.json"
+}
+# t_device_check DESC CODE FLASH OUT [OPTS]: t_device_run, one check that it exited CODE
+t_device_check() {
+  local desc=$1 want=$2
+  shift 2
+  T_RC=0
+  t_device_run "$@" || T_RC=$?
+  t_check "$desc" test "$T_RC" -eq "$want"
 }
 # shellcheck disable=SC2034 # T_RC, T_LOG and T_RESULT are for the caller
 t_device_until() {
@@ -110,15 +123,31 @@ t_device_until_any() {
   rm -f "$fifo"
 }
 
+# t_ota_update FLASH FILE TEXT [OPTS]: t_device_until with no delays, updating from
+# FILE on the server last started (T_PORT)
+t_ota_update() {
+  local flash=$1 file=$2 until=$3
+  shift 3
+  OTAKIT_SERVER_URL=http://127.0.0.1:$T_PORT/$file t_device_until "$flash" "$until" "${T_FAST[@]}" "$@"
+}
 t_otadata() {
   "$OTAKIT" otadata show "$1" --json >"$T/otadata.json"
   t_json "$T/otadata.json" "$2"
+}
+# t_otadata_blank FLASH [BOOT_LABEL]: both otadata copies erased (and the bootloader picks BOOT_LABEL)
+t_otadata_blank() {
+  local want="(True, True, '${2:-}')"
+  [[ $(t_otadata "$1" "(j['copies'][0]['erased'], j['copies'][1]['erased'], '${2:-}' and j['boot']['label'])") == "$want" ]]
 }
 t_slot_holds() {
   local size
   size=$(stat -c %s "$3")
   "$OTAKIT" flash read "$1" "$2" "$size" "$T/slot.bin" >/dev/null
   cmp -s "$T/slot.bin" "$3"
+}
+t_image_version() {
+  "$OTAKIT" image info "$1" --json >"$T/image_info.json"
+  t_json "$T/image_info.json" 'j["app_desc"]["version"]'
 }
 t_image_variant() {
   local prog=$T/prog.$$.$RANDOM

@@ -79,6 +79,12 @@ t_serve_stop() {
 }
 t_port_of() { sed -n 's/.*:\([0-9]*\)\/$/\1/p' <<<"$1"; }
 t_curl() { curl --noproxy '*' -s --max-time 60 "$@"; }
+t_http_code() { t_curl -o /dev/null -w '%{http_code}' "$@"; }
+t_expect_http() {
+  local desc=$1 want=$2
+  shift 2
+  t_expect_eq "$desc" "$(t_http_code "$@")" "$want"
+}
 t_free_port() {
   "$T_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

@@ -24,7 +24,7 @@
 #   t_expect_json DESC FILE PY  pass when the Python expression PY is true; d and j are
 #                               the JSON value in FILE
 #   t_finish                    print "N passed, M failed"; non-zero when any check failed
-#   t_skip REASON               print REASON and exit 77 (ctest: skipped)
+#   t_skip REASON               print REASON and the counts, exit 77 (ctest: skipped)
 # Predicates (return a status, count nothing; use them inside t_check)
 #   t_has FILE TEXT, t_lacks FILE TEXT, t_in_order FILE TEXT...
 # Values
@@ -32,7 +32,9 @@
 # Processes and files (core.bash)
 #   t_track_pid PID             stop PID (TERM, bounded wait, KILL) when the test exits
 #   t_quiet CMD...              run CMD with its output thrown away
+#   t_patch FILE OFFSET BYTES   overwrite FILE at OFFSET with BYTES (a printf format: '\x55')
 #   t_dump_log FILE             print FILE between markers (the console of a failed run)
+#   t_dump_if_failed FILE...    t_dump_log each FILE when a check has failed so far
 #   t_wait_for_line FILE REGEX  bounded wait (~10 s) for a line of FILE matching REGEX
 #   T_PY                        Debian's python3 (a pyenv shim can take a second per call)
 # Servers (serve.bash)
@@ -42,6 +44,8 @@
 #   t_pyserve_start NAME DIR [OPTS]  tests/e2e/ota_server.py likewise (sets T_PORT)
 #   t_serve_stop NAME [SIGNAL]  signal the server, wait (bounded) for it; sets T_STOP_RC
 #   t_port_of URL, t_curl ARGS... (curl, bounded, no proxy), t_free_port
+#   t_http_code ARGS...         the HTTP status of a t_curl request (the body is dropped)
+#   t_expect_http DESC CODE ARGS...  an assertion: t_http_code ARGS... is CODE
 #   t_make_www                  $T/www: a real image, a plain and a hidden file, a subdir;
 #                               $T/outside/secret.txt beside it
 #   t_tls_cert CERT KEY         a self-signed certificate for 127.0.0.1 (needs openssl)
@@ -51,6 +55,8 @@
 #   t_require_images [FILE...]  the images a full build makes (and FILEs) exist
 #   t_config_is SYMBOL          CONFIG_SYMBOL=y in the build's sdkconfig
 #   t_config_has LINE           the sdkconfig has exactly LINE
+#   t_config_value SYMBOL       the value of CONFIG_SYMBOL in the sdkconfig (empty when unset)
+#   t_require_config SYMBOL...  skip (t_skip) unless every CONFIG_SYMBOL=y
 #   t_flash_make FLASH [SIZE] [ADDR FILE...]  blank flash + what `make flash` writes
 #   t_two_ota_table             $T_TABLE: the two-OTA table (skips when the build's
 #                               bootloader reads its table away from 0x8000)
@@ -58,9 +64,14 @@
 #   t_flash_put_slot FLASH SLOT IMAGE, t_otadata_entry FLASH COPY SEQ STATE
 #   t_device_run FLASH OUT [OPTS]  run with no delays; console in OUT, JSON in OUT.json;
 #                               returns the device's exit code
+#   t_device_check DESC CODE FLASH OUT [OPTS]  t_device_run, one check that it exited CODE
 #   t_device_until FLASH TEXT [OPTS]  run until TEXT; sets T_LOG, T_RESULT, T_RC
 #   t_device_until_any FLASH TEXT1 TEXT2 [OPTS]  sets T_MATCHED (1, 2, 0) and T_LOG
+#   t_ota_update FLASH FILE TEXT [OPTS]  t_device_until with T_FAST, updating from FILE on
+#                               the server last started (T_PORT)
+#   t_otadata_blank FLASH [BOOT_LABEL]  both otadata copies erased (and BOOT_LABEL boots)
 #   t_otadata FLASH PY, t_slot_holds FLASH ADDR IMAGE, t_image_variant IMAGE VERSION OUT [PROJECT]
+#   t_image_version IMAGE       the app version in IMAGE's description
 #   T_FAST (--speedup 0), T_DEV_TIMEOUT
 # Secure builds (secure.bash)
 #   t_secure_build NAME CONFIG_LINES...  a signed build in $OTAKIT_BUILD/secure-NAME; sets

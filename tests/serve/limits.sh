@@ -8,11 +8,10 @@ source "$(dirname "$0")/../lib/testlib.bash"
 
 t_make_www
 t_serve_start main "$T/www" --drain-timeout 1 --max-header-size 8192 --header-timeout 2
-PORT=$(t_port_of "$T_URL")
-raw() { "$T_PY" "$T_HTTP_CLIENT" raw "$PORT" "$@" || echo "CLIENT ERROR"; }
+raw() { "$T_PY" "$T_HTTP_CLIENT" raw "$T_PORT" "$@" || echo "CLIENT ERROR"; }
 alive() {
   local code
-  code=$(t_curl -o /dev/null -w '%{http_code}' "${T_URL}notes.txt" || true)
+  code=$(t_http_code "${T_URL}notes.txt" || true)
   [[ $code == 200 ]]
 }
 
@@ -55,10 +54,9 @@ t_check "malformed requests are counted as errors" grep -Eq 'stopped: [0-9]+ req
 # --- per-address limit: connections from 127.0.0.3 past 4 are refused, other
 # addresses are still served (the whole of 127.0.0.0/8 is loopback)
 t_serve_start perip "$T/www" --drain-timeout 1 --max-per-ip 4 --header-timeout 0
-PORT=$(t_port_of "$T_URL")
-r=$("$T_PY" "$T_HTTP_CLIENT" hold "$PORT" 4 --src 127.0.0.3)
+r=$("$T_PY" "$T_HTTP_CLIENT" hold "$T_PORT" 4 --src 127.0.0.3)
 t_expect_eq "--max-per-ip 4: a fifth connection from one address is refused" "$r" "held 4 extra refused"
-r=$("$T_PY" "$T_HTTP_CLIENT" hold "$PORT" 3 --src 127.0.0.4)
+r=$("$T_PY" "$T_HTTP_CLIENT" hold "$T_PORT" 3 --src 127.0.0.4)
 t_expect_eq "--max-per-ip 4: four connections are accepted" "$r" "held 3 extra accepted"
 t_check "other addresses are served meanwhile" alive
 t_serve_stop perip
@@ -67,30 +65,26 @@ t_serve_stop perip
 # client waits in the listen queue and is served once a slot frees up. With --io threads
 # (the default) it is accepted and closed at once.
 t_serve_start total "$T/www" --drain-timeout 1 --max-connections 6 --max-per-ip 0 --header-timeout 0 --io epoll --threads 1
-PORT=$(t_port_of "$T_URL")
-r=$("$T_PY" "$T_HTTP_CLIENT" hold "$PORT" 6 --request)
+r=$("$T_PY" "$T_HTTP_CLIENT" hold "$T_PORT" 6 --request)
 t_expect_eq "--io epoll --max-connections 6: a seventh client waits until one of the six leaves" "$r" "held 6 extra waited, then served"
 t_check "served again once they are gone" alive
 t_serve_stop total
 t_serve_start total2 "$T/www" --drain-timeout 1 --max-connections 6 --max-per-ip 0 --header-timeout 0
-PORT=$(t_port_of "$T_URL")
-r=$("$T_PY" "$T_HTTP_CLIENT" hold "$PORT" 6 --request)
+r=$("$T_PY" "$T_HTTP_CLIENT" hold "$T_PORT" 6 --request)
 t_expect_eq "--io threads --max-connections 6: a seventh client is refused" "$r" "held 6 extra refused"
 t_check "served again once they are gone" alive
 t_serve_stop total2
 
 # --- idle and slow clients
 t_serve_start idle "$T/www" --drain-timeout 1 --idle-timeout 1 --header-timeout 0
-PORT=$(t_port_of "$T_URL")
-r=$("$T_PY" "$T_HTTP_CLIENT" idle "$PORT" --max 30)
+r=$("$T_PY" "$T_HTTP_CLIENT" idle "$T_PORT" --max 30)
 t_expect_eq "--idle-timeout 1: a silent connection is closed" "$r" closed
 t_serve_stop idle
 
 t_serve_start slow "$T/www" --drain-timeout 1 --idle-timeout 30 --header-timeout 1
-PORT=$(t_port_of "$T_URL")
-r=$("$T_PY" "$T_HTTP_CLIENT" trickle "$PORT" --interval 0.1 --max 30)
+r=$("$T_PY" "$T_HTTP_CLIENT" trickle "$T_PORT" --interval 0.1 --max 30)
 t_check "--header-timeout 1: a client trickling its head is closed ($r)" grep -q '^closed after [0-9]* bytes' <<<"$r"
-r=$("$T_PY" "$T_HTTP_CLIENT" idle "$PORT" --max 30)
+r=$("$T_PY" "$T_HTTP_CLIENT" idle "$T_PORT" --max 30)
 t_expect_eq "--header-timeout 1: a connection that never sends a request is closed" "$r" closed
 t_check "normal clients are served" alive
 n=$(t_curl -o /dev/null -o /dev/null -w '%{http_code}\n' "${T_URL}notes.txt" "${T_URL}hello-world.bin" | paste -sd' ')

@@ -60,7 +60,7 @@ wait "$C_PID" || true
 
 # --- idle keep-alive connections do not hold the stop up
 t_serve_start idle "$T/www" --drain-timeout 600 --header-timeout 0
-"$T_PY" "$T_HTTP_CLIENT" idle "$(t_port_of "$T_URL")" --max 60 --ready "$T/idle.ready" >"$T/idle.client" &
+"$T_PY" "$T_HTTP_CLIENT" idle "$T_PORT" --max 60 --ready "$T/idle.ready" >"$T/idle.client" &
 I_PID=$!
 for _ in $(seq 1 200); do [[ -e $T/idle.ready ]] && break; sleep 0.05; done
 t_check "the idle client is connected before the stop" test -e "$T/idle.ready"
