@@ -73,6 +73,10 @@ void tool_getopt_begin(void);
 int tool_getopt(int argc, char **argv, const char *cmd, const struct option *longopts);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void tool_hex(char *out, const uint8_t *in, size_t n);
+/* Print a JSON value and a newline on stdout (indented when pretty, else on one line),
+ * then free it. */
+struct cJSON;
+void tool_print_json(struct cJSON *j, bool pretty);
 
 /* For verbs that call getopt_long themselves (after tool_getopt_begin, with an option
  * string that starts with ':'): print what its '?' or ':' (c) means for cmd ("image

@@ -243,10 +243,7 @@ int cmd_boot(int argc, char **argv)
             }
             cJSON_AddItemToArray(arr, o);
         }
-        char *s = cJSON_Print(j);
-        puts(s);
-        free(s);
-        cJSON_Delete(j);
+        tool_print_json(j, true);
     } else if (err == OTAKIT_OK) {
         printf("boot: %s at 0x%x", res->part->label, (unsigned)res->part->offset);
         if (res->image.has_desc) {

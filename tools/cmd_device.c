@@ -378,12 +378,7 @@ static int run(int argc, char **argv)
         } else {
             cJSON_AddNullToObject(j, "last_app_offset");
         }
-        char *s = cJSON_PrintUnformatted(j);
-        if (s != NULL) {
-            puts(s);
-            cJSON_free(s);
-        }
-        cJSON_Delete(j);
+        tool_print_json(j, false);
     }
     return rc;
 }

@@ -138,12 +138,7 @@ static int run_show(int argc, char **argv)
             cJSON_AddBoolToObject(o, "revoked", st.key_revoked[b]);
             cJSON_AddItemToArray(blocks, o);
         }
-        char *s = cJSON_PrintUnformatted(j);
-        if (s != NULL) {
-            puts(s);
-        }
-        free(s);
-        cJSON_Delete(j);
+        tool_print_json(j, false);
         return EXIT_OK;
     }
     printf("eFuse file: %s\n", a.path);

@@ -46,17 +46,6 @@ struct opts {
     char **pos;
 };
 
-/* Print a JSON object on stdout and free it. */
-static void print_json(cJSON *obj)
-{
-    char *s = cJSON_Print(obj);
-    if (s != NULL) {
-        puts(s);
-        free(s);
-    }
-    cJSON_Delete(obj);
-}
-
 static int parse_num(const char *what, const char *s, uint32_t *out)
 {
     if (tool_parse_u32(s, out) != 0) {
@@ -170,7 +159,7 @@ static int run_info(const struct opts *o)
         cJSON_AddNumberToObject(root, "blank_sectors", blank);
         cJSON_AddNumberToObject(root, "used_sectors", sectors - blank);
         cJSON_AddItemToObject(root, "used", regions);
-        print_json(root);
+        tool_print_json(root, true);
         return EXIT_OK;
     }
     printf("%s: %u bytes (", path, size);
@@ -363,7 +352,7 @@ static int run_write(const struct opts *o)
             cJSON_AddItemToArray(files, fo);
         }
         add_stats(root, nor);
-        print_json(root);
+        tool_print_json(root, true);
     } else {
         if (!exists) {
             printf("%s: created, ", path);
@@ -432,7 +421,7 @@ static int run_read(const struct opts *o)
         cJSON_AddNumberToObject(root, "offset", addr);
         cJSON_AddNumberToObject(root, "size", len);
         cJSON_AddStringToObject(root, "out", out);
-        print_json(root);
+        tool_print_json(root, true);
     } else if (strcmp(out, "-") != 0) {
         printf("read %u bytes at 0x%08x into %s\n", len, addr, out);
     }
@@ -495,7 +484,7 @@ static int run_erase(const struct opts *o)
         cJSON_AddNumberToObject(root, "offset", addr);
         cJSON_AddNumberToObject(root, "bytes_erased", len);
         add_stats(root, nor);
-        print_json(root);
+        tool_print_json(root, true);
     } else {
         if (!exists) {
             printf("%s: created, ", path);

@@ -332,16 +332,6 @@ static void info_text(size_t file_len, const uint8_t *buf, const otakit_image_in
     }
 }
 
-static void print_json(cJSON *j)
-{
-    char *s = cJSON_PrintUnformatted(j);
-    if (s != NULL) {
-        puts(s);
-        free(s);
-    }
-    cJSON_Delete(j);
-}
-
 static int run_info(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -391,7 +381,7 @@ static int run_info(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (json) {
-        print_json(info_json(file, len, buf, &info, err, &diag));
+        tool_print_json(info_json(file, len, buf, &info, err, &diag), false);
     } else {
         info_text(len, buf, &info, err, &diag);
     }
@@ -716,7 +706,7 @@ static int run_verify(int argc, char **argv)
         } else {
             cJSON_AddNullToObject(j, "error");
         }
-        print_json(j);
+        tool_print_json(j, false);
         if (sig.checked && !sig.ok) {
             sig_text(a.file, &sig); /* stderr: which block failed and why */
         }
@@ -839,7 +829,7 @@ static int run_sign(int argc, char **argv)
         cJSON_AddNumberToObject(j, "blocks", blocks);
         cJSON_AddStringToObject(j, "scheme", scheme);
         cJSON_AddStringToObject(j, "key_digest", hex);
-        print_json(j);
+        tool_print_json(j, false);
     } else if (strcmp(out, "-") != 0) {
         printf("%s: signed %u bytes of %s with %s; signature sector at 0x%x now holds %u "
                "block(s)\n  key digest: %s\n",
@@ -1009,7 +999,7 @@ static int run_create(int argc, char **argv)
         cJSON_AddStringToObject(j, "idf_ver", info.desc.idf_ver);
         cJSON_AddStringToObject(j, "elf_sha256", sha);
         cJSON_AddStringToObject(j, "hash", hash);
-        print_json(j);
+        tool_print_json(j, false);
     } else if (!to_stdout) {
         printf("%s: %zu bytes, %s app image, %u segments, project %s, version %s, secure "
                "version %u\n",
@@ -1070,7 +1060,7 @@ static int run_extract(int argc, char **argv)
         cJSON_AddStringToObject(j, "output", a.output);
         cJSON_AddNumberToObject(j, "program_length", (double)prog_len);
         cJSON_AddNumberToObject(j, "program_offset", (double)prog_off);
-        print_json(j);
+        tool_print_json(j, false);
     } else if (strcmp(a.output, "-") != 0) {
         printf("%s: %zu bytes of program from %s (offset 0x%zx)\n", a.output, prog_len, a.file,
                prog_off);

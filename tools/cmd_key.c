@@ -208,12 +208,7 @@ static int run_digest(int argc, char **argv)
         } else {
             cJSON_AddNullToObject(j, "output");
         }
-        char *s = cJSON_PrintUnformatted(j);
-        if (s != NULL) {
-            puts(s);
-        }
-        free(s);
-        cJSON_Delete(j);
+        tool_print_json(j, false);
     } else if (output == NULL || strcmp(output, "-") != 0) {
         printf("%s\n", hex);
     }

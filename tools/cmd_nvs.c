@@ -304,10 +304,7 @@ static int run_show(const struct opts *o, part_t *p)
             tool_error("%s: the partition cannot be read", o->pos[1]);
             return EXIT_CHECK_FAILED;
         }
-        char *s = cJSON_Print(list);
-        printf("%s\n", s);
-        free(s);
-        cJSON_Delete(list);
+        tool_print_json(list, true);
         return EXIT_OK;
     }
     otakit_nvs_stats_t st;
@@ -420,10 +417,7 @@ static int run_get(const struct opts *o, part_t *p)
             cJSON_AddStringToObject(j, "data", b64);
             free(b64);
         }
-        char *s = cJSON_Print(j);
-        printf("%s\n", s);
-        free(s);
-        cJSON_Delete(j);
+        tool_print_json(j, true);
     } else if (otakit_nvs_int_size(t)) {
         int_text(&it, buf, num, sizeof(num));
         printf("%s\n", num);

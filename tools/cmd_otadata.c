@@ -177,10 +177,7 @@ static int run_show(const struct opts *o, otakit_nor_t *nor, const otakit_ptable
             cJSON_AddNullToObject(b, "label");
             cJSON_AddStringToObject(b, "error", otakit_err_name(berr));
         }
-        char *s = cJSON_Print(j);
-        puts(s);
-        free(s);
-        cJSON_Delete(j);
+        tool_print_json(j, true);
     } else {
         printf("otadata partition '%s' at 0x%x (size 0x%x), %u OTA slot(s)\n", od->label,
                (unsigned)od->offset, (unsigned)od->size, n);
@@ -259,10 +256,7 @@ static int run_switch(const struct opts *o, otakit_nor_t *nor, const otakit_ptab
         cJSON_AddNumberToObject(j, "seq", seq);
         cJSON_AddStringToObject(j, "state_name", otakit_otadata_state_name(w.state));
         cJSON_AddBoolToObject(j, "valid", otakit_otadata_is_valid(&w));
-        char *s = cJSON_Print(j);
-        puts(s);
-        free(s);
-        cJSON_Delete(j);
+        tool_print_json(j, true);
     } else {
         printf("otadata[%d] = seq %u -> %s%s\n", copy, (unsigned)seq, target->label,
                otakit_otadata_is_valid(&w)

@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cmd.h"
 
 void tool_error(const char *fmt, ...)
@@ -237,6 +239,16 @@ void tool_hex(char *out, const uint8_t *in, size_t n)
         out[2 * i + 1] = digits[in[i] & 0xF];
     }
     out[2 * n] = '\0';
+}
+
+void tool_print_json(cJSON *j, bool pretty)
+{
+    char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
+    if (s != NULL) {
+        puts(s);
+        cJSON_free(s);
+    }
+    cJSON_Delete(j);
 }
 
 int tool_open_flash(const char *path, unsigned flags, otakit_nor_t **nor)
