@@ -91,17 +91,26 @@ for o in sorted(glob.glob(os.path.join(tmp, "*.o"))):
     print(f"{'src/core/' + name + '.c':<30} {t:>7} {d:>6} {b:>6}")
 print(f"{'all modules':<30} {tot[0]:>7} {tot[1]:>6} {tot[2]:>6}")
 print()
-print(f"{'linked for (--gc-sections)':<30} {'text':>7} {'data':>6} {'bss':>6}  target")
+# Static RAM of a link: the sizes of its data and bss symbols (the default linker
+# script's own padding is not the core's).
+def static_ram(path):
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", path], capture_output=True, text=True,
+                        check=True).stdout
+    return sum(int(f[1], 16) for f in (l.split() for l in nm.splitlines())
+               if len(f) == 4 and f[2] in "bBdD")
+
+print(f"{'linked for (--gc-sections)':<30} {'text':>7} {'RAM':>6}  target")
 uses = [("update", "an update: update.h + ota.h"), ("boot", "a bootloader: boot.h"),
         ("nvs", "NVS: nvs.h"), ("all", "every public function")]
 for key, label in uses:
-    t, d, b = size(os.path.join(tmp, key + ".elf"))
+    elf = os.path.join(tmp, key + ".elf")
+    t, ram = size(elf)[0], static_ram(elf)
     target = ""
     if key == "update":
-        ok = t <= TEXT_TARGET and d + b <= RAM_TARGET
+        ok = t <= TEXT_TARGET and ram <= RAM_TARGET
         target = f"text <= {TEXT_TARGET}, static RAM <= {RAM_TARGET}: {'met' if ok else 'OVER'}"
-    print(f"{label:<30} {t:>7} {d:>6} {b:>6}  {target}")
-print(f"{'reference: ESP-IDF bootloader':<30} {'23-28 KB':>7}  (its flash size on an ESP32, not built here)")
+    print(f"{label:<30} {t:>7} {ram:>6}  {target}")
+print(f"{'reference: ESP-IDF bootloader':<30} {'23-28K':>7}  (an ESP32 build's whole bootloader image, not built here)")
 
 # Sizes of the session's structs: the symbols of sizes.o.
 nm = subprocess.run(["arm-none-eabi-nm", "-S", os.path.join(tmp, "sizes.o")], capture_output=True,
