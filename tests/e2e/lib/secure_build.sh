@@ -38,7 +38,7 @@ secure_build() {
   done
   # The complete configuration (every symbol), as the build makes it (scripts/sdkconfig.cmake).
   if ! (cd "$OTAKIT_SRC" && srctree=$OTAKIT_SRC KCONFIG_CONFIG=$cfg "$py" -m genconfig \
-    --config-out "$SB/config/sdkconfig" Kconfig) >"$SB/configure.log" 2>&1; then
+    --header-path "$SB/config/sdkconfig.h" --config-out "$SB/config/sdkconfig" Kconfig) >"$SB/configure.log" 2>&1; then
     cat "$SB/configure.log" >&2
     echo "the $name configuration is refused" >&2
     exit 1
