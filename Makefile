@@ -35,6 +35,7 @@ test-asan: setup
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|vectors|fuzz|cli'
 
 bench: all
+	@scripts/setup.sh --check bench >/dev/null 2>&1 || scripts/setup.sh bench
 	cmake --build $(BUILD) --target bench-all
 
 clean:

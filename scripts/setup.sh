@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages otakit needs. Run as root it calls apt-get; otherwise
 # it prints the exact command to run and exits non-zero.
-# Usage: scripts/setup.sh [--check] [fuzz]
+# Usage: scripts/setup.sh [--check] [fuzz] [bench]
 #   --check  exit 0 when everything is present, 1 if not (installs nothing)
 #   fuzz     also the packages of `make fuzz-long` (clang and its libFuzzer runtime)
+#   bench    also the packages of `make bench` (a Cortex-M cross compiler and its C
+#            library for bench/footprint.sh)
 set -euo pipefail
 
 PACKAGES=(
@@ -18,7 +20,8 @@ for arg in "$@"; do
   case $arg in
     --check) check=1 ;;
     fuzz) PACKAGES+=(clang libclang-rt-dev) ;;
-    *) echo "usage: scripts/setup.sh [--check] [fuzz]" >&2; exit 2 ;;
+    bench) PACKAGES+=(gcc-arm-none-eabi libnewlib-arm-none-eabi) ;;
+    *) echo "usage: scripts/setup.sh [--check] [fuzz] [bench]" >&2; exit 2 ;;
   esac
 done
 

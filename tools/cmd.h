@@ -30,6 +30,16 @@ int cmd_efuse(int argc, char **argv);
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Read a whole file into a malloc'd buffer. Returns 0, or prints an error and returns -1. */
 int tool_read_file(const char *path, uint8_t **buf, size_t *len);
+/* A whole file, read-only: mapped when it is a regular file (no copy), else read into a
+ * malloc'd buffer. Returns 0, or prints an error and returns -1; tool_file_release
+ * frees it. */
+typedef struct {
+    const uint8_t *buf;
+    size_t len;
+    uint8_t *heap; /* the buffer when it was read, NULL when mapped */
+} tool_file_t;
+int tool_map_file(const char *path, tool_file_t *f);
+void tool_file_release(tool_file_t *f);
 /* Write a whole file (via a temp file + rename). Returns 0, or prints an error and returns -1. */
 int tool_write_file(const char *path, const void *buf, size_t len);
 /*

@@ -644,11 +644,12 @@ static int run_verify(int argc, char **argv)
     if (n_trusted < 0) {
         return EXIT_USAGE;
     }
-    uint8_t *buf;
-    size_t len;
-    if (tool_read_file(a.file, &buf, &len) != 0) {
+    tool_file_t file;
+    if (tool_map_file(a.file, &file) != 0) {
         return EXIT_USAGE;
     }
+    const uint8_t *buf = file.buf;
+    size_t len = file.len;
     otakit_image_opts_t opts = {a.chip, a.max_size, false};
     otakit_image_info_t info;
     otakit_diag_t diag;
@@ -665,7 +666,7 @@ static int run_verify(int argc, char **argv)
             diag.msg = "image length doesn't fit in partition";
         }
     }
-    free(buf);
+    tool_file_release(&file);
     if (err != OTAKIT_OK) {
         report_failure(a.file, len, &opts, &info, &diag, err);
     }

@@ -1,11 +1,14 @@
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -56,6 +59,46 @@ int tool_read_file(const char *path, uint8_t **buf, size_t *len)
     *buf = b;
     *len = n;
     return 0;
+}
+
+int tool_map_file(const char *path, tool_file_t *f)
+{
+    memset(f, 0, sizeof(*f));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        tool_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size <= SIZE_MAX) {
+        /* MAP_POPULATE: the pages (in the page cache after the first read) are mapped in
+         * one call instead of one fault each. */
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (m != MAP_FAILED) {
+            close(fd);
+            f->buf = m;
+            f->len = (size_t)st.st_size;
+            return 0;
+        }
+    }
+    close(fd);
+    /* Pipes, devices, empty files: read them. */
+    if (tool_read_file(path, &f->heap, &f->len) != 0) {
+        return -1;
+    }
+    f->buf = f->heap;
+    return 0;
+}
+
+void tool_file_release(tool_file_t *f)
+{
+    if (f->heap != NULL) {
+        free(f->heap);
+    } else if (f->buf != NULL) {
+        munmap((void *)f->buf, f->len);
+    }
+    memset(f, 0, sizeof(*f));
 }
 
 int tool_write_file(const char *path, const void *buf, size_t len)

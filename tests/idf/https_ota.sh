@@ -24,11 +24,17 @@ slot_is() {
   if cmp -s -n "$SIZE" -i "$(($2)):0" "$1" "$IMG"; then t_ok; else t_fail "$1 at $2 does not hold the served image"; fi
 }
 WIFI=(--wifi-aps myssid:mypassword)
+# The projects reuse this build's host parts (the otakit tool, the core, the port, the
+# virtual device) and compile only what reads their sdkconfig, as otakit's own build does.
+HOST=()
+if [[ -n ${OTAKIT_BUILD:-} && -f $OTAKIT_BUILD/otakit-host-targets.cmake ]]; then
+  HOST=(-D "OTAKIT_HOST_BUILD=$OTAKIT_BUILD")
+fi
 
 # ---- the new app, and the HTTPS server that serves it
 cp -r "$OTAKIT_SRC/examples/get-started/hello_world" hello
 echo "2.0.0" >hello/version.txt
-t_expect_exit 0 idf.py -C hello build
+t_expect_exit 0 idf.py -C hello "${HOST[@]}" build
 IMG=$T/hello/build/hello_world.bin
 SIZE=$(stat -c %s "$IMG")
 t_tls_cert cert.pem key.pem
@@ -49,7 +55,7 @@ project() {
 
 # ---- simple_ota_example: esp_https_ota(), certificate bundle
 project simple simple_ota_example
-t_expect_exit 0 idf.py -C simple build
+t_expect_exit 0 idf.py -C simple "${HOST[@]}" build
 t_expect_has simple/sdkconfig "CONFIG_EXAMPLE_USE_CERT_BUNDLE=y"
 export OTAKIT_MONITOR_ARGS="--until 'Hello world!' --timeout 120 ${WIFI[*]}"
 t_expect_exit 0 idf.py -C simple -p "$T/simple.bin" erase-flash flash monitor
@@ -67,7 +73,7 @@ REQ=16384
 project adv advanced_https_ota CONFIG_PARTITION_TABLE_TWO_OTA=y \
   CONFIG_EXAMPLE_ENABLE_PARTIAL_HTTP_DOWNLOAD=y "CONFIG_EXAMPLE_HTTP_REQUEST_SIZE=$REQ" \
   CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION=y
-t_expect_exit 0 idf.py -C adv build
+t_expect_exit 0 idf.py -C adv "${HOST[@]}" build
 t_expect_exit 0 idf.py -C adv -p "$T/adv0.bin" erase-flash flash
 (( SIZE > 3 * REQ )) && t_ok || t_fail "the image ($SIZE bytes) is too small to need several requests"
 

@@ -21,6 +21,13 @@ unset IDF_PATH IDF_TARGET
 
 # has FILE TEXT / lacks FILE TEXT
 
+# The projects after hello_world reuse this build's host parts (-D OTAKIT_HOST_BUILD,
+# checked with hello_world below): a whole host build each made this test the longest.
+HOST=()
+if [[ -n ${OTAKIT_BUILD:-} && -f $OTAKIT_BUILD/otakit-host-targets.cmake ]]; then
+  HOST=(-D "OTAKIT_HOST_BUILD=$OTAKIT_BUILD")
+fi
+
 # ---- hello_world, as ESP-IDF ships it
 cp -r "$OTAKIT_SRC/examples/get-started/hello_world" hello
 t_expect_exit 0 idf.py -C hello set-target esp32
@@ -215,7 +222,7 @@ printf 'CONFIG_GREET_WORD="bonjour"\n' >"$P/sdkconfig.defaults"
 printf 'CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y\n' >"$P/sdkconfig.defaults.esp32"
 printf 'CONFIG_FEAT_FROM_CI=y\nCONFIG_FEAT_GPIO=33\n' >"$P/sdkconfig.ci"
 
-t_expect_exit 0 idf.py -C "$P" -D "SDKCONFIG_DEFAULTS=sdkconfig.defaults;sdkconfig.ci" build
+t_expect_exit 0 idf.py -C "$P" "${HOST[@]}" -D "SDKCONFIG_DEFAULTS=sdkconfig.defaults;sdkconfig.ci" build
 t_expect_has "$P/sdkconfig" 'CONFIG_GREET_WORD="bonjour"'
 t_expect_has "$P/sdkconfig" "CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y"
 t_expect_has "$P/sdkconfig" "CONFIG_FEAT_FROM_CI=y"
@@ -282,7 +289,7 @@ void app_main(void)
 EOF2
 printf 'CONFIG_EXAMPLE_WIFI_SSID="lab"\nCONFIG_EXAMPLE_WIFI_PASSWORD="s3cretpass"\nCONFIG_EXAMPLE_WIFI_CONN_MAX_RETRY=2\n' \
   >"$C/sdkconfig.defaults"
-t_expect_exit 0 idf.py -C "$C" build
+t_expect_exit 0 idf.py -C "$C" "${HOST[@]}" build
 export OTAKIT_MONITOR_ARGS="--until Returned --timeout 120 --wifi-aps lab:s3cretpass"
 t_expect_exit 0 idf.py -C "$C" -p "$T/conn.bin" erase-flash flash monitor
 t_expect_has out.txt "example_connect: Connecting to lab..."
