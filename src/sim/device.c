@@ -3,7 +3,8 @@
  * Each boot: the ROM stage (here) checks the second-stage bootloader image at 0x1000
  * and runs its program from memory in a child process; the bootloader replaces itself
  * with the chosen app (same process). The child's stdout and stderr come back through
- * a pipe: the device copies them to stdout and the log file and watches for --until.
+ * a pipe: the device copies them to stdout and the log file and watches for --until. The
+ * device's stdin goes on to the program's stdin, as a line typed into the chip's UART.
  * How the child ended (the request it left in the shared block, a signal, a power cut)
  * decides the next reset.
  */
@@ -444,12 +445,14 @@ typedef struct run {
     uint32_t reset_reason, rom_code;
     unsigned boot_resets; /* bootloader resets in a row */
     bool menu;            /* Ctrl-T seen */
+    bool stdin_open;      /* the device's stdin has not ended */
 } run_t;
 
 /* One boot: the program the ROM stage started (the bootloader, then the app it becomes). */
 typedef struct boot {
     pid_t pid;
     int out;   /* the program's stdout and stderr; -1 once closed */
+    int in;    /* the program's stdin (its UART's receive side); -1 once closed */
     int pidfd; /* -1 when the kernel has none */
     int status;
     bool exited;
@@ -587,6 +590,8 @@ static void run_take_signals(run_t *run)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A device in a terminal's background gets EIO from its stdin, not a stop. */
+    signal(SIGTTIN, SIG_IGN);
     if (run->o->interactive) {
         raw_terminal();
         console_printf(&run->con,
@@ -649,7 +654,8 @@ static void pass_fd(int fd, const char *env)
 }
 
 /* In the forked child: the program's console and environment, then the bootloader. */
-static void __attribute__((noreturn)) boot_exec(const run_t *run, int prog, int console_w)
+static void __attribute__((noreturn))
+boot_exec(const run_t *run, int prog, int console_w, int console_r)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     setpgid(0, 0);
@@ -657,10 +663,8 @@ static void __attribute__((noreturn)) boot_exec(const run_t *run, int prog, int 
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-    }
+    signal(SIGTTIN, SIG_DFL);
+    dup2(console_r, STDIN_FILENO);
     dup2(console_w, STDOUT_FILENO);
     dup2(console_w, STDERR_FILENO);
     pass_fd(run->shm_fd, OTAKIT_HW_ENV_FD);
@@ -676,15 +680,25 @@ static void __attribute__((noreturn)) boot_exec(const run_t *run, int prog, int 
     _exit(127);
 }
 
-/* Start the bootloader program (a memfd) with its console on a pipe. Closes prog. */
+/* Start the bootloader program (a memfd) with its console on two pipes (a fresh receive
+ * side each boot: what the last program did not read is gone, as in a reset UART's FIFO).
+ * Closes prog. */
 static bool boot_start(run_t *run, int prog, boot_t *b)
 {
     memset(b, 0, sizeof(*b));
     b->out = -1;
+    b->in = -1;
     b->pidfd = -1;
-    int pfd[2];
+    int pfd[2], ifd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0) {
         close(prog);
+        set_end(run->r, "error", 2, "pipe: %s", strerror(errno));
+        return false;
+    }
+    if (pipe2(ifd, O_CLOEXEC) != 0) {
+        close(prog);
+        close(pfd[0]);
+        close(pfd[1]);
         set_end(run->r, "error", 2, "pipe: %s", strerror(errno));
         return false;
     }
@@ -694,15 +708,21 @@ static bool boot_start(run_t *run, int prog, boot_t *b)
         close(prog);
         close(pfd[0]);
         close(pfd[1]);
+        close(ifd[0]);
+        close(ifd[1]);
         set_end(run->r, "error", 2, "fork: %s", strerror(errno));
         return false;
     }
     if (b->pid == 0) {
-        boot_exec(run, prog, pfd[1]);
+        boot_exec(run, prog, pfd[1], ifd[0]);
     }
     close(prog);
     close(pfd[1]);
+    close(ifd[0]);
     b->out = pfd[0];
+    /* Never blocks the device: what does not fit the pipe is lost, as on a UART. */
+    fcntl(ifd[1], F_SETFL, fcntl(ifd[1], F_GETFL) | O_NONBLOCK);
+    b->in = ifd[1];
     b->pidfd = pidfd_open(b->pid, 0);
     return true;
 }
@@ -731,18 +751,56 @@ static bool boot_read_console(run_t *run, boot_t *b)
     return run->con.seen;
 }
 
-/* A key from the monitor's terminal: Ctrl-] quits, Ctrl-T R resets. Returns why the run
- * stops the program, or NULL. */
-static const char *boot_terminal_key(run_t *run, char ch)
+/*
+ * Bytes from the device's stdin go to the program's stdin. On the monitor's terminal
+ * Ctrl-] quits, Ctrl-T R resets (Ctrl-T Ctrl-T sends one Ctrl-T; Ctrl-T and another key
+ * send nothing), and Enter (CR) arrives as LF, as ESP-IDF's console turns the CR a
+ * terminal sends into LF (CONFIG_NEWLIB_STDIN_LINE_ENDING_CR). At the end of stdin the
+ * program's stdin stays open: like a UART, it just receives nothing more.
+ * Returns why the run stops the program, or NULL.
+ */
+static const char *boot_read_stdin(run_t *run, boot_t *b)
 {
-    if (ch == 0x1d) {
-        return "quit";
+    char buf[512];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return NULL;
     }
-    if (run->menu && (ch == 'r' || ch == 'R' || ch == 0x12)) {
-        return "reset";
+    if (n <= 0) {
+        run->stdin_open = false;
+        return NULL;
     }
-    run->menu = ch == 0x14;
-    return NULL;
+    const char *stop = NULL;
+    size_t k = 0;
+    for (ssize_t i = 0; i < n && stop == NULL; i++) {
+        char ch = buf[i];
+        if (run->o->interactive) {
+            bool menu = run->menu;
+            run->menu = false;
+            if (ch == 0x1d) {
+                stop = "quit";
+                continue;
+            }
+            if (menu && (ch == 'r' || ch == 'R' || ch == 0x12)) {
+                stop = "reset";
+                continue;
+            }
+            if (ch == 0x14 && !menu) {
+                run->menu = true;
+                continue;
+            }
+            if (menu && ch != 0x14) {
+                continue;
+            }
+            ch = ch == '\r' ? '\n' : ch;
+        }
+        buf[k++] = ch;
+    }
+    if (k > 0 && b->in >= 0 && write(b->in, buf, k) < 0 && errno != EAGAIN) {
+        close(b->in); /* the program closed its stdin */
+        b->in = -1;
+    }
+    return stop;
 }
 
 /* Pump the console until the program ends (b->exited) or a bound stops the run (b->stop). */
@@ -760,7 +818,7 @@ static void boot_pump(run_t *run, boot_t *b)
             pf[npf] = (struct pollfd){.fd = b->pidfd, .events = POLLIN};
             i_pid = npf++;
         }
-        if (run->o->interactive) {
+        if (run->stdin_open) {
             pf[npf] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
             i_in = npf++;
         }
@@ -778,11 +836,9 @@ static void boot_pump(run_t *run, boot_t *b)
             b->stop = "until";
             return;
         }
-        if (pr > 0 && i_in >= 0 && (pf[i_in].revents & POLLIN)) {
-            char ch;
-            if (read(STDIN_FILENO, &ch, 1) == 1 && (b->stop = boot_terminal_key(run, ch))) {
-                return;
-            }
+        if (pr > 0 && i_in >= 0 && pf[i_in].revents != 0 &&
+            (b->stop = boot_read_stdin(run, b)) != NULL) {
+            return;
         }
         bool child_done = false;
         if (b->pidfd >= 0) {
@@ -818,6 +874,10 @@ static void boot_reap(run_t *run, boot_t *b)
         }
         close(b->out);
         b->out = -1;
+    }
+    if (b->in >= 0) {
+        close(b->in);
+        b->in = -1;
     }
     if (b->pidfd >= 0) {
         close(b->pidfd);
@@ -1018,6 +1078,7 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
     run.first_power_on = true;
     run.reset_reason = OTAKIT_RST_POWERON;
     run.rom_code = OTAKIT_ROM_POWERON_RESET;
+    run.stdin_open = true;
     if (run_open(&run) && run_map_shared(&run)) {
         run_take_signals(&run);
         const int64_t t0 = mono_ns();
