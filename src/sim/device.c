@@ -3,7 +3,8 @@
  * Each boot: the ROM stage (here) checks the second-stage bootloader image at 0x1000
  * and runs its program from memory in a child process; the bootloader replaces itself
  * with the chosen app (same process). The child's stdout and stderr come back through
- * a pipe: the device copies them to stdout and the log file and watches for --until.
+ * a pipe: the device copies them to stdout and the log file and watches for --until. The
+ * device's stdin goes on to the program's stdin, as a line typed into the chip's UART.
  * How the child ended (the request it left in the shared block, a signal, a power cut)
  * decides the next reset.
  */
@@ -393,8 +394,8 @@ int otakit_device_add_gpio(otakit_device_opts_t *o, const char *spec, char *err,
         o->gpio[i] = o->gpio[i - 1];
         i--;
     }
-    o->gpio[i] = (otakit_hw_gpio_event_t){.at_us = at_ms * 1000, .pin = (uint8_t)pin,
-                                          .level = (uint8_t)(lv[0] - '0')};
+    o->gpio[i] = (otakit_hw_gpio_event_t){
+        .at_us = at_ms * 1000, .pin = (uint8_t)pin, .level = (uint8_t)(lv[0] - '0')};
     return 0;
 }
 
@@ -426,102 +427,144 @@ static void panic_report(console_t *con, const otakit_hw_shared_t *s, int sig)
     console_printf(con, "\nRebooting...\n");
 }
 
-int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
-{
-    memset(r, 0, sizeof(*r));
+/* One run: what lasts across the boots of a device run. */
+typedef struct run {
+    const otakit_device_opts_t *o;
+    otakit_device_result_t *r;
     console_t con;
-    memset(&con, 0, sizeof(con));
-    otakit_hw_shared_t *s = NULL;
-    int shm_fd = -1, trace_fd = -1;
+    otakit_hw_shared_t *s; /* the block the programs share with the device */
+    int shm_fd;
+    int trace_fd;
     char flash_abs[PATH_MAX];
     char efuse_path[PATH_MAX + 8];
-    char log_default[PATH_MAX + 8];
+    uint32_t flash_size;
+    int64_t deadline;    /* mono_ns() when --timeout ends the run; 0 = none */
+    bool power_on;       /* the next boot is a power-on: the power-cut counters start over */
+    bool cut_armed;      /* --powercut-at still to come */
+    bool first_power_on; /* still in the first power-on (what --powercut-at counts) */
+    uint32_t reset_reason, rom_code;
+    unsigned boot_resets; /* bootloader resets in a row */
+    bool menu;            /* Ctrl-T seen */
+    bool stdin_open;      /* the device's stdin has not ended */
+} run_t;
 
-    if (realpath(o->flash_path, flash_abs) == NULL) {
+/* One boot: the program the ROM stage started (the bootloader, then the app it becomes). */
+typedef struct boot {
+    pid_t pid;
+    int out;   /* the program's stdout and stderr; -1 once closed */
+    int in;    /* the program's stdin (its UART's receive side); -1 once closed */
+    int pidfd; /* -1 when the kernel has none */
+    int status;
+    bool exited;
+    const char *stop; /* why the device stopped the program while it ran; NULL if it ended */
+} boot_t;
+
+static void until_message(run_t *run)
+{
+    set_end(run->r, "until", 0, "'%s' appeared on the console", run->con.matched);
+}
+
+static void timeout_message(run_t *run)
+{
+    console_printf(&run->con, "\n--- otakit: timeout after %g s\n", run->o->timeout_s);
+    set_end(run->r, "timeout", 0, "stopped after %g s (--timeout)", run->o->timeout_s);
+}
+
+/* The flash file, the eFuse file, the console's log and --until texts, the trace file. */
+static bool run_open(run_t *run)
+{
+    const otakit_device_opts_t *o = run->o;
+    otakit_device_result_t *r = run->r;
+    if (realpath(o->flash_path, run->flash_abs) == NULL) {
         set_end(r, "error", 2,
                 "%s: %s (make the flash with 'make erase_flash flash' or "
                 "'otakit flash')",
                 o->flash_path, strerror(errno));
-        return r->exit_code;
+        return false;
     }
     if (o->efuse_path != NULL) {
-        snprintf(efuse_path, sizeof(efuse_path), "%s", o->efuse_path);
+        snprintf(run->efuse_path, sizeof(run->efuse_path), "%s", o->efuse_path);
     } else {
-        otakit_efuse_path(flash_abs, efuse_path, sizeof(efuse_path));
+        otakit_efuse_path(run->flash_abs, run->efuse_path, sizeof(run->efuse_path));
     }
+    char log_default[PATH_MAX + 8];
     const char *log_path = o->log_path;
     if (log_path == NULL) {
         snprintf(log_default, sizeof(log_default), "%s.log", o->flash_path);
         log_path = log_default;
     }
     if (log_path[0] != '\0') {
-        con.log = fopen(log_path, "w");
-        if (con.log == NULL) {
+        run->con.log = fopen(log_path, "w");
+        if (run->con.log == NULL) {
             set_end(r, "error", 2, "%s: %s", log_path, strerror(errno));
-            return r->exit_code;
+            return false;
         }
     }
-    con.to_stdout = !o->quiet;
+    run->con.to_stdout = !o->quiet;
     if (o->until_count > 0) {
-        con.until = o->until;
-        con.until_count = o->until_count;
+        run->con.until = o->until;
+        run->con.until_count = o->until_count;
         for (unsigned k = 0; k < o->until_count; k++) {
             size_t ul = strlen(o->until[k]);
-            con.until_max = ul > con.until_max ? ul : con.until_max;
+            run->con.until_max = ul > run->con.until_max ? ul : run->con.until_max;
         }
-        con.tail = malloc(con.until_max + 1);
-        if (con.tail == NULL) {
+        run->con.tail = malloc(run->con.until_max + 1);
+        if (run->con.tail == NULL) {
             set_end(r, "error", 2, "out of memory");
-            goto done;
+            return false;
         }
     }
-
     if (o->trace_path != NULL) {
-        trace_fd = open(o->trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-        if (trace_fd < 0) {
+        run->trace_fd =
+            open(o->trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        if (run->trace_fd < 0) {
             set_end(r, "error", 2, "%s: %s", o->trace_path, strerror(errno));
-            goto done;
+            return false;
         }
     }
-
     /* The flash size is the file's (checked by opening it once). */
-    uint32_t flash_size;
-    {
-        otakit_nor_t *nor = NULL;
-        otakit_err_t err = otakit_nor_open(&nor, flash_abs, 0, 0);
-        if (err != OTAKIT_OK) {
-            set_end(r, "error", 2, "%s: cannot open the flash file (%s)", o->flash_path,
-                    otakit_err_name(err));
-            goto done;
-        }
-        flash_size = otakit_nor_size(nor);
-        otakit_nor_close(nor);
+    otakit_nor_t *nor = NULL;
+    otakit_err_t err = otakit_nor_open(&nor, run->flash_abs, 0, 0);
+    if (err != OTAKIT_OK) {
+        set_end(r, "error", 2, "%s: cannot open the flash file (%s)", o->flash_path,
+                otakit_err_name(err));
+        return false;
     }
+    run->flash_size = otakit_nor_size(nor);
+    otakit_nor_close(nor);
+    return true;
+}
 
-    shm_fd = memfd_create("otakit-hw", MFD_CLOEXEC);
-    if (shm_fd < 0 || ftruncate(shm_fd, sizeof(otakit_hw_shared_t)) != 0) {
-        set_end(r, "error", 2, "shared memory: %s", strerror(errno));
-        goto done;
+/* The block the device shares with its programs (sim_shared.h), with the run's settings. */
+static bool run_map_shared(run_t *run)
+{
+    const otakit_device_opts_t *o = run->o;
+    run->shm_fd = memfd_create("otakit-hw", MFD_CLOEXEC);
+    if (run->shm_fd < 0 || ftruncate(run->shm_fd, sizeof(otakit_hw_shared_t)) != 0) {
+        set_end(run->r, "error", 2, "shared memory: %s", strerror(errno));
+        return false;
     }
-    void *m = mmap(NULL, sizeof(otakit_hw_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+    void *m =
+        mmap(NULL, sizeof(otakit_hw_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, run->shm_fd, 0);
     if (m == MAP_FAILED) {
-        set_end(r, "error", 2, "shared memory: %s", strerror(errno));
-        goto done;
+        set_end(run->r, "error", 2, "shared memory: %s", strerror(errno));
+        return false;
     }
-    s = m;
+    otakit_hw_shared_t *s = m;
+    run->s = s;
     memset(s, 0, sizeof(*s));
     s->magic = OTAKIT_HW_MAGIC;
     s->version = OTAKIT_HW_VERSION;
     s->speedup = o->speedup;
     s->color =
         (o->color < 0) ? (uint32_t)(!o->quiet && isatty(STDOUT_FILENO)) : (uint32_t)(o->color > 0);
-    s->flash_size = flash_size;
+    s->flash_size = run->flash_size;
     s->chip_revision = 300;
     s->cores = 2;
     if (o->have_mac) {
         memcpy(s->mac, o->mac, 6);
     } else {
-        default_mac(flash_abs, s->mac);
+        default_mac(run->flash_abs, s->mac);
     }
     _Static_assert(OTAKIT_DEVICE_MAX_WIFI_DROPS == OTAKIT_HW_MAX_WIFI_DROPS, "one limit");
     s->wifi_drop_count = o->wifi_drop_count;
@@ -529,7 +572,12 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
         s->wifi_drops[i].at_bytes = o->wifi_drop_at[i];
         s->wifi_drops[i].down_us = o->wifi_drop_us[i];
     }
+    return true;
+}
 
+/* Signals end the run cleanly; a crashing app leaves no core file; the monitor's terminal. */
+static void run_take_signals(run_t *run)
+{
     /* No core files from crashing apps: a crash is a panic reset, reported on the console. */
     struct rlimit nocore = {0, 0};
     setrlimit(RLIMIT_CORE, &nocore);
@@ -542,354 +590,501 @@ int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (o->interactive) {
+    /* A device in a terminal's background gets EIO from its stdin, not a stop. */
+    signal(SIGTTIN, SIG_IGN);
+    if (run->o->interactive) {
         raw_terminal();
-        console_printf(&con,
+        console_printf(&run->con,
                        "--- otakit device: %s (%" PRIu32
                        "MB flash) --- Quit: Ctrl+] | Reset: Ctrl+T followed by R ---\n",
-                       o->flash_path, flash_size >> 20);
+                       run->o->flash_path, run->flash_size >> 20);
     }
+}
 
-    const int64_t t0 = mono_ns();
-    const int64_t deadline = o->timeout_s > 0 ? t0 + (int64_t)(o->timeout_s * 1e9) : 0;
-    bool power_on = true;
-    bool cut_armed = o->powercut_at != 0;
-    bool first_power_on = true;
-    uint32_t reset_reason = OTAKIT_RST_POWERON, rom_code = OTAKIT_ROM_POWERON_RESET;
-    unsigned boot_resets = 0;
-    bool menu = false; /* Ctrl-T seen */
+/* The shared block for the next boot: reset cause, device time, faults of a power-on. */
+static void boot_reset_shared(run_t *run)
+{
+    const otakit_device_opts_t *o = run->o;
+    otakit_device_result_t *r = run->r;
+    otakit_hw_shared_t *s = run->s;
+    if (run->power_on) {
+        if (!run->first_power_on) {
+            r->flash_ops_total += atomic_load(&s->flash_ops);
+        }
+        atomic_store(&s->flash_ops, 0);
+        s->cut_at = run->cut_armed ? o->powercut_at : 0;
+        s->cut_mode = (uint32_t)o->powercut_mode;
+        s->cut_seed = o->powercut_seed != 0 ? o->powercut_seed : (uint32_t)o->powercut_at;
+        atomic_store(&s->cut_done, 0);
+    }
+    if (r->boots == 1) {
+        s->power_on_us = 0;
+        s->gpio_event_count = o->gpio_count;
+        memcpy(s->gpio_events, o->gpio, sizeof(s->gpio_events));
+    } else {
+        /* device time carries on across resets (the GPIO schedule's clock) */
+        s->power_on_us += (uint64_t)((mono_ns() - s->boot_mono_ns) / 1000) +
+                          (uint64_t)atomic_load(&s->skipped_us);
+    }
+    s->boot_count = r->boots;
+    s->reset_reason = run->reset_reason;
+    s->rom_reset_code = run->rom_code;
+    s->hold_pin = r->boots == 1 ? (uint32_t)o->hold_pin : OTAKIT_HW_PIN_NONE;
+    s->boot_mono_ns = mono_ns();
+    atomic_store(&s->skipped_us, 0);
+    atomic_store(&s->request, OTAKIT_HW_REQ_NONE);
+    atomic_store(&s->stage, OTAKIT_HW_STAGE_ROM);
+    s->app_offset = 0;
+    s->app_size = 0;
+    s->panic_signal = 0;
+    s->panic_addr = 0;
+    s->panic_reason[0] = '\0';
+    s->halt_msg[0] = '\0';
+    run->power_on = false;
+}
 
+/* Keep fd open across exec, and name it in the environment variable env. */
+static void pass_fd(int fd, const char *env)
+{
+    int flags = fcntl(fd, F_GETFD);
+    fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    char num[16];
+    snprintf(num, sizeof(num), "%d", fd);
+    setenv(env, num, 1);
+}
+
+/* In the forked child: the program's console and environment, then the bootloader. */
+static void __attribute__((noreturn))
+boot_exec(const run_t *run, int prog, int console_w, int console_r)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    setpgid(0, 0);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGTTIN, SIG_DFL);
+    dup2(console_r, STDIN_FILENO);
+    dup2(console_w, STDOUT_FILENO);
+    dup2(console_w, STDERR_FILENO);
+    pass_fd(run->shm_fd, OTAKIT_HW_ENV_FD);
+    setenv(OTAKIT_HW_ENV_FLASH, run->flash_abs, 1);
+    setenv(OTAKIT_HW_ENV_EFUSE, run->efuse_path, 1);
+    if (run->trace_fd >= 0) {
+        pass_fd(run->trace_fd, OTAKIT_HW_ENV_TRACE_FD);
+    }
+    char *argv[] = {(char *)"bootloader", NULL};
+    fexecve(prog, argv, environ);
+    dprintf(STDERR_FILENO, "--- otakit: cannot start the bootloader program: %s\n",
+            strerror(errno));
+    _exit(127);
+}
+
+/* Start the bootloader program (a memfd) with its console on two pipes (a fresh receive
+ * side each boot: what the last program did not read is gone, as in a reset UART's FIFO).
+ * Closes prog. */
+static bool boot_start(run_t *run, int prog, boot_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->out = -1;
+    b->in = -1;
+    b->pidfd = -1;
+    int pfd[2], ifd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        close(prog);
+        set_end(run->r, "error", 2, "pipe: %s", strerror(errno));
+        return false;
+    }
+    if (pipe2(ifd, O_CLOEXEC) != 0) {
+        close(prog);
+        close(pfd[0]);
+        close(pfd[1]);
+        set_end(run->r, "error", 2, "pipe: %s", strerror(errno));
+        return false;
+    }
+    fflush(NULL);
+    b->pid = fork();
+    if (b->pid < 0) {
+        close(prog);
+        close(pfd[0]);
+        close(pfd[1]);
+        close(ifd[0]);
+        close(ifd[1]);
+        set_end(run->r, "error", 2, "fork: %s", strerror(errno));
+        return false;
+    }
+    if (b->pid == 0) {
+        boot_exec(run, prog, pfd[1], ifd[0]);
+    }
+    close(prog);
+    close(pfd[1]);
+    close(ifd[0]);
+    b->out = pfd[0];
+    /* Never blocks the device: what does not fit the pipe is lost, as on a UART. */
+    fcntl(ifd[1], F_SETFL, fcntl(ifd[1], F_GETFL) | O_NONBLOCK);
+    b->in = ifd[1];
+    b->pidfd = pidfd_open(b->pid, 0);
+    return true;
+}
+
+/* Milliseconds poll() may wait before --timeout; -1 without one. */
+static int run_poll_ms(const run_t *run)
+{
+    if (run->deadline == 0) {
+        return -1;
+    }
+    int64_t left = run->deadline - mono_ns();
+    return left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+}
+
+/* The program's console output: onto the console; true when --until matched. */
+static bool boot_read_console(run_t *run, boot_t *b)
+{
+    char buf[4096];
+    ssize_t n = read(b->out, buf, sizeof(buf));
+    if (n > 0) {
+        console_feed_lines(&run->con, buf, (size_t)n);
+    } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        close(b->out);
+        b->out = -1;
+    }
+    return run->con.seen;
+}
+
+/*
+ * Bytes from the device's stdin go to the program's stdin. On the monitor's terminal
+ * Ctrl-] quits, Ctrl-T R resets (Ctrl-T Ctrl-T sends one Ctrl-T; Ctrl-T and another key
+ * send nothing), and Enter (CR) arrives as LF, as ESP-IDF's console turns the CR a
+ * terminal sends into LF (CONFIG_NEWLIB_STDIN_LINE_ENDING_CR). At the end of stdin the
+ * program's stdin stays open: like a UART, it just receives nothing more.
+ * Returns why the run stops the program, or NULL.
+ */
+static const char *boot_read_stdin(run_t *run, boot_t *b)
+{
+    char buf[512];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return NULL;
+    }
+    if (n <= 0) {
+        run->stdin_open = false;
+        return NULL;
+    }
+    const char *stop = NULL;
+    size_t k = 0;
+    for (ssize_t i = 0; i < n && stop == NULL; i++) {
+        char ch = buf[i];
+        if (run->o->interactive) {
+            bool menu = run->menu;
+            run->menu = false;
+            if (ch == 0x1d) {
+                stop = "quit";
+                continue;
+            }
+            if (menu && (ch == 'r' || ch == 'R' || ch == 0x12)) {
+                stop = "reset";
+                continue;
+            }
+            if (ch == 0x14 && !menu) {
+                run->menu = true;
+                continue;
+            }
+            if (menu && ch != 0x14) {
+                continue;
+            }
+            ch = ch == '\r' ? '\n' : ch;
+        }
+        buf[k++] = ch;
+    }
+    if (k > 0 && b->in >= 0 && write(b->in, buf, k) < 0 && errno != EAGAIN) {
+        close(b->in); /* the program closed its stdin */
+        b->in = -1;
+    }
+    return stop;
+}
+
+/* Pump the console until the program ends (b->exited) or a bound stops the run (b->stop). */
+static void boot_pump(run_t *run, boot_t *b)
+{
+    while (!b->exited) {
+        struct pollfd pf[3];
+        int npf = 0;
+        int i_out = -1, i_pid = -1, i_in = -1;
+        if (b->out >= 0) {
+            pf[npf] = (struct pollfd){.fd = b->out, .events = POLLIN};
+            i_out = npf++;
+        }
+        if (b->pidfd >= 0) {
+            pf[npf] = (struct pollfd){.fd = b->pidfd, .events = POLLIN};
+            i_pid = npf++;
+        }
+        if (run->stdin_open) {
+            pf[npf] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+            i_in = npf++;
+        }
+        int pr = poll(pf, (nfds_t)npf, run_poll_ms(run));
+        if (pr < 0 && errno != EINTR) {
+            b->stop = "error";
+            return;
+        }
+        if (got_signal) {
+            b->stop = "signal";
+            return;
+        }
+        if (pr > 0 && i_out >= 0 && (pf[i_out].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            boot_read_console(run, b)) {
+            b->stop = "until";
+            return;
+        }
+        if (pr > 0 && i_in >= 0 && pf[i_in].revents != 0 &&
+            (b->stop = boot_read_stdin(run, b)) != NULL) {
+            return;
+        }
+        bool child_done = false;
+        if (b->pidfd >= 0) {
+            child_done = pr > 0 && i_pid >= 0 && (pf[i_pid].revents & POLLIN);
+        } else if (b->out < 0) {
+            child_done = true; /* no pidfd: the end of the console means the end */
+        }
+        if (child_done && waitpid(b->pid, &b->status, 0) == b->pid) {
+            b->exited = true;
+        }
+        if (!b->exited && run->deadline != 0 && mono_ns() >= run->deadline) {
+            b->stop = "timeout";
+            return;
+        }
+    }
+}
+
+/* The program is over (or stopped here): what it printed before it ended, its state. */
+static void boot_reap(run_t *run, boot_t *b)
+{
+    if (!b->exited) {
+        kill(b->pid, SIGKILL);
+        while (waitpid(b->pid, &b->status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (b->out >= 0) {
+        int fl = fcntl(b->out, F_GETFL);
+        fcntl(b->out, F_SETFL, fl | O_NONBLOCK);
+        char buf[4096];
+        ssize_t n;
+        while (!run->con.seen && (n = read(b->out, buf, sizeof(buf))) > 0) {
+            console_feed_lines(&run->con, buf, (size_t)n);
+        }
+        close(b->out);
+        b->out = -1;
+    }
+    if (b->in >= 0) {
+        close(b->in);
+        b->in = -1;
+    }
+    if (b->pidfd >= 0) {
+        close(b->pidfd);
+        b->pidfd = -1;
+    }
+    if (run->s->app_offset != 0) {
+        run->r->last_app_offset = run->s->app_offset;
+    }
+    if (run->first_power_on) {
+        run->r->flash_ops_first = atomic_load(&run->s->flash_ops);
+    }
+}
+
+/* The device stopped the program (b->stop): the run ends, or (Ctrl-T R) the chip resets.
+ * Returns true to boot again. */
+static bool run_stopped(run_t *run, const char *stop)
+{
+    otakit_device_result_t *r = run->r;
+    if (strcmp(stop, "until") == 0) {
+        until_message(run);
+    } else if (strcmp(stop, "timeout") == 0) {
+        timeout_message(run);
+    } else if (strcmp(stop, "quit") == 0) {
+        console_printf(&run->con, "\n--- exit\n");
+        set_end(r, "quit", 0, "quit from the terminal");
+    } else if (strcmp(stop, "reset") == 0) {
+        console_printf(&run->con, "\n--- otakit: reset (EN pin)\n");
+        run->reset_reason = OTAKIT_RST_POWERON;
+        run->rom_code = OTAKIT_ROM_POWERON_RESET;
+        return true;
+    } else if (strcmp(stop, "signal") == 0) {
+        set_end(r, "signal", 1, "stopped by signal %d", (int)got_signal);
+    } else {
+        set_end(r, "error", 2, "poll: %s", strerror(errno));
+    }
+    return false;
+}
+
+/* The program ended by itself: how (a power cut, its request, a crash) makes the next reset. */
+static void boot_next_reset(run_t *run, int status)
+{
+    const otakit_device_opts_t *o = run->o;
+    otakit_device_result_t *r = run->r;
+    otakit_hw_shared_t *s = run->s;
+    uint64_t cut = atomic_load(&s->cut_done);
+    uint32_t req = atomic_load(&s->request);
+    uint32_t stage = atomic_load(&s->stage);
+    if (cut != 0) {
+        /* The power went at a flash operation: the next boot is a power-on, faults off. */
+        r->power_cuts++;
+        r->cut_op = cut;
+        run->cut_armed = false;
+        console_printf(&run->con,
+                       "\n--- otakit: power cut at flash operation %" PRIu64
+                       " (%s, %s); powering on again\n",
+                       cut, cut_mode_name(o->powercut_mode),
+                       stage == OTAKIT_HW_STAGE_APP ? "in the app" : "in the bootloader");
+        if (run->first_power_on) {
+            r->flash_ops_first = atomic_load(&s->flash_ops);
+            run->first_power_on = false;
+        }
+        run->power_on = true;
+        run->reset_reason = OTAKIT_RST_POWERON;
+        run->rom_code = OTAKIT_ROM_POWERON_RESET;
+    } else if (req == OTAKIT_HW_REQ_HALT) {
+        console_printf(&run->con, "--- otakit: the CPU stopped: %s\n", s->halt_msg);
+        set_end(r, "halted", 1, "%s", s->halt_msg);
+    } else if (req == OTAKIT_HW_REQ_RESTART) {
+        r->restarts++;
+        run->boot_resets = 0;
+        run->reset_reason = OTAKIT_RST_SW;
+        run->rom_code = OTAKIT_ROM_SW_CPU_RESET;
+    } else if (req == OTAKIT_HW_REQ_BOOT_RESET) {
+        run->boot_resets++;
+        if (run->boot_resets >= MAX_BOOT_RESETS) {
+            console_printf(&run->con,
+                           "--- otakit: the bootloader reset %u times in a row without starting "
+                           "an app; stopping\n",
+                           run->boot_resets);
+            set_end(r, "no-app", 1, "no bootable app: the bootloader reset %u times in a row",
+                    run->boot_resets);
+        }
+        run->reset_reason = OTAKIT_RST_SW;
+        run->rom_code = OTAKIT_ROM_SW_RESET;
+    } else {
+        /* A panic: a fault, abort(), or a program that ended on its own. */
+        int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        if (req != OTAKIT_HW_REQ_PANIC && sig == 0) {
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            console_printf(&run->con,
+                           "--- otakit: the %s exited with status %d (a program on the chip "
+                           "never returns: treated as abort())\n",
+                           stage == OTAKIT_HW_STAGE_APP ? "app" : "bootloader", code);
+        }
+        r->panics++;
+        run->boot_resets = 0;
+        panic_report(&run->con, s, req == OTAKIT_HW_REQ_PANIC ? s->panic_signal : sig);
+        run->reset_reason = OTAKIT_RST_PANIC;
+        run->rom_code = OTAKIT_ROM_SW_CPU_RESET;
+    }
+}
+
+/* Boot after boot until a bound ends the run. */
+static void run_boots(run_t *run)
+{
+    const otakit_device_opts_t *o = run->o;
+    otakit_device_result_t *r = run->r;
     for (;;) {
         if (o->max_boots != 0 && r->boots >= o->max_boots) {
             set_end(r, "max-boots", 0, "stopped after %u boots (--max-boots)", r->boots);
             break;
         }
         r->boots++;
-        if (power_on) {
-            if (!first_power_on) {
-                r->flash_ops_total += atomic_load(&s->flash_ops);
-            }
-            atomic_store(&s->flash_ops, 0);
-            s->cut_at = cut_armed ? o->powercut_at : 0;
-            s->cut_mode = (uint32_t)o->powercut_mode;
-            s->cut_seed = o->powercut_seed != 0 ? o->powercut_seed : (uint32_t)o->powercut_at;
-            atomic_store(&s->cut_done, 0);
-        }
-        if (r->boots == 1) {
-            s->power_on_us = 0;
-            s->gpio_event_count = o->gpio_count;
-            memcpy(s->gpio_events, o->gpio, sizeof(s->gpio_events));
-        } else {
-            /* device time carries on across resets (the GPIO schedule's clock) */
-            s->power_on_us += (uint64_t)((mono_ns() - s->boot_mono_ns) / 1000) +
-                              (uint64_t)atomic_load(&s->skipped_us);
-        }
-        s->boot_count = r->boots;
-        s->reset_reason = reset_reason;
-        s->rom_reset_code = rom_code;
-        s->hold_pin = r->boots == 1 ? (uint32_t)o->hold_pin : OTAKIT_HW_PIN_NONE;
-        s->boot_mono_ns = mono_ns();
-        atomic_store(&s->skipped_us, 0);
-        atomic_store(&s->request, OTAKIT_HW_REQ_NONE);
-        atomic_store(&s->stage, OTAKIT_HW_STAGE_ROM);
-        s->app_offset = 0;
-        s->app_size = 0;
-        s->panic_signal = 0;
-        s->panic_addr = 0;
-        s->panic_reason[0] = '\0';
-        s->halt_msg[0] = '\0';
-        power_on = false;
-
+        boot_reset_shared(run);
         char why[PATH_MAX + 200];
-        int prog = rom_stage(&con, rom_code, flash_abs, why, sizeof(why));
+        int prog = rom_stage(&run->con, run->rom_code, run->flash_abs, why, sizeof(why));
         if (prog < 0) {
-            console_printf(&con, "--- otakit: ROM: %s; the chip stays in the ROM\n", why);
-            set_end(r, con.seen ? "until" : "rom", con.seen ? 0 : 1, "%s", why);
+            console_printf(&run->con, "--- otakit: ROM: %s; the chip stays in the ROM\n", why);
+            set_end(r, run->con.seen ? "until" : "rom", run->con.seen ? 0 : 1, "%s", why);
             break;
         }
-        if (con.seen) { /* --until matched a ROM line */
+        if (run->con.seen) { /* --until matched a ROM line */
             close(prog);
-            set_end(r, "until", 0, "'%s' appeared on the console", con.matched);
+            until_message(run);
             break;
         }
-
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) != 0) {
-            close(prog);
-            set_end(r, "error", 2, "pipe: %s", strerror(errno));
+        boot_t b;
+        if (!boot_start(run, prog, &b)) {
             break;
         }
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) {
-            close(prog);
-            close(pfd[0]);
-            close(pfd[1]);
-            set_end(r, "error", 2, "fork: %s", strerror(errno));
-            break;
-        }
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            setpgid(0, 0);
-            signal(SIGPIPE, SIG_DFL);
-            signal(SIGINT, SIG_DFL);
-            signal(SIGTERM, SIG_DFL);
-            signal(SIGHUP, SIG_DFL);
-            int devnull = open("/dev/null", O_RDONLY);
-            if (devnull >= 0) {
-                dup2(devnull, STDIN_FILENO);
-            }
-            dup2(pfd[1], STDOUT_FILENO);
-            dup2(pfd[1], STDERR_FILENO);
-            int flags = fcntl(shm_fd, F_GETFD);
-            fcntl(shm_fd, F_SETFD, flags & ~FD_CLOEXEC);
-            char num[16];
-            snprintf(num, sizeof(num), "%d", shm_fd);
-            setenv(OTAKIT_HW_ENV_FD, num, 1);
-            setenv(OTAKIT_HW_ENV_FLASH, flash_abs, 1);
-            setenv(OTAKIT_HW_ENV_EFUSE, efuse_path, 1);
-            if (trace_fd >= 0) {
-                int tf = fcntl(trace_fd, F_GETFD);
-                fcntl(trace_fd, F_SETFD, tf & ~FD_CLOEXEC);
-                snprintf(num, sizeof(num), "%d", trace_fd);
-                setenv(OTAKIT_HW_ENV_TRACE_FD, num, 1);
-            }
-            char *argv[] = {(char *)"bootloader", NULL};
-            fexecve(prog, argv, environ);
-            dprintf(STDERR_FILENO, "--- otakit: cannot start the bootloader program: %s\n",
-                    strerror(errno));
-            _exit(127);
-        }
-        close(prog);
-        close(pfd[1]);
-        int out = pfd[0];
-        int pidfd = pidfd_open(pid, 0);
-
-        /* Pump the console until the program ends or a bound stops the run. */
-        int status = 0;
-        bool exited = false, killed_by_us = false;
-        const char *stop = NULL; /* why we stop the run while the program still runs */
-        while (!exited) {
-            int timeout_ms = -1;
-            if (deadline != 0) {
-                int64_t left = deadline - mono_ns();
-                timeout_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
-            }
-            struct pollfd pf[3];
-            int npf = 0;
-            int i_out = -1, i_pid = -1, i_in = -1;
-            if (out >= 0) {
-                pf[npf] = (struct pollfd){.fd = out, .events = POLLIN};
-                i_out = npf++;
-            }
-            if (pidfd >= 0) {
-                pf[npf] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-                i_pid = npf++;
-            }
-            if (o->interactive) {
-                pf[npf] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
-                i_in = npf++;
-            }
-            int pr = poll(pf, (nfds_t)npf, timeout_ms);
-            if (pr < 0 && errno != EINTR) {
-                stop = "error";
-                break;
-            }
-            if (got_signal) {
-                stop = "signal";
-                break;
-            }
-            if (pr > 0 && i_out >= 0 && (pf[i_out].revents & (POLLIN | POLLHUP | POLLERR))) {
-                char buf[4096];
-                ssize_t n = read(out, buf, sizeof(buf));
-                if (n > 0) {
-                    console_feed_lines(&con, buf, (size_t)n);
-                } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-                    close(out);
-                    out = -1;
-                }
-                if (con.seen) {
-                    stop = "until";
-                    break;
-                }
-            }
-            if (pr > 0 && i_in >= 0 && (pf[i_in].revents & POLLIN)) {
-                char ch;
-                if (read(STDIN_FILENO, &ch, 1) == 1) {
-                    if (ch == 0x1d) {
-                        stop = "quit";
-                        break;
-                    }
-                    if (menu && (ch == 'r' || ch == 'R' || ch == 0x12)) {
-                        stop = "reset";
-                        break;
-                    }
-                    menu = ch == 0x14;
-                }
-            }
-            bool child_done = false;
-            if (pidfd >= 0) {
-                child_done = pr > 0 && i_pid >= 0 && (pf[i_pid].revents & POLLIN);
-            } else if (out < 0) {
-                child_done = true; /* no pidfd: the end of the console means the end */
-            }
-            if (child_done) {
-                if (waitpid(pid, &status, 0) == pid) {
-                    exited = true;
-                }
-            }
-            if (!exited && deadline != 0 && mono_ns() >= deadline) {
-                stop = "timeout";
-                break;
-            }
-        }
-        if (!exited) {
-            kill(pid, SIGKILL);
-            killed_by_us = true;
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-            }
-        }
-        /* What the program printed before it ended. */
-        if (out >= 0) {
-            int fl = fcntl(out, F_GETFL);
-            fcntl(out, F_SETFL, fl | O_NONBLOCK);
-            char buf[4096];
-            ssize_t n;
-            while (!con.seen && (n = read(out, buf, sizeof(buf))) > 0) {
-                console_feed_lines(&con, buf, (size_t)n);
-            }
-            close(out);
-        }
-        if (pidfd >= 0) {
-            close(pidfd);
-        }
-        if (s->app_offset != 0) {
-            r->last_app_offset = s->app_offset;
-        }
-        if (first_power_on) {
-            r->flash_ops_first = atomic_load(&s->flash_ops);
-        }
-        uint64_t cut = atomic_load(&s->cut_done);
-        uint32_t req = atomic_load(&s->request);
-        uint32_t stage = atomic_load(&s->stage);
-        if (killed_by_us) {
-            /* We stopped the program: the run ends (or, for Ctrl-T R, the chip resets). */
-            if (strcmp(stop, "until") == 0) {
-                set_end(r, "until", 0, "'%s' appeared on the console", con.matched);
-            } else if (strcmp(stop, "timeout") == 0) {
-                console_printf(&con, "\n--- otakit: timeout after %g s\n", o->timeout_s);
-                set_end(r, "timeout", 0, "stopped after %g s (--timeout)", o->timeout_s);
-            } else if (strcmp(stop, "quit") == 0) {
-                console_printf(&con, "\n--- exit\n");
-                set_end(r, "quit", 0, "quit from the terminal");
-            } else if (strcmp(stop, "reset") == 0) {
-                console_printf(&con, "\n--- otakit: reset (EN pin)\n");
-                reset_reason = OTAKIT_RST_POWERON;
-                rom_code = OTAKIT_ROM_POWERON_RESET;
+        boot_pump(run, &b);
+        boot_reap(run, &b);
+        if (b.stop != NULL) {
+            if (run_stopped(run, b.stop)) {
                 continue;
-            } else if (strcmp(stop, "signal") == 0) {
-                set_end(r, "signal", 1, "stopped by signal %d", (int)got_signal);
-            } else {
-                set_end(r, "error", 2, "poll: %s", strerror(errno));
             }
             break;
         }
-        if (cut != 0) {
-            /* The power went at a flash operation: the next boot is a power-on, faults off. */
-            r->power_cuts++;
-            r->cut_op = cut;
-            cut_armed = false;
-            console_printf(&con,
-                           "\n--- otakit: power cut at flash operation %" PRIu64
-                           " (%s, %s); powering on again\n",
-                           cut, cut_mode_name(o->powercut_mode),
-                           stage == OTAKIT_HW_STAGE_APP ? "in the app" : "in the bootloader");
-            if (first_power_on) {
-                r->flash_ops_first = atomic_load(&s->flash_ops);
-                first_power_on = false;
-            }
-            power_on = true;
-            reset_reason = OTAKIT_RST_POWERON;
-            rom_code = OTAKIT_ROM_POWERON_RESET;
-        } else if (req == OTAKIT_HW_REQ_HALT) {
-            console_printf(&con, "--- otakit: the CPU stopped: %s\n", s->halt_msg);
-            set_end(r, "halted", 1, "%s", s->halt_msg);
-        } else if (req == OTAKIT_HW_REQ_RESTART) {
-            r->restarts++;
-            boot_resets = 0;
-            reset_reason = OTAKIT_RST_SW;
-            rom_code = OTAKIT_ROM_SW_CPU_RESET;
-        } else if (req == OTAKIT_HW_REQ_BOOT_RESET) {
-            boot_resets++;
-            if (boot_resets >= MAX_BOOT_RESETS) {
-                console_printf(
-                    &con,
-                    "--- otakit: the bootloader reset %u times in a row without starting an "
-                    "app; stopping\n",
-                    boot_resets);
-                set_end(r, "no-app", 1, "no bootable app: the bootloader reset %u times in a row",
-                        boot_resets);
-            }
-            reset_reason = OTAKIT_RST_SW;
-            rom_code = OTAKIT_ROM_SW_RESET;
-        } else {
-            /* A panic: a fault, abort(), or a program that ended on its own. */
-            int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-            if (req != OTAKIT_HW_REQ_PANIC && sig == 0) {
-                int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                console_printf(
-                    &con,
-                    "--- otakit: the %s exited with status %d (a program on the chip never "
-                    "returns: treated as abort())\n",
-                    stage == OTAKIT_HW_STAGE_APP ? "app" : "bootloader", code);
-            }
-            r->panics++;
-            boot_resets = 0;
-            panic_report(&con, s, req == OTAKIT_HW_REQ_PANIC ? s->panic_signal : sig);
-            reset_reason = OTAKIT_RST_PANIC;
-            rom_code = OTAKIT_ROM_SW_CPU_RESET;
-        }
-        if (con.seen) {
-            set_end(r, "until", 0, "'%s' appeared on the console", con.matched);
+        boot_next_reset(run, b.status);
+        if (run->con.seen) {
+            until_message(run);
             break;
         }
         if (r->end != NULL) {
             break;
         }
-        if (deadline != 0 && mono_ns() >= deadline) {
-            console_printf(&con, "\n--- otakit: timeout after %g s\n", o->timeout_s);
-            set_end(r, "timeout", 0, "stopped after %g s (--timeout)", o->timeout_s);
+        if (run->deadline != 0 && mono_ns() >= run->deadline) {
+            timeout_message(run);
             break;
         }
     }
-    if (first_power_on) {
-        r->flash_ops_first = atomic_load(&s->flash_ops);
+    if (run->first_power_on) {
+        r->flash_ops_first = atomic_load(&run->s->flash_ops);
     }
-    r->flash_ops_total += atomic_load(&s->flash_ops);
+    r->flash_ops_total += atomic_load(&run->s->flash_ops);
+}
 
-done:
-    r->until_seen = con.seen;
-    r->until_matched = con.matched;
-    if (con.until_count > 0 && !con.seen && r->exit_code == 0 && r->end != NULL &&
+/* The report's last words (an --until text that never appeared fails the run), clean-up. */
+static void run_close(run_t *run)
+{
+    otakit_device_result_t *r = run->r;
+    r->until_seen = run->con.seen;
+    r->until_matched = run->con.matched;
+    if (run->con.until_count > 0 && !run->con.seen && r->exit_code == 0 && r->end != NULL &&
         strcmp(r->end, "quit") != 0) {
         r->exit_code = 1;
         snprintf(r->message + strlen(r->message), sizeof(r->message) - strlen(r->message),
-                 "; '%s'%s did not appear", o->until[0],
-                 o->until_count > 1 ? " (nor the other --until texts)" : "");
+                 "; '%s'%s did not appear", run->o->until[0],
+                 run->o->until_count > 1 ? " (nor the other --until texts)" : "");
     }
     restore_terminal();
-    if (s != NULL) {
-        munmap(s, sizeof(*s));
+    if (run->s != NULL) {
+        munmap(run->s, sizeof(*run->s));
     }
-    if (shm_fd >= 0) {
-        close(shm_fd);
+    if (run->shm_fd >= 0) {
+        close(run->shm_fd);
     }
-    if (trace_fd >= 0) {
-        close(trace_fd);
+    if (run->trace_fd >= 0) {
+        close(run->trace_fd);
     }
-    if (con.log != NULL) {
-        fclose(con.log);
+    if (run->con.log != NULL) {
+        fclose(run->con.log);
     }
-    free(con.tail);
+    free(run->con.tail);
+}
+
+int otakit_device_run(const otakit_device_opts_t *o, otakit_device_result_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    run_t run;
+    memset(&run, 0, sizeof(run));
+    run.o = o;
+    run.r = r;
+    run.shm_fd = -1;
+    run.trace_fd = -1;
+    run.power_on = true;
+    run.cut_armed = o->powercut_at != 0;
+    run.first_power_on = true;
+    run.reset_reason = OTAKIT_RST_POWERON;
+    run.rom_code = OTAKIT_ROM_POWERON_RESET;
+    run.stdin_open = true;
+    if (run_open(&run) && run_map_shared(&run)) {
+        run_take_signals(&run);
+        const int64_t t0 = mono_ns();
+        run.deadline = o->timeout_s > 0 ? t0 + (int64_t)(o->timeout_s * 1e9) : 0;
+        run_boots(&run);
+    }
+    run_close(&run);
     return r->exit_code;
 }

@@ -66,6 +66,15 @@ echo "2.0.0" >hello/version.txt
 t_expect_exit 0 idf.py -C hello -p "$T/dev.bin" reconfigure app-flash monitor
 t_expect_has out.txt "App version:      2.0.0"
 [[ $(head -c 32768 dev.bin | sha256sum) == "$boot_before" ]] && t_ok || t_fail "app-flash changed the bootloader area"
+# a call to a function otakit does not provide: the link fails and names the function
+cp hello/main/hello_world_main.c main.c.orig
+sed -i -e 's/^void app_main(void)$/esp_err_t esp_wifi_set_country_code(const char *country, bool ieee80211d_enabled);\n&/' \
+  -e 's/^    printf("Hello world!\\n");$/&\n    esp_wifi_set_country_code("01", true);/' hello/main/hello_world_main.c
+grep -q 'esp_wifi_set_country_code("01"' hello/main/hello_world_main.c || t_fail "the unprovided call was not added"
+t_expect_exit 1 idf.py -C hello build
+cat out.txt err.txt >both.txt
+t_expect_has both.txt "undefined reference to \`esp_wifi_set_country_code'"
+cp main.c.orig hello/main/hello_world_main.c
 t_expect_exit 0 idf.py -C hello size
 t_expect_has out.txt "Smallest app partition is 0x100000 bytes"
 t_expect_exit 0 idf.py -C hello fullclean

@@ -2,7 +2,8 @@
  * Simple HTTPS OTA: join the network, fetch CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL with
  * esp_https_ota() (one call: download, write, verify, switch the boot partition) and
  * restart into the new app. The server is trusted through the certificate bundle or the
- * embedded server_certs/ca_cert.pem.
+ * embedded server_certs/ca_cert.pem. With the URL "FROM_STDIN" the URL is one line read
+ * from the console.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,6 +49,13 @@ static esp_err_t on_http_event(esp_http_client_event_t *evt)
     return ESP_OK;
 }
 
+static void __attribute__((noreturn)) idle(void)
+{
+    for (;;) {
+        vTaskDelay(1000 / portTICK_PERIOD_MS);
+    }
+}
+
 static void ota_task(void *arg)
 {
     (void)arg;
@@ -65,6 +73,17 @@ static void ota_task(void *arg)
         .skip_cert_common_name_check = true,
 #endif
     };
+#ifdef CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL_FROM_STDIN
+    static char url[512];
+    example_configure_stdin_stdout();
+    ESP_LOGI(TAG, "Type the firmware upgrade URL and press Enter");
+    if (fgets(url, sizeof(url), stdin) == NULL) {
+        ESP_LOGE(TAG, "No firmware upgrade URL on the console");
+        idle();
+    }
+    url[strcspn(url, "\r\n")] = '\0';
+    http.url = url;
+#endif
     esp_https_ota_config_t ota = {.http_config = &http};
     ESP_LOGI(TAG, "Attempting to download update from %s", http.url);
     esp_err_t err = esp_https_ota(&ota);
@@ -73,9 +92,7 @@ static void ota_task(void *arg)
         esp_restart();
     }
     ESP_LOGE(TAG, "Firmware upgrade failed (%s)", esp_err_to_name(err));
-    for (;;) {
-        vTaskDelay(1000 / portTICK_PERIOD_MS);
-    }
+    idle();
 }
 
 void app_main(void)
