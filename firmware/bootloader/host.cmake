@@ -34,8 +34,8 @@ if(NOT OTAKIT_SANITIZE)
   target_link_libraries(otakit_bootloader_lean PUBLIC OpenSSL::Crypto)
   set_target_properties(otakit_bootloader_lean PROPERTIES POSITION_INDEPENDENT_CODE OFF)
   target_compile_definitions(otakit_bootloader_lean PUBLIC OTAKIT_HW_LEAN=1)
-  # The bootloader never meets NVS: without NVS error names it fits its 28 KiB.
-  target_compile_definitions(otakit_bootloader_lean PRIVATE OTAKIT_ERR_NO_NVS_NAMES=1)
+  # Only the error names a bootloader can meet (no NVS, OTA or HTTP ones).
+  target_compile_definitions(otakit_bootloader_lean PRIVATE OTAKIT_ERR_BOOTLOADER_NAMES=1)
   set(OTAKIT_BOOTLOADER_CFLAGS -Oz -fno-pie -fno-plt -ffunction-sections -fdata-sections
       -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -fno-ident)
   target_compile_options(otakit_bootloader_lean PRIVATE ${OTAKIT_BOOTLOADER_CFLAGS})
