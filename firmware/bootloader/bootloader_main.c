@@ -150,6 +150,9 @@ int main(void)
     cfg.flash_size = header_flash_size;
 #ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
     cfg.rollback = true;
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS
+    cfg.boot_attempts = CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS;
+#endif
 #endif
 #ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
     cfg.anti_rollback = true;

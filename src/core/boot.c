@@ -68,15 +68,24 @@ static const otakit_efuse_t *arb(const boot_ctx_t *c)
     return otakit_efuse_rule(c->cfg->anti_rollback, c->cfg->efuse);
 }
 
-static otakit_err_t write_copy(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e,
-                               const char *what)
+/* Rewrite a copy (erase its sector, program the entry), or with erase false program the
+ * entry over it (a boot counted: bits only go to 0). */
+static otakit_err_t write_entry(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e,
+                                bool erase, const char *what)
 {
-    record(c, c->otadata->offset + (uint32_t)copy * OTAKIT_SECTOR_SIZE, OTAKIT_SECTOR_SIZE, copy,
-           e->seq, e->state, what);
+    record(c, c->otadata->offset + (uint32_t)copy * OTAKIT_SECTOR_SIZE,
+           erase ? OTAKIT_SECTOR_SIZE : 0, copy, e->seq, e->state, what);
     if (c->cfg->dry_run) {
         return OTAKIT_OK;
     }
-    return otakit_otadata_write(c->cfg->flash, c->otadata, copy, e);
+    return erase ? otakit_otadata_write(c->cfg->flash, c->otadata, copy, e)
+                 : otakit_otadata_program(c->cfg->flash, c->otadata, copy, e);
+}
+
+static otakit_err_t write_copy(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e,
+                               const char *what)
+{
+    return write_entry(c, copy, e, true, what);
 }
 
 /* Load and verify the image in p, with the anti-rollback rule. */
@@ -275,24 +284,6 @@ static otakit_err_t load_table(boot_ctx_t *c)
     return OTAKIT_OK;
 }
 
-/* Rollback: an app still PENDING_VERIFY at boot ran without confirming itself; mark
- * its copy ABORTED so it is not booted again. */
-static otakit_err_t abort_unconfirmed(boot_ctx_t *c, otakit_otadata_entry_t e[2])
-{
-    for (int i = 0; i < 2; i++) {
-        if (e[i].state == OTAKIT_OTA_IMG_PENDING_VERIFY) {
-            OTAKIT_LOGW(&c->cfg->log, TAG,
-                        "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
-            e[i].state = OTAKIT_OTA_IMG_ABORTED;
-            otakit_err_t err = write_copy(c, i, &e[i], "PENDING_VERIFY->ABORTED");
-            if (err != OTAKIT_OK) {
-                return err;
-            }
-        }
-    }
-    return OTAKIT_OK;
-}
-
 /* The active copy (otakit_otadata_active) among the copies the bootloader may use:
  * with anti-rollback, a copy whose app is below the eFuse counter is set aside. */
 static int usable_active(boot_ctx_t *c, const otakit_otadata_entry_t e[2])
@@ -306,10 +297,47 @@ static int usable_active(boot_ctx_t *c, const otakit_otadata_entry_t e[2])
     return otakit_otadata_active(usable);
 }
 
-/* Rollback: the app a NEW copy selects gets its one trial boot: PENDING_VERIFY. */
+/* Rollback: an app still PENDING_VERIFY at boot ran without confirming itself. With
+ * boot_attempts > 1 the active copy's app gets another boot while it has had fewer: one
+ * more bit of its seq_label is programmed to 0 (no erase: a cut leaves the old or the
+ * new count, and the entry stays valid either way). Otherwise, and for the other copy,
+ * mark it ABORTED so it is not booted again (ESP-IDF's rule). */
+static otakit_err_t abort_unconfirmed(boot_ctx_t *c, otakit_otadata_entry_t e[2])
+{
+    int keep = c->cfg->boot_attempts > 1 ? usable_active(c, e) : -1;
+    for (int i = 0; i < 2; i++) {
+        if (e[i].state != OTAKIT_OTA_IMG_PENDING_VERIFY) {
+            continue;
+        }
+        otakit_err_t err;
+        if (i == keep && otakit_otadata_boot_again(&e[i], c->cfg->boot_attempts) &&
+            otakit_otadata_count_boot(&e[i])) {
+            OTAKIT_LOGW(&c->cfg->log, TAG,
+                        "otadata[%d]: app not confirmed yet: boot attempt %u of %u", i,
+                        otakit_otadata_boots(&e[i]), (unsigned)c->cfg->boot_attempts);
+            err = write_entry(c, i, &e[i], false, "PENDING_VERIFY boot counted");
+        } else {
+            OTAKIT_LOGW(&c->cfg->log, TAG,
+                        "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
+            e[i].state = OTAKIT_OTA_IMG_ABORTED;
+            err = write_copy(c, i, &e[i], "PENDING_VERIFY->ABORTED");
+        }
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+    }
+    return OTAKIT_OK;
+}
+
+/* Rollback: the app a NEW copy selects gets its trial boot: PENDING_VERIFY. With boot
+ * attempts, its count starts from an erased seq_label (ESP-IDF's writers keep the label
+ * they read, which may hold an earlier entry's count). */
 static otakit_err_t start_trial(boot_ctx_t *c, otakit_otadata_entry_t *e, int copy)
 {
     e->state = OTAKIT_OTA_IMG_PENDING_VERIFY;
+    if (c->cfg->boot_attempts > 1) {
+        memset(e->label, 0xFF, sizeof(e->label));
+    }
     return write_copy(c, copy, e, "NEW->PENDING_VERIFY");
 }
 

@@ -146,6 +146,87 @@ static void test_rollback_transitions(void)
     fx_dev_free(d);
 }
 
+/* CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS = 3: an unconfirmed app is booted three
+ * times, each boot after the first counted by one more seq_label bit programmed to 0
+ * (no erase, the entry stays byte-compatible), then rolled back; a stale count in the
+ * label is cleared when a NEW entry starts its trial. */
+static void test_boot_attempts(void)
+{
+    fx_dev_t *d = dev(true, 2);
+    d->ota.rollback = true;
+    d->boot_attempts = 3;
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
+    otakit_otadata_entry_t e[2], stale;
+    otakit_otadata_make(&stale, 2, OTAKIT_OTA_IMG_NEW);
+    stale.label[0] = 0x00; /* as if an earlier entry had counted eight boots */
+    CHECK_EQ(otakit_otadata_write(d->flash, d->otadata, 1, &stale), OTAKIT_OK);
+    CHECK_STR(booted(d), "ota_1"); /* boot 1: NEW -> PENDING_VERIFY, count reset */
+    CHECK_EQ(d->boot.writes[0].state, OTAKIT_OTA_IMG_PENDING_VERIFY);
+    otakit_otadata_read(d->flash, d->otadata, e);
+    CHECK_EQ(e[1].label[0], 0xFF);
+    CHECK_EQ(otakit_otadata_boots(&e[1]), 1);
+    for (unsigned boot = 2; boot <= 3; boot++) {
+        uint32_t erases = otakit_nor_sector_erases(d->nor, (d->otadata->offset + 0x1000) / 0x1000);
+        CHECK_STR(booted(d), "ota_1"); /* not confirmed: booted again */
+        CHECK_EQ(d->boot.write_count, 1);
+        CHECK_STR(d->boot.writes[0].what, "PENDING_VERIFY boot counted");
+        CHECK_EQ(d->boot.writes[0].len, 0);
+        CHECK_EQ(otakit_nor_sector_erases(d->nor, (d->otadata->offset + 0x1000) / 0x1000),
+                 erases); /* programmed, not erased */
+        otakit_otadata_read(d->flash, d->otadata, e);
+        CHECK_EQ(e[1].state, OTAKIT_OTA_IMG_PENDING_VERIFY);
+        CHECK_EQ(otakit_otadata_boots(&e[1]), boot);
+        CHECK(otakit_otadata_is_valid(&e[1]));
+        CHECK_EQ(e[1].crc, otakit_otadata_crc(2));
+    }
+    CHECK_EQ(e[1].label[0], 0xFC); /* a unary count: two bits */
+    CHECK_STR(booted(d), "ota_0"); /* three boots used: rolled back */
+    CHECK_EQ(d->boot.writes[0].state, OTAKIT_OTA_IMG_ABORTED);
+    /* A confirmed app keeps its count in the label; VALID ignores it. */
+    put_copy(d, 1, 3, OTAKIT_OTA_IMG_NEW);
+    CHECK_STR(booted(d), "ota_0"); /* seq 3 selects ota_0 */
+    CHECK_STR(booted(d), "ota_0");
+    otakit_otadata_read(d->flash, d->otadata, e);
+    CHECK_EQ(otakit_otadata_boots(&e[1]), 2);
+    e[1].state = OTAKIT_OTA_IMG_VALID;
+    CHECK_EQ(otakit_otadata_write(d->flash, d->otadata, 1, &e[1]), OTAKIT_OK);
+    CHECK_STR(booted(d), "ota_0");
+    CHECK_EQ(d->boot.write_count, 0);
+    /* The other copy, not active, is aborted at once, as ESP-IDF does. */
+    put_copy(d, 0, 4, OTAKIT_OTA_IMG_PENDING_VERIFY);
+    put_copy(d, 1, 5, OTAKIT_OTA_IMG_PENDING_VERIFY);
+    CHECK_STR(booted(d), "ota_0"); /* seq 5: ota_0, boot 2 of 3 */
+    CHECK_EQ(d->boot.write_count, 2);
+    CHECK_EQ(d->boot.writes[0].copy, 0);
+    CHECK_EQ(d->boot.writes[0].state, OTAKIT_OTA_IMG_ABORTED);
+    CHECK_STR(d->boot.writes[1].what, "PENDING_VERIFY boot counted");
+    fx_dev_free(d);
+}
+
+/* The decision itself: boots so far against the option, 1 (or 0) being ESP-IDF's rule. */
+static void test_boot_attempts_decision(void)
+{
+    otakit_otadata_entry_t e;
+    otakit_otadata_make(&e, 7, OTAKIT_OTA_IMG_PENDING_VERIFY);
+    CHECK_EQ(otakit_otadata_boots(&e), 1);
+    CHECK(!otakit_otadata_boot_again(&e, 0));
+    CHECK(!otakit_otadata_boot_again(&e, 1));
+    CHECK(otakit_otadata_boot_again(&e, 2));
+    CHECK(otakit_otadata_count_boot(&e));
+    CHECK_EQ(otakit_otadata_boots(&e), 2);
+    CHECK(!otakit_otadata_boot_again(&e, 2));
+    CHECK(otakit_otadata_boot_again(&e, 3));
+    /* a torn count (any bits cleared, in any byte) only counts more boots */
+    e.label[19] = 0x7E;
+    CHECK_EQ(otakit_otadata_boots(&e), 4);
+    for (int i = 0; i < 200; i++) {
+        (void)otakit_otadata_count_boot(&e);
+    }
+    CHECK_EQ(otakit_otadata_boots(&e), 161);
+    CHECK(!otakit_otadata_count_boot(&e)); /* every bit used */
+    CHECK(!otakit_otadata_boot_again(&e, 16));
+}
+
 static void test_fallback_through_slots(void)
 {
     fx_dev_t *d = dev(true, 3);
@@ -325,7 +406,8 @@ int main(void)
     for (int i = 0; i < 16; i++) {
         char ver[16];
         snprintf(ver, sizeof(ver), "v%d", i);
-        img[i] = fx_image(i == 15 ? "factory" : "app", ver, 0, 3000 + (size_t)i * 100, (uint32_t)i + 100, &img_len[i]);
+        img[i] = fx_image(i == 15 ? "factory" : "app", ver, 0, 3000 + (size_t)i * 100,
+                          (uint32_t)i + 100, &img_len[i]);
     }
     RUN(test_erased_boots_factory);
     RUN(test_seq5_two_slots);
@@ -335,6 +417,8 @@ int main(void)
     RUN(test_aborted_and_invalid);
     RUN(test_three_and_sixteen_slots);
     RUN(test_rollback_transitions);
+    RUN(test_boot_attempts);
+    RUN(test_boot_attempts_decision);
     RUN(test_fallback_through_slots);
     RUN(test_no_factory_initial_contents);
     RUN(test_dry_run_changes_nothing);
