@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates
   libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcjson-dev
   python3 python3-kconfiglib
-  nginx-light wrk openssl
+  nginx-light wrk openssl iproute2
 )
 
 check=0

@@ -120,19 +120,20 @@ serve() {
 }
 
 # serve_otakit DIR [OPTIONS]: `otakit serve` on a free port (HTTP, or HTTPS alone with
-# --tls-cert/--tls-key). Sets SERVER_PORT and SERVER_PID.
+# --tls-cert/--tls-key). Sets SERVER_PORT and SERVER_PID. SERVE_BIND: the address
+# (127.0.0.1); SERVE_WRAP: a command prefix that execs the server (`ip netns exec NS`).
 serve_otakit() {
-  local dir=$1 fifo line fd
+  local dir=$1 fifo line fd bind=${SERVE_BIND:-127.0.0.1}
   shift
   fifo=$(mktemp -u "$TMP/srv.XXXXXX")
   mkfifo "$fifo"
-  "$OTAKIT" serve "$dir" --port 0 --bind 127.0.0.1 --access-log "$TMP/server.log" "$@" >"$fifo" 2>"$TMP/serve.err" &
+  ${SERVE_WRAP:-} "$OTAKIT" serve "$dir" --port 0 --bind "$bind" --access-log "$TMP/server.log" "$@" >"$fifo" 2>"$TMP/serve.err" &
   SERVER_PID=$!
   E2E_PIDS+=("$SERVER_PID")
   exec {fd}<"$fifo"
   SERVER_PORT=
   while read -r -t 20 line <&"$fd"; do
-    if [[ $line =~ ^serving\ .*\ on\ https?://127\.0\.0\.1:([0-9]+)/?$ ]]; then
+    if [[ $line =~ ^serving\ .*\ on\ https?://${bind//./\\.}:([0-9]+)/?$ ]]; then
       SERVER_PORT=${BASH_REMATCH[1]}
       break
     fi
