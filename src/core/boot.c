@@ -13,6 +13,7 @@ typedef struct {
     const otakit_part_t *factory, *test, *otadata;
     const otakit_part_t *ota[16];
     unsigned app_count;
+    int confirmed; /* the slot a VALID active copy selects, or OTAKIT_BOOT_INDEX_INVALID */
 } boot_ctx_t;
 
 static const char *usage_name(const otakit_part_t *p)
@@ -342,23 +343,24 @@ static otakit_err_t start_trial(boot_ctx_t *c, otakit_otadata_entry_t *e, int co
 }
 
 /* Anti-rollback: a confirmed (VALID) app raises the eFuse counter to its
- * secure_version, as ESP-IDF's bootloader does before loading it. A failed raise does
- * not stop the boot: the app is valid, and the next boot raises again. */
-static void raise_secure_version(boot_ctx_t *c, const otakit_otadata_entry_t *e, int slot)
+ * secure_version once it has loaded and verified (and passed the port's check), never
+ * from the description of an image not yet verified: a corrupt or unsigned image that a
+ * VALID copy selects must not raise it for good. (ESP-IDF's bootloader raises before it
+ * loads the image.) A failed raise does not stop the boot: the app is valid, and the
+ * next boot raises again. */
+static void raise_secure_version(boot_ctx_t *c)
 {
     const otakit_efuse_t *efuse = arb(c);
-    otakit_app_desc_t d;
-    if (efuse == NULL || c->cfg->dry_run || e->state != OTAKIT_OTA_IMG_VALID ||
-        c->ota[slot] == NULL ||
-        otakit_image_read_desc(c->cfg->flash, c->ota[slot]->offset, &d) != OTAKIT_OK) {
+    const otakit_image_info_t *img = &c->res->image;
+    if (efuse == NULL || c->cfg->dry_run || c->res->index != c->confirmed || !img->has_desc) {
         return;
     }
-    otakit_err_t err = otakit_efuse_raise_to(efuse, d.secure_version);
+    otakit_err_t err = otakit_efuse_raise_to(efuse, img->desc.secure_version);
     if (err != OTAKIT_OK) {
         OTAKIT_LOGE(
             &c->cfg->log, TAG,
             "Failed to raise the eFuse secure version to %u (%s); the next boot tries again",
-            (unsigned)d.secure_version, otakit_err_name(err));
+            (unsigned)img->desc.secure_version, otakit_err_name(err));
     }
 }
 
@@ -407,7 +409,9 @@ static otakit_err_t start_from_otadata(boot_ctx_t *c, int *start, bool *initial_
             return err;
         }
     }
-    raise_secure_version(c, &e[active], *start);
+    if (e[active].state == OTAKIT_OTA_IMG_VALID) {
+        c->confirmed = *start;
+    }
     return OTAKIT_OK;
 }
 
@@ -448,6 +452,7 @@ otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result
     memset(res, 0, sizeof(*res));
     c.cfg = cfg;
     c.res = res;
+    c.confirmed = OTAKIT_BOOT_INDEX_INVALID;
     res->index = OTAKIT_BOOT_INDEX_INVALID;
 
     otakit_err_t err = load_table(&c);
@@ -466,6 +471,7 @@ otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result
         OTAKIT_LOGE(&cfg->log, TAG, "No bootable app partitions in the partition table");
         return OTAKIT_ERR_NOT_FOUND;
     }
+    raise_secure_version(&c);
     if (initial_contents && res->index >= 0) {
         return initial_fixup(&c);
     }

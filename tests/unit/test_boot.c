@@ -351,6 +351,45 @@ static void test_anti_rollback_boot(void)
     fx_dev_free(d);
 }
 
+/* The eFuse counter rises only from an image that loaded and verified: a VALID copy that
+ * selects a corrupt image (its description still readable, secure_version 5) falls back
+ * to ota_0 (secure_version 1) and leaves the counter at 1; raised from the description
+ * before the verification, it would be 5 and refuse ota_0 on every later boot. */
+static void test_anti_rollback_raise_after_verify(void)
+{
+    fx_dev_t *d = fx_dev_new(0x400000, true, 2, SLOT);
+    size_t l1, l5;
+    uint8_t *v1 = fx_image("app", "v1", 1, 4000, 31, &l1);
+    uint8_t *v5 = fx_image("app", "v5", 5, 4000, 35, &l5);
+    fx_flash_image(d, d->factory, img[0], img_len[0]);
+    fx_flash_image(d, fx_slot(d, 0), v1, l1);
+    fx_flash_image(d, fx_slot(d, 1), v5, l5);
+    size_t at = l5 / 2; /* a byte of the program: the image no longer verifies */
+    while (v5[at] == 0) {
+        at++;
+    }
+    uint8_t z = 0;
+    CHECK_EQ(otakit_flash_write(d->flash, fx_slot(d, 1)->offset + (uint32_t)at, &z, 1), OTAKIT_OK);
+    otakit_app_desc_t desc;
+    CHECK_EQ(otakit_image_read_desc(d->flash, fx_slot(d, 1)->offset, &desc), OTAKIT_OK);
+    CHECK_EQ(desc.secure_version, 5);
+    d->ota.anti_rollback = true;
+    d->ota.rollback = true;
+    put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
+    put_copy(d, 1, 2, OTAKIT_OTA_IMG_VALID);
+    d->efuse = 0;
+    CHECK_STR(booted(d), "ota_0"); /* ota_1 fails verification: fall back */
+    CHECK_EQ(d->efuse, 0); /* ota_0 is not the confirmed selection: no raise */
+    CHECK_STR(booted(d), "ota_0"); /* and it keeps booting */
+    /* Once ota_1 holds a good image, it boots and raises the counter. */
+    fx_flash_image(d, fx_slot(d, 1), v5, l5);
+    CHECK_STR(booted(d), "ota_1");
+    CHECK_EQ(d->efuse, 5);
+    free(v1);
+    free(v5);
+    fx_dev_free(d);
+}
+
 static char last_error[256];
 
 static void capture_errors(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt,
@@ -426,6 +465,7 @@ int main(void)
     RUN(test_bad_table);
     RUN(test_table_against_header_flash_size);
     RUN(test_anti_rollback_boot);
+    RUN(test_anti_rollback_raise_after_verify);
     RUN(test_anti_rollback_raise_failure);
     for (int i = 0; i < 16; i++) {
         free(img[i]);
