@@ -327,45 +327,54 @@ static void test_table_against_header_flash_size(void)
     fx_dev_free(d);
 }
 
-static void test_anti_rollback_boot(void)
+/* Anti-rollback on, eFuse 0, the factory app (secure_version 0), ota_0 and ota_1 with
+ * the given secure versions (v[i], len[i]: their images), both copies VALID, ota_1 newest. */
+static fx_dev_t *arb_dev(uint32_t sv0, uint32_t sv1, uint8_t *v[2], size_t len[2])
 {
     fx_dev_t *d = fx_dev_new(0x400000, true, 2, SLOT);
-    size_t l1, l2;
-    uint8_t *v1 = fx_image("app", "v1", 1, 4000, 21, &l1);
-    uint8_t *v2 = fx_image("app", "v2", 2, 4000, 22, &l2);
+    const uint32_t sv[2] = {sv0, sv1};
     fx_flash_image(d, d->factory, img[0], img_len[0]);
-    fx_flash_image(d, fx_slot(d, 0), v1, l1);
-    fx_flash_image(d, fx_slot(d, 1), v2, l2);
+    for (unsigned i = 0; i < 2; i++) {
+        char ver[8];
+        snprintf(ver, sizeof(ver), "v%u", (unsigned)sv[i]);
+        v[i] = fx_image("app", ver, sv[i], 4000, 20 + sv[i], &len[i]);
+        fx_flash_image(d, fx_slot(d, i), v[i], len[i]);
+    }
     d->ota.anti_rollback = true;
     put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
     put_copy(d, 1, 2, OTAKIT_OTA_IMG_VALID);
     d->efuse = 0;
+    return d;
+}
+
+static void test_anti_rollback_boot(void)
+{
+    uint8_t *v[2];
+    size_t len[2];
+    fx_dev_t *d = arb_dev(1, 2, v, len);
     CHECK_STR(booted(d), "ota_1");
     CHECK_EQ(d->efuse, 2); /* a VALID active app raises the counter */
     otakit_flash_erase(d->flash, d->otadata->offset + 0x1000, 0x1000);
     /* Copy 0 selects ota_0 (secure_version 1 < 2): not usable; the fallback refuses the
      * factory app (0 < 2) and ota_0, and lands on ota_1, the only app allowed to run. */
     CHECK_STR(booted(d), "ota_1");
-    free(v1);
-    free(v2);
+    free(v[0]);
+    free(v[1]);
     fx_dev_free(d);
 }
 
 /* The eFuse counter rises only from an image that loaded and verified: a VALID copy that
  * selects a corrupt image (its description still readable, secure_version 5) falls back
- * to ota_0 (secure_version 1) and leaves the counter at 1; raised from the description
- * before the verification, it would be 5 and refuse ota_0 on every later boot. */
+ * to ota_0 (secure_version 1), which is not the confirmed selection, and leaves the
+ * counter at 0; raised from the description before the verification, it would be 5 and
+ * refuse ota_0 (and the factory app) on every later boot. */
 static void test_anti_rollback_raise_after_verify(void)
 {
-    fx_dev_t *d = fx_dev_new(0x400000, true, 2, SLOT);
-    size_t l1, l5;
-    uint8_t *v1 = fx_image("app", "v1", 1, 4000, 31, &l1);
-    uint8_t *v5 = fx_image("app", "v5", 5, 4000, 35, &l5);
-    fx_flash_image(d, d->factory, img[0], img_len[0]);
-    fx_flash_image(d, fx_slot(d, 0), v1, l1);
-    fx_flash_image(d, fx_slot(d, 1), v5, l5);
-    size_t at = l5 / 2; /* a byte of the program: the image no longer verifies */
-    while (v5[at] == 0) {
+    uint8_t *v[2];
+    size_t len[2];
+    fx_dev_t *d = arb_dev(1, 5, v, len);
+    size_t at = len[1] / 2; /* a byte of the program: the image no longer verifies */
+    while (v[1][at] == 0) {
         at++;
     }
     uint8_t z = 0;
@@ -373,20 +382,15 @@ static void test_anti_rollback_raise_after_verify(void)
     otakit_app_desc_t desc;
     CHECK_EQ(otakit_image_read_desc(d->flash, fx_slot(d, 1)->offset, &desc), OTAKIT_OK);
     CHECK_EQ(desc.secure_version, 5);
-    d->ota.anti_rollback = true;
-    d->ota.rollback = true;
-    put_copy(d, 0, 1, OTAKIT_OTA_IMG_VALID);
-    put_copy(d, 1, 2, OTAKIT_OTA_IMG_VALID);
-    d->efuse = 0;
     CHECK_STR(booted(d), "ota_0"); /* ota_1 fails verification: fall back */
-    CHECK_EQ(d->efuse, 0); /* ota_0 is not the confirmed selection: no raise */
+    CHECK_EQ(d->efuse, 0);
     CHECK_STR(booted(d), "ota_0"); /* and it keeps booting */
     /* Once ota_1 holds a good image, it boots and raises the counter. */
-    fx_flash_image(d, fx_slot(d, 1), v5, l5);
+    fx_flash_image(d, fx_slot(d, 1), v[1], len[1]);
     CHECK_STR(booted(d), "ota_1");
     CHECK_EQ(d->efuse, 5);
-    free(v1);
-    free(v5);
+    free(v[0]);
+    free(v[1]);
     fx_dev_free(d);
 }
 
