@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates
   libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcjson-dev
   python3 python3-kconfiglib
-  nginx-light wrk openssl tmux
+  nginx-light wrk openssl tmux iproute2
 )
 
 check=0

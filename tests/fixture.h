@@ -26,6 +26,7 @@ typedef struct fx_dev {
     otakit_boot_result_t boot;
     const otakit_part_t *factory, *otadata, *nvs;
     bool verbose;
+    unsigned boot_attempts; /* CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS (0 = 1) */
     /* The bootloader's port check (Secure Boot V2 signatures), or NULL. */
     bool (*check_app)(void *ctx, const otakit_part_t *part, const otakit_image_info_t *image);
 } fx_dev_t;
@@ -178,6 +179,7 @@ static inline otakit_err_t fx_boot(fx_dev_t *d, otakit_boot_pin_t pin)
     memset(&cfg, 0, sizeof(cfg));
     cfg.flash = d->flash;
     cfg.rollback = d->ota.rollback;
+    cfg.boot_attempts = d->boot_attempts;
     cfg.anti_rollback = d->ota.anti_rollback;
     cfg.efuse = &d->efuse_if;
     cfg.chip_id = OTAKIT_CHIP_ESP32;

@@ -12,13 +12,16 @@
 #include "otakit/otadata.h"
 
 static const char USAGE[] =
-    "usage: otakit boot FLASH [--dry-run] [--rollback] [--anti-rollback --secure-version N]\n"
+    "usage: otakit boot FLASH [--dry-run] [--rollback [--boot-attempts N]]\n"
+    "                         [--anti-rollback --secure-version N]\n"
     "                         [--hold-pin factory|test] [--reset-erase LABEL[,LABEL...]]\n"
     "                         [--reset-erase-otadata] [--table-offset 0x8000] [--json] [--quiet]\n"
     "\n"
     "Runs the second-stage bootloader's decision on a flash file: verifies the partition\n"
     "table, reads otadata, applies the rollback transitions (--rollback: NEW becomes\n"
-    "PENDING_VERIFY on the boot that selects it, PENDING_VERIFY becomes ABORTED), picks a\n"
+    "PENDING_VERIFY on the boot that selects it, PENDING_VERIFY becomes ABORTED; with\n"
+    "--boot-attempts N, as CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS, an unconfirmed app\n"
+    "is booted up to N times, each boot counted in its entry's seq_label), picks a\n"
     "slot, verifies its image and falls back as ESP-IDF's bootloader does. Prints the\n"
     "bootloader's log, the chosen partition and the otadata writes; without --dry-run the\n"
     "writes are made. --json prints one object: label, offset, index, writes[].\n"
@@ -80,6 +83,7 @@ int cmd_boot(int argc, char **argv)
         OPT_TABLE_OFFSET,
         OPT_HOLD_PIN,
         OPT_RESET_ERASE,
+        OPT_BOOT_ATTEMPTS,
     };
     static const struct option OPTS[] = {
         TOOL_OPT_HELP_ENTRY,
@@ -93,6 +97,7 @@ int cmd_boot(int argc, char **argv)
         {"table-offset", required_argument, 0, OPT_TABLE_OFFSET},
         {"hold-pin", required_argument, 0, OPT_HOLD_PIN},
         {"reset-erase", required_argument, 0, OPT_RESET_ERASE},
+        {"boot-attempts", required_argument, 0, OPT_BOOT_ATTEMPTS},
         {0, 0, 0, 0},
     };
     tool_getopt_begin();
@@ -128,6 +133,14 @@ int cmd_boot(int argc, char **argv)
             }
             have_secver = true;
             break;
+        case OPT_BOOT_ATTEMPTS: {
+            uint32_t n = 0;
+            if (tool_parse_u32(optarg, &n) != 0 || n < 1 || n > 16) {
+                bad = "--boot-attempts: a number from 1 to 16";
+            }
+            cfg.boot_attempts = n;
+            break;
+        }
         case OPT_TABLE_OFFSET:
             if (tool_parse_u32(optarg, &cfg.ptable_offset) != 0) {
                 bad = "--table-offset: a number such as 0x8000";

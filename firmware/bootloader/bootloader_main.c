@@ -37,6 +37,7 @@ static otakit_boot_result_t res; /* large: keep it off the stack */
 static const char *const FLASH_SIZE_NAMES[] = {"1MB",  "2MB",  "4MB",  "8MB",
                                                "16MB", "32MB", "64MB", "128MB"};
 
+#ifdef CONFIG_BOOTLOADER_FACTORY_RESET
 /* CONFIG_BOOTLOADER_DATA_FACTORY_RESET: "nvs, phy_init" -> labels. */
 static size_t split_labels(char *buf, const char *labels[MAX_RESET_LABELS])
 {
@@ -47,6 +48,7 @@ static size_t split_labels(char *buf, const char *labels[MAX_RESET_LABELS])
     }
     return n;
 }
+#endif
 
 static int mapped(uint32_t a)
 {
@@ -141,11 +143,6 @@ int main(void)
     otakit_console_log(OTAKIT_LOG_INFO, "boot.esp32", "SPI Flash Size : %s", size_name);
     LOGI("Enabling RNG early entropy source...");
 
-    char reset_buf[128];
-    const char *labels[MAX_RESET_LABELS];
-    snprintf(reset_buf, sizeof(reset_buf), "%s", CONFIG_BOOTLOADER_DATA_FACTORY_RESET);
-    size_t nlabels = split_labels(reset_buf, labels);
-
     otakit_boot_cfg_t cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.flash = flash;
@@ -153,11 +150,14 @@ int main(void)
     cfg.flash_size = header_flash_size;
 #ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
     cfg.rollback = true;
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS
+    cfg.boot_attempts = CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS;
+#endif
 #endif
 #ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
     cfg.anti_rollback = true;
+    cfg.efuse = otakit_hw_efuse(); /* only then: without it no eFuse code is linked */
 #endif
-    cfg.efuse = otakit_hw_efuse();
 #ifdef CONFIG_SECURE_BOOT_V2_ENABLED
     read_trusted_keys();
     cfg.check_app = check_signature;
@@ -169,7 +169,11 @@ int main(void)
     cfg.log = otakit_console_sink();
     uint32_t pin = otakit_hw_shared()->hold_pin;
 #ifdef CONFIG_BOOTLOADER_FACTORY_RESET
+    char reset_buf[128];
+    const char *labels[MAX_RESET_LABELS];
     if (pin == OTAKIT_HW_PIN_FACTORY) {
+        snprintf(reset_buf, sizeof(reset_buf), "%s", CONFIG_BOOTLOADER_DATA_FACTORY_RESET);
+        size_t nlabels = split_labels(reset_buf, labels);
         cfg.pin = OTAKIT_BOOT_PIN_FACTORY_RESET;
         cfg.reset_labels = labels;
         cfg.reset_label_count = nlabels;
@@ -190,7 +194,6 @@ int main(void)
                            pin == OTAKIT_HW_PIN_FACTORY ? "CONFIG_BOOTLOADER_FACTORY_RESET"
                                                         : "CONFIG_BOOTLOADER_APP_TEST");
     }
-    (void)nlabels;
 
     otakit_err_t err = otakit_boot_select(&cfg, &res);
     if (err != OTAKIT_OK || res.part == NULL) {

@@ -35,12 +35,16 @@ typedef enum {
 
 typedef struct otakit_boot_cfg {
     const otakit_flash_t *flash;
-    uint32_t ptable_offset;      /**< 0 = 0x8000 */
+    uint32_t ptable_offset; /**< 0 = 0x8000 */
     /** The chip size the partition table is checked against: what the bootloader image
      * header says (its flash-size field), as ESP-IDF's bootloader checks it; 0 = the
      * flash device's own size. */
     uint32_t flash_size;
-    bool rollback;               /**< CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    bool rollback; /**< CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    /** CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS: boots an unconfirmed app gets before
+     * it is rolled back (counted in its otadata entry's seq_label); 0 or 1 = ESP-IDF's one
+     * trial boot. */
+    unsigned boot_attempts;
     bool anti_rollback;          /**< CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     const otakit_efuse_t *efuse; /**< needed with anti_rollback */
     int32_t chip_id;             /**< OTAKIT_CHIP_ESP32 for the virtual device */
@@ -51,7 +55,7 @@ typedef struct otakit_boot_cfg {
     /** Data partitions the factory-reset request erases (by label). */
     const char *const *reset_labels;
     size_t reset_label_count;
-    bool reset_erase_otadata;    /**< CONFIG_BOOTLOADER_OTA_DATA_ERASE */
+    bool reset_erase_otadata; /**< CONFIG_BOOTLOADER_OTA_DATA_ERASE */
     /**
      * The port's check of an app that verified and passed anti-rollback (the signature
      * check of Secure Boot V2, which needs crypto the core does not have): false refuses
@@ -64,19 +68,20 @@ typedef struct otakit_boot_cfg {
 
 /** One flash change the decision makes (or would make, in a dry run). */
 typedef struct otakit_boot_write {
-    uint32_t addr;   /**< flash address of the otadata copy or erased partition */
-    uint32_t len;    /**< bytes erased */
-    int copy;        /**< otadata copy 0/1, or -1 for a partition erase */
-    uint32_t seq;    /**< entry written (copy >= 0) */
+    uint32_t addr; /**< flash address of the otadata copy or erased partition */
+    uint32_t len;  /**< bytes erased (0: the entry programmed over, a boot counted) */
+    int copy;      /**< otadata copy 0/1, or -1 for a partition erase */
+    uint32_t seq;  /**< entry written (copy >= 0) */
     uint32_t state;
-    const char *what; /**< "PENDING_VERIFY->ABORTED", "NEW->PENDING_VERIFY", "initial fix-up", "factory reset" */
+    const char *what; /**< "PENDING_VERIFY->ABORTED", "PENDING_VERIFY boot counted",
+                         "NEW->PENDING_VERIFY", "initial fix-up", "factory reset" */
 } otakit_boot_write_t;
 
 typedef struct otakit_boot_result {
     otakit_ptable_t table;
-    int index;                   /**< chosen: OTA slot 0..15, FACTORY, TEST */
-    const otakit_part_t *part;   /**< into table; NULL if nothing bootable */
-    otakit_image_info_t image;   /**< the booted image */
+    int index;                 /**< chosen: OTA slot 0..15, FACTORY, TEST */
+    const otakit_part_t *part; /**< into table; NULL if nothing bootable */
+    otakit_image_info_t image; /**< the booted image */
     otakit_boot_write_t writes[OTAKIT_BOOT_MAX_WRITES];
     size_t write_count;
 } otakit_boot_result_t;

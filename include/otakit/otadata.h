@@ -57,6 +57,22 @@ unsigned otakit_otadata_slot(uint32_t seq, unsigned n);
  * ((slot + 1) mod n) + i*n that is >= cur_seq; slot + 1 when have_active is false.
  */
 uint32_t otakit_otadata_next_seq(bool have_active, uint32_t cur_seq, unsigned slot, unsigned n);
+/**
+ * @brief Boot attempts of an unconfirmed app (CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS):
+ * the boots a PENDING_VERIFY entry has had, 1 (the trial boot that made it
+ * PENDING_VERIFY) plus the bits cleared in its seq_label, a unary counter that grows by
+ * programming one more bit to 0 (no erase; the CRC covers ota_seq only, so ESP-IDF reads
+ * the entry as before). 1..161.
+ */
+unsigned otakit_otadata_boots(const otakit_otadata_entry_t *e);
+/**
+ * @brief The bootloader's decision for an app still PENDING_VERIFY at boot: true when it
+ * gets another boot (fewer than attempts boots so far), false when it is rolled back
+ * (marked ABORTED). attempts 0 or 1 is ESP-IDF's rule: never another boot.
+ */
+bool otakit_otadata_boot_again(const otakit_otadata_entry_t *e, unsigned attempts);
+/** Count one more boot in e's seq_label (clear its next bit). false when all are used. */
+bool otakit_otadata_count_boot(otakit_otadata_entry_t *e);
 /** "NEW", "PENDING_VERIFY", "VALID", "INVALID", "ABORTED", "UNDEFINED" or "UNKNOWN". */
 const char *otakit_otadata_state_name(uint32_t state);
 
@@ -74,6 +90,14 @@ otakit_err_t otakit_otadata_read(const otakit_flash_t *f, const otakit_part_t *p
  */
 otakit_err_t otakit_otadata_write(const otakit_flash_t *f, const otakit_part_t *p, int copy,
                                   const otakit_otadata_entry_t *e);
+/**
+ * @brief Program copy's 32 bytes over what is there, without an erase: for an entry that
+ * differs from the flash only by bits going 1 -> 0 (a boot counted in seq_label).
+ * Power-loss: if interrupted, the bytes that change hold their old or new bits; with one
+ * bit changing, the entry is the old or the new one.
+ */
+otakit_err_t otakit_otadata_program(const otakit_flash_t *f, const otakit_part_t *p, int copy,
+                                    const otakit_otadata_entry_t *e);
 
 #ifdef __cplusplus
 }

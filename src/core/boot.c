@@ -13,6 +13,7 @@ typedef struct {
     const otakit_part_t *factory, *test, *otadata;
     const otakit_part_t *ota[16];
     unsigned app_count;
+    int confirmed; /* the slot a VALID active copy selects, or OTAKIT_BOOT_INDEX_INVALID */
 } boot_ctx_t;
 
 static const char *usage_name(const otakit_part_t *p)
@@ -68,15 +69,24 @@ static const otakit_efuse_t *arb(const boot_ctx_t *c)
     return otakit_efuse_rule(c->cfg->anti_rollback, c->cfg->efuse);
 }
 
-static otakit_err_t write_copy(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e,
-                               const char *what)
+/* Rewrite a copy (erase its sector, program the entry), or with erase false program the
+ * entry over it (a boot counted: bits only go to 0). */
+static otakit_err_t write_entry(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e,
+                                bool erase, const char *what)
 {
-    record(c, c->otadata->offset + (uint32_t)copy * OTAKIT_SECTOR_SIZE, OTAKIT_SECTOR_SIZE, copy,
-           e->seq, e->state, what);
+    record(c, c->otadata->offset + (uint32_t)copy * OTAKIT_SECTOR_SIZE,
+           erase ? OTAKIT_SECTOR_SIZE : 0, copy, e->seq, e->state, what);
     if (c->cfg->dry_run) {
         return OTAKIT_OK;
     }
-    return otakit_otadata_write(c->cfg->flash, c->otadata, copy, e);
+    return erase ? otakit_otadata_write(c->cfg->flash, c->otadata, copy, e)
+                 : otakit_otadata_program(c->cfg->flash, c->otadata, copy, e);
+}
+
+static otakit_err_t write_copy(boot_ctx_t *c, int copy, const otakit_otadata_entry_t *e,
+                               const char *what)
+{
+    return write_entry(c, copy, e, true, what);
 }
 
 /* Load and verify the image in p, with the anti-rollback rule. */
@@ -275,24 +285,6 @@ static otakit_err_t load_table(boot_ctx_t *c)
     return OTAKIT_OK;
 }
 
-/* Rollback: an app still PENDING_VERIFY at boot ran without confirming itself; mark
- * its copy ABORTED so it is not booted again. */
-static otakit_err_t abort_unconfirmed(boot_ctx_t *c, otakit_otadata_entry_t e[2])
-{
-    for (int i = 0; i < 2; i++) {
-        if (e[i].state == OTAKIT_OTA_IMG_PENDING_VERIFY) {
-            OTAKIT_LOGW(&c->cfg->log, TAG,
-                        "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
-            e[i].state = OTAKIT_OTA_IMG_ABORTED;
-            otakit_err_t err = write_copy(c, i, &e[i], "PENDING_VERIFY->ABORTED");
-            if (err != OTAKIT_OK) {
-                return err;
-            }
-        }
-    }
-    return OTAKIT_OK;
-}
-
 /* The active copy (otakit_otadata_active) among the copies the bootloader may use:
  * with anti-rollback, a copy whose app is below the eFuse counter is set aside. */
 static int usable_active(boot_ctx_t *c, const otakit_otadata_entry_t e[2])
@@ -306,31 +298,69 @@ static int usable_active(boot_ctx_t *c, const otakit_otadata_entry_t e[2])
     return otakit_otadata_active(usable);
 }
 
-/* Rollback: the app a NEW copy selects gets its one trial boot: PENDING_VERIFY. */
+/* Rollback: an app still PENDING_VERIFY at boot ran without confirming itself. With
+ * boot_attempts > 1 the active copy's app gets another boot while it has had fewer: one
+ * more bit of its seq_label is programmed to 0 (no erase: a cut leaves the old or the
+ * new count, and the entry stays valid either way). Otherwise, and for the other copy,
+ * mark it ABORTED so it is not booted again (ESP-IDF's rule). */
+static otakit_err_t abort_unconfirmed(boot_ctx_t *c, otakit_otadata_entry_t e[2])
+{
+    int keep = c->cfg->boot_attempts > 1 ? usable_active(c, e) : -1;
+    for (int i = 0; i < 2; i++) {
+        if (e[i].state != OTAKIT_OTA_IMG_PENDING_VERIFY) {
+            continue;
+        }
+        otakit_err_t err;
+        if (i == keep && otakit_otadata_boot_again(&e[i], c->cfg->boot_attempts) &&
+            otakit_otadata_count_boot(&e[i])) {
+            OTAKIT_LOGW(&c->cfg->log, TAG,
+                        "otadata[%d]: app not confirmed yet: boot attempt %u of %u", i,
+                        otakit_otadata_boots(&e[i]), (unsigned)c->cfg->boot_attempts);
+            err = write_entry(c, i, &e[i], false, "PENDING_VERIFY boot counted");
+        } else {
+            OTAKIT_LOGW(&c->cfg->log, TAG,
+                        "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
+            e[i].state = OTAKIT_OTA_IMG_ABORTED;
+            err = write_copy(c, i, &e[i], "PENDING_VERIFY->ABORTED");
+        }
+        if (err != OTAKIT_OK) {
+            return err;
+        }
+    }
+    return OTAKIT_OK;
+}
+
+/* Rollback: the app a NEW copy selects gets its trial boot: PENDING_VERIFY. With boot
+ * attempts, its count starts from an erased seq_label (ESP-IDF's writers keep the label
+ * they read, which may hold an earlier entry's count). */
 static otakit_err_t start_trial(boot_ctx_t *c, otakit_otadata_entry_t *e, int copy)
 {
     e->state = OTAKIT_OTA_IMG_PENDING_VERIFY;
+    if (c->cfg->boot_attempts > 1) {
+        memset(e->label, 0xFF, sizeof(e->label));
+    }
     return write_copy(c, copy, e, "NEW->PENDING_VERIFY");
 }
 
 /* Anti-rollback: a confirmed (VALID) app raises the eFuse counter to its
- * secure_version, as ESP-IDF's bootloader does before loading it. A failed raise does
- * not stop the boot: the app is valid, and the next boot raises again. */
-static void raise_secure_version(boot_ctx_t *c, const otakit_otadata_entry_t *e, int slot)
+ * secure_version once it has loaded and verified (and passed the port's check), never
+ * from the description of an image not yet verified: a corrupt or unsigned image that a
+ * VALID copy selects must not raise it for good. (ESP-IDF's bootloader raises before it
+ * loads the image.) A failed raise does not stop the boot: the app is valid, and the
+ * next boot raises again. */
+static void raise_secure_version(boot_ctx_t *c)
 {
     const otakit_efuse_t *efuse = arb(c);
-    otakit_app_desc_t d;
-    if (efuse == NULL || c->cfg->dry_run || e->state != OTAKIT_OTA_IMG_VALID ||
-        c->ota[slot] == NULL ||
-        otakit_image_read_desc(c->cfg->flash, c->ota[slot]->offset, &d) != OTAKIT_OK) {
+    const otakit_image_info_t *img = &c->res->image;
+    if (efuse == NULL || c->cfg->dry_run || c->res->index != c->confirmed || !img->has_desc) {
         return;
     }
-    otakit_err_t err = otakit_efuse_raise_to(efuse, d.secure_version);
+    otakit_err_t err = otakit_efuse_raise_to(efuse, img->desc.secure_version);
     if (err != OTAKIT_OK) {
         OTAKIT_LOGE(
             &c->cfg->log, TAG,
             "Failed to raise the eFuse secure version to %u (%s); the next boot tries again",
-            (unsigned)d.secure_version, otakit_err_name(err));
+            (unsigned)img->desc.secure_version, otakit_err_name(err));
     }
 }
 
@@ -379,7 +409,9 @@ static otakit_err_t start_from_otadata(boot_ctx_t *c, int *start, bool *initial_
             return err;
         }
     }
-    raise_secure_version(c, &e[active], *start);
+    if (e[active].state == OTAKIT_OTA_IMG_VALID) {
+        c->confirmed = *start;
+    }
     return OTAKIT_OK;
 }
 
@@ -420,6 +452,7 @@ otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result
     memset(res, 0, sizeof(*res));
     c.cfg = cfg;
     c.res = res;
+    c.confirmed = OTAKIT_BOOT_INDEX_INVALID;
     res->index = OTAKIT_BOOT_INDEX_INVALID;
 
     otakit_err_t err = load_table(&c);
@@ -438,6 +471,7 @@ otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result
         OTAKIT_LOGE(&cfg->log, TAG, "No bootable app partitions in the partition table");
         return OTAKIT_ERR_NOT_FOUND;
     }
+    raise_secure_version(&c);
     if (initial_contents && res->index >= 0) {
         return initial_fixup(&c);
     }

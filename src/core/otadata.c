@@ -89,6 +89,33 @@ uint32_t otakit_otadata_next_seq(bool have_active, uint32_t cur_seq, unsigned sl
     return base + i * n;
 }
 
+unsigned otakit_otadata_boots(const otakit_otadata_entry_t *e)
+{
+    unsigned n = 1;
+    for (size_t i = 0; i < sizeof(e->label); i++) {
+        for (uint8_t b = (uint8_t)~e->label[i]; b != 0; b &= (uint8_t)(b - 1u)) {
+            n++;
+        }
+    }
+    return n;
+}
+
+bool otakit_otadata_boot_again(const otakit_otadata_entry_t *e, unsigned attempts)
+{
+    return otakit_otadata_boots(e) < attempts;
+}
+
+bool otakit_otadata_count_boot(otakit_otadata_entry_t *e)
+{
+    for (size_t i = 0; i < sizeof(e->label); i++) {
+        if (e->label[i] != 0) {
+            e->label[i] &= (uint8_t)(e->label[i] - 1u); /* its lowest set bit */
+            return true;
+        }
+    }
+    return false;
+}
+
 const char *otakit_otadata_state_name(uint32_t state)
 {
     switch (state) {
@@ -117,8 +144,8 @@ otakit_err_t otakit_otadata_read(const otakit_flash_t *f, const otakit_part_t *p
     }
     for (int i = 0; i < 2; i++) {
         uint8_t buf[OTAKIT_OTADATA_ENTRY_SIZE];
-        otakit_err_t err = otakit_flash_read(f, p->offset + (uint32_t)i * OTAKIT_SECTOR_SIZE, buf,
-                                             sizeof(buf));
+        otakit_err_t err =
+            otakit_flash_read(f, p->offset + (uint32_t)i * OTAKIT_SECTOR_SIZE, buf, sizeof(buf));
         if (err != OTAKIT_OK) {
             return err;
         }
@@ -127,8 +154,8 @@ otakit_err_t otakit_otadata_read(const otakit_flash_t *f, const otakit_part_t *p
     return OTAKIT_OK;
 }
 
-otakit_err_t otakit_otadata_write(const otakit_flash_t *f, const otakit_part_t *p, int copy,
-                                  const otakit_otadata_entry_t *e)
+static otakit_err_t put_copy(const otakit_flash_t *f, const otakit_part_t *p, int copy,
+                             const otakit_otadata_entry_t *e, bool erase)
 {
     if ((copy != 0 && copy != 1) || p->size < OTAKIT_OTADATA_SIZE) {
         return OTAKIT_ERR_INVALID_ARG;
@@ -136,9 +163,21 @@ otakit_err_t otakit_otadata_write(const otakit_flash_t *f, const otakit_part_t *
     uint32_t addr = p->offset + (uint32_t)copy * OTAKIT_SECTOR_SIZE;
     uint8_t buf[OTAKIT_OTADATA_ENTRY_SIZE];
     otakit_otadata_encode(e, buf);
-    otakit_err_t err = otakit_flash_erase(f, addr, OTAKIT_SECTOR_SIZE);
+    otakit_err_t err = erase ? otakit_flash_erase(f, addr, OTAKIT_SECTOR_SIZE) : OTAKIT_OK;
     if (err != OTAKIT_OK) {
         return err;
     }
     return otakit_flash_write(f, addr, buf, sizeof(buf));
+}
+
+otakit_err_t otakit_otadata_write(const otakit_flash_t *f, const otakit_part_t *p, int copy,
+                                  const otakit_otadata_entry_t *e)
+{
+    return put_copy(f, p, copy, e, true);
+}
+
+otakit_err_t otakit_otadata_program(const otakit_flash_t *f, const otakit_part_t *p, int copy,
+                                    const otakit_otadata_entry_t *e)
+{
+    return put_copy(f, p, copy, e, false);
 }

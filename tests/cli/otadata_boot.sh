@@ -45,6 +45,14 @@ t_check_eval "dry run changes nothing" '[ "$(sha256sum <"$F")" = "$sum" ]'
 out=$("$OTAKIT" boot "$F" --rollback --json)
 t_check_eval "boot: ota_1, copy 1 at 0xe000 now PENDING_VERIFY" '[ "$(echo "$out" | json "d[\"label\"]+d[\"writes\"][0][\"address\"]")" = ota_10xe000 ]'
 t_check_eval "state PENDING_VERIFY on flash" '[ "$("$OTAKIT" otadata show "$F" --json | json "d[\"copies\"][1][\"state_name\"]")" = PENDING_VERIFY ]'
+# --boot-attempts 2: the unconfirmed app gets a second boot, counted by one seq_label bit
+# programmed to 0 (no erase); a dry run only reports it; a bad count is refused.
+cp "$F" "$T/attempts.bin"
+out=$("$OTAKIT" boot "$T/attempts.bin" --rollback --boot-attempts 2 --json)
+t_check_eval "boot attempts 2: ota_1 booted again, its boot counted" '[ "$(echo "$out" | json "d[\"label\"]+\"/\"+d[\"writes\"][0][\"what\"]")" = "ota_1/PENDING_VERIFY boot counted" ]'
+t_check_eval "boot attempts 2: copy 1's seq_label is fe ff.., the rest unchanged" '[ "$(hex32 "$T/attempts.bin" 0xe000)" = "04000000feffffffffffffffffffffffffffffffffffffff01000000a8689d70" ]'
+t_check_eval "boot attempts 2: the third boot aborts it" '[ "$("$OTAKIT" boot "$T/attempts.bin" --rollback --boot-attempts 2 --json | json "d[\"label\"]+\"/\"+d[\"writes\"][0][\"state\"]")" = ota_0/ABORTED ]'
+t_check_eval "--boot-attempts 0 is refused" '! "$OTAKIT" boot "$T/attempts.bin" --rollback --boot-attempts 0 2>/dev/null'
 out=$("$OTAKIT" boot "$F" --rollback --json)
 t_check_eval "next boot: not confirmed -> ABORTED, back to ota_0" '[ "$(echo "$out" | json "d[\"label\"]+\"/\"+d[\"writes\"][0][\"state\"]")" = ota_0/ABORTED ]'
 # otatool's switch: validity ignores the state, so copy 1 (seq 4, ABORTED) is the base

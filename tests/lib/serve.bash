@@ -11,7 +11,9 @@ _t_urls() {
 t_serve_start() {
   local name=$1 dir=$2 i pid
   shift 2
-  "$OTAKIT" serve "$dir" --port 0 --bind 127.0.0.1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
+  # shellcheck disable=SC2086 # T_SERVE_WRAP is a command prefix, split on purpose
+  ${T_SERVE_WRAP:-} "$OTAKIT" serve "$dir" --port 0 --bind "${T_SERVE_BIND:-127.0.0.1}" "$@" \
+    >"$T/$name.out" 2>"$T/$name.err" &
   pid=$!
   T_SERVER_PID[$name]=$pid
   t_track_pid "$pid"

@@ -40,7 +40,9 @@
 # Servers (serve.bash)
 #   t_serve_start NAME DIR [OPTS]  `otakit serve DIR` on a free 127.0.0.1 port; stdout in
 #                               $T/NAME.out, stderr in $T/NAME.err. Sets T_URL, T_URLS, T_PORT
-#                               and T_SERVER_PID[NAME]
+#                               and T_SERVER_PID[NAME]. T_SERVE_BIND: the address
+#                               (127.0.0.1); T_SERVE_WRAP: a prefix that execs the
+#                               server (`ip netns exec NS`)
 #   t_pyserve_start NAME DIR [OPTS]  tests/e2e/ota_server.py likewise (sets T_PORT)
 #   t_serve_stop NAME [SIGNAL]  signal the server, wait (bounded) for it; sets T_STOP_RC
 #   t_port_of URL, t_curl ARGS... (curl, bounded, no proxy), t_free_port

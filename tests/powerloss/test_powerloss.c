@@ -8,6 +8,10 @@
  *     and, for the plain switches, old before the switch's otadata write and new after,
  *   - otadata holds a valid selection that agrees with what booted,
  *   - a following clean update succeeds and boots.
+ * With boot attempts (CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS) the counter's writes
+ * are cut too, and a cut during the new app's first run (after the bootloader made it
+ * PENDING_VERIFY, before the app's confirmation) must keep the update with 2 attempts
+ * and roll it back with 1 (ESP-IDF's rule).
  * A failure prints a replay id; OTAKIT_POWERLOSS_REPLAY=<id> reruns that case alone
  * (verbose). OTAKIT_POWERLOSS_LONG=1 runs larger images and many more random seeds. */
 #include "fixture.h"
@@ -169,10 +173,10 @@ static otakit_err_t app_start(fx_dev_t *d)
     }
 }
 
-/* Power on until an app settles (at most 4 boots). */
+/* Power on until an app settles (at most 4 boots, and one more per boot attempt). */
 static otakit_err_t power_on(fx_dev_t *d, otakit_boot_pin_t pin)
 {
-    for (int boot = 0; boot < 4; boot++) {
+    for (unsigned boot = 0; boot < 4 + d->boot_attempts; boot++) {
         otakit_err_t err = fx_boot(d, boot == 0 ? pin : OTAKIT_BOOT_PIN_NONE);
         if (err != OTAKIT_OK) {
             return err;
@@ -215,6 +219,10 @@ typedef struct scenario {
     void (*prepare)(fx_dev_t *d);
     otakit_err_t (*run)(fx_dev_t *d, uint64_t *switch_op, tap_t *tap);
     bool signed_apps; /* Secure Boot V2: the bootloader and the update check signatures */
+    unsigned attempts; /* CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS (0 = 1) */
+    /* run() sets its switch_op where the new app's first run starts: a cut from there to
+     * the next flash change must boot the new app with attempts > 1, the old one with 1. */
+    bool first_run_check;
 } scenario_t;
 
 static void put(fx_dev_t *d, int copy, uint32_t seq, uint32_t state)
@@ -271,9 +279,16 @@ static otakit_err_t run_ota0_to_ota1(fx_dev_t *d, uint64_t *sw, tap_t *tap)
     return run_update(d, sw, tap, IMG_C, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES);
 }
 
+/* The new app's first boot is taken apart: the bootloader's decision (NEW becomes
+ * PENDING_VERIFY), then, from *sw on, the app's run, which confirms. */
 static otakit_err_t run_rollback_confirm(fx_dev_t *d, uint64_t *sw, tap_t *tap)
 {
-    return run_update(d, sw, tap, IMG_C, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES);
+    TRY(power_on(d, OTAKIT_BOOT_PIN_NONE));
+    TRY(update_to(d, IMG_C, OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, NULL, NULL));
+    TRY(fx_boot(d, OTAKIT_BOOT_PIN_NONE));
+    *sw = tap->ops;
+    otakit_err_t err = app_start(d);
+    return err == 1 ? power_on(d, OTAKIT_BOOT_PIN_NONE) : err;
 }
 
 static otakit_err_t run_rollback_selftest_fail(fx_dev_t *d, uint64_t *sw, tap_t *tap)
@@ -363,16 +378,20 @@ static otakit_err_t run_signed_update(fx_dev_t *d, uint64_t *sw, tap_t *tap)
 }
 
 static const scenario_t SCENARIOS[] = {
-    {"1 update from factory and switch", false, IMG_A, IMG_B, true, prep_factory, run_factory_update, false},
-    {"2 ota_0 to ota_1", false, IMG_B, IMG_C, true, prep_ota0, run_ota0_to_ota1, false},
+    {"1 update from factory and switch", false, IMG_A, IMG_B, true, prep_factory, run_factory_update, false, 0, false},
+    {"2 ota_0 to ota_1", false, IMG_B, IMG_C, true, prep_ota0, run_ota0_to_ota1, false, 0, false},
     {"3 first boot with rollback, self-test, mark valid", true, IMG_B, IMG_C, false, prep_ota0,
-     run_rollback_confirm, false},
-    {"4a failed self-test rolls back", true, IMG_B, IMG_BAD, false, prep_ota0, run_rollback_selftest_fail, false},
-    {"4b no confirmation rolls back", true, IMG_B, IMG_NOCONFIRM, false, prep_ota0, run_rollback_noconfirm, false},
-    {"5 resume after a dropped link", false, IMG_B, IMG_C, true, prep_ota0, run_resume, false},
-    {"6 factory reset", false, IMG_B, IMG_A, false, prep_ota0, run_factory_reset, false},
+     run_rollback_confirm, false, 1, true},
+    {"4a failed self-test rolls back", true, IMG_B, IMG_BAD, false, prep_ota0, run_rollback_selftest_fail, false, 0, false},
+    {"4b no confirmation rolls back", true, IMG_B, IMG_NOCONFIRM, false, prep_ota0, run_rollback_noconfirm, false, 0, false},
+    {"5 resume after a dropped link", false, IMG_B, IMG_C, true, prep_ota0, run_resume, false, 0, false},
+    {"6 factory reset", false, IMG_B, IMG_A, false, prep_ota0, run_factory_reset, false, 0, false},
     {"7 signed update (Secure Boot V2)", true, IMG_SIGNED_A, IMG_SIGNED_C, false, prep_signed,
-     run_signed_update, true},
+     run_signed_update, true, 0, false},
+    {"8 first boot with 2 boot attempts, mark valid", true, IMG_B, IMG_C, false, prep_ota0,
+     run_rollback_confirm, false, 2, true},
+    {"9 no confirmation, 3 boot attempts, rolls back", true, IMG_B, IMG_NOCONFIRM, false, prep_ota0,
+     run_rollback_noconfirm, false, 3, false},
 };
 #define NSCEN (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
 
@@ -382,7 +401,9 @@ typedef struct {
     rig_t *scratch;
     const uint8_t *live;
     bool rollback;
+    unsigned attempts;
     int *outcome; /* indexed by op number; filled forward */
+    uint8_t *changed; /* indexed by op number: 1 where the op wrote or erased */
     uint64_t cap, last;
 } oracle_t;
 
@@ -397,8 +418,10 @@ static void oracle_hook(void *ctx, uint64_t op, uint32_t addr, size_t len)
     for (uint64_t i = o->last + 1; i < op; i++) {
         o->outcome[i] = o->outcome[o->last];
     }
+    o->changed[op] = 1;
     rig_restore(o->scratch, o->live);
     o->scratch->d->ota.rollback = o->rollback;
+    o->scratch->d->boot_attempts = o->attempts;
     o->outcome[op] = recover(o->scratch->d);
     o->last = op;
 }
@@ -436,11 +459,12 @@ static int parse_replay(const char *id, unsigned *scen, int *mode, uint64_t *k)
 
 /* One cut: returns 0 when every check holds, else prints why. */
 static int one_cut(rig_t *r, const scenario_t *s, unsigned si, int mode, uint64_t k, const int *E,
-                   const uint8_t *init, uint64_t switch_op, int *bricked, int *wrong)
+                   const uint8_t *init, uint64_t switch_op, uint64_t run_end, int *bricked, int *wrong)
 {
     fx_dev_t *d = r->d;
     rig_restore(r, init);
     d->ota.rollback = s->rollback;
+    d->boot_attempts = s->attempts;
     otakit_nor_cut_at(d->nor, k, (otakit_nor_cut_mode_t)mode, (uint32_t)k * 7919u + si);
     uint64_t sw = 0;
     otakit_err_t err = s->run(d, &sw, &r->tap);
@@ -467,6 +491,12 @@ static int one_cut(rig_t *r, const scenario_t *s, unsigned si, int mode, uint64_
                got != ((k < switch_op || (k == switch_op && mode != OTAKIT_NOR_CUT_AFTER)) ? s->old_img : s->new_img)) {
         (*wrong)++;
         fprintf(stderr, "SWITCH NOT ATOMIC (got %d, switch at op %llu): ", got, (unsigned long long)switch_op);
+        fail = 1;
+    } else if (s->first_run_check && k > switch_op && k < run_end &&
+               got != (s->attempts > 1 ? s->new_img : s->old_img)) {
+        (*wrong)++;
+        fprintf(stderr, "CUT IN THE FIRST RUN (ops %llu..%llu) GIVES %d: ", (unsigned long long)switch_op + 1,
+                (unsigned long long)run_end - 1, got);
         fail = 1;
     }
     if (!fail && otakit_ota_get_boot(&d->ota) != d->ota.running) {
@@ -508,14 +538,17 @@ static void sweep(unsigned si, const char *replay)
     memcpy(r->init, otakit_nor_data(d->nor), G.flash_size);
 
     /* Clean run: count ops and compute the recovery outcome after every mutation. */
-    oracle_t o = {scratch, otakit_nor_data(d->nor), s->rollback, NULL, 0, 0};
+    oracle_t o = {scratch, otakit_nor_data(d->nor), s->rollback, s->attempts, NULL, NULL, 0, 0};
     o.cap = 1u << 16;
     o.outcome = calloc(o.cap, sizeof(int));
+    o.changed = calloc(o.cap, 1);
     rig_restore(scratch, r->init);
     scratch->d->ota.rollback = s->rollback;
+    scratch->d->boot_attempts = s->attempts;
     o.outcome[0] = recover(scratch->d);
     rig_restore(r, r->init);
     d->ota.rollback = s->rollback;
+    d->boot_attempts = s->attempts;
     r->tap.after_mutation = oracle_hook;
     r->tap.hook_ctx = &o;
     uint64_t switch_op = 0;
@@ -529,11 +562,20 @@ static void sweep(unsigned si, const char *replay)
     CHECK(n > 0); /* no counted operations would mean no cuts below, and a vacuous pass */
     CHECK(n < o.cap);
     CHECK_EQ(o.outcome[0], s->old_img); /* recovery before anything happens: the old app */
-    if (s->plain_switch) {
+    if (s->plain_switch || s->first_run_check) {
         CHECK(switch_op > 0);
     }
+    /* The first run: from its start to the app's first flash change (its confirmation). */
+    uint64_t run_end = switch_op + 1;
+    while (run_end < n && !o.changed[run_end]) {
+        run_end++;
+    }
+    if (s->first_run_check) {
+        CHECK(run_end > switch_op + 1); /* the app reads before it confirms: cuts to check */
+    }
     /* The clean run ends on the expected image. */
-    CHECK_EQ(which_image(d, d->ota.running), si >= 3 && si <= 4 ? s->old_img : s->new_img);
+    bool rolls_back = s->new_img == IMG_BAD || s->new_img == IMG_NOCONFIRM;
+    CHECK_EQ(which_image(d, d->ota.running), rolls_back ? s->old_img : s->new_img);
 
     for (int mode = 0; mode < 3; mode++) {
         if (rmode >= 0 && mode != rmode) {
@@ -546,7 +588,7 @@ static void sweep(unsigned si, const char *replay)
                 continue;
             }
             d->verbose = replay != NULL;
-            failed += one_cut(r, s, si, mode, k, o.outcome, r->init, switch_op, &bricked, &wrong);
+            failed += one_cut(r, s, si, mode, k, o.outcome, r->init, switch_op, run_end, &bricked, &wrong);
             cuts++;
         }
         printf("scenario %-50s %-6s: %llu cuts, %d bricked, %d wrong image\n", s->name, MODE_NAMES[mode],
@@ -554,6 +596,7 @@ static void sweep(unsigned si, const char *replay)
         CHECK_EQ(failed, 0);
     }
     free(o.outcome);
+    free(o.changed);
     rig_free(scratch);
     rig_free(r);
 }
@@ -573,6 +616,8 @@ SWEEP_TEST(4)
 SWEEP_TEST(5)
 SWEEP_TEST(6)
 SWEEP_TEST(7)
+SWEEP_TEST(8)
+SWEEP_TEST(9)
 
 /* Five cuts in a row at random points of successive updates, then a clean boot. */
 static void test_random_cuts(void)
@@ -599,6 +644,7 @@ static void test_random_cuts(void)
         uint32_t x = seed * 0x9E3779B9u;
         rig_restore(r, r->init);
         d->ota.rollback = seed % 2 == 0;
+        d->boot_attempts = seed / 2 % 3 + 1; /* 1..3 */
         const int imgs[3] = {IMG_C, IMG_D, IMG_B};
         for (int cut = 0; cut < 5; cut++) {
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
@@ -1112,6 +1158,8 @@ int main(void)
     RUN(test_sweep_5);
     RUN(test_sweep_6);
     RUN(test_sweep_7);
+    RUN(test_sweep_8);
+    RUN(test_sweep_9);
     RUN(test_random_cuts);
     RUN(test_fallback_then_update);
     RUN(test_nvs_sweep_0);

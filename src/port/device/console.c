@@ -2,6 +2,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "hw.h"
 
@@ -37,6 +39,33 @@ static const char *level_color(otakit_log_level_t level)
     }
 }
 
+#ifdef OTAKIT_HW_LEAN
+/* The bootloader (single-threaded, size-bound): one formatted line, one write; nothing
+ * else of stdio's stream machinery. Longer lines are cut. */
+void otakit_console_vline(otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
+{
+    const char *color = color_allowed && otakit_hw_color() ? level_color(level) : NULL;
+    char line[512];
+    const size_t cap = sizeof(line) - 5; /* room for the colour's end and the newline */
+    int n = snprintf(line, cap, "%s%c (%" PRIu32 ") %s: ", color != NULL ? color : "",
+                     otakit_log_letter(level), (uint32_t)(otakit_hw_time_us() / 1000u), tag);
+    if (n < 0) {
+        return;
+    }
+    size_t len = (size_t)n < cap ? (size_t)n : cap - 1;
+    if (len < cap - 1) {
+        n = vsnprintf(line + len, cap - len, fmt, ap);
+        len = n < 0 ? len : len + (size_t)n < cap ? len + (size_t)n : cap - 1;
+    }
+    if (color != NULL) {
+        memcpy(line + len, "\033[0m", 4);
+        len += 4;
+    }
+    line[len++] = '\n';
+    fflush(stdout);
+    (void)!write(STDOUT_FILENO, line, len);
+}
+#else
 void otakit_console_vline(otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
 {
     const char *color = color_allowed && otakit_hw_color() ? level_color(level) : NULL;
@@ -54,6 +83,7 @@ void otakit_console_vline(otakit_log_level_t level, const char *tag, const char 
     fflush(stdout);
     funlockfile(stdout);
 }
+#endif
 
 void otakit_console_log(otakit_log_level_t level, const char *tag, const char *fmt, ...)
 {

@@ -27,7 +27,8 @@ static struct {
     otakit_nor_t *nor;
     const otakit_flash_t *raw;
     otakit_flash_t flash;
-    otakit_efuse_t efuse;
+    const char *flash_path; /* from the environment */
+    otakit_efuse_t efuse;   /* set up on first use (a bootloader without eFuse rules links none) */
     char efuse_path[PATH_MAX];
     int64_t start_ns; /* when not attached: process start */
     bool trace;       /* trace_fd is a flash operation trace (OTAKIT_HW_TRACE_FD) */
@@ -263,15 +264,10 @@ int otakit_hw_attach(void)
     hw.flash.erase = hw_erase;
     hw.flash.epoch = hw_epoch;
 
-    const char *ef = getenv(OTAKIT_HW_ENV_EFUSE);
-    if (ef != NULL && strlen(ef) < sizeof(hw.efuse_path)) {
-        strcpy(hw.efuse_path, ef);
-    } else if (otakit_efuse_path(flash_path, hw.efuse_path, sizeof(hw.efuse_path)) != 0) {
-        hw.efuse_path[0] = '\0';
-    }
-    hw.efuse.ctx = NULL;
-    hw.efuse.get = efuse_get;
-    hw.efuse.raise = efuse_raise;
+    hw.flash_path = flash_path;
+#ifndef OTAKIT_HW_LEAN
+    (void)otakit_hw_efuse(); /* now, before an app's tasks could race to it */
+#endif
 
     const char *tfd = getenv(OTAKIT_HW_ENV_TRACE_FD);
     if (tfd != NULL) {
@@ -312,12 +308,33 @@ const otakit_flash_t *otakit_hw_flash(void)
 
 const char *otakit_hw_efuse_path(void)
 {
-    return hw.attached ? hw.efuse_path : "";
+    if (!hw.attached) {
+        return "";
+    }
+    if (hw.efuse_path[0] == '\0') {
+        const char *ef = getenv(OTAKIT_HW_ENV_EFUSE);
+        if (ef != NULL && strlen(ef) < sizeof(hw.efuse_path)) {
+            memcpy(hw.efuse_path, ef, strlen(ef) + 1);
+        } else if (otakit_efuse_path(hw.flash_path, hw.efuse_path, sizeof(hw.efuse_path)) != 0) {
+            hw.efuse_path[0] = '\0';
+        }
+    }
+    return hw.efuse_path;
 }
 
+/* Set up on first use: a program that never asks links no eFuse code. */
 const otakit_efuse_t *otakit_hw_efuse(void)
 {
-    return hw.attached ? &hw.efuse : NULL;
+    if (!hw.attached) {
+        return NULL;
+    }
+    if (hw.efuse.get == NULL) {
+        (void)otakit_hw_efuse_path();
+        hw.efuse.ctx = NULL;
+        hw.efuse.get = efuse_get;
+        hw.efuse.raise = efuse_raise;
+    }
+    return &hw.efuse;
 }
 
 uint32_t otakit_hw_reset_reason(void)
