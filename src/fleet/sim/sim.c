@@ -1409,6 +1409,7 @@ int fleet_sim_run(const fleet_cfg_t *cfg, fleet_result_t *res)
     }
     while (s->running > 0) {
         /* Start every due event while a request slot is free. */
+        bool busy = false;
         while (s->heap_n > 0 && s->inflight < cfg->concurrency) {
             sdev_t *d = &s->devs[s->heap[0]];
             if (d->t > cfg->duration) {
@@ -1418,6 +1419,7 @@ int fleet_sim_run(const fleet_cfg_t *cfg, fleet_result_t *res)
                 break;
             }
             heap_pop(s);
+            busy = true;
             if (d->t > s->now) {
                 s->now = d->t;
             }
@@ -1437,9 +1439,10 @@ int fleet_sim_run(const fleet_cfg_t *cfg, fleet_result_t *res)
                 req_t *r = NULL;
                 curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
                 on_done(s, r, m->data.result);
+                busy = true; /* its device may have a next step due now */
             }
         }
-        if (s->inflight > 0 || cfg->realtime) {
+        if (!busy && (s->inflight > 0 || cfg->realtime)) {
             curl_multi_poll(s->multi, NULL, 0, s->inflight > 0 ? 100 : 20, NULL);
         }
         if (cfg->progress) {
