@@ -1,8 +1,8 @@
-/* `otakit serve` and `otakit fleet` in the otakit binary: run the programs otakit-serve and
- * otakit-fleet-sim, built beside otakit. They need libmicrohttpd and libcurl (and GnuTLS
- * behind them); keeping those out of otakit itself means every other command starts
- * without loading them (about 30 shared libraries, most of otakit's start-up time;
- * bench/startup.sh). */
+/* `otakit serve` and `otakit fleet` in the otakit binary: run the programs otakit-serve,
+ * otakit-fleet and otakit-fleet-sim, built beside otakit. They need libmicrohttpd (and
+ * GnuTLS, libcurl, SQLite and libpq behind them); keeping those out of otakit itself means
+ * every other command starts without loading them (about 30 shared libraries, most of
+ * otakit's start-up time; bench/startup.sh). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "cmd.h"
 
 /* Run program (a file beside otakit) with argv, whose argv[0] is the verb the program
- * expects; returns only when that fails. */
+ * expects ("serve", "fleet"); returns only when that fails. */
 static int exec_beside(const char *program, char **argv)
 {
     char path[PATH_MAX];
@@ -40,26 +40,12 @@ int cmd_serve(int argc, char **argv)
     return exec_beside("otakit-serve", argv);
 }
 
-static const char FLEET_USAGE[] = "usage: otakit fleet <verb> [options]\n"
-                                  "\n"
-                                  "verbs:\n"
-                                  "  sim     run N virtual devices against a hawkBit DDI server\n"
-                                  "\n"
-                                  "'otakit fleet <verb> --help' describes a verb.\n";
-
+/* `otakit fleet sim` runs the simulator (argv[0] "sim"); the other verbs the fleet
+ * server's program (argv[0] "fleet"). */
 int cmd_fleet(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(FLEET_USAGE, stderr);
-        return EXIT_USAGE;
+    if (argc >= 2 && strcmp(argv[1], "sim") == 0) {
+        return exec_beside("otakit-fleet-sim", argv + 1);
     }
-    if (tool_is_help(argv[1])) {
-        fputs(FLEET_USAGE, stdout);
-        return EXIT_OK;
-    }
-    if (strcmp(argv[1], "sim") == 0) {
-        return exec_beside("otakit-fleet-sim", argv + 1); /* argv[0] "sim" */
-    }
-    tool_error("fleet: unknown verb '%s' (see 'otakit fleet --help')", argv[1]);
-    return EXIT_USAGE;
+    return exec_beside("otakit-fleet", argv);
 }

@@ -3,7 +3,7 @@
 # take a 1 MiB image under a fault mix (power cuts, dropped links, failing self-tests);
 # none is bricked, every one closes its action, and what the server recorded matches
 # what the devices say: a success for each updated device, a failure for each rollback.
-source "$(dirname "$0")/common.bash"
+source "$(dirname "$0")/sim_common.bash"
 
 make_artifact "$tmp/app.bin" 2.0.0
 start_responder ddi "$tmp/app.bin" --sleep 00:00:20
