@@ -5,6 +5,8 @@
 # passes its self-test, confirms itself and reports success. With the self-test GPIO
 # held low the new app rolls back, and the factory app reports the rollback as a failure.
 # A deployment whose SHA-256 does not match is refused before anything is switched.
+# Against otakit fleet serve, a rollout to two such devices records one success and one
+# rollback (an error).
 # shellcheck source=../e2e/lib/ota_common.sh
 source "$OTAKIT_SRC/tests/e2e/lib/ota_common.sh"
 require_images ddi_ota.bin
@@ -98,4 +100,44 @@ check "bad SHA-256: refused and reported (rc=$RC)" in_order "$LOG" \
 check "bad SHA-256: no restart into the new image" lacks "$LOG" "Prepare to restart system!"
 check "bad SHA-256: the factory app stays selected" test "$(otadata "$F" 'j["boot"]["label"]')" = factory
 [[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+
+# 4. otakit fleet serve: a rollout to two devices; it records one success and, for the
+# device whose self-test fails, the rollback as an error.
+export OTAKIT_FLEET_TOKEN=fleet-admin-token-0123456789
+"$OTAKIT" fleet serve --port 0 --bind 127.0.0.1 --data-dir "$TMP/fleet" >"$TMP/fleet.out" 2>&1 &
+E2E_PIDS+=($!)
+for _ in $(seq 1 400); do
+  grep -q '^serving fleet on ' "$TMP/fleet.out" && break
+  sleep 0.05
+done
+FURL=$(sed -n 's/^serving fleet on \(http:\/\/[^ ]*\)\/ .*/\1/p' "$TMP/fleet.out")
+fl() { "$OTAKIT" fleet "$@" --server "$FURL"; }
+jf() { python3 -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+art=$(fl upload "$TMP/v2.bin" | jf 'j["id"]')
+fl device add fw-ok --tag fw --device-token tok-fw-ok-0123456789 >/dev/null
+fl device add fw-bad --tag fw --device-token tok-fw-bad-0123456789 >/dev/null
+r=$(fl rollout create --name fw --artifact "$art" --tag fw --error-threshold 100 | jf 'j["id"]')
+fl rollout start "$r" >/dev/null
+F=$TMP/fleet_ok.bin
+make_flash "$F" 4MB 0x10000 "$B/ddi_ota.bin"
+OTAKIT_DDI_URL=$FURL OTAKIT_DDI_CONTROLLER_ID=fw-ok OTAKIT_DDI_TOKEN=tok-fw-ok-0123456789 \
+  run_device "$F" "closed: success (updated" "${FAST[@]}"
+check "fleet serve: the device reports success (rc=$RC)" in_order "$LOG" \
+  "SHA-256 matches the deployment" "ddi: Self-test passed: app confirmed" "closed: success (updated"
+[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+F=$TMP/fleet_bad.bin
+make_flash "$F" 4MB 0x10000 "$B/ddi_ota.bin"
+OTAKIT_DDI_URL=$FURL OTAKIT_DDI_CONTROLLER_ID=fw-bad OTAKIT_DDI_TOKEN=tok-fw-bad-0123456789 \
+  run_device "$F" "closed: failure (rolled back" "${FAST[@]}" --gpio "$pin=0"
+check "fleet serve: the other reports its rollback (rc=$RC)" in_order "$LOG" \
+  "ddi: Self-test failed: rolling back" "ddi: Running ddi_ota 1.0.0 from factory" \
+  "closed: failure (rolled back"
+[[ $E2E_FAIL -eq 0 ]] || dump_log "$LOG"
+check "fleet serve: success recorded" test \
+  "$(fl device show fw-ok | jf '[a["status"] for a in j["actions"]]')" = "['finished']"
+check "fleet serve: the rollback recorded as an error" test \
+  "$(fl device show fw-bad | jf '[a["status"] for a in j["actions"]]')" = "['error']"
+check "fleet serve: the rollout finished, one finished, one error" test \
+  "$(fl rollout show "$r" | jf '(j["status"], j["groups"][0]["finished"], j["groups"][0]["error"])')" = \
+  "('finished', 1, 1)"
 finish
