@@ -7,11 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "sim.h"
-
-#define EXIT_OK 0
-#define EXIT_CHECK_FAILED 1
-#define EXIT_USAGE 2
 
 static const char USAGE[] =
     "usage: otakit fleet sim --devices N --server URL [--tenant T]\n"
@@ -87,34 +84,20 @@ static int parse_num(const char *s, double *out, bool suffix)
     return 0;
 }
 
+/* A whole file, NUL-terminated (tool_read_file names the file when it fails). */
 static char *read_text(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
+    uint8_t *buf = NULL;
+    if (tool_read_file(path, &buf, len) != 0) {
         return NULL;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (b == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
+    char *text = realloc(buf, *len + 1);
+    if (text == NULL) {
+        free(buf);
+        return NULL;
     }
-    fclose(f);
-    if (buf != NULL) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
+    text[*len] = '\0';
+    return text;
 }
 
 /* "<id> <token>" lines into parallel arrays pointing into text (modified in place). */
@@ -374,7 +357,6 @@ int main(int argc, char **argv)
         const char *path = token_file != NULL ? token_file : gateway_file;
         tokens_text = read_text(path, &len);
         if (tokens_text == NULL) {
-            fprintf(stderr, "otakit: fleet sim: cannot read %s\n", path);
             rc = EXIT_USAGE;
             goto out;
         }
@@ -399,7 +381,6 @@ int main(int argc, char **argv)
     if (factory != NULL) {
         factory_img = (uint8_t *)read_text(factory, &cfg.factory_app_len);
         if (factory_img == NULL) {
-            fprintf(stderr, "otakit: fleet sim: cannot read %s\n", factory);
             rc = EXIT_USAGE;
             goto out;
         }

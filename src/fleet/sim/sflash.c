@@ -10,16 +10,20 @@
 #define ID_FIRST 2u  /* pool sectors */
 #define NO_ID 0u     /* end of a hash chain / free list (pool ids start at 2) */
 
+/* A sector of the pool: its bytes, references, content hash and chain. */
+typedef struct pool_entry {
+    uint8_t *data;
+    uint64_t hash;
+    uint32_t refs;
+    uint32_t next; /* hash chain of interned sectors, or the free list */
+    bool interned;
+} pool_entry_t;
+
 struct fleet_store {
     uint8_t *base;
     uint32_t size, sectors;
     uint8_t erased[SECTOR];
-    /* The pool: per id, its bytes, references, content hash, interned flag, chain. */
-    uint8_t **data;
-    uint32_t *refs;
-    uint64_t *hash;
-    uint32_t *next; /* hash chain of interned sectors, or the free list */
-    uint8_t *interned;
+    pool_entry_t *pool; /* by sector id (ids below ID_FIRST unused) */
     uint32_t cap, used_ids, free_head;
     uint32_t *buckets;
     uint32_t bucket_mask;
@@ -76,13 +80,9 @@ void fleet_store_free(fleet_store_t *s)
         return;
     }
     for (uint32_t i = ID_FIRST; i < s->used_ids; i++) {
-        free(s->data[i]);
+        free(s->pool[i].data);
     }
-    free(s->data);
-    free(s->refs);
-    free(s->hash);
-    free(s->next);
-    free(s->interned);
+    free(s->pool);
     free(s->buckets);
     free(s->base);
     free(s);
@@ -96,31 +96,11 @@ void fleet_store_stats(const fleet_store_t *s, fleet_store_stats_t *st)
 static int grow(fleet_store_t *s)
 {
     uint32_t cap = s->cap ? s->cap * 2u : 1024u;
-    uint8_t **data = realloc(s->data, cap * sizeof(*data));
-    if (data == NULL) {
+    pool_entry_t *pool = realloc(s->pool, cap * sizeof(*pool));
+    if (pool == NULL) {
         return -1;
     }
-    s->data = data;
-    uint32_t *refs = realloc(s->refs, cap * sizeof(*refs));
-    if (refs == NULL) {
-        return -1;
-    }
-    s->refs = refs;
-    uint64_t *hash = realloc(s->hash, cap * sizeof(*hash));
-    if (hash == NULL) {
-        return -1;
-    }
-    s->hash = hash;
-    uint32_t *next = realloc(s->next, cap * sizeof(*next));
-    if (next == NULL) {
-        return -1;
-    }
-    s->next = next;
-    uint8_t *interned = realloc(s->interned, cap);
-    if (interned == NULL) {
-        return -1;
-    }
-    s->interned = interned;
+    s->pool = pool;
     s->cap = cap;
     return 0;
 }
@@ -131,22 +111,22 @@ static uint32_t pool_new(fleet_store_t *s, const uint8_t *src)
     uint32_t id;
     if (s->free_head != NO_ID) {
         id = s->free_head;
-        s->free_head = s->next[id];
+        s->free_head = s->pool[id].next;
     } else {
         if (s->used_ids >= s->cap && grow(s) != 0) {
             return 0;
         }
         id = s->used_ids++;
-        s->data[id] = malloc(SECTOR);
-        if (s->data[id] == NULL) {
+        s->pool[id].data = malloc(SECTOR);
+        if (s->pool[id].data == NULL) {
             s->used_ids--;
             return 0;
         }
     }
-    memcpy(s->data[id], src, SECTOR);
-    s->refs[id] = 1;
-    s->interned[id] = 0;
-    s->next[id] = NO_ID;
+    memcpy(s->pool[id].data, src, SECTOR);
+    s->pool[id].refs = 1;
+    s->pool[id].interned = false;
+    s->pool[id].next = NO_ID;
     s->st.pool_sectors++;
     if (s->st.pool_sectors > s->st.peak_pool_sectors) {
         s->st.peak_pool_sectors = s->st.pool_sectors;
@@ -156,26 +136,26 @@ static uint32_t pool_new(fleet_store_t *s, const uint8_t *src)
 
 static void unchain(fleet_store_t *s, uint32_t id)
 {
-    uint32_t *pp = &s->buckets[s->hash[id] & s->bucket_mask];
+    uint32_t *pp = &s->buckets[s->pool[id].hash & s->bucket_mask];
     while (*pp != NO_ID && *pp != id) {
-        pp = &s->next[*pp];
+        pp = &s->pool[*pp].next;
     }
     if (*pp == id) {
-        *pp = s->next[id];
+        *pp = s->pool[id].next;
     }
 }
 
 static void release(fleet_store_t *s, uint32_t id)
 {
-    if (id < ID_FIRST || --s->refs[id] > 0) {
+    if (id < ID_FIRST || --s->pool[id].refs > 0) {
         return;
     }
-    if (s->interned[id]) {
+    if (s->pool[id].interned) {
         unchain(s, id);
         s->st.interned--;
     }
     s->st.pool_sectors--;
-    s->next[id] = s->free_head; /* keep the buffer for the next sector */
+    s->pool[id].next = s->free_head; /* keep the buffer for the next sector */
     s->free_head = id;
 }
 
@@ -188,7 +168,7 @@ static const uint8_t *sector_bytes(const fleet_flash_t *f, uint32_t sector)
     if (id == ID_ERASED) {
         return f->store->erased;
     }
-    return f->store->data[id];
+    return f->store->pool[id].data;
 }
 
 /* The sector's bytes, writable by this device alone (copied first when shared). */
@@ -196,8 +176,8 @@ static uint8_t *sector_own(fleet_flash_t *f, uint32_t sector)
 {
     fleet_store_t *s = f->store;
     uint32_t id = f->map[sector];
-    if (id >= ID_FIRST && s->refs[id] == 1 && !s->interned[id]) {
-        return s->data[id];
+    if (id >= ID_FIRST && s->pool[id].refs == 1 && !s->pool[id].interned) {
+        return s->pool[id].data;
     }
     uint32_t nid = pool_new(s, sector_bytes(f, sector));
     if (nid == 0) {
@@ -206,13 +186,13 @@ static uint8_t *sector_own(fleet_flash_t *f, uint32_t sector)
     release(s, id);
     f->map[sector] = nid;
     f->private_sectors++;
-    return s->data[nid];
+    return s->pool[nid].data;
 }
 
 static void sector_erase(fleet_flash_t *f, uint32_t sector)
 {
     uint32_t id = f->map[sector];
-    if (id >= ID_FIRST && f->store->refs[id] == 1 && !f->store->interned[id]) {
+    if (id >= ID_FIRST && f->store->pool[id].refs == 1 && !f->store->pool[id].interned) {
         f->private_sectors--;
     }
     release(f->store, id);
@@ -224,11 +204,11 @@ void fleet_flash_compact(fleet_flash_t *f)
     fleet_store_t *s = f->store;
     for (uint32_t i = 0; i < s->sectors && f->private_sectors > 0; i++) {
         uint32_t id = f->map[i];
-        if (id < ID_FIRST || s->interned[id] || s->refs[id] != 1) {
+        if (id < ID_FIRST || s->pool[id].interned || s->pool[id].refs != 1) {
             continue;
         }
         f->private_sectors--;
-        const uint8_t *p = s->data[id];
+        const uint8_t *p = s->pool[id].data;
         if (memcmp(p, s->erased, SECTOR) == 0) {
             release(s, id);
             f->map[i] = ID_ERASED;
@@ -242,17 +222,18 @@ void fleet_flash_compact(fleet_flash_t *f)
         uint64_t h = sector_hash(p);
         uint32_t *bucket = &s->buckets[h & s->bucket_mask];
         uint32_t hit = *bucket;
-        while (hit != NO_ID && (s->hash[hit] != h || memcmp(s->data[hit], p, SECTOR) != 0)) {
-            hit = s->next[hit];
+        while (hit != NO_ID &&
+               (s->pool[hit].hash != h || memcmp(s->pool[hit].data, p, SECTOR) != 0)) {
+            hit = s->pool[hit].next;
         }
         if (hit != NO_ID) {
-            s->refs[hit]++;
+            s->pool[hit].refs++;
             release(s, id);
             f->map[i] = hit;
         } else {
-            s->hash[id] = h;
-            s->interned[id] = 1;
-            s->next[id] = *bucket;
+            s->pool[id].hash = h;
+            s->pool[id].interned = true;
+            s->pool[id].next = *bucket;
             *bucket = id;
             s->st.interned++;
         }
