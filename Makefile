@@ -14,7 +14,7 @@ endif
 # errors and the tree was configured without (`make demo` first, then `CI=true make test`).
 needs_configure = test ! -f $(1)/CMakeCache.txt $(if $(CI),|| grep -q '^OTAKIT_WERROR:BOOL=OFF' $(1)/CMakeCache.txt)
 
-.PHONY: all setup configure test test-asan test-quick demo bench clean powerloss-long fuzz-long
+.PHONY: all setup configure test test-asan test-quick demo bench clean powerloss-long fuzz-long fleet-scale
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -40,6 +40,11 @@ bench: all
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# A whole rollout to 10,000 virtual devices in one process (scripts/fleet-scale.sh; the
+# fleet ctest runs 200). DEVICES=N, FAULTS=cut=P,link=P,selftest=P.
+fleet-scale: all
+	scripts/fleet-scale.sh $(BUILD)
 
 # The long power-loss sweep: larger images (every op of every scenario) and 3000 seeds of
 # five random cuts. `make test` runs the quick sweep.

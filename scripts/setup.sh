@@ -11,6 +11,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates
   libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcjson-dev
+  libsqlite3-dev libpq-dev postgresql
   python3 python3-kconfiglib
   nginx-light wrk openssl tmux iproute2
 )

@@ -25,6 +25,7 @@ int cmd_device(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_nvs(int argc, char **argv);
 int cmd_efuse(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 
 /* Print "otakit: " + message + newline to stderr. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

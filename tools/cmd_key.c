@@ -55,28 +55,6 @@ static const char USAGE_EXTRACT[] =
     "exit codes: 0 written, 2 bad usage, unreadable or unsupported key\n";
 
 /* Load a PEM key file; prints the problem and returns -1 on failure. */
-static int load_key(const char *path, otakit_sbv2_key_t **key)
-{
-    uint8_t *pem;
-    size_t len;
-    if (tool_read_file(path, &pem, &len) != 0) {
-        return -1;
-    }
-    const char *why = NULL;
-    otakit_err_t err = otakit_sbv2_key_load(pem, len, key, &why);
-    free(pem);
-    if (err != OTAKIT_OK) {
-        tool_error("%s: %s", path, why ? why : otakit_err_name(err));
-        return -1;
-    }
-    return 0;
-}
-
-int tool_load_sbv2_key(const char *path, struct otakit_sbv2_key **key)
-{
-    return load_key(path, key);
-}
-
 static int run_generate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -182,7 +160,7 @@ static int run_digest(int argc, char **argv)
         return EXIT_USAGE;
     }
     otakit_sbv2_key_t *key;
-    if (load_key(keyfile, &key) != 0) {
+    if (tool_load_sbv2_key(keyfile, &key) != 0) {
         return EXIT_USAGE;
     }
     uint8_t digest[OTAKIT_SIG_KEY_DIGEST_LEN];
@@ -238,7 +216,7 @@ static int run_extract(int argc, char **argv)
         return EXIT_USAGE;
     }
     otakit_sbv2_key_t *key;
-    if (load_key(keyfile, &key) != 0) {
+    if (tool_load_sbv2_key(keyfile, &key) != 0) {
         return EXIT_USAGE;
     }
     char *pem;

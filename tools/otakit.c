@@ -20,6 +20,7 @@ static const struct subcommand SUBCOMMANDS[] = {
     {"boot", cmd_boot, "run the bootloader's decision on a flash file"},
     {"nvs", cmd_nvs, "show, get, set and erase NVS keys; compile an NVS CSV"},
     {"serve", cmd_serve, "serve a directory of firmware over HTTP(S)"},
+    {"fleet", cmd_fleet, "a rollout server (hawkBit DDI), its client, simulated devices"},
     {"device", cmd_device, "run the virtual ESP32"},
     {"efuse", cmd_efuse, "the virtual device's eFuses: secure version, Secure Boot key digests"},
 };

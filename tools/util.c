@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "sbv2.h"
 
 void tool_error(const char *fmt, ...)
 {
@@ -387,4 +388,21 @@ int tool_dispatch(const char *cmd, const char *usage, const tool_verb_t *verbs, 
     }
     tool_error("%s: unknown verb '%s' (%s; see 'otakit %s --help')", cmd, argv[1], names, cmd);
     return EXIT_USAGE;
+}
+
+int tool_load_sbv2_key(const char *path, struct otakit_sbv2_key **key)
+{
+    uint8_t *pem;
+    size_t len;
+    if (tool_read_file(path, &pem, &len) != 0) {
+        return -1;
+    }
+    const char *why = NULL;
+    otakit_err_t err = otakit_sbv2_key_load(pem, len, key, &why);
+    free(pem);
+    if (err != OTAKIT_OK) {
+        tool_error("%s: %s", path, why ? why : otakit_err_name(err));
+        return -1;
+    }
+    return 0;
 }
