@@ -56,16 +56,17 @@ finish() {
   [[ $failed -eq 0 ]]
 }
 
-# start_server NAME DIR [options...]: run otakit serve on a free port, wait for its
-# "serving DIR on URL" line(s). Sets URL (first listener) and URLS (all).
-start_server() {
-  local name=$1 dir=$2 i
+# spawn_server NAME REGEX CMD...: run a server in the background (stdout in
+# $tmp/NAME.out, stderr in $tmp/NAME.err, stopped at exit) and wait (bounded, ~20 s)
+# until its stdout has a line matching REGEX. Fails if it exits first.
+spawn_server() {
+  local name=$1 re=$2 i
   shift 2
-  "$OTAKIT" serve "$dir" --port 0 --bind 127.0.0.1 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   SERVER_PID[$name]=$!
   for i in $(seq 1 400); do
-    if grep -q '^serving ' "$tmp/$name.out" 2>/dev/null; then
-      break
+    if grep -Eq "$re" "$tmp/$name.out" 2>/dev/null; then
+      return 0
     fi
     if ! kill -0 "${SERVER_PID[$name]}" 2>/dev/null; then
       echo "server $name exited at start:" >&2
@@ -74,6 +75,14 @@ start_server() {
     fi
     sleep 0.05
   done
+}
+
+# start_server NAME DIR [options...]: run otakit serve on a free port, wait for its
+# "serving DIR on URL" line(s). Sets URL (first listener) and URLS (all).
+start_server() {
+  local name=$1 dir=$2 i
+  shift 2
+  spawn_server "$name" '^serving ' "$OTAKIT" serve "$dir" --port 0 --bind 127.0.0.1 "$@" || return 1
   mapfile -t URLS < <(sed -n 's/^serving .* on \(https\{0,1\}:\/\/[^ ]*\)$/\1/p' "$tmp/$name.out")
   if [[ ${#URLS[@]} -eq 0 ]]; then
     echo "server $name did not print its URL" >&2
