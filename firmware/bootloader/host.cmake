@@ -9,7 +9,7 @@
 # collection, linked without PIE/PLT/relro padding (a common page size of 16 keeps the
 # linker from starting the data segment on a new 4 KiB page of the file), and
 # bootloader_pack drops the ELF section headers. With CONFIG_SECURE_BOOT_V2_ENABLED the
-# bootloader_main.c calls the signature checks (src/sim/secure.c, on libcrypto, linked
+# bootloader_main.c calls the signature checks (src/port/device/secure.c, on libcrypto, linked
 # dynamically), which the library holds but links only then: that bootloader needs the
 # partition table at 0xA000 or later, as ESP-IDF asks when Secure Boot grows its
 # bootloader.
@@ -25,12 +25,12 @@ if(NOT OTAKIT_SANITIZE)
   add_library(otakit_bootloader_lean STATIC ${OTAKIT_CORE_SRC} ${OTAKIT_HASH_SRC}
               ${OTAKIT_ROOT}/src/port/posix/nor.c
               ${OTAKIT_ROOT}/src/host/image_build.c
-              ${OTAKIT_ROOT}/src/sim/hw.c ${OTAKIT_ROOT}/src/sim/console.c
-              ${OTAKIT_ROOT}/src/sim/program.c ${OTAKIT_ROOT}/src/sim/efuse.c
-              ${OTAKIT_ROOT}/src/sim/secure.c)
+              ${OTAKIT_ROOT}/src/port/device/hw.c ${OTAKIT_ROOT}/src/port/device/console.c
+              ${OTAKIT_ROOT}/src/port/device/program.c ${OTAKIT_ROOT}/src/port/device/efuse.c
+              ${OTAKIT_ROOT}/src/port/device/secure.c)
   target_include_directories(otakit_bootloader_lean PUBLIC ${OTAKIT_ROOT}/include
                              ${OTAKIT_ROOT}/src/core ${OTAKIT_ROOT}/src/port/posix
-                             ${OTAKIT_ROOT}/src/host ${OTAKIT_ROOT}/src/sim)
+                             ${OTAKIT_ROOT}/src/host ${OTAKIT_ROOT}/src/port/device)
   target_link_libraries(otakit_bootloader_lean PUBLIC OpenSSL::Crypto)
   set_target_properties(otakit_bootloader_lean PROPERTIES POSITION_INDEPENDENT_CODE OFF)
   target_compile_definitions(otakit_bootloader_lean PUBLIC OTAKIT_HW_LEAN=1)
