@@ -8,7 +8,6 @@
 
 #include "cmd.h"
 
-#ifdef OTAKIT_HAVE_SIM
 #include <cjson/cJSON.h>
 
 #include "device.h"
@@ -395,18 +394,3 @@ int cmd_device(int argc, char **argv)
     };
     return tool_dispatch("device", USAGE, VERBS, sizeof(VERBS) / sizeof(VERBS[0]), argc, argv);
 }
-
-#else
-
-/* Built without the virtual device (src/sim). */
-int cmd_device(int argc, char **argv)
-{
-    if (argc >= 2 && tool_is_help(argv[1])) {
-        puts("usage: otakit device run ...  (this otakit was built without the virtual device)");
-        return EXIT_OK;
-    }
-    tool_error("'device' is not built into this otakit (src/sim missing)");
-    return EXIT_USAGE;
-}
-
-#endif

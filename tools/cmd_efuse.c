@@ -1,4 +1,4 @@
-/* otakit efuse: the virtual device's eFuses (FLASH.efuse, src/sim/efuse.h): the
+/* otakit efuse: the virtual device's eFuses (FLASH.efuse, src/port/device/efuse.h): the
  * anti-rollback counter and the Secure Boot V2 key digests with their revocation bits,
  * as espefuse.py summary / burn_key_digest / burn_efuse SECURE_BOOT_KEY_REVOKEn show and
  * burn them on a chip. Every change only moves a field one way, like a real eFuse. */

@@ -1,5 +1,5 @@
 /* Build-time tool: package the bootloader program as a second-stage bootloader image
- * (src/sim/program.h). Usage: bootloader_pack PROGRAM OUT.bin MAX_SIZE FLASH_SIZE
+ * (src/port/device/program.h). Usage: bootloader_pack PROGRAM OUT.bin MAX_SIZE FLASH_SIZE
  * (MAX_SIZE 0 = no limit; FLASH_SIZE 1MB..16MB goes into the image header, as esptool
  * writes CONFIG_ESPTOOLPY_FLASHSIZE there). The description's date_time is the build
  * time as ESP-IDF writes it (__DATE__ " " __TIME__, "Dec  2 2026 06:56:00"); with
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "program.h"
+#include "image_build.h"
 
 static int read_file(const char *path, uint8_t **buf, size_t *len)
 {

@@ -1,8 +1,8 @@
 # The bootloader's parts that read no configuration, built once by otakit's own build
 # and imported by every project build (OTAKIT_HOST_BUILD): bootloader_pack, and the
-# library otakit_bootloader_lean (the core, the NOR emulator and the device's program
-# side compiled for size). firmware/bootloader/CMakeLists.txt, in each project's build,
-# compiles bootloader_main.c against the project's sdkconfig and links it with them.
+# library otakit_bootloader_lean (the core, the NOR emulator and the device's hardware,
+# src/port/device, compiled for size). firmware/bootloader/CMakeLists.txt, in each
+# project's build, compiles bootloader_main.c against the project's sdkconfig and links it with them.
 #
 # Like ESP-IDF's, the bootloader must fit between 0x1000 and the partition table (28 KiB
 # with the table at 0x8000), so it is built for size: -Oz with section garbage
@@ -15,7 +15,7 @@
 # bootloader.
 set(OTAKIT_BOOTLOADER_DIR ${CMAKE_CURRENT_LIST_DIR})
 add_executable(bootloader_pack ${OTAKIT_BOOTLOADER_DIR}/bootloader_pack.c)
-target_link_libraries(bootloader_pack PRIVATE otakit_sim)
+target_link_libraries(bootloader_pack PRIVATE otakit_host)
 set_target_properties(bootloader_pack PROPERTIES RUNTIME_OUTPUT_DIRECTORY
                       ${CMAKE_BINARY_DIR}/firmware/bootloader)
 
@@ -24,13 +24,10 @@ set_target_properties(bootloader_pack PROPERTIES RUNTIME_OUTPUT_DIRECTORY
 if(NOT OTAKIT_SANITIZE)
   add_library(otakit_bootloader_lean STATIC ${OTAKIT_CORE_SRC} ${OTAKIT_HASH_SRC}
               ${OTAKIT_ROOT}/src/port/posix/nor.c
-              ${OTAKIT_ROOT}/src/host/image_build.c
-              ${OTAKIT_ROOT}/src/port/device/hw.c ${OTAKIT_ROOT}/src/port/device/console.c
-              ${OTAKIT_ROOT}/src/port/device/program.c ${OTAKIT_ROOT}/src/port/device/efuse.c
-              ${OTAKIT_ROOT}/src/port/device/secure.c)
+              ${OTAKIT_PORT_DEVICE_SRC})
   target_include_directories(otakit_bootloader_lean PUBLIC ${OTAKIT_ROOT}/include
                              ${OTAKIT_ROOT}/src/core ${OTAKIT_ROOT}/src/port/posix
-                             ${OTAKIT_ROOT}/src/host ${OTAKIT_ROOT}/src/port/device)
+                             ${OTAKIT_ROOT}/src/port/device)
   target_link_libraries(otakit_bootloader_lean PUBLIC OpenSSL::Crypto)
   set_target_properties(otakit_bootloader_lean PROPERTIES POSITION_INDEPENDENT_CODE OFF)
   target_compile_definitions(otakit_bootloader_lean PUBLIC OTAKIT_HW_LEAN=1)

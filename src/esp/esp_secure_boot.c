@@ -3,7 +3,7 @@
  * verifies with a trusted key. Trusted are, as in ESP-IDF, the keys that signed the
  * running app (CONFIG_SECURE_SIGNED_ON_UPDATE_NO_SECURE_BOOT) or, with hardware Secure
  * Boot (CONFIG_SECURE_BOOT_V2_ENABLED), the key digests in eFuse that are not revoked. The
- * checks run on the device port's crypto (src/sim/secure.c, libcrypto); the core only
+ * checks run on the device port's crypto (src/port/device/secure.c, libcrypto); the core only
  * parses. */
 #include <inttypes.h>
 #include <string.h>

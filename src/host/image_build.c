@@ -1,5 +1,5 @@
-/* Package a host program as an ESP32 app image, and find it again (image_build.h has
- * the layout). */
+/* Package a host program as an ESP32 app image or as a second-stage bootloader image
+ * (program.h has the layout). */
 #include "image_build.h"
 
 #include <errno.h>
@@ -16,19 +16,12 @@
  * program segment's header so that its data lands at OTAKIT_IMAGE_PROG_DATA_OFFSET. */
 #define DESC_SEG_END (OTAKIT_APP_DESC_OFFSET + OTAKIT_APP_DESC_SIZE)
 #define PAD_SEG_LEN                                                                                \
-    (OTAKIT_IMAGE_PROG_DATA_OFFSET - OTAKIT_IMAGE_SEGMENT_HEADER_SIZE - DESC_SEG_END -           \
+    (OTAKIT_IMAGE_PROG_DATA_OFFSET - OTAKIT_IMAGE_SEGMENT_HEADER_SIZE - DESC_SEG_END -             \
      OTAKIT_IMAGE_SEGMENT_HEADER_SIZE)
 _Static_assert(PAD_SEG_LEN % 4 == 0, "padding segment length must be a multiple of 4");
 _Static_assert(OTAKIT_IMAGE_PROG_DATA_OFFSET % OTAKIT_MMU_PAGE_SIZE ==
                    OTAKIT_IMAGE_PROG_LOAD_ADDR % OTAKIT_MMU_PAGE_SIZE,
                "program segment must satisfy the mapping rule");
-
-/* ESP32's IROM window, where an app's program segment is loaded, and internal IRAM,
- * where a bootloader's is. */
-#define IROM_START 0x400C2000u
-#define IROM_END 0x40C00000u
-#define IRAM_START 0x40070000u
-#define IRAM_END 0x400A0000u
 
 void otakit_image_build_opts_init(otakit_image_build_opts_t *o)
 {
@@ -70,8 +63,9 @@ otakit_err_t otakit_image_program_segment(const uint8_t *prog, size_t prog_len, 
     return OTAKIT_OK;
 }
 
-otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_image_seg_in_t *segs,
-                                   size_t n, uint8_t **out, size_t *out_len)
+otakit_err_t otakit_image_assemble(const otakit_image_header_t *h,
+                                   const otakit_image_seg_in_t *segs, size_t n, uint8_t **out,
+                                   size_t *out_len)
 {
     if (h == NULL || segs == NULL || out == NULL || out_len == NULL || n == 0 ||
         n > OTAKIT_IMAGE_MAX_SEGMENTS) {
@@ -79,7 +73,8 @@ otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_
     }
     uint64_t end = OTAKIT_IMAGE_HEADER_SIZE;
     for (size_t i = 0; i < n; i++) {
-        if (segs[i].len % 4 || segs[i].len >= OTAKIT_IMAGE_MAX_SEGMENT_LEN || (segs[i].data == NULL && segs[i].len)) {
+        if (segs[i].len % 4 || segs[i].len >= OTAKIT_IMAGE_MAX_SEGMENT_LEN ||
+            (segs[i].data == NULL && segs[i].len)) {
             return OTAKIT_ERR_INVALID_ARG;
         }
         end += OTAKIT_IMAGE_SEGMENT_HEADER_SIZE + segs[i].len;
@@ -164,7 +159,8 @@ otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_
     otakit_app_desc_encode(&d, desc);
     uint8_t *seg = NULL, *pad = calloc(1, PAD_SEG_LEN);
     uint32_t seg_len = 0;
-    otakit_err_t err = pad ? otakit_image_program_segment(prog, prog_len, &seg, &seg_len) : OTAKIT_ERR_NO_MEM;
+    otakit_err_t err =
+        pad ? otakit_image_program_segment(prog, prog_len, &seg, &seg_len) : OTAKIT_ERR_NO_MEM;
     if (err == OTAKIT_OK) {
         const otakit_image_seg_in_t segs[3] = {
             {OTAKIT_IMAGE_DESC_LOAD_ADDR, desc, OTAKIT_APP_DESC_SIZE},
@@ -176,84 +172,6 @@ otakit_err_t otakit_image_build(const otakit_image_build_opts_t *o, const uint8_
     free(seg);
     free(pad);
     return err;
-}
-
-/* Whether a segment of data_len bytes whose last 16 bytes are t is a program segment;
- * sets *n to the program length. */
-static int trailer_ok(const otakit_image_segment_t *s, const uint8_t t[16], uint32_t *n)
-{
-    if (memcmp(t, OTAKIT_IMAGE_PROG_MAGIC, 8) != 0 || otakit_le32_get(t + 12) != 0) {
-        return 0;
-    }
-    uint32_t len = otakit_le32_get(t + 8);
-    if (len > OTAKIT_IMAGE_PROG_MAX ||
-        ((len + 3u) & ~3u) + OTAKIT_IMAGE_PROG_TRAILER_SIZE != s->data_len) {
-        return 0;
-    }
-    *n = len;
-    return 1;
-}
-
-static int candidate(const otakit_image_segment_t *s)
-{
-    bool irom = s->load_addr >= IROM_START && s->load_addr < IROM_END;
-    bool iram = s->load_addr >= IRAM_START && s->load_addr < IRAM_END;
-    return (irom || iram) && s->data_len >= OTAKIT_IMAGE_PROG_TRAILER_SIZE;
-}
-
-otakit_err_t otakit_image_program(const uint8_t *img, size_t len, const otakit_image_info_t *info,
-                                  const uint8_t **prog, size_t *prog_len)
-{
-    if (img == NULL || info == NULL || prog == NULL || prog_len == NULL ||
-        info->segments_parsed > OTAKIT_IMAGE_MAX_SEGMENTS) {
-        return OTAKIT_ERR_INVALID_ARG;
-    }
-    for (unsigned i = 0; i < info->segments_parsed; i++) {
-        const otakit_image_segment_t *s = &info->segments[i];
-        uint32_t n;
-        if (!candidate(s) || s->data_offset > len || s->data_len > len - s->data_offset) {
-            continue;
-        }
-        const uint8_t *t = img + s->data_offset + s->data_len - OTAKIT_IMAGE_PROG_TRAILER_SIZE;
-        if (trailer_ok(s, t, &n)) {
-            *prog = img + s->data_offset;
-            *prog_len = n;
-            return OTAKIT_OK;
-        }
-    }
-    return OTAKIT_ERR_NOT_FOUND;
-}
-
-otakit_err_t otakit_image_program_flash(const otakit_flash_t *f, uint32_t addr,
-                                        const otakit_image_info_t *info, uint32_t *prog_off,
-                                        uint32_t *prog_len)
-{
-    if (f == NULL || info == NULL || prog_off == NULL || prog_len == NULL ||
-        info->segments_parsed > OTAKIT_IMAGE_MAX_SEGMENTS) {
-        return OTAKIT_ERR_INVALID_ARG;
-    }
-    for (unsigned i = 0; i < info->segments_parsed; i++) {
-        const otakit_image_segment_t *s = &info->segments[i];
-        uint8_t t[OTAKIT_IMAGE_PROG_TRAILER_SIZE];
-        uint32_t n;
-        if (!candidate(s)) {
-            continue;
-        }
-        uint64_t at = (uint64_t)addr + s->data_offset + s->data_len - sizeof(t);
-        if (at > UINT32_MAX) {
-            continue;
-        }
-        otakit_err_t err = otakit_flash_read(f, (uint32_t)at, t, sizeof(t));
-        if (err != OTAKIT_OK) {
-            return err;
-        }
-        if (trailer_ok(s, t, &n)) {
-            *prog_off = s->data_offset;
-            *prog_len = n;
-            return OTAKIT_OK;
-        }
-    }
-    return OTAKIT_ERR_NOT_FOUND;
 }
 
 otakit_err_t otakit_image_build_datetime(char date[16], char time_out[16])
@@ -290,4 +208,59 @@ otakit_err_t otakit_image_build_datetime(char date[16], char time_out[16])
     snprintf(time_out, 16, "%02u:%02u:%02u", (unsigned)tm.tm_hour % 24u, (unsigned)tm.tm_min % 60u,
              (unsigned)tm.tm_sec % 61u);
     return OTAKIT_OK;
+}
+
+static void put_str(uint8_t *dst, size_t field, const char *s)
+{
+    if (s != NULL) {
+        size_t n = strlen(s);
+        memcpy(dst, s, n < field ? n : field - 1);
+    }
+}
+
+otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t *o,
+                                            const uint8_t *prog, size_t prog_len, uint8_t **out,
+                                            size_t *out_len)
+{
+    if (o == NULL || prog == NULL || out == NULL || out_len == NULL || prog_len == 0) {
+        return OTAKIT_ERR_INVALID_ARG;
+    }
+    if (prog_len > OTAKIT_IMAGE_PROG_MAX || o->spi_size > 7) {
+        return OTAKIT_ERR_INVALID_SIZE;
+    }
+    otakit_image_header_t h;
+    memset(&h, 0, sizeof(h));
+    h.spi_mode = 2;           /* DIO */
+    h.spi_speed = 0;          /* 40 MHz */
+    h.spi_size = o->spi_size; /* the bootloader checks the partition table against it */
+    h.entry_addr = OTAKIT_BOOTLOADER_PROG_LOAD_ADDR;
+    h.wp_pin = 0xee;
+    h.chip_id = OTAKIT_CHIP_ESP32;
+    h.max_chip_rev_full = 399;
+    h.hash_appended = 1;
+
+    /* esp_bootloader_desc_t: magic 0x50, reserved[2], secure_version, version u32,
+     * idf_ver[32], date_time[24], reserved2[16]. */
+    uint8_t d[OTAKIT_BOOTLOADER_DESC_SIZE];
+    memset(d, 0, sizeof(d));
+    d[0] = 0x50;
+    d[4] = (uint8_t)o->version_num;
+    d[5] = (uint8_t)(o->version_num >> 8);
+    d[6] = (uint8_t)(o->version_num >> 16);
+    d[7] = (uint8_t)(o->version_num >> 24);
+    put_str(d + 8, 32, o->idf_ver != NULL ? o->idf_ver : "otakit");
+    put_str(d + 40, 24, o->date_time);
+
+    uint8_t *seg = NULL;
+    uint32_t seg_len = 0;
+    otakit_err_t err = otakit_image_program_segment(prog, prog_len, &seg, &seg_len);
+    if (err == OTAKIT_OK) {
+        const otakit_image_seg_in_t segs[2] = {
+            {OTAKIT_BOOTLOADER_DESC_LOAD_ADDR, d, sizeof(d)},
+            {OTAKIT_BOOTLOADER_PROG_LOAD_ADDR, seg, seg_len},
+        };
+        err = otakit_image_assemble(&h, segs, 2, out, out_len);
+    }
+    free(seg);
+    return err;
 }

@@ -1,29 +1,10 @@
 /**
  * @file image_build.h
- * @brief Host side of app images: package a program (a Linux ELF executable, or any
- * bytes) as a real ESP32 app image, find the program in a verified image, give it back.
+ * @brief Host side of otakit images: package a program (a Linux ELF executable, or any
+ * bytes) as a real ESP32 app image, or as a second-stage bootloader image.
  *
- * Layout written by otakit_image_build (all offsets are image file offsets):
- *
- * | offset  | what |
- * |---------|------|
- * | 0x00000 | image header: magic 0xE9, 3 segments, chip, flash mode/size/freq, entry, wp_pin 0xEE, hash_appended 1 |
- * | 0x00018 | segment 0 header: load 0x3F400020 (DROM), length 0x100 |
- * | 0x00020 | esp_app_desc_t (256 bytes): project, version, secure_version, time, date, idf_ver, SHA-256 of the program |
- * | 0x00120 | segment 1 header: load 0 (padding), length 0xFEF0, zero filled |
- * | 0x10018 | segment 2 header: load 0x400D0020 (IROM), length align4(n) + 16 |
- * | 0x10020 | the program's n bytes, zeros up to a multiple of 4, then the 16-byte program trailer |
- * | U       | 0..15 zero bytes, the checksum byte at P-1 (P = align16(U + 1)) |
- * | P       | SHA-256 of [0, P) |
- *
- * The program segment's data starts at file offset 0x10020, congruent to its load
- * address 0x400D0020 modulo 64 KiB, as ESP-IDF's mapping rule asks.
- *
- * Program trailer (the last 16 bytes of the program segment's data; otakit's own
- * format, nothing in ESP-IDF reads it): bytes 0..7 the ASCII magic "OTAKPROG",
- * 8..11 the program length n (u32 little-endian), 12..15 zero (reserved). A segment is
- * the program segment when its load address is in ESP32's IROM window, it ends with
- * this trailer and its length is exactly align4(n) + 16.
+ * The layout and the program trailer are the device's format: see program.h
+ * (src/port/device).
  */
 #ifndef OTAKIT_HOST_IMAGE_BUILD_H
 #define OTAKIT_HOST_IMAGE_BUILD_H
@@ -34,31 +15,24 @@
 #include "otakit/err.h"
 #include "otakit/flash.h"
 #include "otakit/image.h"
+#include "program.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define OTAKIT_IMAGE_DESC_LOAD_ADDR 0x3F400020u
-#define OTAKIT_IMAGE_PROG_LOAD_ADDR 0x400D0020u
-#define OTAKIT_IMAGE_PROG_DATA_OFFSET 0x10020u
-#define OTAKIT_IMAGE_PROG_TRAILER_SIZE 16u
-#define OTAKIT_IMAGE_PROG_MAGIC "OTAKPROG"
-/** Largest program that fits one segment (segments are < 16 MiB). */
-#define OTAKIT_IMAGE_PROG_MAX (OTAKIT_IMAGE_MAX_SEGMENT_LEN - 4u - OTAKIT_IMAGE_PROG_TRAILER_SIZE)
-
 typedef struct otakit_image_build_opts {
-    const char *project;     /**< required, at most 32 bytes */
-    const char *version;     /**< required, at most 32 bytes */
-    uint32_t secure_version; /**< anti-rollback version, default 0 */
-    const char *date;        /**< "Nov 24 2026", at most 16 bytes; NULL = empty */
-    const char *time;        /**< "12:00:00", at most 16 bytes; NULL = empty */
-    const char *idf_ver;     /**< at most 32 bytes; NULL = "otakit" */
-    uint16_t chip_id;        /**< default OTAKIT_CHIP_ESP32 */
-    uint8_t spi_mode;        /**< default 2 (DIO) */
-    uint8_t spi_speed;       /**< default 0 (40 MHz) */
-    uint8_t spi_size;        /**< default 2 (4 MB) */
-    uint32_t entry_addr;     /**< default OTAKIT_IMAGE_PROG_LOAD_ADDR */
+    const char *project;        /**< required, at most 32 bytes */
+    const char *version;        /**< required, at most 32 bytes */
+    uint32_t secure_version;    /**< anti-rollback version, default 0 */
+    const char *date;           /**< "Nov 24 2026", at most 16 bytes; NULL = empty */
+    const char *time;           /**< "12:00:00", at most 16 bytes; NULL = empty */
+    const char *idf_ver;        /**< at most 32 bytes; NULL = "otakit" */
+    uint16_t chip_id;           /**< default OTAKIT_CHIP_ESP32 */
+    uint8_t spi_mode;           /**< default 2 (DIO) */
+    uint8_t spi_speed;          /**< default 0 (40 MHz) */
+    uint8_t spi_size;           /**< default 2 (4 MB) */
+    uint32_t entry_addr;        /**< default OTAKIT_IMAGE_PROG_LOAD_ADDR */
     uint16_t min_chip_rev_full; /**< default 0 */
     uint16_t max_chip_rev_full; /**< default 399 (ESP32 v3.99), as ESP-IDF v5 writes */
 } otakit_image_build_opts_t;
@@ -90,8 +64,9 @@ typedef struct otakit_image_seg_in {
  * @return OTAKIT_OK; OTAKIT_ERR_INVALID_ARG (no or more than 16 segments, a length that is
  *         not a multiple of 4); OTAKIT_ERR_NO_MEM.
  */
-otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_image_seg_in_t *segs,
-                                   size_t n, uint8_t **out, size_t *out_len);
+otakit_err_t otakit_image_assemble(const otakit_image_header_t *h,
+                                   const otakit_image_seg_in_t *segs, size_t n, uint8_t **out,
+                                   size_t *out_len);
 
 /**
  * @brief A program segment's data: the program, zeros to a multiple of 4, the trailer.
@@ -102,24 +77,26 @@ otakit_err_t otakit_image_assemble(const otakit_image_header_t *h, const otakit_
 otakit_err_t otakit_image_program_segment(const uint8_t *prog, size_t prog_len, uint8_t **seg,
                                           uint32_t *seg_len);
 
-/**
- * @brief Find the program of an image already verified into info.
- * @param[out] prog points into img; prog_len the program's exact length.
- * @return OTAKIT_OK; OTAKIT_ERR_NOT_FOUND if no segment holds an otakit program (a real
- *         ESP32 image, a bootloader built by ESP-IDF); OTAKIT_ERR_INVALID_ARG.
- */
-otakit_err_t otakit_image_program(const uint8_t *img, size_t len, const otakit_image_info_t *info,
-                                  const uint8_t **prog, size_t *prog_len);
+typedef struct otakit_bootloader_pack_opts {
+    const char *version;   /**< esp_bootloader_desc_t version string source (any text, <= 31) */
+    uint32_t version_num;  /**< esp_bootloader_desc_t.version */
+    const char *idf_ver;   /**< <= 31 bytes; NULL = "otakit" */
+    const char *date_time; /**< <= 23 bytes; NULL = empty */
+    uint8_t spi_size; /**< header flash-size field: 0 = 1MB, 1 = 2MB, 2 = 4MB, 3 = 8MB, 4 = 16MB */
+} otakit_bootloader_pack_opts_t;
 
 /**
- * @brief As otakit_image_program, for an image verified in flash at addr: reads the
- * candidate segments' trailers.
- * @param[out] prog_off the program's offset from addr; prog_len its length.
- * @return OTAKIT_OK; OTAKIT_ERR_NOT_FOUND; OTAKIT_ERR_INVALID_ARG; a flash read error.
+ * Package a program as a second-stage bootloader image: header (ESP32, DIO, 40 MHz,
+ * the configured flash size, 2 segments, hash appended), segment 0 = esp_bootloader_desc_t (80
+ * bytes, DRAM), segment 1 = the program + zeros to a multiple of 4 + the 16-byte "OTAKPROG" trailer
+ * (IRAM), checksum, SHA-256.
+ * @param[out] out malloc'd image; out_len its length.
+ * @return OTAKIT_OK; OTAKIT_ERR_INVALID_ARG; OTAKIT_ERR_INVALID_SIZE (program too large);
+ *         OTAKIT_ERR_NO_MEM.
  */
-otakit_err_t otakit_image_program_flash(const otakit_flash_t *f, uint32_t addr,
-                                        const otakit_image_info_t *info, uint32_t *prog_off,
-                                        uint32_t *prog_len);
+otakit_err_t otakit_program_pack_bootloader(const otakit_bootloader_pack_opts_t *o,
+                                            const uint8_t *prog, size_t prog_len, uint8_t **out,
+                                            size_t *out_len);
 
 /**
  * @brief The date and time to stamp into a new image, in __DATE__/__TIME__ form

@@ -1,4 +1,4 @@
-/* Fuzz target: the virtual device's eFuse file parser (src/sim/efuse.c). Whatever the
+/* Fuzz target: the virtual device's eFuse file parser (src/port/device/efuse.c). Whatever the
  * bytes, it returns, and what it accepts writes back and parses to the same fields. */
 #include <stdint.h>
 #include <stdio.h>

@@ -44,7 +44,7 @@ const otakit_flash_t *otakit_hw_flash(void);
 
 /** The eFuse SECURE_VERSION counter (file beside the flash), for update.h / boot.h. */
 const otakit_efuse_t *otakit_hw_efuse(void);
-/** The device's eFuse file (src/sim/efuse.h: counter, Secure Boot key digests), or "" when
+/** The device's eFuse file (efuse.h: counter, Secure Boot key digests), or "" when
  * not attached. */
 const char *otakit_hw_efuse_path(void);
 
