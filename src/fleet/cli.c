@@ -150,30 +150,24 @@ static int parse_args(int argc, char **argv, struct args *a)
     int c;
     uint32_t n;
     while ((c = tool_getopt(argc, argv, "fleet", OPTS)) != -1) {
-        bool serve_opt = true;
         switch (c) {
         case TOOL_OPT_HELP:
             fputs(USAGE, stdout);
             exit(EXIT_OK);
         case OPT_SERVER:
             a->server = optarg;
-            serve_opt = false;
             break;
         case OPT_TOKEN:
             a->token = optarg;
-            serve_opt = false;
             break;
         case OPT_TOKEN_FILE:
             a->token_file = optarg;
-            serve_opt = false;
             break;
         case OPT_FILENAME:
             a->filename = optarg;
-            serve_opt = false;
             break;
         case OPT_GROUP:
             a->group = optarg;
-            serve_opt = false;
             break;
         case OPT_TAG:
             if (a->ntags == MAX_TAGS) {
@@ -181,23 +175,18 @@ static int parse_args(int argc, char **argv, struct args *a)
                 return -1;
             }
             a->tags[a->ntags++] = optarg;
-            serve_opt = false;
             break;
         case OPT_DEVICE_TOKEN:
             a->device_token = optarg;
-            serve_opt = false;
             break;
         case OPT_NAME:
             a->name = optarg;
-            serve_opt = false;
             break;
         case OPT_ARTIFACT:
             a->artifact = optarg;
-            serve_opt = false;
             break;
         case OPT_GROUPS:
             a->groups = optarg;
-            serve_opt = false;
             break;
         case OPT_SUCCESS:
         case OPT_ERROR:
@@ -206,7 +195,6 @@ static int parse_args(int argc, char **argv, struct args *a)
                 return -1;
             }
             *(c == OPT_SUCCESS ? &a->success : &a->error) = (int)n;
-            serve_opt = false;
             break;
         case OPT_DATA_DIR:
             a->serve.data_dir = optarg;
@@ -262,7 +250,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         default:
             return -1;
         }
-        a->serve_opt |= serve_opt;
+        a->serve_opt |= c >= OPT_DATA_DIR; /* the server's options come last */
     }
     a->pos = argv + optind;
     a->npos = argc - optind;
@@ -607,19 +595,12 @@ static int fleet_rollout(const struct args *a)
     return EXIT_USAGE;
 }
 
-int cmd_fleet(int argc, char **argv)
+/* Every verb: argv[0] is the verb (tool_dispatch's convention). */
+static int fleet_verb(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(USAGE, stderr);
-        return EXIT_USAGE;
-    }
-    if (tool_is_help(argv[1])) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    const char *verb = argv[1];
+    const char *verb = argv[0];
     struct args a;
-    if (parse_args(argc - 1, argv + 1, &a) != 0) {
+    if (parse_args(argc, argv, &a) != 0) {
         return EXIT_USAGE;
     }
     if (strcmp(verb, "serve") == 0) {
@@ -639,21 +620,27 @@ int cmd_fleet(int argc, char **argv)
     int rc;
     if (strcmp(verb, "upload") == 0) {
         rc = fleet_upload(&a);
-    } else if (strcmp(verb, "artifacts") == 0 || strcmp(verb, "devices") == 0 ||
-               strcmp(verb, "rollouts") == 0) {
+    } else if (strcmp(verb, "device") == 0) {
+        rc = fleet_device(&a);
+    } else if (strcmp(verb, "rollout") == 0) {
+        rc = fleet_rollout(&a);
+    } else { /* artifacts, devices, rollouts */
         char path[64];
         snprintf(path, sizeof(path), "/rest/v1/%s", verb);
         rc = want_pos(&a, 0, "this verb takes no arguments") != 0
                  ? EXIT_USAGE
                  : call(&a, "GET", path, NULL, 0, NULL);
-    } else if (strcmp(verb, "device") == 0) {
-        rc = fleet_device(&a);
-    } else if (strcmp(verb, "rollout") == 0) {
-        rc = fleet_rollout(&a);
-    } else {
-        tool_error("fleet: unknown verb '%s' (see 'otakit fleet --help')", verb);
-        rc = EXIT_USAGE;
     }
     curl_global_cleanup();
     return rc;
+}
+
+int cmd_fleet(int argc, char **argv)
+{
+    static const tool_verb_t VERBS[] = {
+        {"serve", fleet_verb},   {"upload", fleet_verb}, {"artifacts", fleet_verb},
+        {"devices", fleet_verb}, {"device", fleet_verb}, {"rollouts", fleet_verb},
+        {"rollout", fleet_verb},
+    };
+    return tool_dispatch("fleet", USAGE, VERBS, sizeof(VERBS) / sizeof(VERBS[0]), argc, argv);
 }

@@ -780,13 +780,14 @@ static int json_int(const cJSON *o, const char *key, long long lo, long long hi,
     return 0;
 }
 
-/* Rows as an array of objects with the given keys ("#name" = a number). */
-static cJSON *rows_json(const fleet_rows_t *r, const char *const *keys)
+/* Rows as an array of objects with the given keys ("#name" = a number); columns past
+ * the nkeys keys are left out. */
+static cJSON *rows_json(const fleet_rows_t *r, const char *const *keys, size_t nkeys)
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < r->rows; i++) {
         cJSON *o = cJSON_CreateObject();
-        for (size_t k = 0; k < r->cols; k++) {
+        for (size_t k = 0; k < r->cols && k < nkeys; k++) {
             const char *v = fleet_rows_get(r, i, k);
             const char *key = keys[k];
             if (v == NULL) {
@@ -800,6 +801,17 @@ static cJSON *rows_json(const fleet_rows_t *r, const char *const *keys)
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
+}
+
+#define NKEYS(keys) (sizeof(keys) / sizeof((keys)[0]))
+
+/* Row 0 of r as an object with the given keys (rows_json_n's). */
+static cJSON *row_object(const fleet_rows_t *r, const char *const *keys, size_t nkeys)
+{
+    cJSON *arr = rows_json(r, keys, nkeys);
+    cJSON *one = cJSON_DetachItemFromArray(arr, 0);
+    cJSON_Delete(arr);
+    return one;
 }
 
 static const char *const ARTIFACT_KEYS[] = {
@@ -934,21 +946,19 @@ static enum MHD_Result rest_upload(struct server *s, struct MHD_Connection *c,
         fleet_rows_free(r);
         return reply_db_error(s, c);
     }
-    cJSON *arr = rows_json(r, ARTIFACT_KEYS);
+    cJSON *one = row_object(r, ARTIFACT_KEYS, NKEYS(ARTIFACT_KEYS));
     fleet_rows_free(r);
-    cJSON *one = cJSON_DetachItemFromArray(arr, 0);
-    cJSON_Delete(arr);
     return reply_json(c, status, one);
 }
 
 static enum MHD_Result rest_list(struct server *s, struct MHD_Connection *c, const char *sql,
-                                 const char *const *keys)
+                                 const char *const *keys, size_t nkeys)
 {
     fleet_rows_t *r = fleet_db_query(s->db, sql, 0, NULL);
     if (r == NULL) {
         return reply_db_error(s, c);
     }
-    cJSON *arr = rows_json(r, keys);
+    cJSON *arr = rows_json(r, keys, nkeys);
     fleet_rows_free(r);
     return reply_json(c, MHD_HTTP_OK, arr);
 }
@@ -1074,12 +1084,8 @@ static enum MHD_Result rest_device_show(struct server *s, struct MHD_Connection 
     }
     char id[24];
     snprintf(id, sizeof(id), "%s", fleet_rows_get(d, 0, 5));
-    d->cols = 5; /* without the id */
-    cJSON *arr = rows_json(d, DEVICE_KEYS);
-    d->cols = 6;
+    cJSON *o = row_object(d, DEVICE_KEYS, NKEYS(DEVICE_KEYS));
     fleet_rows_free(d);
-    cJSON *o = cJSON_DetachItemFromArray(arr, 0);
-    cJSON_Delete(arr);
     fleet_rows_t *at = fleet_db_query(
         s->db, "SELECT key, value FROM device_attr WHERE device_id = $1 ORDER BY key", FLEET_P(id));
     fleet_rows_t *ac = fleet_db_query(
@@ -1100,7 +1106,7 @@ static enum MHD_Result rest_device_show(struct server *s, struct MHD_Connection 
     static const char *const ACTION_KEYS[] = {"#id",          "#artifact",  "#rollout",
                                               "status",       "#created",   "#updated",
                                               "#progressCnt", "#progressOf"};
-    cJSON *actions = rows_json(ac, ACTION_KEYS);
+    cJSON *actions = rows_json(ac, ACTION_KEYS, NKEYS(ACTION_KEYS));
     cJSON_AddItemToObject(o, "actions", actions);
     /* Each action's feedback, oldest first. */
     for (size_t i = 0; i < ac->rows; i++) {
@@ -1113,7 +1119,7 @@ static enum MHD_Result rest_device_show(struct server *s, struct MHD_Connection 
             continue;
         }
         static const char *const H_KEYS[] = {"#time", "execution", "result", "#code", "details"};
-        cJSON *hist = rows_json(h, H_KEYS);
+        cJSON *hist = rows_json(h, H_KEYS, NKEYS(H_KEYS));
         cJSON *it;
         cJSON_ArrayForEach(it, hist)
         {
@@ -1270,10 +1276,8 @@ static enum MHD_Result rest_rollout_show(struct server *s, struct MHD_Connection
         fleet_rows_free(r);
         return reply_error(c, MHD_HTTP_NOT_FOUND, E_NOTFOUND, "no rollout %s", rid);
     }
-    cJSON *arr = rows_json(r, R_KEYS);
+    cJSON *o = row_object(r, R_KEYS, NKEYS(R_KEYS));
     fleet_rows_free(r);
-    cJSON *o = cJSON_DetachItemFromArray(arr, 0);
-    cJSON_Delete(arr);
     cJSON *f = cJSON_Parse(cJSON_GetObjectItemCaseSensitive(o, "filter")->valuestring);
     if (f != NULL) {
         cJSON_ReplaceItemInObjectCaseSensitive(o, "filter", f);
@@ -1294,7 +1298,7 @@ static enum MHD_Result rest_rollout_show(struct server *s, struct MHD_Connection
         cJSON_Delete(o);
         return reply_db_error(s, c);
     }
-    cJSON_AddItemToObject(o, "groups", rows_json(g, G_KEYS));
+    cJSON_AddItemToObject(o, "groups", rows_json(g, G_KEYS, NKEYS(G_KEYS)));
     fleet_rows_free(g);
     return reply_json(c, MHD_HTTP_OK, o);
 }
@@ -1313,7 +1317,7 @@ static enum MHD_Result rest_route(struct server *s, struct MHD_Connection *c, co
     if (strcmp(what, "artifacts") == 0) {
         if (n == 1 && get) {
             return rest_list(s, c, "SELECT " ARTIFACT_COLS " FROM artifact ORDER BY id",
-                             ARTIFACT_KEYS);
+                             ARTIFACT_KEYS, NKEYS(ARTIFACT_KEYS));
         }
         if (n == 1 && post) {
             return rest_upload(s, c, rq);
@@ -1321,7 +1325,7 @@ static enum MHD_Result rest_route(struct server *s, struct MHD_Connection *c, co
     } else if (strcmp(what, "devices") == 0) {
         if (n == 1 && get) {
             return rest_list(s, c, "SELECT " DEVICE_COLS " FROM device ORDER BY controller_id",
-                             DEVICE_KEYS);
+                             DEVICE_KEYS, NKEYS(DEVICE_KEYS));
         }
         if (n == 1 && post) {
             return rest_device_add(s, c, rq);
@@ -1342,7 +1346,7 @@ static enum MHD_Result rest_route(struct server *s, struct MHD_Connection *c, co
             return rest_list(s, c,
                              "SELECT id, name, artifact_id, status, created FROM rollout ORDER BY"
                              " id",
-                             RL_KEYS);
+                             RL_KEYS, NKEYS(RL_KEYS));
         }
         if (n == 1 && post) {
             return rest_rollout_create(s, c, rq);

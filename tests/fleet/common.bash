@@ -11,19 +11,10 @@ export OTAKIT_FLEET_TOKEN=$ADMIN
 # start_fleet NAME [options...]: run otakit fleet serve, wait for its start line.
 # Sets FURL (its base URL, no trailing slash).
 start_fleet() {
-  local name=$1 i
+  local name=$1
   shift
-  "$OTAKIT" fleet serve --port 0 --bind 127.0.0.1 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  SERVER_PID[$name]=$!
-  for i in $(seq 1 400); do
-    grep -q '^serving fleet on ' "$tmp/$name.out" 2>/dev/null && break
-    if ! kill -0 "${SERVER_PID[$name]}" 2>/dev/null; then
-      echo "fleet server $name exited at start:" >&2
-      cat "$tmp/$name.err" >&2
-      return 1
-    fi
-    sleep 0.05
-  done
+  spawn_server "$name" '^serving fleet on ' \
+    "$OTAKIT" fleet serve --port 0 --bind 127.0.0.1 "$@" || return 1
   FURL=$(sed -n 's/^serving fleet on \(http:\/\/[^ ]*\)\/ .*/\1/p' "$tmp/$name.out")
   [[ -n $FURL ]]
 }
