@@ -108,7 +108,9 @@ fuzz-long:
 	@test -f $(FUZZ_BUILD)/CMakeCache.txt || CC=clang cmake -S . -B $(FUZZ_BUILD) -DOTAKIT_FUZZ=ON -DOTAKIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	set -e; for f in $(FUZZ_BUILD)/tests/fuzz_*; do \
-	  corpus=$$(mktemp -d); cp tests/fuzz/corpus/* $$corpus/; \
+	  corpus=$$(mktemp -d); short=$$(basename $$f); short=$${short#fuzz_}; \
+	  if [ -d tests/fuzz/corpus/$$short ]; then cp -r tests/fuzz/corpus/$$short/. $$corpus/; \
+	  else find tests/fuzz/corpus -maxdepth 1 -type f -exec cp {} $$corpus/ \; ; fi; \
 	  echo "== $$f ($(FUZZ_SECONDS) s)"; $$f -max_total_time=$(FUZZ_SECONDS) $$corpus; rm -rf $$corpus; \
 	done
 
