@@ -21,7 +21,7 @@ mkdir -p ota/server_certs
 cp cert.pem ota/server_certs/ca_cert.pem
 cd ota
 t_expect_exit 0 idf.py "${HOST[@]}" set-target esp32
-t_expect_has out.txt "Set Target to: esp32"
+t_expect_has "$T/out.txt" "Set Target to: esp32"
 
 # set_string SYMBOL PROMPT VALUE: in menuconfig, jump to the string option SYMBOL and type VALUE
 set_string() {
@@ -54,17 +54,17 @@ t_expect_has sdkconfig 'CONFIG_EXAMPLE_SERVER_CA_CERT="server_certs/ca_cert.pem"
 t_expect_has build/config/sdkconfig.h "#define CONFIG_EXAMPLE_FIRMWARE_UPG_URL \"$URL\""
 
 t_expect_exit 0 idf.py build
-t_expect_has out.txt "Project build complete"
+t_expect_has "$T/out.txt" "Project build complete"
 export OTAKIT_MONITOR_ARGS="--until 'hello_world: Running partition ota_0' --timeout 60"
 t_expect_exit 0 idf.py -p build/flash.bin erase-flash flash monitor
-t_expect_has out.txt "boot: Loaded app from partition at offset 0x10000"
-t_expect_has out.txt "app_init: Project name:     native_ota"
-t_expect_has out.txt "ota: Server URL: $URL"
-t_expect_has out.txt "ota: Server certificate pinned: ca_cert.pem embedded in the app"
-t_expect_has out.txt "ota: Prepare to restart system!"
-t_expect_has out.txt "boot: Loaded app from partition at offset 0x110000"
-t_expect_has out.txt "Hello world!"
-t_expect_has out.txt "hello_world: Running partition ota_0 at offset 0x110000"
+t_expect_has "$T/out.txt" "boot: Loaded app from partition at offset 0x10000"
+t_expect_has "$T/out.txt" "app_init: Project name:     native_ota"
+t_expect_has "$T/out.txt" "ota: Server URL: $URL"
+t_expect_has "$T/out.txt" "ota: Server certificate pinned: ca_cert.pem embedded in the app"
+t_expect_has "$T/out.txt" "ota: Prepare to restart system!"
+t_expect_has "$T/out.txt" "boot: Loaded app from partition at offset 0x110000"
+t_expect_has "$T/out.txt" "Hello world!"
+t_expect_has "$T/out.txt" "hello_world: Running partition ota_0 at offset 0x110000"
 t_expect_has "$T/access.log" '"GET /hello_world.bin HTTP/1.1" 200'
 size=$(stat -c %s "$IMG")
 t_expect_exit 0 "$OTAKIT" flash read build/flash.bin 0x110000 "$size" "$T/ota0.bin"

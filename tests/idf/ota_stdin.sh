@@ -23,11 +23,11 @@ t_expect_has sdkconfig "CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL_FROM_STDIN=y"
 
 # updated: the app read URL and hello_world runs from ota_1 (out.txt: the console)
 updated() {
-  t_expect_has out.txt "simple_ota_example: Type the firmware upgrade URL and press Enter"
-  t_expect_has out.txt "simple_ota_example: Attempting to download update from $URL"
-  t_expect_has out.txt "simple_ota_example: OTA Succeed, Rebooting..."
-  t_expect_has out.txt "boot: Loaded app from partition at offset 0x1d0000"
-  t_expect_has out.txt "hello_world: Running partition ota_1 at offset 0x1d0000"
+  t_expect_has "$T/out.txt" "simple_ota_example: Type the firmware upgrade URL and press Enter"
+  t_expect_has "$T/out.txt" "simple_ota_example: Attempting to download update from $URL"
+  t_expect_has "$T/out.txt" "simple_ota_example: OTA Succeed, Rebooting..."
+  t_expect_has "$T/out.txt" "boot: Loaded app from partition at offset 0x1d0000"
+  t_expect_has "$T/out.txt" "hello_world: Running partition ota_1 at offset 0x1d0000"
 }
 
 # ---- piped, then the end of stdin
@@ -48,15 +48,15 @@ if term_wait "Quit: Ctrl+] | Reset: Ctrl+T followed by R" &&
 fi
 rc=$(term_end)
 [[ $rc == 0 ]] && t_ok || t_fail "typed: idf.py monitor: exit $rc"
-term_screen >out.txt
+term_screen >"$T/out.txt"
 updated
-t_expect_has out.txt "--- exit"
+t_expect_has "$T/out.txt" "--- exit"
 
 # ---- nothing on stdin: the app waits, the device runs on to --timeout
 t_expect_exit 0 idf.py -p build/empty.bin erase-flash flash
 t_expect_exit 0 "$OTAKIT" device run --flash build/empty.bin --timeout 3 </dev/null
-t_expect_has out.txt "simple_ota_example: Type the firmware upgrade URL and press Enter"
-t_expect_has out.txt "--- otakit: timeout after 3 s"
-if grep -qF "Attempting to download" out.txt; then t_fail "the app got a URL from an empty stdin"; else t_ok; fi
+t_expect_has "$T/out.txt" "simple_ota_example: Type the firmware upgrade URL and press Enter"
+t_expect_has "$T/out.txt" "--- otakit: timeout after 3 s"
+if grep -qF "Attempting to download" "$T/out.txt"; then t_fail "the app got a URL from an empty stdin"; else t_ok; fi
 
 t_finish
