@@ -1,19 +1,18 @@
+# shellcheck shell=bash
 # Shared by the PostgreSQL tests (sourced after common.bash): Debian's server started
 # in a temporary directory (initdb + pg_ctl, a Unix socket in that directory, no TCP),
 # stopped at exit. Sets PGDB, a libpq conninfo for a fresh database "fleet". Skips the
-# test (exit 77) when the server is not installed.
+# test (t_skip, exit 77) when the server is not installed.
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [[ -z $PGBIN || ! -x $PGBIN/initdb || ! -x $PGBIN/pg_ctl ]]; then
-  echo "SKIP: the PostgreSQL server is not installed (/usr/lib/postgresql/*/bin/initdb;" \
+  t_skip "the PostgreSQL server is not installed (/usr/lib/postgresql/*/bin/initdb;" \
     "scripts/setup.sh installs the Debian package postgresql)"
-  exit 77
 fi
 AS_PG=()
 if [[ $(id -u) -eq 0 ]]; then
   # initdb refuses to run as root: the cluster belongs to the postgres user.
   if ! id postgres >/dev/null 2>&1 || ! command -v runuser >/dev/null; then
-    echo "SKIP: running as root without a postgres user (or runuser) to own the test cluster"
-    exit 77
+    t_skip "running as root without a postgres user (or runuser) to own the test cluster"
   fi
   AS_PG=(runuser -u postgres --)
 fi
@@ -25,7 +24,7 @@ _pg_stop() {
   "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$pgdir"
 }
-trap '_serve_cleanup; _pg_stop' EXIT
+trap '_t_cleanup; _pg_stop' EXIT # the library's cleanup stops the servers first
 
 if ! "${AS_PG[@]}" "$PGBIN/initdb" -D "$pgdir/data" -A trust -U otakit --no-sync \
   >"$pgdir/initdb.log" 2>&1; then

@@ -3,6 +3,6 @@
 # at the error threshold and resumes; another is canceled (common.bash's scenario).
 source "$(dirname "$0")/common.bash"
 
-start_fleet main --data-dir "$tmp/data"
+start_fleet main --data-dir "$T/data"
 rollout_scenario
-finish
+t_finish

@@ -1,14 +1,16 @@
-# Shared by tests/fleet/sim_rollout.sh (sourced; not a test itself): tests/serve/common.bash's
-# checks and cleanup, plus a 1 MiB app image (make_artifact), the DDI responder of
-# tests/fleet/ddi_responder.py on 127.0.0.1 (start_responder) and `otakit serve` for the
-# bytes (start_files).
-source "$(dirname "${BASH_SOURCE[0]}")/../serve/common.bash"
-FLEET_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck shell=bash
+# Shared by tests/fleet/sim_*.sh and fw_ddi.sh (sourced; not a test itself):
+# common.bash (the shell-test library and `otakit fleet serve`), plus a 1 MiB app image
+# (make_artifact), the DDI responder of tests/fleet/ddi_responder.py on 127.0.0.1
+# (start_responder) and `otakit serve` for the bytes (start_files).
+# shellcheck source=tests/fleet/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+FLEET_DIR=$T_SRC/tests/fleet
 
 # make_artifact OUT VERSION: an app image of about 1 MiB (fits a 1 MiB slot)
 make_artifact() {
-  head -c $((0xEFF00)) /dev/urandom >"$tmp/prog.bin"
-  "$OTAKIT" image create --program "$tmp/prog.bin" --project fleet-app --version "$2" \
+  head -c $((0xEFF00)) /dev/urandom >"$T/prog.bin"
+  "$OTAKIT" image create --program "$T/prog.bin" --project fleet-app --version "$2" \
     -o "$1" >/dev/null
 }
 
@@ -27,20 +29,16 @@ wait_file() {
 start_responder() {
   local name=$1 art=$2
   shift 2
-  "$PY" "$FLEET_DIR/ddi_responder.py" --artifact "$art" --port-file "$tmp/$name.port" "$@" \
-    >"$tmp/$name.log" 2>&1 &
-  SERVER_PID[$name]=$!
-  wait_file "$tmp/$name.port"
-  DDI_URL="http://127.0.0.1:$(cat "$tmp/$name.port")"
+  "$T_PY" "$FLEET_DIR/ddi_responder.py" --artifact "$art" --port-file "$T/$name.port" "$@" \
+    >"$T/$name.log" 2>&1 &
+  T_SERVER_PID[$name]=$!
+  t_track_pid "$!"
+  wait_file "$T/$name.port"
+  DDI_URL="http://127.0.0.1:$(cat "$T/$name.port")"
 }
 
 # start_files DIR: `otakit serve DIR` on a free port; sets FILES_URL
 start_files() {
-  start_server files "$1"
-  FILES_URL=$URL
-}
-
-# jq_py JSON_FILE EXPR: evaluate a Python expression over the parsed JSON (as j)
-jq_py() {
-  "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+  t_serve_start files "$1"
+  FILES_URL=$T_URL
 }

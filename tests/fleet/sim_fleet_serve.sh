@@ -4,42 +4,40 @@
 # under power cuts, dropped links and failing self-tests. No device is bricked or left
 # pending, and the server's counts agree with the devices': a finished action per
 # updated device, an error per rollback.
-source "$(dirname "$0")/common.bash"
+source "$(dirname "$0")/sim_common.bash"
 
 N=200
-printf 'gw-token-0123456789abcdef\n' >"$tmp/gw.tok"
-start_fleet main --data-dir "$tmp/data" --auto-register --gateway-token-file "$tmp/gw.tok" \
+printf 'gw-token-0123456789abcdef\n' >"$T/gw.tok"
+start_fleet main --data-dir "$T/data" --auto-register --gateway-token-file "$T/gw.tok" \
   --poll-seconds 10
 sim() {
-  "$OTAKIT" fleet sim --devices "$N" --server "$FURL" --gateway-token "$tmp/gw.tok" "$@"
+  "$OTAKIT" fleet sim --devices "$N" --server "$FURL" --gateway-token "$T/gw.tok" "$@"
 }
 
-sim --first-poll 1 --duration 5 --json >"$tmp/register.json"
-expect "every device registered on its first poll" "$(fleet devices | json 'len(j)')" "$N"
-expect "nothing to do yet: all pending" "$(json 'j["states"]["pending"]' <"$tmp/register.json")" "$N"
+sim --first-poll 1 --duration 5 --json >"$T/register.json"
+t_expect_eq "every device registered on its first poll" "$(fleet devices | json 'len(j)')" "$N"
+t_expect_eq "nothing to do yet: all pending" "$(json 'j["states"]["pending"]' <"$T/register.json")" "$N"
 
-head -c $((0xEFF00)) /dev/urandom >"$tmp/prog.bin"
-"$OTAKIT" image create --program "$tmp/prog.bin" --project fleet-app --version 2.0.0 \
-  -o "$tmp/app.bin" >/dev/null
-art=$(fleet upload "$tmp/app.bin" | json 'j["id"]')
+make_artifact "$T/app.bin" 2.0.0
+art=$(fleet upload "$T/app.bin" | json 'j["id"]')
 r=$(fleet rollout create --name fleet-sim --artifact "$art" --groups 25%,rest \
   --success-threshold 50 --error-threshold 50 | json 'j["id"]')
 fleet rollout start "$r" >/dev/null
 
 rc=0
-sim --faults cut=0.05,link=0.05,selftest=0.03 --seed 11 --json >"$tmp/sim.json" 2>"$tmp/sim.err" || rc=$?
-expect "fleet sim exits 0" "$rc" 0
-S=$(cat "$tmp/sim.json")
-expect "no device bricked" "$(json 'j["bricked"]' <<<"$S")" 0
-expect "no device left pending" "$(json 'j["states"]["pending"]' <<<"$S")" 0
-expect "every device updated or rolled back" \
+sim --faults cut=0.05,link=0.05,selftest=0.03 --seed 11 --json >"$T/sim.json" 2>"$T/sim.err" || rc=$?
+t_expect_eq "fleet sim exits 0" "$rc" 0
+S=$(cat "$T/sim.json")
+t_expect_eq "no device bricked" "$(json 'j["bricked"]' <<<"$S")" 0
+t_expect_eq "no device left pending" "$(json 'j["states"]["pending"]' <<<"$S")" 0
+t_expect_eq "every device updated or rolled back" \
   "$(json 'j["states"]["updated"] + j["states"]["rolled_back"]' <<<"$S")" "$N"
-expect "faults happened" "$(json 'j["power_cuts"] > 0 and j["link_drops"] > 0' <<<"$S")" True
+t_expect_eq "faults happened" "$(json 'j["power_cuts"] > 0 and j["link_drops"] > 0' <<<"$S")" True
 show=$(fleet rollout show "$r")
-expect "the rollout finished" "$(json 'j["status"]' <<<"$show")" finished
-expect "server: a finished action per updated device" \
+t_expect_eq "the rollout finished" "$(json 'j["status"]' <<<"$show")" finished
+t_expect_eq "server: a finished action per updated device" \
   "$(json 'sum(g["finished"] for g in j["groups"])' <<<"$show")" "$(json 'j["states"]["updated"]' <<<"$S")"
-expect "server: an error per rollback" \
+t_expect_eq "server: an error per rollback" \
   "$(json 'sum(g["error"] for g in j["groups"])' <<<"$show")" "$(json 'j["states"]["rolled_back"]' <<<"$S")"
-expect "server: nothing left open" "$(json 'sum(g["open"] for g in j["groups"])' <<<"$show")" 0
-finish
+t_expect_eq "server: nothing left open" "$(json 'sum(g["open"] for g in j["groups"])' <<<"$show")" 0
+t_finish

@@ -8,17 +8,15 @@ T_STOP_RC=0
 _t_urls() {
   mapfile -t T_URLS < <(sed -n 's/^serving .* on \(https\{0,1\}:\/\/[^ ]*\)$/\1/p' "$1")
 }
-t_serve_start() {
-  local name=$1 dir=$2 i pid
+t_spawn_server() {
+  local name=$1 re=$2 i pid
   shift 2
-  # shellcheck disable=SC2086 # T_SERVE_WRAP is a command prefix, split on purpose
-  ${T_SERVE_WRAP:-} "$OTAKIT" serve "$dir" --port 0 --bind "${T_SERVE_BIND:-127.0.0.1}" "$@" \
-    >"$T/$name.out" 2>"$T/$name.err" &
+  "$@" >"$T/$name.out" 2>"$T/$name.err" &
   pid=$!
   T_SERVER_PID[$name]=$pid
   t_track_pid "$pid"
   for ((i = 0; i < 400; i++)); do
-    grep -q '^serving ' "$T/$name.out" 2>/dev/null && break
+    grep -Eq "$re" "$T/$name.out" 2>/dev/null && return 0
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "server $name exited at start:" >&2
       cat "$T/$name.err" >&2
@@ -26,6 +24,15 @@ t_serve_start() {
     fi
     sleep 0.05
   done
+  echo "server $name printed no line matching '$re' within 20 s" >&2
+  return 1
+}
+t_serve_start() {
+  local name=$1 dir=$2 i
+  shift 2
+  # shellcheck disable=SC2086 # T_SERVE_WRAP is a command prefix, split on purpose
+  t_spawn_server "$name" '^serving ' ${T_SERVE_WRAP:-} "$OTAKIT" serve "$dir" --port 0 \
+    --bind "${T_SERVE_BIND:-127.0.0.1}" "$@" || return 1
   # both listeners of a --tls-port server print a line; wait for the second one too
   if [[ " $* " == *" --tls-port "* ]]; then
     for ((i = 0; i < 200; i++)); do

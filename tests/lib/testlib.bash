@@ -43,6 +43,10 @@
 #                               and T_SERVER_PID[NAME]. T_SERVE_BIND: the address
 #                               (127.0.0.1); T_SERVE_WRAP: a prefix that execs the
 #                               server (`ip netns exec NS`)
+#   t_spawn_server NAME REGEX CMD...  run a server CMD in the background (stdout in
+#                               $T/NAME.out, stderr in $T/NAME.err, stopped at exit, its pid
+#                               in T_SERVER_PID[NAME]); wait (bounded, ~20 s) for a line of
+#                               its stdout matching REGEX (grep -E). Fails when it exits first
 #   t_pyserve_start NAME DIR [OPTS]  tests/e2e/ota_server.py likewise (sets T_PORT)
 #   t_serve_stop NAME [SIGNAL]  signal the server, wait (bounded) for it; sets T_STOP_RC
 #   t_port_of URL, t_curl ARGS... (curl, bounded, no proxy), t_free_port
