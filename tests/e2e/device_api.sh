@@ -17,6 +17,8 @@ t_check "api_app: no failed check" test "$(t_count "$T/api.log" "API FAIL")" -eq
 grep "API FAIL" "$T/api.log" || true
 t_check "api_app: at least 100 checks" test "$(t_count "$T/api.log" "API ok ")" -ge 100
 t_check "api_app: Wi-Fi power save checked" t_has "$T/api.log" "API ok wifi ps reads NONE"
+t_check "api_app: queues checked" t_has "$T/api.log" "API ok queue: five items in order across a full queue"
+t_check "api_app: semaphores checked" t_has "$T/api.log" "API ok recursive: free after the second give"
 t_check "api_app: log level filter" test "$(t_count "$T/api.log" "this info line is filtered out")" -eq 0
 t_check "api_app: warning shown" grep -Eq '^W \([0-9]+\) api: log level set: warnings still show$' "$T/api.log"
 t_check "api_app: booted ota_0 after set_boot" t_has "$T/api.log" "boot: Loaded app from partition at offset 0x110000"

@@ -29,6 +29,8 @@ typedef uint32_t StackType_t;
 #define pdTRUE ((BaseType_t)1)
 #define pdPASS pdTRUE
 #define pdFAIL pdFALSE
+#define errQUEUE_EMPTY ((BaseType_t)0)
+#define errQUEUE_FULL ((BaseType_t)0)
 #define tskNO_AFFINITY 0x7fffffff
 #define configMAX_PRIORITIES 25
 

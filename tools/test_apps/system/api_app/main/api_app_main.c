@@ -25,6 +25,8 @@
 #include "esp_wifi.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
+#include "freertos/queue.h"
+#include "freertos/semphr.h"
 #include "freertos/task.h"
 #include "nvs_flash.h"
 #include "sdkconfig.h"
@@ -63,6 +65,82 @@ static const esp_partition_t *app(esp_partition_subtype_t st)
 }
 
 static EventGroupHandle_t group;
+
+static QueueHandle_t queue;
+static SemaphoreHandle_t ready;
+
+/* Sends 1..5 through the queue (it holds 2, so the sender waits for the receiver),
+ * then gives the binary semaphore. */
+static void producer_fn(void *arg)
+{
+    (void)arg;
+    for (int i = 1; i <= 5; i++) {
+        xQueueSend(queue, &i, portMAX_DELAY);
+    }
+    xSemaphoreGive(ready);
+    vTaskDelete(NULL);
+}
+
+/* Queues and semaphores: FIFO order, a full queue and an empty one time out, front
+ * sends, peek, overwrite, counting and binary semaphores, mutexes and their owners. */
+static void queue_checks(void)
+{
+    queue = xQueueCreate(2, sizeof(int));
+    ready = xSemaphoreCreateBinary();
+    CHECK("queue and binary semaphore", queue != NULL && ready != NULL);
+    int v = 0;
+    CHECK("empty queue times out", xQueueReceive(queue, &v, pdMS_TO_TICKS(20)) == errQUEUE_EMPTY);
+    CHECK("binary semaphore starts empty", xSemaphoreTake(ready, 0) == pdFALSE);
+    CHECK("producer created", xTaskCreate(producer_fn, "producer", 4096, NULL, 5, NULL) == pdPASS);
+    int order_ok = 1;
+    for (int i = 1; i <= 5; i++) {
+        order_ok &= xQueueReceive(queue, &v, portMAX_DELAY) == pdPASS && v == i;
+    }
+    CHECK("queue: five items in order across a full queue", order_ok);
+    CHECK("producer gave the semaphore", xSemaphoreTake(ready, portMAX_DELAY) == pdTRUE);
+    int a = 10, b = 20, c = 30;
+    xQueueSend(queue, &a, 0);
+    CHECK("send to front", xQueueSendToFront(queue, &b, 0) == pdPASS);
+    CHECK("full queue times out", xQueueSend(queue, &c, pdMS_TO_TICKS(20)) == errQUEUE_FULL);
+    CHECK("waiting 2, space 0",
+          uxQueueMessagesWaiting(queue) == 2 && uxQueueSpacesAvailable(queue) == 0);
+    CHECK("peek leaves the front",
+          xQueuePeek(queue, &v, 0) == pdPASS && v == 20 && uxQueueMessagesWaiting(queue) == 2);
+    CHECK("front first, then back", xQueueReceive(queue, &v, 0) == pdPASS && v == 20 &&
+                                        xQueueReceive(queue, &v, 0) == pdPASS && v == 10);
+    QueueHandle_t mailbox = xQueueCreate(1, sizeof(int));
+    xQueueOverwrite(mailbox, &a);
+    xQueueOverwrite(mailbox, &c);
+    CHECK("overwrite keeps the last", xQueueReceive(mailbox, &v, 0) == pdPASS && v == 30);
+    vQueueDelete(mailbox);
+    vQueueDelete(queue);
+    vSemaphoreDelete(ready);
+
+    SemaphoreHandle_t count = xSemaphoreCreateCounting(3, 2);
+    CHECK("counting: 2 of 3", count != NULL && uxSemaphoreGetCount(count) == 2);
+    CHECK("counting: two takes, the third times out",
+          xSemaphoreTake(count, 0) && xSemaphoreTake(count, 0) && !xSemaphoreTake(count, 0));
+    CHECK("counting: gives up to the max", xSemaphoreGive(count) && xSemaphoreGive(count) &&
+                                               xSemaphoreGive(count) && !xSemaphoreGive(count));
+    vSemaphoreDelete(count);
+
+    SemaphoreHandle_t mutex = xSemaphoreCreateMutex();
+    CHECK("mutex starts free", mutex != NULL && xSemaphoreTake(mutex, 0) == pdTRUE);
+    CHECK("mutex held: a second take times out",
+          xSemaphoreTake(mutex, pdMS_TO_TICKS(10)) == pdFALSE);
+    CHECK("mutex given by its holder", xSemaphoreGive(mutex) == pdTRUE);
+    CHECK("a free mutex is not given again", xSemaphoreGive(mutex) == pdFALSE);
+    vSemaphoreDelete(mutex);
+
+    SemaphoreHandle_t rec = xSemaphoreCreateRecursiveMutex();
+    CHECK("recursive: taken twice by its holder",
+          xSemaphoreTakeRecursive(rec, 0) == pdTRUE && xSemaphoreTakeRecursive(rec, 0) == pdTRUE);
+    CHECK("recursive: still held after one give",
+          xSemaphoreGiveRecursive(rec) == pdTRUE && uxSemaphoreGetCount(rec) == 0);
+    CHECK("recursive: free after the second give",
+          xSemaphoreGiveRecursive(rec) == pdTRUE && uxSemaphoreGetCount(rec) == 1);
+    vSemaphoreDelete(rec);
+}
 
 static void task_fn(void *arg)
 {
@@ -264,6 +342,7 @@ static void phase_a(void)
     bits = xEventGroupWaitBits(group, 0x4, pdTRUE, pdTRUE, portMAX_DELAY);
     CHECK("task set the bit", (bits & 0x4) != 0);
     CHECK("bit cleared on exit", (xEventGroupGetBits(group) & 0x4) == 0);
+    queue_checks();
 
     /* Partitions. */
     CHECK("factory found", factory != NULL && factory->address == 0x10000 &&
