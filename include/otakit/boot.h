@@ -50,7 +50,9 @@ typedef struct otakit_boot_cfg {
     int32_t chip_id;             /**< OTAKIT_CHIP_ESP32 for the virtual device */
     bool require_hash;           /**< CONFIG_OTAKIT_APP_REQUIRE_SHA256: refuse apps without
                                       the appended SHA-256 */
-    bool dry_run;                /**< decide and report the writes, change nothing */
+    bool dry_run;                /**< decide and report the writes, change nothing (a
+                                      tool's mode: OTAKIT_ERR_NOT_SUPPORTED when the core is
+                                      built with OTAKIT_TOOLS 0, err.h) */
     otakit_boot_pin_t pin;
     /** Data partitions the factory-reset request erases (by label). */
     const char *const *reset_labels;
@@ -89,9 +91,9 @@ typedef struct otakit_boot_result {
 /**
  * @brief Run the bootloader's decision.
  * @return OTAKIT_OK with res->part set; OTAKIT_ERR_INVALID_STATE if the partition table
- *         does not verify; OTAKIT_ERR_NOT_FOUND if no partition holds a bootable app;
- *         flash errors (a power cut during an otadata write).
- * Power-loss: every write is an otadata rewrite of one copy (erase, then program).
+ *         does not verify or cannot be read; OTAKIT_ERR_NOT_FOUND if no partition holds a bootable
+ * app; flash errors (a power cut during an otadata write). Power-loss: every write is an otadata
+ * rewrite of one copy (erase, then program).
  */
 otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result_t *res);
 

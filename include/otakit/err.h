@@ -62,9 +62,23 @@ typedef int32_t otakit_err_t;
 #define OTAKIT_ERR_HTTPS_OTA_IN_PROGRESS 0x9001
 
 /**
+ * OTAKIT_TOOLS: whether the core also carries what only people and host tools use:
+ * names for display (otakit_err_name, otakit_image_chip_name, otakit_ptable_type_name,
+ * otakit_ptable_subtype_name, otakit_otadata_state_name) and the writers of formats a
+ * device only reads (otakit_image_header_encode, otakit_app_desc_encode,
+ * otakit_ptable_encode, otakit_ptable_encode_entry). 1, the default, on the host. A
+ * microcontroller port may build the core with -DOTAKIT_TOOLS=0 (as ESP-IDF without
+ * CONFIG_ESP_ERR_TO_NAME_LOOKUP): the name functions stay and answer as for a value
+ * they do not know ("UNKNOWN ERROR", NULL, "UNKNOWN"); the writers are not compiled.
+ */
+#ifndef OTAKIT_TOOLS
+#define OTAKIT_TOOLS 1
+#endif
+
+/**
  * @brief ESP-IDF's name of an error code.
  * @return "ESP_OK", "ESP_ERR_INVALID_SIZE", ... or "UNKNOWN ERROR" for a value that
- *         has no name. Never NULL.
+ *         has no name (every value when built with OTAKIT_TOOLS 0). Never NULL.
  */
 const char *otakit_err_name(otakit_err_t err);
 

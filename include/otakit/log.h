@@ -36,10 +36,26 @@ void otakit_log_write(const otakit_log_t *log, otakit_log_level_t level, const c
 #endif
     ;
 
-#define OTAKIT_LOGE(log, tag, ...) otakit_log_write((log), OTAKIT_LOG_ERROR, (tag), __VA_ARGS__)
-#define OTAKIT_LOGW(log, tag, ...) otakit_log_write((log), OTAKIT_LOG_WARN, (tag), __VA_ARGS__)
-#define OTAKIT_LOGI(log, tag, ...) otakit_log_write((log), OTAKIT_LOG_INFO, (tag), __VA_ARGS__)
-#define OTAKIT_LOGD(log, tag, ...) otakit_log_write((log), OTAKIT_LOG_DEBUG, (tag), __VA_ARGS__)
+/**
+ * The most verbose level the core's messages are compiled in for (ESP-IDF's
+ * CONFIG_LOG_MAXIMUM_LEVEL): above it a message and its text are left out of the build.
+ * OTAKIT_LOG_VERBOSE (all) by default; a microcontroller port may define it as
+ * OTAKIT_LOG_INFO, ESP-IDF's default, or lower.
+ */
+#ifndef OTAKIT_LOG_MAX_LEVEL
+#define OTAKIT_LOG_MAX_LEVEL OTAKIT_LOG_VERBOSE
+#endif
+
+#define OTAKIT_LOG_AT(log, level, tag, ...)                                                        \
+    do {                                                                                           \
+        if ((level) <= OTAKIT_LOG_MAX_LEVEL) {                                                     \
+            otakit_log_write((log), (level), (tag), __VA_ARGS__);                                  \
+        }                                                                                          \
+    } while (0)
+#define OTAKIT_LOGE(log, tag, ...) OTAKIT_LOG_AT((log), OTAKIT_LOG_ERROR, (tag), __VA_ARGS__)
+#define OTAKIT_LOGW(log, tag, ...) OTAKIT_LOG_AT((log), OTAKIT_LOG_WARN, (tag), __VA_ARGS__)
+#define OTAKIT_LOGI(log, tag, ...) OTAKIT_LOG_AT((log), OTAKIT_LOG_INFO, (tag), __VA_ARGS__)
+#define OTAKIT_LOGD(log, tag, ...) OTAKIT_LOG_AT((log), OTAKIT_LOG_DEBUG, (tag), __VA_ARGS__)
 
 /** ESP-IDF's letter for a level: 'E', 'W', 'I', 'D', 'V'. */
 char otakit_log_letter(otakit_log_level_t level);

@@ -73,7 +73,8 @@ unsigned otakit_otadata_boots(const otakit_otadata_entry_t *e);
 bool otakit_otadata_boot_again(const otakit_otadata_entry_t *e, unsigned attempts);
 /** Count one more boot in e's seq_label (clear its next bit). false when all are used. */
 bool otakit_otadata_count_boot(otakit_otadata_entry_t *e);
-/** "NEW", "PENDING_VERIFY", "VALID", "INVALID", "ABORTED", "UNDEFINED" or "UNKNOWN". */
+/** "NEW", "PENDING_VERIFY", "VALID", "INVALID", "ABORTED", "UNDEFINED" or "UNKNOWN"
+ * (always "UNKNOWN" with OTAKIT_TOOLS 0, err.h). */
 const char *otakit_otadata_state_name(uint32_t state);
 
 /**

@@ -43,7 +43,8 @@ extern "C" {
 #define OTAKIT_PART_FLAG_READONLY 0x2u
 
 /** Whether an app subtype is an OTA slot (0x10..0x1F). */
-#define OTAKIT_PART_IS_OTA(type, subtype) ((type) == OTAKIT_PART_TYPE_APP && ((subtype) & 0xF0) == 0x10)
+#define OTAKIT_PART_IS_OTA(type, subtype)                                                          \
+    ((type) == OTAKIT_PART_TYPE_APP && ((subtype)&0xF0) == 0x10)
 
 typedef struct otakit_part {
     uint8_t type;
@@ -74,7 +75,18 @@ typedef struct otakit_ptable {
 otakit_err_t otakit_ptable_parse(otakit_ptable_t *t, const uint8_t *buf, size_t len,
                                  uint32_t flash_size, bool require_md5, otakit_diag_t *diag);
 
-/** Read OTAKIT_PTABLE_MAX_LEN bytes at offset and parse them (flash_size = flash->size). */
+/**
+ * @brief Parse the table at offset on flash, as otakit_ptable_parse with require_md5
+ * false, reading it a few records at a time (no 3 KiB buffer on the stack) and only as
+ * far as its end marker.
+ * @param flash_size as for otakit_ptable_parse (the chip size the bootloader was built for).
+ * @return as otakit_ptable_parse, or the flash's error when a read fails (diag: "cannot
+ *         read the partition table"); diag offsets are flash addresses.
+ */
+otakit_err_t otakit_ptable_read(otakit_ptable_t *t, const otakit_flash_t *flash, uint32_t offset,
+                                uint32_t flash_size, otakit_diag_t *diag);
+
+/** otakit_ptable_read with flash_size = flash->size. */
 otakit_err_t otakit_ptable_load(otakit_ptable_t *t, const otakit_flash_t *flash, uint32_t offset,
                                 otakit_diag_t *diag);
 
@@ -108,7 +120,8 @@ unsigned otakit_ptable_ota_count_all(const otakit_ptable_t *t);
 /** The app partition of OTA slot i (subtype 0x10 + i), or NULL. */
 const otakit_part_t *otakit_ptable_ota_slot(const otakit_ptable_t *t, unsigned i);
 
-/** Names of types and subtypes as gen_esp32part.py spells them ("app", "ota_0", "nvs"); NULL if none. */
+/** Names of types and subtypes as gen_esp32part.py spells them ("app", "ota_0", "nvs"); NULL
+ * if none (always NULL with OTAKIT_TOOLS 0, err.h). */
 const char *otakit_ptable_type_name(uint8_t type);
 const char *otakit_ptable_subtype_name(uint8_t type, uint8_t subtype);
 

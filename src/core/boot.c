@@ -16,6 +16,33 @@ typedef struct {
     int confirmed; /* the slot a VALID active copy selects, or OTAKIT_BOOT_INDEX_INVALID */
 } boot_ctx_t;
 
+/* The bootloader's own messages (tag "boot"), through the configured sink with the
+ * level cap of log.h: one call site shape for all of them. */
+static void blog(const boot_ctx_t *c, otakit_log_level_t level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void blog(const boot_ctx_t *c, otakit_log_level_t level, const char *fmt, ...)
+{
+    const otakit_log_t *log = &c->cfg->log;
+    if (log->fn != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        log->fn(log->ctx, level, TAG, fmt, ap);
+        va_end(ap);
+    }
+}
+#define BLOG_AT(c, level, ...)                                                                     \
+    do {                                                                                           \
+        if ((level) <= OTAKIT_LOG_MAX_LEVEL) {                                                     \
+            blog((c), (level), __VA_ARGS__);                                                       \
+        }                                                                                          \
+    } while (0)
+#define BLOGE(c, ...) BLOG_AT((c), OTAKIT_LOG_ERROR, __VA_ARGS__)
+#define BLOGW(c, ...) BLOG_AT((c), OTAKIT_LOG_WARN, __VA_ARGS__)
+#define BLOGI(c, ...) BLOG_AT((c), OTAKIT_LOG_INFO, __VA_ARGS__)
+
 static const char *usage_name(const otakit_part_t *p)
 {
     if (p->type == OTAKIT_PART_TYPE_APP) {
@@ -48,9 +75,17 @@ static const char *usage_name(const otakit_part_t *p)
     return "unknown";
 }
 
+/* res->writes: what the bootloader writes or, with dry_run, would write (`otakit boot
+ * --dry-run` shows it). Both are tools' features: built with OTAKIT_TOOLS 0 (err.h) the
+ * list stays empty and a dry run is refused (otakit_boot_select). */
+#define DRY_RUN(cfg) (OTAKIT_TOOLS && (cfg)->dry_run)
+
 static void record(boot_ctx_t *c, uint32_t addr, uint32_t len, int copy, uint32_t seq,
                    uint32_t state, const char *what)
 {
+#if !OTAKIT_TOOLS
+    (void)c, (void)addr, (void)len, (void)copy, (void)seq, (void)state, (void)what;
+#else
     otakit_boot_result_t *r = c->res;
     if (r->write_count < OTAKIT_BOOT_MAX_WRITES) {
         otakit_boot_write_t *w = &r->writes[r->write_count++];
@@ -61,6 +96,7 @@ static void record(boot_ctx_t *c, uint32_t addr, uint32_t len, int copy, uint32_
         w->state = state;
         w->what = what;
     }
+#endif
 }
 
 /* The eFuse counter the anti-rollback rule uses, or NULL (the rule is off). */
@@ -76,7 +112,7 @@ static otakit_err_t write_entry(boot_ctx_t *c, int copy, const otakit_otadata_en
 {
     record(c, c->otadata->offset + (uint32_t)copy * OTAKIT_SECTOR_SIZE,
            erase ? OTAKIT_SECTOR_SIZE : 0, copy, e->seq, e->state, what);
-    if (c->cfg->dry_run) {
+    if (DRY_RUN(c->cfg)) {
         return OTAKIT_OK;
     }
     return erase ? otakit_otadata_write(c->cfg->flash, c->otadata, copy, e)
@@ -96,6 +132,9 @@ static bool try_load(boot_ctx_t *c, const otakit_part_t *p)
     otakit_image_info_t *info = &c->res->image;
     otakit_diag_t diag = {0, NULL};
     otakit_err_t err = otakit_image_verify_flash(c->cfg->flash, p->offset, &opts, info, &diag);
+    if (err == OTAKIT_OK && c->cfg->require_hash && !info->hash_present) {
+        err = otakit_diag_set(&diag, 23, "no appended SHA-256", OTAKIT_ERR_IMAGE_INVALID);
+    }
     if (err != OTAKIT_OK) {
         if (err == OTAKIT_ERR_IMAGE_INVALID && diag.offset == 0 &&
             info->header.magic != OTAKIT_IMAGE_MAGIC) {
@@ -109,22 +148,16 @@ static bool try_load(boot_ctx_t *c, const otakit_part_t *p)
         }
         return false;
     }
-    if (c->cfg->require_hash && !info->hash_present) {
-        OTAKIT_LOGE(&c->cfg->log, "esp_image", "image at 0x%x: no appended SHA-256",
-                    (unsigned)p->offset);
-        return false;
-    }
     if (info->has_desc && !otakit_efuse_allows(arb(c), info->desc.secure_version)) {
-        OTAKIT_LOGE(&c->cfg->log, TAG,
-                    "Application version is lower than the eFuse secure version (%u < %u)",
-                    (unsigned)info->desc.secure_version,
-                    (unsigned)c->cfg->efuse->get(c->cfg->efuse->ctx));
+        BLOGE(c, "Application version is lower than the eFuse secure version (%u < %u)",
+              (unsigned)info->desc.secure_version,
+              (unsigned)c->cfg->efuse->get(c->cfg->efuse->ctx));
         return false;
     }
     if (c->cfg->check_app != NULL && !c->cfg->check_app(c->cfg->check_app_ctx, p, info)) {
         return false; /* the port said why */
     }
-    OTAKIT_LOGI(&c->cfg->log, TAG, "Loaded app from partition at offset 0x%x", (unsigned)p->offset);
+    BLOGI(c, "Loaded app from partition at offset 0x%x", (unsigned)p->offset);
     return true;
 }
 
@@ -151,9 +184,9 @@ static bool try_index(boot_ctx_t *c, int index)
         return true;
     }
     if (index == OTAKIT_BOOT_INDEX_FACTORY) {
-        OTAKIT_LOGE(&c->cfg->log, TAG, "Factory app partition is not bootable");
+        BLOGE(c, "Factory app partition is not bootable");
     } else {
-        OTAKIT_LOGE(&c->cfg->log, TAG, "OTA app partition slot %d is not bootable", index);
+        BLOGE(c, "OTA app partition slot %d is not bootable", index);
     }
     return false;
 }
@@ -175,7 +208,7 @@ static bool load_boot_image(boot_ctx_t *c, int start)
         }
     }
     if (c->test) {
-        OTAKIT_LOGE(&c->cfg->log, TAG, "Falling back to test app as only bootable partition");
+        BLOGE(c, "Falling back to test app as only bootable partition");
         if (try_index(c, OTAKIT_BOOT_INDEX_TEST)) {
             return true;
         }
@@ -185,16 +218,15 @@ static bool load_boot_image(boot_ctx_t *c, int start)
 
 static void print_table(const boot_ctx_t *c)
 {
-    const otakit_log_t *log = &c->cfg->log;
     const otakit_ptable_t *t = &c->res->table;
-    OTAKIT_LOGI(log, TAG, "Partition Table:");
-    OTAKIT_LOGI(log, TAG, "## Label            Usage          Type ST Offset   Length");
+    BLOGI(c, "Partition Table:");
+    BLOGI(c, "## Label            Usage          Type ST Offset   Length");
     for (size_t i = 0; i < t->count; i++) {
         const otakit_part_t *p = &t->parts[i];
-        OTAKIT_LOGI(log, TAG, "%2u %-16s %-16s %02x %02x %08x %08x", (unsigned)i, p->label,
-                    usage_name(p), p->type, p->subtype, (unsigned)p->offset, (unsigned)p->size);
+        BLOGI(c, "%2u %-16s %-16s %02x %02x %08x %08x", (unsigned)i, p->label, usage_name(p),
+              p->type, p->subtype, (unsigned)p->offset, (unsigned)p->size);
     }
-    OTAKIT_LOGI(log, TAG, "End of partition table");
+    BLOGI(c, "End of partition table");
 }
 
 /* A copy counts for selection if valid, and with anti-rollback if its app may run. */
@@ -215,19 +247,17 @@ static bool copy_usable(boot_ctx_t *c, const otakit_otadata_entry_t *e)
 static otakit_err_t factory_reset(boot_ctx_t *c)
 {
     const otakit_boot_cfg_t *cfg = c->cfg;
-    OTAKIT_LOGI(&cfg->log, TAG, "Detect a condition of the factory reset");
+    BLOGI(c, "Detect a condition of the factory reset");
     for (size_t i = 0; i < cfg->reset_label_count; i++) {
         const otakit_part_t *p = otakit_ptable_find(&c->res->table, OTAKIT_PART_TYPE_DATA,
                                                     OTAKIT_PART_SUBTYPE_ANY, cfg->reset_labels[i]);
         if (p == NULL) {
-            OTAKIT_LOGE(&cfg->log, TAG, "Data partition '%s' to erase was not found",
-                        cfg->reset_labels[i]);
+            BLOGE(c, "Data partition '%s' to erase was not found", cfg->reset_labels[i]);
             continue;
         }
-        OTAKIT_LOGI(&cfg->log, TAG, "Erase data partition '%s' at 0x%x", p->label,
-                    (unsigned)p->offset);
+        BLOGI(c, "Erase data partition '%s' at 0x%x", p->label, (unsigned)p->offset);
         record(c, p->offset, p->size, -1, 0, 0, "factory reset");
-        if (!cfg->dry_run) {
+        if (!DRY_RUN(cfg)) {
             otakit_err_t err = otakit_flash_erase(cfg->flash, p->offset, p->size);
             if (err != OTAKIT_OK) {
                 return err;
@@ -235,10 +265,9 @@ static otakit_err_t factory_reset(boot_ctx_t *c)
         }
     }
     if (cfg->reset_erase_otadata && c->otadata) {
-        OTAKIT_LOGI(&cfg->log, TAG, "Erase otadata partition at 0x%x",
-                    (unsigned)c->otadata->offset);
+        BLOGI(c, "Erase otadata partition at 0x%x", (unsigned)c->otadata->offset);
         record(c, c->otadata->offset, c->otadata->size, -1, 0, 0, "factory reset");
-        if (!cfg->dry_run) {
+        if (!DRY_RUN(cfg)) {
             return otakit_flash_erase(cfg->flash, c->otadata->offset, c->otadata->size);
         }
     }
@@ -252,22 +281,14 @@ static otakit_err_t load_table(boot_ctx_t *c)
     const otakit_boot_cfg_t *cfg = c->cfg;
     otakit_diag_t diag = {0, NULL};
     uint32_t table_offset = cfg->ptable_offset ? cfg->ptable_offset : OTAKIT_PTABLE_OFFSET_DEFAULT;
-    uint8_t table_buf[OTAKIT_PTABLE_MAX_LEN];
     uint32_t chip_size = cfg->flash_size ? cfg->flash_size : cfg->flash->size;
-    otakit_err_t err = otakit_flash_read(cfg->flash, table_offset, table_buf, sizeof(table_buf));
-    if (err != OTAKIT_OK) {
-        OTAKIT_LOGE(&cfg->log, "flash_parts", "cannot read the partition table at 0x%x",
-                    (unsigned)table_offset);
-        return err;
-    }
-    err =
-        otakit_ptable_parse(&c->res->table, table_buf, sizeof(table_buf), chip_size, false, &diag);
-    diag.offset += table_offset;
+    otakit_err_t err =
+        otakit_ptable_read(&c->res->table, cfg->flash, table_offset, chip_size, &diag);
     if (err != OTAKIT_OK) {
         OTAKIT_LOGE(&cfg->log, "flash_parts", "partition table at 0x%x: %s (offset 0x%x)",
                     (unsigned)table_offset, diag.msg ? diag.msg : otakit_err_name(err),
                     (unsigned)diag.offset);
-        OTAKIT_LOGE(&cfg->log, TAG, "Failed to verify partition table");
+        BLOGE(c, "Failed to verify partition table");
         return OTAKIT_ERR_INVALID_STATE;
     }
     print_table(c);
@@ -313,13 +334,11 @@ static otakit_err_t abort_unconfirmed(boot_ctx_t *c, otakit_otadata_entry_t e[2]
         otakit_err_t err;
         if (i == keep && otakit_otadata_boot_again(&e[i], c->cfg->boot_attempts) &&
             otakit_otadata_count_boot(&e[i])) {
-            OTAKIT_LOGW(&c->cfg->log, TAG,
-                        "otadata[%d]: app not confirmed yet: boot attempt %u of %u", i,
-                        otakit_otadata_boots(&e[i]), (unsigned)c->cfg->boot_attempts);
+            BLOGW(c, "otadata[%d]: app not confirmed yet: boot attempt %u of %u", i,
+                  otakit_otadata_boots(&e[i]), (unsigned)c->cfg->boot_attempts);
             err = write_entry(c, i, &e[i], false, "PENDING_VERIFY boot counted");
         } else {
-            OTAKIT_LOGW(&c->cfg->log, TAG,
-                        "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
+            BLOGW(c, "otadata[%d]: app was not confirmed (PENDING_VERIFY): mark ABORTED", i);
             e[i].state = OTAKIT_OTA_IMG_ABORTED;
             err = write_copy(c, i, &e[i], "PENDING_VERIFY->ABORTED");
         }
@@ -352,15 +371,13 @@ static void raise_secure_version(boot_ctx_t *c)
 {
     const otakit_efuse_t *efuse = arb(c);
     const otakit_image_info_t *img = &c->res->image;
-    if (efuse == NULL || c->cfg->dry_run || c->res->index != c->confirmed || !img->has_desc) {
+    if (efuse == NULL || DRY_RUN(c->cfg) || c->res->index != c->confirmed || !img->has_desc) {
         return;
     }
     otakit_err_t err = otakit_efuse_raise_to(efuse, img->desc.secure_version);
     if (err != OTAKIT_OK) {
-        OTAKIT_LOGE(
-            &c->cfg->log, TAG,
-            "Failed to raise the eFuse secure version to %u (%s); the next boot tries again",
-            (unsigned)img->desc.secure_version, otakit_err_name(err));
+        BLOGE(c, "Failed to raise the eFuse secure version to %u (%s); the next boot tries again",
+              (unsigned)img->desc.secure_version, otakit_err_name(err));
     }
 }
 
@@ -371,8 +388,8 @@ static otakit_err_t start_from_otadata(boot_ctx_t *c, int *start, bool *initial_
     otakit_otadata_entry_t e[2];
     otakit_err_t err = otakit_otadata_read(cfg->flash, c->otadata, e);
     if (err == OTAKIT_ERR_INVALID_SIZE) {
-        OTAKIT_LOGE(&cfg->log, TAG, "ota_info partition size %u is too small (minimum %u bytes)",
-                    (unsigned)c->otadata->size, (unsigned)OTAKIT_OTADATA_SIZE);
+        BLOGE(c, "ota_info partition size %u is too small (minimum %u bytes)",
+              (unsigned)c->otadata->size, (unsigned)OTAKIT_OTADATA_SIZE);
         return OTAKIT_ERR_INVALID_STATE;
     }
     if (err == OTAKIT_OK && cfg->rollback) {
@@ -384,10 +401,10 @@ static otakit_err_t start_from_otadata(boot_ctx_t *c, int *start, bool *initial_
     if ((otakit_otadata_is_invalid(&e[0]) && otakit_otadata_is_invalid(&e[1])) ||
         c->app_count == 0) {
         if (c->factory) {
-            OTAKIT_LOGI(&cfg->log, TAG, "Defaulting to factory image");
+            BLOGI(c, "Defaulting to factory image");
             *start = OTAKIT_BOOT_INDEX_FACTORY;
         } else {
-            OTAKIT_LOGI(&cfg->log, TAG, "No factory image, trying OTA 0");
+            BLOGI(c, "No factory image, trying OTA 0");
             *start = 0;
             *initial_contents = !otakit_otadata_crc_ok(&e[0]) && !otakit_otadata_crc_ok(&e[1]);
         }
@@ -395,10 +412,8 @@ static otakit_err_t start_from_otadata(boot_ctx_t *c, int *start, bool *initial_
     }
     int active = usable_active(c, e);
     if (active < 0) {
-        OTAKIT_LOGE(&cfg->log, TAG,
-                    c->factory
-                        ? "ota data partition invalid, falling back to factory"
-                        : "ota data partition invalid and no factory, will try all partitions");
+        BLOGE(c, c->factory ? "ota data partition invalid, falling back to factory"
+                            : "ota data partition invalid and no factory, will try all partitions");
         *start = OTAKIT_BOOT_INDEX_FACTORY;
         return OTAKIT_OK;
     }
@@ -421,7 +436,7 @@ static otakit_err_t choose_start(boot_ctx_t *c, int *start, bool *initial_conten
     const otakit_boot_cfg_t *cfg = c->cfg;
     *initial_contents = false;
     if (cfg->pin == OTAKIT_BOOT_PIN_TEST && c->test != NULL) {
-        OTAKIT_LOGI(&cfg->log, TAG, "Detect a boot condition of the test firmware");
+        BLOGI(c, "Detect a boot condition of the test firmware");
         *start = OTAKIT_BOOT_INDEX_TEST;
         return OTAKIT_OK;
     }
@@ -430,7 +445,7 @@ static otakit_err_t choose_start(boot_ctx_t *c, int *start, bool *initial_conten
         return OTAKIT_OK;
     }
     if (cfg->pin == OTAKIT_BOOT_PIN_TEST) {
-        OTAKIT_LOGE(&cfg->log, TAG, "Test firmware requested but there is no test partition");
+        BLOGE(c, "Test firmware requested but there is no test partition");
     }
     return start_from_otadata(c, start, initial_contents);
 }
@@ -441,7 +456,7 @@ static otakit_err_t initial_fixup(boot_ctx_t *c)
 {
     otakit_otadata_entry_t fix;
     otakit_otadata_make(&fix, (uint32_t)c->res->index + 1u, OTAKIT_OTA_IMG_VALID);
-    OTAKIT_LOGI(&c->cfg->log, TAG, "Set actual ota_seq=%u in otadata[0]", (unsigned)fix.seq);
+    BLOGI(c, "Set actual ota_seq=%u in otadata[0]", (unsigned)fix.seq);
     return write_copy(c, 0, &fix, "initial fix-up");
 }
 
@@ -454,6 +469,9 @@ otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result
     c.res = res;
     c.confirmed = OTAKIT_BOOT_INDEX_INVALID;
     res->index = OTAKIT_BOOT_INDEX_INVALID;
+    if (cfg->dry_run && !OTAKIT_TOOLS) {
+        return OTAKIT_ERR_NOT_SUPPORTED;
+    }
 
     otakit_err_t err = load_table(&c);
     if (err == OTAKIT_OK && cfg->pin == OTAKIT_BOOT_PIN_FACTORY_RESET) {
@@ -468,7 +486,7 @@ otakit_err_t otakit_boot_select(const otakit_boot_cfg_t *cfg, otakit_boot_result
         return err;
     }
     if (!load_boot_image(&c, start)) {
-        OTAKIT_LOGE(&cfg->log, TAG, "No bootable app partitions in the partition table");
+        BLOGE(&c, "No bootable app partitions in the partition table");
         return OTAKIT_ERR_NOT_FOUND;
     }
     raise_secure_version(&c);

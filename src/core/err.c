@@ -1,7 +1,7 @@
 /* ESP-IDF's error names. Codes and names are kept apart (a table of codes and one string
  * of names, NUL-separated) so no pointer is stored per entry: the bootloader counts its
  * bytes, and it keeps only the names it can meet (OTAKIT_ERR_BOOTLOADER_NAMES: no NVS,
- * OTA, HTTP or esp_https_ota names). */
+ * OTA, HTTP or esp_https_ota names). Built with OTAKIT_TOOLS 0 there are none (err.h). */
 #include "otakit/err.h"
 
 #include "otakit/nvs.h"
@@ -86,13 +86,17 @@
 #endif
 #define ERR_ALL(X) ERR_COMMON(X) ERR_NVS(X) ERR_APP(X)
 
+#if OTAKIT_TOOLS
 #define ERR_CODE(code, name) code,
 #define ERR_NAME(code, name) name "\0"
 static const otakit_err_t ERR_CODES[] = {ERR_ALL(ERR_CODE)};
 static const char ERR_NAMES[] = ERR_ALL(ERR_NAME);
 
+#endif
+
 const char *otakit_err_name(otakit_err_t err)
 {
+#if OTAKIT_TOOLS
     const char *name = ERR_NAMES;
     for (size_t i = 0; i < sizeof(ERR_CODES) / sizeof(ERR_CODES[0]); i++) {
         if (ERR_CODES[i] == err) {
@@ -101,5 +105,8 @@ const char *otakit_err_name(otakit_err_t err)
         while (*name++ != '\0') {
         }
     }
+#else
+    (void)err;
+#endif
     return "UNKNOWN ERROR";
 }

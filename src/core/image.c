@@ -71,6 +71,7 @@ void otakit_image_header_decode(otakit_image_header_t *h, const uint8_t buf[24])
     h->hash_appended = buf[23];
 }
 
+#if OTAKIT_TOOLS
 void otakit_image_header_encode(const otakit_image_header_t *h, uint8_t buf[24])
 {
     buf[0] = h->magic;
@@ -87,6 +88,7 @@ void otakit_image_header_encode(const otakit_image_header_t *h, uint8_t buf[24])
     memcpy(buf + 19, h->reserved, 4);
     buf[23] = h->hash_appended;
 }
+#endif
 
 /* Copy a fixed-size, maybe unterminated string field into dst[n + 1]. */
 static void str_get(char *dst, const uint8_t *src, size_t n)
@@ -97,17 +99,6 @@ static void str_get(char *dst, const uint8_t *src, size_t n)
         i++;
     }
     memset(dst + i, 0, n + 1 - i);
-}
-
-/* Write a string into a fixed n-byte field, NUL padded (no terminator when it fills). */
-static void str_put(uint8_t *dst, const char *src, size_t n)
-{
-    size_t i = 0;
-    while (i < n && src[i] != '\0') {
-        dst[i] = (uint8_t)src[i];
-        i++;
-    }
-    memset(dst + i, 0, n - i);
 }
 
 void otakit_app_desc_decode(otakit_app_desc_t *d, const uint8_t buf[256])
@@ -125,6 +116,18 @@ void otakit_app_desc_decode(otakit_app_desc_t *d, const uint8_t buf[256])
     d->mmu_page_size = buf[DESC_OFF_MMU_PAGE];
 }
 
+#if OTAKIT_TOOLS
+/* Write a string into a fixed n-byte field, NUL padded (no terminator when it fills). */
+static void str_put(uint8_t *dst, const char *src, size_t n)
+{
+    size_t i = 0;
+    while (i < n && src[i] != '\0') {
+        dst[i] = (uint8_t)src[i];
+        i++;
+    }
+    memset(dst + i, 0, n - i);
+}
+
 void otakit_app_desc_encode(const otakit_app_desc_t *d, uint8_t buf[256])
 {
     memset(buf, 0, OTAKIT_APP_DESC_SIZE);
@@ -140,6 +143,7 @@ void otakit_app_desc_encode(const otakit_app_desc_t *d, uint8_t buf[256])
     otakit_le16_put(buf + DESC_OFF_MAX_EFUSE, d->max_efuse_blk_rev_full);
     buf[DESC_OFF_MMU_PAGE] = d->mmu_page_size;
 }
+#endif
 
 uint32_t otakit_image_len_from_end(uint32_t segments_end, bool hash_appended)
 {
@@ -149,6 +153,10 @@ uint32_t otakit_image_len_from_end(uint32_t segments_end, bool hash_appended)
 
 const char *otakit_image_chip_name(uint16_t chip_id)
 {
+#if !OTAKIT_TOOLS
+    (void)chip_id;
+    return NULL;
+#else
     switch (chip_id) {
     case OTAKIT_CHIP_ESP32:
         return "ESP32";
@@ -179,6 +187,7 @@ const char *otakit_image_chip_name(uint16_t chip_id)
     default:
         return NULL;
     }
+#endif
 }
 
 /* Any non-zero value means a hash follows, as ESP-IDF's `if (image.hash_appended)`. */
@@ -260,8 +269,8 @@ static otakit_err_t parse_header(otakit_image_verifier_t *v)
         return fail(v, 1, "too many segments", OTAKIT_ERR_IMAGE_INVALID);
     }
     v->info.hash_present = hash_appended(v);
-    uint32_t min_end = OTAKIT_IMAGE_HEADER_SIZE +
-                       (uint32_t)h->segment_count * OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
+    uint32_t min_end =
+        OTAKIT_IMAGE_HEADER_SIZE + (uint32_t)h->segment_count * OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
     if (check_fits(v, min_end, 0) != OTAKIT_OK) {
         return v->err;
     }
@@ -333,19 +342,20 @@ static otakit_err_t parse_segment_header(otakit_image_verifier_t *v)
     return OTAKIT_OK;
 }
 
-/* The XOR checksum over n more bytes. Folded 8 bytes at a time in a local (a byte loop
- * that updates v->checksum must store after every byte, since p may alias it). */
+/* The XOR checksum over n more bytes, a machine word at a time (size_t: 8 bytes on a
+ * 64-bit host, 4 on a microcontroller), folded in a local (a byte loop that updates
+ * v->checksum must store after every byte, since p may alias it). */
 static uint8_t xor_bytes(uint8_t acc, const uint8_t *p, size_t n)
 {
-    uint64_t w = 0;
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
+    size_t w = 0;
+    for (; n >= sizeof(w); p += sizeof(w), n -= sizeof(w)) {
+        size_t x;
+        memcpy(&x, p, sizeof(x));
         w ^= x;
     }
-    w ^= w >> 32;
-    w ^= w >> 16;
-    w ^= w >> 8;
+    for (unsigned shift = sizeof(w) * 4u; shift >= 8u; shift /= 2u) {
+        w ^= w >> shift;
+    }
     acc ^= (uint8_t)w;
     while (n-- > 0) {
         acc ^= *p++;
@@ -402,79 +412,76 @@ otakit_err_t otakit_image_verifier_feed(otakit_image_verifier_t *v, const void *
         return OTAKIT_ERR_INVALID_ARG;
     }
     while (len > 0 && v->stage < ST_DONE) {
-        size_t n = len;
+        /* The bytes left in the current header, segment, trailer or stored hash. */
+        uint32_t left;
+        uint8_t *field = v->buf; /* where a header or the stored hash is collected */
         switch (v->stage) {
         case ST_HEADER:
-        case ST_SEG_HDR: {
-            uint32_t want =
-                v->stage == ST_HEADER ? OTAKIT_IMAGE_HEADER_SIZE : OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
-            if (n > want - v->field_pos) {
-                n = want - v->field_pos;
-            }
-            memcpy(v->buf + v->field_pos, p, n);
-            if (hash_update(v, p, n) != OTAKIT_OK) {
-                return v->err;
-            }
-            v->field_pos += (uint32_t)n;
-            v->pos += (uint32_t)n;
-            if (v->stage == ST_HEADER && v->buf[0] != OTAKIT_IMAGE_MAGIC) {
-                v->info.header.magic = v->buf[0]; /* known bad from the first byte */
-                return fail(v, 0, "invalid magic byte", OTAKIT_ERR_IMAGE_INVALID);
-            }
-            if (v->field_pos == want) {
-                otakit_err_t err = v->stage == ST_HEADER ? parse_header(v) : parse_segment_header(v);
-                if (err != OTAKIT_OK) {
-                    return err;
-                }
-            }
+            left = OTAKIT_IMAGE_HEADER_SIZE - v->field_pos;
+            break;
+        case ST_SEG_HDR:
+            left = OTAKIT_IMAGE_SEGMENT_HEADER_SIZE - v->field_pos;
+            break;
+        case ST_SEG_DATA:
+            left = v->seg_left;
+            field = NULL;
+            break;
+        case ST_TRAILER:
+            left = v->hashed_end - v->pos;
+            field = NULL;
+            break;
+        default: /* ST_HASH */
+            left = OTAKIT_IMAGE_HASH_LEN - v->field_pos;
+            field = v->info.hash_stored;
             break;
         }
-        case ST_SEG_DATA:
-            if (n > v->seg_left) {
-                n = v->seg_left;
-            }
+        size_t n = len < left ? len : left;
+        if (field != NULL) {
+            memcpy(field + v->field_pos, p, n);
+            v->field_pos += (uint32_t)n;
+        }
+        if (v->stage == ST_SEG_DATA) {
             v->checksum = xor_bytes(v->checksum, p, n);
             v->info.checksum_calc = v->checksum;
             capture_desc(v, p, n);
-            if (hash_update(v, p, n) != OTAKIT_OK) {
-                return v->err;
-            }
             v->seg_left -= (uint32_t)n;
-            v->pos += (uint32_t)n;
-            if (v->seg_left == 0) {
-                segment_done(v);
-            }
-            break;
-        case ST_TRAILER:
-            if (n > v->hashed_end - v->pos) {
-                n = v->hashed_end - v->pos;
-            }
-            if (hash_update(v, p, n) != OTAKIT_OK) {
-                return v->err;
-            }
-            v->pos += (uint32_t)n;
-            if (v->pos == v->hashed_end && trailer_done(v, p[n - 1]) != OTAKIT_OK) {
-                return v->err;
-            }
-            break;
-        case ST_HASH:
-            if (n > OTAKIT_IMAGE_HASH_LEN - v->field_pos) {
-                n = OTAKIT_IMAGE_HASH_LEN - v->field_pos;
-            }
-            memcpy(v->info.hash_stored + v->field_pos, p, n);
-            v->field_pos += (uint32_t)n;
-            v->pos += (uint32_t)n;
-            if (v->field_pos == OTAKIT_IMAGE_HASH_LEN) {
-                v->info.hash_ok =
-                    memcmp(v->info.hash_stored, v->info.hash_calc, OTAKIT_IMAGE_HASH_LEN) == 0;
-                v->stage = ST_DONE;
-            }
-            break;
-        default:
-            break;
         }
+        if (v->stage != ST_HASH && hash_update(v, p, n) != OTAKIT_OK) {
+            return v->err;
+        }
+        v->pos += (uint32_t)n;
         p += n;
         len -= n;
+        if (v->stage == ST_HEADER && v->buf[0] != OTAKIT_IMAGE_MAGIC) {
+            v->info.header.magic = v->buf[0]; /* known bad from the first byte */
+            return fail(v, 0, "invalid magic byte", OTAKIT_ERR_IMAGE_INVALID);
+        }
+        if (n < left) {
+            continue;
+        }
+        otakit_err_t err = OTAKIT_OK;
+        switch (v->stage) {
+        case ST_HEADER:
+            err = parse_header(v);
+            break;
+        case ST_SEG_HDR:
+            err = parse_segment_header(v);
+            break;
+        case ST_SEG_DATA:
+            segment_done(v);
+            break;
+        case ST_TRAILER:
+            err = trailer_done(v, p[-1]);
+            break;
+        default: /* ST_HASH */
+            v->info.hash_ok =
+                memcmp(v->info.hash_stored, v->info.hash_calc, OTAKIT_IMAGE_HASH_LEN) == 0;
+            v->stage = ST_DONE;
+            break;
+        }
+        if (err != OTAKIT_OK) {
+            return err;
+        }
     }
     return OTAKIT_OK;
 }
@@ -489,14 +496,24 @@ otakit_err_t otakit_image_verifier_finish(otakit_image_verifier_t *v, otakit_ima
 {
     if (!(v->stage & ST_FINISHED)) {
         if (v->err == OTAKIT_OK) {
+            /* The first problem: the mapping rule (noted earlier, diag already set), or
+             * one of these. */
+            uint32_t at = v->hashed_end;
+            const char *msg = NULL;
             if (v->stage != ST_DONE) {
-                fail(v, v->pos, "truncated image", OTAKIT_ERR_IMAGE_INVALID);
+                at = v->pos;
+                msg = "truncated image";
             } else if (v->diag.msg != NULL) {
-                v->err = OTAKIT_ERR_IMAGE_INVALID; /* the mapping rule, noted earlier */
+                at = v->diag.offset;
+                msg = v->diag.msg;
             } else if (!v->info.checksum_ok) {
-                fail(v, v->hashed_end - 1, "checksum mismatch", OTAKIT_ERR_IMAGE_INVALID);
+                at = v->hashed_end - 1;
+                msg = "checksum mismatch";
             } else if (hash_appended(v) && !v->info.hash_ok && !v->opts.skip_hash) {
-                fail(v, v->hashed_end, "hash mismatch", OTAKIT_ERR_IMAGE_INVALID);
+                msg = "hash mismatch";
+            }
+            if (msg != NULL) {
+                fail(v, at, msg, OTAKIT_ERR_IMAGE_INVALID);
             }
         }
         hash_release(v, NULL); /* a verifier dropped before the checksum byte */
@@ -512,13 +529,32 @@ otakit_err_t otakit_image_verifier_finish(otakit_image_verifier_t *v, otakit_ima
     return v->err;
 }
 
-otakit_err_t otakit_image_verify_buf(const uint8_t *buf, size_t len, const otakit_image_opts_t *opts,
-                                     otakit_image_info_t *info, otakit_diag_t *diag)
+otakit_err_t otakit_image_verify_buf(const uint8_t *buf, size_t len,
+                                     const otakit_image_opts_t *opts, otakit_image_info_t *info,
+                                     otakit_diag_t *diag)
 {
     otakit_image_verifier_t v;
     otakit_image_verifier_init(&v, opts);
     otakit_image_verifier_feed(&v, buf, len);
     return otakit_image_verifier_finish(&v, info, diag);
+}
+
+otakit_err_t otakit_image_verifier_run_flash(otakit_image_verifier_t *v, const otakit_flash_t *f,
+                                             uint32_t addr, uint32_t len, otakit_image_info_t *info,
+                                             otakit_diag_t *diag)
+{
+    uint8_t chunk[1024];
+    for (uint32_t off = 0;
+         off < len && !otakit_image_verifier_complete(v) && v->err == OTAKIT_OK;) {
+        uint32_t n = len - off < sizeof(chunk) ? len - off : (uint32_t)sizeof(chunk);
+        if (otakit_flash_read(f, addr + off, chunk, n) != OTAKIT_OK) {
+            otakit_image_verifier_finish(v, info, NULL);
+            return otakit_diag_set(diag, off, "flash read failed", OTAKIT_ERR_IMAGE_FLASH_FAIL);
+        }
+        otakit_image_verifier_feed(v, chunk, n);
+        off += n;
+    }
+    return otakit_image_verifier_finish(v, info, diag);
 }
 
 otakit_err_t otakit_image_verify_flash(const otakit_flash_t *f, uint32_t addr,
@@ -530,26 +566,12 @@ otakit_err_t otakit_image_verify_flash(const otakit_flash_t *f, uint32_t addr,
     }
     otakit_image_verifier_t v;
     otakit_image_verifier_init(&v, opts);
-    if (addr > f->size) {
-        otakit_image_verifier_finish(&v, info, NULL);
-        return otakit_diag_set(diag, 0, "flash read failed", OTAKIT_ERR_IMAGE_FLASH_FAIL);
-    }
-    uint32_t limit = f->size - addr;
+    /* An address past the end reads one byte, which fails as a read at offset 0. */
+    uint32_t limit = addr > f->size ? 1u : f->size - addr;
     if (v.opts.max_size != 0 && v.opts.max_size < limit) {
         limit = v.opts.max_size;
     }
-    uint8_t chunk[1024];
-    uint32_t off = 0;
-    while (off < limit && !otakit_image_verifier_complete(&v) && v.err == OTAKIT_OK) {
-        uint32_t n = limit - off < sizeof(chunk) ? limit - off : (uint32_t)sizeof(chunk);
-        if (otakit_flash_read(f, addr + off, chunk, n) != OTAKIT_OK) {
-            otakit_image_verifier_finish(&v, info, NULL);
-            return otakit_diag_set(diag, off, "flash read failed", OTAKIT_ERR_IMAGE_FLASH_FAIL);
-        }
-        otakit_image_verifier_feed(&v, chunk, n);
-        off += n;
-    }
-    return otakit_image_verifier_finish(&v, info, diag);
+    return otakit_image_verifier_run_flash(&v, f, addr, limit, info, diag);
 }
 
 otakit_err_t otakit_image_read_desc(const otakit_flash_t *f, uint32_t addr, otakit_app_desc_t *d)

@@ -11,10 +11,7 @@ static const char TAG[] = "esp_ota_ops";
 
 otakit_image_opts_t otakit_ota_image_opts(const otakit_ota_t *ota, const otakit_part_t *part)
 {
-    otakit_image_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.chip_id = ota->chip_id;
-    o.max_size = part ? part->size : 0;
+    otakit_image_opts_t o = {ota->chip_id, part ? part->size : 0, false};
     return o;
 }
 
@@ -79,6 +76,15 @@ static otakit_err_t read_otadata(const otakit_ota_t *ota, const otakit_part_t **
         return OTAKIT_ERR_NOT_FOUND;
     }
     return otakit_otadata_read(ota->flash, *od, e);
+}
+
+/* The number of OTA slots and both otadata copies; false when there is no slot, no
+ * otadata partition, or it cannot be read. */
+static bool read_copies(const otakit_ota_t *ota, const otakit_part_t **od,
+                        otakit_otadata_entry_t e[2], unsigned *n)
+{
+    *n = otakit_ptable_ota_count(ota->table);
+    return *n != 0 && read_otadata(ota, od, e) == OTAKIT_OK;
 }
 
 static otakit_err_t state_of(const otakit_ota_t *ota, const otakit_part_t *part, uint32_t *state)
@@ -242,10 +248,10 @@ static const otakit_part_t *default_boot(const otakit_ota_t *ota)
 
 const otakit_part_t *otakit_ota_get_boot(const otakit_ota_t *ota)
 {
-    unsigned n = otakit_ptable_ota_count(ota->table);
+    unsigned n;
     const otakit_part_t *od;
     otakit_otadata_entry_t e[2];
-    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
+    if (!read_copies(ota, &od, e, &n)) {
         return default_boot(ota);
     }
     if (otakit_otadata_is_invalid(&e[0]) && otakit_otadata_is_invalid(&e[1])) {
@@ -287,10 +293,10 @@ const otakit_part_t *otakit_ota_next_update(const otakit_ota_t *ota, const otaki
 
 const otakit_part_t *otakit_ota_last_invalid(const otakit_ota_t *ota)
 {
-    unsigned n = otakit_ptable_ota_count(ota->table);
+    unsigned n;
     const otakit_part_t *od;
     otakit_otadata_entry_t e[2];
-    if (n == 0 || read_otadata(ota, &od, e) != OTAKIT_OK) {
+    if (!read_copies(ota, &od, e, &n)) {
         return NULL;
     }
     int pick = -1;
@@ -318,11 +324,7 @@ const otakit_part_t *otakit_ota_last_invalid(const otakit_ota_t *ota)
 static int read_active(const otakit_ota_t *ota, const otakit_part_t **od,
                        otakit_otadata_entry_t e[2], unsigned *n)
 {
-    *n = otakit_ptable_ota_count(ota->table);
-    if (*n == 0 || read_otadata(ota, od, e) != OTAKIT_OK) {
-        return -1;
-    }
-    return otakit_otadata_active(e);
+    return read_copies(ota, od, e, n) ? otakit_otadata_active(e) : -1;
 }
 
 /* Rewrite the active copy in place with a new state (mark valid / invalid). */
@@ -348,12 +350,11 @@ static otakit_err_t rewrite_active(const otakit_ota_t *ota, uint32_t state,
 
 otakit_err_t otakit_ota_mark_valid(const otakit_ota_t *ota)
 {
-    if (ota->running && !OTAKIT_PART_IS_OTA(ota->running->type, ota->running->subtype)) {
-        OTAKIT_LOGE(&ota->log, TAG, "Running firmware is factory");
-        return OTAKIT_FAIL;
-    }
     const otakit_part_t *slot = NULL;
-    otakit_err_t err = rewrite_active(ota, OTAKIT_OTA_IMG_VALID, &slot);
+    otakit_err_t err = OTAKIT_FAIL; /* a running app not in an OTA slot */
+    if (ota->running == NULL || OTAKIT_PART_IS_OTA(ota->running->type, ota->running->subtype)) {
+        err = rewrite_active(ota, OTAKIT_OTA_IMG_VALID, &slot);
+    }
     if (err != OTAKIT_OK) {
         OTAKIT_LOGE(&ota->log, TAG, "Running firmware is factory");
         return err;

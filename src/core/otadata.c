@@ -118,6 +118,7 @@ bool otakit_otadata_count_boot(otakit_otadata_entry_t *e)
 
 const char *otakit_otadata_state_name(uint32_t state)
 {
+#if OTAKIT_TOOLS
     switch (state) {
     case OTAKIT_OTA_IMG_NEW:
         return "NEW";
@@ -132,8 +133,12 @@ const char *otakit_otadata_state_name(uint32_t state)
     case OTAKIT_OTA_IMG_UNDEFINED:
         return "UNDEFINED";
     default:
-        return "UNKNOWN";
+        break;
     }
+#else
+    (void)state;
+#endif
+    return "UNKNOWN";
 }
 
 otakit_err_t otakit_otadata_read(const otakit_flash_t *f, const otakit_part_t *p,

@@ -20,8 +20,9 @@ _Static_assert(sizeof(struct ptable_record_layout) == OTAKIT_PTABLE_ENTRY_SIZE,
                "partition record is 32 bytes");
 
 #define REC_MD5_DIGEST 16 /* ESP_PARTITION_MD5_OFFSET */
-#define MAX_RECORDS (OTAKIT_PTABLE_MAX_LEN / OTAKIT_PTABLE_ENTRY_SIZE) /* 96, end marker included  \
-                                                                        */
+#define MAX_RECORDS                                                                                \
+    (OTAKIT_PTABLE_MAX_LEN / OTAKIT_PTABLE_ENTRY_SIZE) /* 96, end marker included                  \
+                                                        */
 
 void otakit_ptable_decode_entry(otakit_part_t *p, const uint8_t rec[32])
 {
@@ -34,6 +35,144 @@ void otakit_ptable_decode_entry(otakit_part_t *p, const uint8_t rec[32])
     p->flags = otakit_le32_get(rec + 28);
 }
 
+/* Bytes of the table read from flash at a time: a typical table (up to 15 records, its
+ * MD5 record and end marker) in one read, and no 3 KiB buffer on the stack. */
+#define LOAD_CHUNK 512u
+
+/* The bootloader's verification (esp_partition_table_verify), over the records of buf
+ * (len bytes) or, with flash, of the OTAKIT_PTABLE_MAX_LEN bytes at addr on flash,
+ * read LOAD_CHUNK bytes at a time. The MD5 record must match every byte before it:
+ * they are hashed as they go by (md5 is started with the first record; a failed start
+ * or update is reported only if an MD5 record comes). diag offsets are table offsets. */
+static otakit_err_t parse_records(otakit_ptable_t *t, const uint8_t *buf, size_t len,
+                                  const otakit_flash_t *flash, uint32_t addr, uint32_t flash_size,
+                                  bool require_md5, otakit_diag_t *diag)
+{
+    uint8_t chunk[LOAD_CHUNK];
+    otakit_hash_ctx_t md5;
+    bool hashing = otakit_hash_start(&md5, OTAKIT_HASH_MD5) == OTAKIT_OK;
+    bool md5_failed = !hashing;
+    otakit_err_t err = OTAKIT_ERR_INVALID_STATE;
+    const char *msg = "partition table has no terminating entry";
+    size_t off = 0;
+    t->count = 0;
+    t->has_md5 = false;
+
+    /* At most 96 records, the end marker included. */
+    for (; off < OTAKIT_PTABLE_MAX_LEN; off += OTAKIT_PTABLE_ENTRY_SIZE) {
+        const uint8_t *rec;
+        if (flash != NULL) {
+            size_t at = off % LOAD_CHUNK;
+            otakit_err_t rd = OTAKIT_OK;
+            if (at == 0) {
+                rd = otakit_flash_read(flash, addr + (uint32_t)off, chunk, sizeof(chunk));
+            }
+            if (rd != OTAKIT_OK) {
+                err = rd;
+                msg = "cannot read the partition table";
+                break;
+            }
+            rec = chunk + at;
+        } else if (off >= len) {
+            msg = "partition table is missing an end-of-table marker";
+            break;
+        } else if (len - off < OTAKIT_PTABLE_ENTRY_SIZE) {
+            err = OTAKIT_ERR_INVALID_SIZE;
+            msg = "partition table length must be a multiple of 32 bytes";
+            break;
+        } else {
+            rec = buf + off;
+        }
+        uint16_t magic = otakit_le16_get(rec);
+        if (magic == OTAKIT_PTABLE_MAGIC) {
+            otakit_part_t p;
+            otakit_ptable_decode_entry(&p, rec);
+            if (flash_size != 0 && (p.offset > flash_size || p.size > flash_size - p.offset)) {
+                err = OTAKIT_ERR_INVALID_SIZE;
+                msg = "partition exceeds flash chip size";
+                break;
+            }
+            /* 96 records with one end marker leave room for 95 partitions: a 96th
+             * partition record means there is no terminator. */
+            if (t->count >= OTAKIT_PTABLE_MAX_ENTRIES) {
+                break;
+            }
+            t->parts[t->count++] = p;
+            if (hashing && otakit_hash_update(&md5, rec, OTAKIT_PTABLE_ENTRY_SIZE) != OTAKIT_OK) {
+                md5_failed = true;
+            }
+        } else if (magic == OTAKIT_PTABLE_MAGIC_MD5) {
+            if (t->has_md5) {
+                msg = "only one MD5 checksum is allowed";
+                break;
+            }
+            uint8_t digest[16];
+            if (hashing) {
+                hashing = false;
+                md5_failed |= otakit_hash_finish(&md5, md5_failed ? NULL : digest) != OTAKIT_OK;
+            }
+            if (md5_failed) {
+                err = OTAKIT_FAIL;
+                msg = "MD5 computation failed";
+                break;
+            }
+            if (memcmp(rec + REC_MD5_DIGEST, digest, sizeof(digest)) != 0) {
+                msg = "incorrect MD5 checksum";
+                break;
+            }
+            t->has_md5 = true;
+        } else if (magic == 0xFFFFu && rec[2] == 0xFF && rec[3] == 0xFF) {
+            if (off == 0) {
+                msg = "partition table is empty (end marker first)";
+            } else if (require_md5 && !t->has_md5) {
+                err = OTAKIT_ERR_NOT_FOUND;
+                msg = "no MD5 found in partition table";
+            } else {
+                err = OTAKIT_OK;
+                msg = NULL;
+                off = 0;
+            }
+            break;
+        } else {
+            msg = "invalid magic number";
+            break;
+        }
+    }
+    if (hashing) {
+        otakit_hash_finish(&md5, NULL);
+    }
+    return otakit_diag_set(diag, (uint32_t)off, msg, err);
+}
+
+otakit_err_t otakit_ptable_parse(otakit_ptable_t *t, const uint8_t *buf, size_t len,
+                                 uint32_t flash_size, bool require_md5, otakit_diag_t *diag)
+{
+    if (t == NULL || (buf == NULL && len != 0)) {
+        return otakit_diag_set(diag, 0, "invalid argument", OTAKIT_ERR_INVALID_ARG);
+    }
+    return parse_records(t, buf, len, NULL, 0, flash_size, require_md5, diag);
+}
+
+otakit_err_t otakit_ptable_read(otakit_ptable_t *t, const otakit_flash_t *flash, uint32_t offset,
+                                uint32_t flash_size, otakit_diag_t *diag)
+{
+    if (t == NULL || flash == NULL) {
+        return otakit_diag_set(diag, 0, "invalid argument", OTAKIT_ERR_INVALID_ARG);
+    }
+    otakit_err_t err = parse_records(t, NULL, 0, flash, offset, flash_size, false, diag);
+    if (err != OTAKIT_OK && diag != NULL) {
+        diag->offset += offset; /* report flash addresses */
+    }
+    return err;
+}
+
+otakit_err_t otakit_ptable_load(otakit_ptable_t *t, const otakit_flash_t *flash, uint32_t offset,
+                                otakit_diag_t *diag)
+{
+    return otakit_ptable_read(t, flash, offset, flash ? flash->size : 0, diag);
+}
+
+#if OTAKIT_TOOLS
 void otakit_ptable_encode_entry(const otakit_part_t *p, uint8_t rec[32])
 {
     otakit_le16_put(rec, OTAKIT_PTABLE_MAGIC);
@@ -54,96 +193,6 @@ void otakit_ptable_encode_entry(const otakit_part_t *p, uint8_t rec[32])
 static int md5_of(const uint8_t *buf, size_t len, uint8_t digest[16])
 {
     return otakit_hash_buf(OTAKIT_HASH_MD5, buf, len, digest) == OTAKIT_OK ? 0 : -1;
-}
-
-otakit_err_t otakit_ptable_parse(otakit_ptable_t *t, const uint8_t *buf, size_t len,
-                                 uint32_t flash_size, bool require_md5, otakit_diag_t *diag)
-{
-    if (t == NULL || (buf == NULL && len != 0)) {
-        return otakit_diag_set(diag, 0, "invalid argument", OTAKIT_ERR_INVALID_ARG);
-    }
-    t->count = 0;
-    t->has_md5 = false;
-
-    /* esp_partition_table_verify(): at most 96 records, the end marker included. */
-    for (size_t i = 0; i < MAX_RECORDS; i++) {
-        size_t off = i * OTAKIT_PTABLE_ENTRY_SIZE;
-        if (off >= len) {
-            return otakit_diag_set(diag, (uint32_t)off,
-                                   "partition table is missing an end-of-table marker",
-                                   OTAKIT_ERR_INVALID_STATE);
-        }
-        if (len - off < OTAKIT_PTABLE_ENTRY_SIZE) {
-            return otakit_diag_set(diag, (uint32_t)off,
-                                   "partition table length must be a multiple of 32 bytes",
-                                   OTAKIT_ERR_INVALID_SIZE);
-        }
-        const uint8_t *rec = buf + off;
-        uint16_t magic = otakit_le16_get(rec);
-        if (magic == OTAKIT_PTABLE_MAGIC) {
-            otakit_part_t p;
-            otakit_ptable_decode_entry(&p, rec);
-            if (flash_size != 0 && (p.offset > flash_size || p.size > flash_size - p.offset)) {
-                return otakit_diag_set(diag, (uint32_t)off, "partition exceeds flash chip size",
-                                       OTAKIT_ERR_INVALID_SIZE);
-            }
-            /* 96 records with one end marker leave room for 95 partitions: a 96th
-             * partition record means there is no terminator. */
-            if (t->count >= OTAKIT_PTABLE_MAX_ENTRIES) {
-                return otakit_diag_set(diag, (uint32_t)off,
-                                       "partition table has no terminating entry",
-                                       OTAKIT_ERR_INVALID_STATE);
-            }
-            t->parts[t->count++] = p;
-        } else if (magic == OTAKIT_PTABLE_MAGIC_MD5) {
-            if (t->has_md5) {
-                return otakit_diag_set(diag, (uint32_t)off, "only one MD5 checksum is allowed",
-                                       OTAKIT_ERR_INVALID_STATE);
-            }
-            uint8_t digest[16];
-            if (md5_of(buf, off, digest) != 0) {
-                return otakit_diag_set(diag, (uint32_t)off, "MD5 computation failed", OTAKIT_FAIL);
-            }
-            if (memcmp(rec + REC_MD5_DIGEST, digest, sizeof(digest)) != 0) {
-                return otakit_diag_set(diag, (uint32_t)off, "incorrect MD5 checksum",
-                                       OTAKIT_ERR_INVALID_STATE);
-            }
-            t->has_md5 = true;
-        } else if (magic == 0xFFFFu && rec[2] == 0xFF && rec[3] == 0xFF) {
-            if (i == 0) {
-                return otakit_diag_set(diag, 0, "partition table is empty (end marker first)",
-                                       OTAKIT_ERR_INVALID_STATE);
-            }
-            if (require_md5 && !t->has_md5) {
-                return otakit_diag_set(diag, (uint32_t)off, "no MD5 found in partition table",
-                                       OTAKIT_ERR_NOT_FOUND);
-            }
-            return otakit_diag_set(diag, 0, NULL, OTAKIT_OK);
-        } else {
-            return otakit_diag_set(diag, (uint32_t)off, "invalid magic number",
-                                   OTAKIT_ERR_INVALID_STATE);
-        }
-    }
-    return otakit_diag_set(diag, OTAKIT_PTABLE_MAX_LEN, "partition table has no terminating entry",
-                           OTAKIT_ERR_INVALID_STATE);
-}
-
-otakit_err_t otakit_ptable_load(otakit_ptable_t *t, const otakit_flash_t *flash, uint32_t offset,
-                                otakit_diag_t *diag)
-{
-    uint8_t buf[OTAKIT_PTABLE_MAX_LEN];
-    if (t == NULL || flash == NULL) {
-        return otakit_diag_set(diag, 0, "invalid argument", OTAKIT_ERR_INVALID_ARG);
-    }
-    otakit_err_t err = otakit_flash_read(flash, offset, buf, sizeof(buf));
-    if (err != OTAKIT_OK) {
-        return otakit_diag_set(diag, offset, "cannot read the partition table", err);
-    }
-    err = otakit_ptable_parse(t, buf, sizeof(buf), flash->size, false, diag);
-    if (err != OTAKIT_OK && diag != NULL) {
-        diag->offset += offset; /* report flash addresses */
-    }
-    return err;
 }
 
 otakit_err_t otakit_ptable_encode(const otakit_part_t *parts, size_t n, bool md5,
@@ -171,6 +220,7 @@ otakit_err_t otakit_ptable_encode(const otakit_part_t *parts, size_t n, bool md5
     }
     return OTAKIT_OK;
 }
+#endif
 
 const otakit_part_t *otakit_ptable_find(const otakit_ptable_t *t, uint8_t type, uint8_t subtype,
                                         const char *label)
@@ -241,6 +291,7 @@ unsigned otakit_ptable_ota_count_all(const otakit_ptable_t *t)
     return n;
 }
 
+#if OTAKIT_TOOLS
 const char *otakit_ptable_type_name(uint8_t type)
 {
     switch (type) {
@@ -335,3 +386,17 @@ const char *otakit_ptable_subtype_name(uint8_t type, uint8_t subtype)
         return NULL;
     }
 }
+#else
+const char *otakit_ptable_type_name(uint8_t type)
+{
+    (void)type;
+    return NULL;
+}
+
+const char *otakit_ptable_subtype_name(uint8_t type, uint8_t subtype)
+{
+    (void)type;
+    (void)subtype;
+    return NULL;
+}
+#endif

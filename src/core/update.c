@@ -95,31 +95,28 @@ otakit_err_t otakit_update_begin_policy(otakit_update_t *u, const otakit_ota_t *
                                         const otakit_part_t *part, otakit_erase_policy_t policy,
                                         uint32_t image_size)
 {
-    otakit_err_t err = begin_common(u, ota, part);
-    if (err != OTAKIT_OK) {
-        return err;
-    }
-    u->policy = policy;
-    u->image_size = image_size;
+    /* A session resumed at 0, whose size must fit whatever the policy; then the erase. */
+    otakit_err_t err = otakit_update_resume(u, ota, part, policy, image_size, 0);
     bool known =
         image_size != OTAKIT_OTA_SIZE_UNKNOWN && image_size != OTAKIT_OTA_WITH_SEQUENTIAL_WRITES;
-    if ((known && image_size > u->part->size) || (policy == OTAKIT_ERASE_SIZE && !known)) {
+    if (err == OTAKIT_OK && known && image_size > u->part->size) {
+        err = OTAKIT_ERR_INVALID_SIZE;
+    }
+    if (err == OTAKIT_ERR_INVALID_SIZE) {
         OTAKIT_LOGE(&ota->log, TAG, "image size %u does not fit partition size %u",
                     (unsigned)image_size, (unsigned)u->part->size);
-        return OTAKIT_ERR_INVALID_SIZE;
     }
-    uint32_t end = prepared_end(u);
-    if (end > 0) {
-        err = erase_range(u, 0, end, false);
+    if (err == OTAKIT_OK && u->erased_end > 0) {
+        err = erase_range(u, 0, u->erased_end, false);
         if (err != OTAKIT_OK) {
             OTAKIT_LOGE(&ota->log, TAG, "erase of partition at 0x%x failed (%s)",
                         (unsigned)u->part->offset, otakit_err_name(err));
-            return err;
         }
     }
-    u->erased_end = end;
-    u->open = true;
-    return OTAKIT_OK;
+    if (err != OTAKIT_OK) {
+        u->open = false;
+    }
+    return err;
 }
 
 otakit_err_t otakit_update_begin(otakit_update_t *u, const otakit_ota_t *ota,
@@ -226,19 +223,9 @@ static otakit_err_t verify_written(otakit_update_t *u, otakit_image_info_t *info
                                    otakit_diag_t *diag)
 {
     otakit_image_opts_t opts = otakit_ota_image_opts(u->ota, u->part);
-    otakit_image_verifier_t *v = &u->verifier;
-    uint8_t buf[READBACK_CHUNK];
-    otakit_image_verifier_init(v, &opts);
-    for (uint32_t off = 0; off < u->written && !otakit_image_verifier_complete(v);) {
-        uint32_t n = u->written - off < sizeof(buf) ? u->written - off : (uint32_t)sizeof(buf);
-        if (otakit_flash_read(u->ota->flash, u->part->offset + off, buf, n) != OTAKIT_OK) {
-            otakit_image_verifier_finish(v, info, NULL);
-            return otakit_diag_set(diag, off, "flash read failed", OTAKIT_ERR_IMAGE_FLASH_FAIL);
-        }
-        otakit_image_verifier_feed(v, buf, n);
-        off += n;
-    }
-    return otakit_image_verifier_finish(v, info, diag);
+    otakit_image_verifier_init(&u->verifier, &opts);
+    return otakit_image_verifier_run_flash(&u->verifier, u->ota->flash, u->part->offset, u->written,
+                                           info, diag);
 }
 
 otakit_err_t otakit_update_write(otakit_update_t *u, const void *data, size_t len)
