@@ -58,7 +58,7 @@ struct MHD_Response *fleet_dash_page(const char *url)
 #define STATE_SQL                                                                                  \
     "CASE WHEN a.id IS NULL THEN 'idle'"                                                           \
     " WHEN a.status IN ('scheduled','pending') THEN 'waiting'"                                     \
-    " WHEN a.status = 'running' AND a.progress_of > 1 AND a.progress_cnt >= a.progress_of - 1"    \
+    " WHEN a.status = 'running' AND a.progress_of > 1 AND a.progress_cnt >= a.progress_of - 1"     \
     " THEN 'installed'"                                                                            \
     " WHEN a.status = 'running' THEN 'downloading'"                                                \
     " WHEN a.status = 'canceling' THEN 'canceling'"                                                \
@@ -72,14 +72,13 @@ struct MHD_Response *fleet_dash_page(const char *url)
 
 /* Every device with its latest action's state and its reported version. */
 #define DEVICES_SQL                                                                                \
-    "SELECT d.controller_id, d.grp, d.tags, d.last_poll, v.value AS version, a.id AS action,"     \
+    "SELECT d.controller_id, d.grp, d.tags, d.last_poll, v.value AS version, a.id AS action,"      \
     " a.rollout_id, a.updated, " STATE_SQL " AS st FROM device d"                                  \
     " LEFT JOIN action a ON a.id = (SELECT MAX(x.id) FROM action x WHERE x.device_id = d.id)"      \
     " LEFT JOIN device_attr v ON v.device_id = d.id AND v.key = 'version'"
 
-static const char *const STATES[] = {"idle",     "waiting",    "downloading",
-                                     "installed", "upToDate",   "failed",
-                                     "rolledBack", "canceling", "canceled"};
+static const char *const STATES[] = {"idle",   "waiting",    "downloading", "installed", "upToDate",
+                                     "failed", "rolledBack", "canceling",   "canceled"};
 #define NSTATES (sizeof(STATES) / sizeof(STATES[0]))
 
 static int state_index(const char *s)
@@ -309,8 +308,7 @@ static enum fleet_dash_result summary(fleet_db_t *db, struct MHD_Connection *c, 
 {
     static const char *const KNOWN[] = {"rollouts", "failures", NULL};
     long long nr, nf;
-    if (!params_known(c, KNOWN, why, cap) ||
-        !param_int(c, "rollouts", 0, 100, 10, &nr, why, cap) ||
+    if (!params_known(c, KNOWN, why, cap) || !param_int(c, "rollouts", 0, 100, 10, &nr, why, cap) ||
         !param_int(c, "failures", 0, 200, 20, &nf, why, cap)) {
         return FLEET_DASH_BAD;
     }
@@ -372,8 +370,8 @@ static enum fleet_dash_result devices(fleet_db_t *db, struct MHD_Connection *c, 
     const char *qs = q != NULL ? q : "";
     for (const char *p = qs; *p != '\0'; p++) {
         char ch = *p;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '_' || ch == '.' || ch == ':';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == ':';
         if (!ok || p - qs >= 64) {
             snprintf(why, cap, "q: up to 64 of A-Z a-z 0-9 . _ - :");
             return FLEET_DASH_BAD;
@@ -386,7 +384,7 @@ static enum fleet_dash_result devices(fleet_db_t *db, struct MHD_Connection *c, 
     pattern[n++] = '%';
     pattern[n] = '\0';
 #define MATCH_SQL                                                                                  \
-    " FROM (" DEVICES_SQL ") t WHERE (LOWER(controller_id) LIKE $1 ESCAPE '!' OR LOWER(grp) LIKE" \
+    " FROM (" DEVICES_SQL ") t WHERE (LOWER(controller_id) LIKE $1 ESCAPE '!' OR LOWER(grp) LIKE"  \
     " $1 ESCAPE '!' OR LOWER(tags) LIKE $1 ESCAPE '!') AND ($2 = '' OR st = $2)"
     char sql[4096];
     snprintf(sql, sizeof(sql), "%s LIMIT %lld OFFSET %lld",

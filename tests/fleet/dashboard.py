@@ -256,7 +256,7 @@ def run_screenshot(url, token, out):
             wait(d, "the first update",
                  lambda: d.find_element(By.ID, "status").get_attribute("data-updated"))
             h = d.execute_script("return document.documentElement.scrollHeight")
-            d.set_window_size(1280, min(max(h, 600), 2400))
+            d.set_window_size(1280, min(max(h, 600), 1400))
             d.save_screenshot(out)
             bad = severe(d)
             if bad:

@@ -131,7 +131,7 @@ function renderSummary(s) {
 }
 
 function devicesPath() {
-  const q = new URLSearchParams({ q: $("search").value.trim(), state: $("state-filter").value, limit: 100 });
+  const q = new URLSearchParams({ q: $("search").value.trim(), state: $("state-filter").value, limit: 50 });
   return "rest/v1/summary/devices?" + q;
 }
 
