@@ -10,8 +10,9 @@ source "$(dirname "$0")/summary.bash"
 PY3=/usr/bin/python3
 [[ -x /usr/bin/chromium ]] || t_skip "no /usr/bin/chromium (Debian package chromium)"
 [[ -x /usr/bin/chromedriver ]] || t_skip "no /usr/bin/chromedriver (Debian package chromium-driver)"
-[[ -x $PY3 ]] && "$PY3" -c 'import selenium' 2>/dev/null ||
+if [[ ! -x $PY3 ]] || ! "$PY3" -c 'import selenium' 2>/dev/null; then
   t_skip "no selenium for /usr/bin/python3 (Debian package python3-selenium)"
+fi
 
 # no_remote FILE...: no address of another machine (a scheme, //host, @import, url()).
 no_remote() { ! grep -Eiq 'https?:|//[a-z0-9]|@import|url\(' "$@"; }
@@ -103,8 +104,12 @@ t_expect_http "summary without the token: 401" 401 "$FURL/rest/v1/summary"
 # The page in headless Chromium.
 "$PY3" "$T_SRC/tests/fleet/dashboard.py" check "$FURL/" "$ADMIN" \
   "$FURL/DEFAULT/controller/v1/garage-02/deploymentBase/$g2_action/feedback" token-of-garage-02 \
-  >"$T/browser.out" 2>&1 && t_ok "the dashboard in Chromium" ||
-  { t_fail "the dashboard in Chromium"; t_dump_log "$T/browser.out"; }
-grep -E '^(ok|FAIL)' "$T/browser.out" | sed 's/^/  chromium: /'
+  >"$T/browser.out" 2>&1 || { t_fail "the dashboard in Chromium"; t_dump_log "$T/browser.out"; }
+while read -r line; do # each of the browser's checks is one here
+  case $line in
+    ok*) t_ok "chromium: ${line#ok   }" ;;
+    FAIL*) t_fail "chromium: ${line#FAIL: }" ;;
+  esac
+done <"$T/browser.out"
 t_check "the admin token is in no server log" not_in "$ADMIN" "$T/main.out" "$T/main.err"
 t_finish
