@@ -84,6 +84,8 @@ typedef struct otakit_boot_result {
     int index;                 /**< chosen: OTA slot 0..15, FACTORY, TEST */
     const otakit_part_t *part; /**< into table; NULL if nothing bootable */
     otakit_image_info_t image; /**< the booted image */
+    /** The flash changes made or, in a dry run, that would be made; always empty when
+     * the core is built with OTAKIT_TOOLS 0 (err.h). */
     otakit_boot_write_t writes[OTAKIT_BOOT_MAX_WRITES];
     size_t write_count;
 } otakit_boot_result_t;

@@ -1,6 +1,7 @@
 /* The second-stage bootloader's decision (spec §6): ESP-IDF's bootloader_utility.c
  * order, over a caller-owned result. Every otadata change is recorded in res->writes
- * and, unless dry_run, made (erase the copy's sector, program 32 bytes). */
+ * (with OTAKIT_TOOLS) and, unless dry_run, made (erase the copy's sector, program 32
+ * bytes). */
 #include "otakit/boot.h"
 
 #include <string.h>
