@@ -26,11 +26,11 @@ struct otakit_nor {
     bool strict;
     bool dead;
 
-    uint64_t seq;      /* operations that reached a live device since open */
-    uint64_t cut_op;   /* seq value of the op that is cut; 0 = disarmed */
+    uint64_t seq;    /* operations that reached a live device since open */
+    uint64_t cut_op; /* seq value of the op that is cut; 0 = disarmed */
     otakit_nor_cut_mode_t cut_mode;
     uint32_t cut_seed;
-    uint64_t fail_op;  /* seq value of the op that fails; 0 = disarmed */
+    uint64_t fail_op; /* seq value of the op that fails; 0 = disarmed */
 
     uint32_t rot_addr, rot_len;
     uint8_t rot_mask;
