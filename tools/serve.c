@@ -1295,21 +1295,6 @@ static void human_bytes(char *out, size_t cap, double n)
     snprintf(out, cap, u == 0 ? "%.0f %s" : "%.1f %s", n, UNITS[u]);
 }
 
-static void status_write(const char *text, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(STDERR_FILENO, text, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return;
-        }
-        text += n;
-        len -= (size_t)n;
-    }
-}
-
 /* Draw the status line again when a count changed, and at least once a second (the
  * rate); force: draw now. Runs on the main thread only. */
 static void status_tick(struct server *s, bool force)
@@ -1345,7 +1330,7 @@ static void status_tick(struct server *s, bool force)
     if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && len > 4u + ws.ws_col - 1) {
         len = 4u + ws.ws_col - 1; /* "\r\033[K" is 4 bytes */
     }
-    status_write(line, len);
+    log_write(STDERR_FILENO, line, len);
     s->status_drawn = true;
     s->shown_requests = requests;
     s->shown_conns = conns;
@@ -1355,7 +1340,7 @@ static void status_tick(struct server *s, bool force)
 static void status_clear(struct server *s)
 {
     if (s->status && s->status_drawn) {
-        status_write("\r\033[K", 4);
+        log_write(STDERR_FILENO, "\r\033[K", 4);
         s->status_drawn = false;
     }
 }
