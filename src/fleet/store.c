@@ -286,6 +286,11 @@ static int start_group(fleet_db_t *db, const char *rid, long long idx)
         return -1;
     }
     int started = r->rows == 1;
+    if (started) {
+        /* One line per opened group: an operator's record, and how a test sees that
+         * several servers opened a group exactly once. */
+        fprintf(stderr, "otakit: fleet: rollout %s: group %lld started\n", rid, idx + 1);
+    }
     if (started &&
         fleet_db_exec(db,
                       "UPDATE action SET status = 'pending', updated = $2 WHERE group_id = $1 AND"
@@ -316,7 +321,7 @@ int fleet_rollout_evaluate(fleet_db_t *db, long long id)
     /* Per running group: total, finished, failed, still open. */
     fleet_rows_t *g = fleet_db_query(
         db,
-        "SELECT g.id, g.idx, g.ignore_errors, COUNT(a.id),"
+        "SELECT g.id, g.idx, g.ignore_errors, COUNT(*),"
         " SUM(CASE WHEN a.status = 'finished' THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN a.status = 'error' THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN a.status IN ('scheduled','pending','running','canceling') THEN 1 ELSE 0"
