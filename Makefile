@@ -43,9 +43,10 @@ clean:
 
 # A staged rollout (1 %, 10 %, the rest) to 10,000 virtual devices in one process
 # (scripts/fleet-scale.sh; the fleet ctests run 200). DEVICES=N,
-# FAULTS=cut=P,link=P,selftest=P, DB=sqlite|postgres, INSTANCES=N (servers on one
-# PostgreSQL), BAD=1 (a bad image: the rollout must pause after the first group).
-# fleet-scale-all: SQLite; PostgreSQL with two servers; the bad image.
+# FAULTS=cut=P,link=P,selftest=P, ROLLOUT_GROUPS=1%,10%,rest, DB=sqlite|postgres,
+# INSTANCES=N (servers on one PostgreSQL), BAD=1 (a bad image: the rollout must pause
+# after the first group). fleet-scale-all: SQLite; PostgreSQL with two servers; the bad
+# image.
 fleet-scale: all
 	scripts/fleet-scale.sh $(BUILD)
 

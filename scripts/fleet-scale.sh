@@ -8,7 +8,7 @@
 #   env:   DEVICES (10000), FAULTS (cut=0.01,link=0.02,selftest=0.01), CONCURRENCY (64),
 #          DB=sqlite|postgres (sqlite), INSTANCES (1; more than 1 needs DB=postgres: the
 #          servers share the database and the data directory, device i talks to
-#          instance i mod INSTANCES), GROUPS (1%,10%,rest), SUCCESS (90), ERROR (50),
+#          instance i mod INSTANCES), ROLLOUT_GROUPS (1%,10%,rest), SUCCESS (90), ERROR (50),
 #          BAD=1: the image is a bad release (its self-test fails on every device): the
 #          first group must pass the error threshold, the rollout pause before the second
 #          group, and every device of the first group roll back.
@@ -22,7 +22,7 @@ FAULTS=${FAULTS:-cut=0.01,link=0.02,selftest=0.01}
 CONCURRENCY=${CONCURRENCY:-64}
 DB=${DB:-sqlite}
 INSTANCES=${INSTANCES:-1}
-GROUPS_SPEC=${GROUPS:-1%,10%,rest}
+GROUPS_SPEC=${ROLLOUT_GROUPS:-1%,10%,rest}
 SUCCESS=${SUCCESS:-90}
 ERROR=${ERROR:-50}
 BAD=${BAD:-0}
@@ -103,9 +103,11 @@ if [[ $BAD == 1 ]]; then
   # end, long enough for the first group to update, roll back and report.
   simopt=(--bad-version "$version" --duration 600)
 fi
+what="faults $FAULTS"
+[[ $BAD != 1 ]] || what="a bad image (its self-test fails everywhere)"
 echo "fleet-scale: $DEVICES devices, $DB, $INSTANCES server(s), groups $GROUPS_SPEC," \
-  "success $SUCCESS %, error $ERROR %, ${BAD/1/a bad image, }${BAD/0/faults $FAULTS,}" \
-  "concurrency $CONCURRENCY ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+  "success $SUCCESS %, error $ERROR %, $what, concurrency $CONCURRENCY" \
+  "($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
 # The devices register on their first poll; then a rollout to all of them.
 sim --first-poll 10 --duration 20 --json >"$tmp/register.json"
 head -c $((0xEFF00)) /dev/urandom >"$tmp/prog.bin"
@@ -139,7 +141,9 @@ srvticks() {
 rc=0
 s0=$(srvticks)
 p0=$(pgticks)
-/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" sim "${simopt[@]}" --json >"$tmp/sim.json" || rc=$?
+/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" \
+  "$BUILD/otakit-fleet-sim" --devices "$DEVICES" "${srvargs[@]}" --gateway-token "$tmp/gw.tok" \
+  --concurrency "$CONCURRENCY" "${simopt[@]}" --json >"$tmp/sim.json" || rc=$?
 s1=$(srvticks)
 p1=$(pgticks)
 hwm=0
