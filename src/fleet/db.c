@@ -13,19 +13,20 @@
 /* Prepared statements kept per SQL text (a request runs the same few dozen statements
  * again and again; parsing and planning them was a good part of its CPU): SQLite's
  * sqlite3_stmt, or PostgreSQL's named statement "otakit_N" on this connection. */
-#define STMT_CACHE 64
+#define STMT_CACHE 128
 
 struct stmt_slot {
     char *sql;
     sqlite3_stmt *st;
     unsigned long long used;
+    unsigned long long pg_name; /* "otakit_N": names are never reused */
 };
 
 struct fleet_db {
     sqlite3 *lite;
     PGconn *pg;
     struct stmt_slot cache[STMT_CACHE];
-    unsigned long long tick;
+    unsigned long long tick, pg_names;
     char err[512];
 };
 
@@ -286,18 +287,18 @@ static int pg_prepare(fleet_db_t *db, const char *sql, size_t n, char name[24])
         struct stmt_slot *c = &db->cache[i];
         if (c->sql != NULL && strcmp(c->sql, sql) == 0) {
             c->used = ++db->tick;
-            snprintf(name, 24, "otakit_%zu", i);
+            snprintf(name, 24, "otakit_%llu", c->pg_name);
             return 0;
         }
         if (c->used < victim->used) {
             victim = c;
         }
     }
-    size_t slot = (size_t)(victim - db->cache);
-    snprintf(name, 24, "otakit_%zu", slot);
     if (victim->sql != NULL) {
+        /* Best effort: in a failed transaction it fails, and the old statement stays
+         * behind under its own name. */
         char dealloc[48];
-        snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", name);
+        snprintf(dealloc, sizeof(dealloc), "DEALLOCATE otakit_%llu", victim->pg_name);
         PQclear(PQexec(db->pg, dealloc));
         free(victim->sql);
         victim->sql = NULL;
@@ -308,6 +309,8 @@ static int pg_prepare(fleet_db_t *db, const char *sql, size_t n, char name[24])
         set_err(db, "out of memory");
         return -1;
     }
+    victim->pg_name = ++db->pg_names;
+    snprintf(name, 24, "otakit_%llu", victim->pg_name);
     PGresult *res = PQprepare(db->pg, name, sql, (int)n, NULL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         set_err(db, PQresultErrorMessage(res));
