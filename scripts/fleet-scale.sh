@@ -101,7 +101,7 @@ if [[ $BAD == 1 ]]; then
   version=2.0.1-bad
   # Devices outside the first group never get a deployment: they poll until the run's
   # end, long enough for the first group to update, roll back and report.
-  simopt=(--bad-version "$version" --duration 600)
+  simopt=(--bad-version "$version" --duration 240)
 fi
 what="faults $FAULTS"
 [[ $BAD != 1 ]] || what="a bad image (its self-test fails everywhere)"

@@ -7,14 +7,7 @@
 # reports it, none is bricked.
 source "$(dirname "$0")/sim_common.bash"
 
-N=200
-printf 'gw-token-0123456789abcdef\n' >"$T/gw.tok"
-start_fleet main --data-dir "$T/data" --auto-register --gateway-token-file "$T/gw.tok" \
-  --poll-seconds 60
-sim() {
-  "$OTAKIT" fleet sim --devices "$N" --server "$FURL" --gateway-token "$T/gw.tok" "$@"
-}
-sim --first-poll 1 --duration 5 --json >"$T/register.json"
+start_fleet_sim 200 60
 t_expect_eq "every device registered" "$(fleet devices | json 'len(j)')" "$N"
 
 make_artifact "$T/bad.bin" 2.1.0-bad

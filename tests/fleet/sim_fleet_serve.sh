@@ -6,15 +6,7 @@
 # updated device, an error per rollback.
 source "$(dirname "$0")/sim_common.bash"
 
-N=200
-printf 'gw-token-0123456789abcdef\n' >"$T/gw.tok"
-start_fleet main --data-dir "$T/data" --auto-register --gateway-token-file "$T/gw.tok" \
-  --poll-seconds 10
-sim() {
-  "$OTAKIT" fleet sim --devices "$N" --server "$FURL" --gateway-token "$T/gw.tok" "$@"
-}
-
-sim --first-poll 1 --duration 5 --json >"$T/register.json"
+start_fleet_sim 200 10
 t_expect_eq "every device registered on its first poll" "$(fleet devices | json 'len(j)')" "$N"
 t_expect_eq "nothing to do yet: all pending" "$(json 'j["states"]["pending"]' <"$T/register.json")" "$N"
 
