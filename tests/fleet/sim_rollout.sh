@@ -68,6 +68,14 @@ else
 fi
 "$OTAKIT" fleet sim --devices 2 >/dev/null 2>"$T/u.err"
 t_expect_eq "no server: exit 2" "$?" 2
+"$OTAKIT" fleet sim --devices 2 --server "$DDI_URL" --bad-version '' >/dev/null 2>"$T/u.err"
+t_expect_eq "empty --bad-version: exit 2" "$?" 2
+t_check "empty --bad-version named" grep -q -- "--bad-version ''" "$T/u.err"
+# shellcheck disable=SC2046 # 17 words on purpose
+"$OTAKIT" fleet sim --devices 2 $(printf -- '--server %s ' $(seq -f "$DDI_URL/%g" 17)) \
+  >/dev/null 2>"$T/u.err"
+t_expect_eq "17 servers: exit 2" "$?" 2
+t_check "too many servers named" grep -q "at most 16 servers" "$T/u.err"
 "$OTAKIT" fleet bogus >/dev/null 2>"$T/u.err"
 t_expect_eq "unknown fleet verb: exit 2" "$?" 2
 set -e
