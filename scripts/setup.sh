@@ -14,6 +14,7 @@ PACKAGES=(
   libsqlite3-dev libpq-dev postgresql
   python3 python3-kconfiglib
   nginx-light wrk openssl tmux iproute2
+  chromium chromium-driver python3-selenium fonts-dejavu-core
 )
 
 check=0
