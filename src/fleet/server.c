@@ -548,6 +548,9 @@ static enum MHD_Result ddi_feedback(struct ddi_ctx *x, const char *aid, const st
                               f.has_code ? fleet_i64(code, f.code) : NULL, details)) != 1) {
         goto db_error;
     }
+    if (!is_active(next) && fleet_group_count_closed(s->db, aid, next) != 0) {
+        goto db_error;
+    }
     if (strcmp(next, "finished") == 0 &&
         fleet_db_exec(s->db, "UPDATE device SET want_attrs = 1 WHERE id = $1", FLEET_P(x->dev_id)) <
             0) {
