@@ -31,7 +31,7 @@ static const char USAGE[] =
     "\n"
     "options:\n"
     "  --size SIZE  size of the flash file that write/erase create when it is missing:\n"
-    "               2MB, 4MB (default), 8MB, 16MB or a byte count (0x400000)\n"
+    "               2MB, 4MB (default), 8MB, 16MB, 32MB, 64MB, 128MB or a byte count (0x400000)\n"
     "  --json       print one JSON object on stdout\n"
     "  -h, --help   this help\n"
     "\n"
@@ -529,7 +529,9 @@ int cmd_flash(int argc, char **argv)
             break;
         case OPT_SIZE:
             if (tool_parse_flash_size(optarg, &o.size) != 0) {
-                tool_error("--size '%s': not a flash size (2MB, 4MB, 8MB, 16MB, 0x400000)", optarg);
+                tool_error("--size '%s': not a flash size (2MB, 4MB, 8MB, 16MB, 32MB, 64MB, 128MB, "
+                           "0x400000)",
+                           optarg);
                 goto out;
             }
             o.have_size = true;
