@@ -55,6 +55,7 @@ if [[ -n $BASELINE ]]; then
 fi
 cat >"$tmp/spec.json" <<SPEC
 {"title": "bench/boot: power-on to app_main", "rounds": $ROUNDS, "warmup": 2,
- "reference": "/bin/true", "commands": $cmds}
+ "reference": "/bin/true", "commands": $cmds,
+ "target": "otakit device run <= 20 ms median real time, power-on to app_main (no reference)"}
 SPEC
 "$PY" "$HERE/timing.py" "$tmp/spec.json"

@@ -220,6 +220,7 @@ for c in $CLIENTS; do
       "$(printf '%.2f-%.2f' "$rmin" "$rmax")" "${CPU[$i,$c]}"
   done
 done
+echo "target: otakit serve >= 1.0x nginx's req/s at 1, 16 and 64 clients"
 echo "(req/s: median of the runs, with the lowest and highest; vs nginx: the median of the"
 echo " ratios to nginx's run of the same round, with the lowest and highest;"
 echo " MB/s: 10^6 bytes of response bodies per second; CPU ms/req: the server's user + system"
