@@ -26,18 +26,19 @@ struct otakit_nor {
     bool strict;
     bool dead;
 
-    uint64_t seq;      /* operations that reached a live device since open */
-    uint64_t cut_op;   /* seq value of the op that is cut; 0 = disarmed */
+    uint64_t seq;    /* operations that reached a live device since open */
+    uint64_t cut_op; /* seq value of the op that is cut; 0 = disarmed */
     otakit_nor_cut_mode_t cut_mode;
     uint32_t cut_seed;
-    uint64_t fail_op;  /* seq value of the op that fails; 0 = disarmed */
+    uint64_t fail_op; /* seq value of the op that fails; 0 = disarmed */
 
     uint32_t rot_addr, rot_len;
     uint8_t rot_mask;
 
     otakit_nor_stats_t stats;
     uint32_t epoch; /* writes and erases ever attempted, raw pointers handed out; never reset */
-    uint32_t *wear; /* erase count per sector */
+    uint32_t synced_epoch; /* epoch at the last msync (0 at open) */
+    uint32_t *wear;        /* erase count per sector */
 
     bool timing_on;
     otakit_nor_timing_t timing;
@@ -415,8 +416,10 @@ otakit_err_t otakit_nor_open(otakit_nor_t **out, const char *path, uint32_t size
     }
     bool ro = (flags & OTAKIT_NOR_READONLY) != 0;
     int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    bool created = false;
     if (fd < 0 && errno == ENOENT && (flags & OTAKIT_NOR_CREATE)) {
         fd = create_file(path, size);
+        created = fd >= 0;
         if (fd < 0 && errno == EEXIST) { /* someone else made it meanwhile */
             fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
         }
@@ -452,6 +455,9 @@ otakit_err_t otakit_nor_open(otakit_nor_t **out, const char *path, uint32_t size
     }
     nor->data = p;
     nor->fd = fd;
+    if (created) {
+        nor->epoch++; /* the new file's bytes are to be flushed at close, as written ones */
+    }
     *out = nor;
     return OTAKIT_OK;
 }
@@ -461,7 +467,18 @@ otakit_err_t otakit_nor_sync(otakit_nor_t *nor)
     if (nor == NULL || nor->fd < 0 || nor->readonly) {
         return OTAKIT_OK;
     }
-    return msync(nor->data, nor->size, MS_SYNC) == 0 ? OTAKIT_OK : OTAKIT_FAIL;
+    /* Nothing written through this handle since the last sync (no write, no erase, no
+     * raw pointer handed out): nothing of ours to flush. An msync(MS_SYNC) of an
+     * unchanged mapping still waits for the file system (a few ms on a virtual disk),
+     * which every open that only reads, such as a device's power-on, paid at close. */
+    if (nor->epoch == nor->synced_epoch) {
+        return OTAKIT_OK;
+    }
+    if (msync(nor->data, nor->size, MS_SYNC) != 0) {
+        return OTAKIT_FAIL;
+    }
+    nor->synced_epoch = nor->epoch;
+    return OTAKIT_OK;
 }
 
 void otakit_nor_close(otakit_nor_t *nor)
