@@ -23,13 +23,9 @@ OTAKIT=$(realpath "${OTAKIT:-build/otakit}")
 B=$(realpath "${OTAKIT_BUILD:-$(dirname "$OTAKIT")}")
 ROUNDS=${BENCH_ROUNDS:-7}
 PY=/usr/bin/python3
-
-for tool in curl sha256sum tee "$PY"; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "bench/ota: $tool is missing (scripts/setup.sh installs it); skipped" >&2
-    exit 0
-  fi
-done
+# shellcheck source=bench/lib.bash
+source "$(dirname "$0")/lib.bash"
+bench_require ota curl sha256sum tee "$PY"
 pack=$B/firmware/bootloader/bootloader_pack
 stripped=$B/projects/native_ota_example/otakit-host/firmware/bootloader/bootloader.stripped
 for f in "$pack" "$stripped" "$B/ota_example.bin" "$B/partition-table.bin"; do
@@ -70,15 +66,9 @@ head -c $((16 * 1024 * 1024 - 0x10000 - 96)) /dev/urandom >"$tmp/prog"
 rm -f "$tmp/prog"
 size=$(stat -c %s "$tmp/www/fw16.bin")
 
-"$OTAKIT" serve "$tmp/www" --port 0 --quiet >"$tmp/serve.out" 2>"$tmp/serve.err" &
-serve_pid=$!
-for _ in $(seq 1 200); do
-  grep -q '^serving ' "$tmp/serve.out" && break
-  sleep 0.05
-done
-url=$(sed -n 's/^serving .* on \(http[^ ]*\)$/\1/p' "$tmp/serve.out" | head -n1)
-[[ -n $url ]] || { echo "bench/ota: otakit serve did not start" >&2; cat "$tmp/serve.err" >&2; exit 1; }
-url=${url}fw16.bin
+bench_serve ota "$OTAKIT" "$tmp/www" "$tmp/serve" --quiet
+serve_pid=$BENCH_SERVE_PID
+url=${BENCH_SERVE_URL}fw16.bin
 
 "$PY" - "$OTAKIT" "$tmp" "$url" "$size" "$ROUNDS" <<'PYEOF'
 import hashlib, os, re, shutil, statistics, subprocess, sys, time
