@@ -18,11 +18,12 @@ bench_require() {
 # in the background, its output in OUT.out and OUT.err; waits (bounded) for its start
 # line. Sets BENCH_SERVE_PID and BENCH_SERVE_URL (http://127.0.0.1:PORT/), or exits 1.
 bench_serve() {
-  local name=$1 otakit=$2 dir=$3 out=$4 i
+  local name=$1 otakit=$2 dir=$3 out=$4
   shift 4
   "$otakit" serve "$dir" --port 0 "$@" >"$out.out" 2>"$out.err" &
+  # shellcheck disable=SC2034 # for the caller
   BENCH_SERVE_PID=$!
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     grep -q '^serving ' "$out.out" && break
     sleep 0.05
   done
