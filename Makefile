@@ -14,7 +14,7 @@ endif
 # errors and the tree was configured without (`make demo` first, then `CI=true make test`).
 needs_configure = test ! -f $(1)/CMakeCache.txt $(if $(CI),|| grep -q '^OTAKIT_WERROR:BOOL=OFF' $(1)/CMakeCache.txt)
 
-.PHONY: all setup configure test test-asan test-quick demo bench clean powerloss-long fuzz-long fleet-scale
+.PHONY: all setup configure test test-asan test-quick demo bench clean powerloss-long fuzz-long fleet-scale fleet-screenshot
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -45,6 +45,11 @@ clean:
 # fleet ctest runs 200). DEVICES=N, FAULTS=cut=P,link=P,selftest=P.
 fleet-scale: all
 	scripts/fleet-scale.sh $(BUILD)
+
+# docs/fleet-dashboard.png: the fleet dashboard in headless Chromium with a rollout in
+# progress (scripts/fleet-screenshot.sh; 200 simulated devices, DEVICES=N).
+fleet-screenshot: all
+	scripts/fleet-screenshot.sh $(BUILD) docs/fleet-dashboard.png
 
 # The long power-loss sweep: larger images (every op of every scenario) and 3000 seeds of
 # five random cuts. `make test` runs the quick sweep.

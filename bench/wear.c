@@ -41,10 +41,8 @@ typedef enum {
 } method_t;
 
 static const char *const method_name[M_COUNT] = {
-    "otakit whole slot (SIZE_UNKNOWN)",
-    "otakit size rounded up (exact size)",
-    "otakit sequential (skips blank)",
-    "peer ESP-IDF default (SEQUENTIAL)",
+    "otakit whole slot (SIZE_UNKNOWN)", "otakit size rounded up (exact size)",
+    "otakit sequential (skips blank)",  "peer ESP-IDF default (SEQUENTIAL)",
     "peer ESP-IDF bulk (SIZE_UNKNOWN)",
 };
 
@@ -84,8 +82,8 @@ static image_t make_image(const char *name, const char *version, size_t want, ui
  * written so far; if W is sector aligned erase the sectors [W/4096, (W+size-1)/4096],
  * else if the chunk crosses into a new sector erase the sectors after W's. No blank
  * check. With 1024-byte chunks every call erases exactly one sector. */
-static otakit_err_t idf_sequential_erase(const otakit_flash_t *f, const otakit_part_t *p, uint32_t w,
-                                         uint32_t size)
+static otakit_err_t idf_sequential_erase(const otakit_flash_t *f, const otakit_part_t *p,
+                                         uint32_t w, uint32_t size)
 {
     uint32_t first = w / SECTOR, last = (w + size - 1u) / SECTOR;
     if (w % SECTOR == 0) {
@@ -186,15 +184,17 @@ int main(void)
     const image_t *images[2] = {&small, &large};
     const image_t *olds[2] = {&old_large, &old_small}; /* the older image of the other size */
 
-    printf("bench_wear: one OTA write session into a 1 MiB slot (ota_0 at 0x110000), NOR timing model\n");
-    printf("images: 150 KiB = %zu bytes; 1020 KiB = %zu bytes (1 MiB - 4 KiB: the largest image that\n"
-           "leaves the slot's last sector unused; an image of exactly 1 MiB also fits)\n\n",
-           small.len, large.len);
-    printf("%-9s %-15s %-36s %8s %6s %10s %12s %9s\n", "image", "start", "method", "sectors", "blocks",
-           "KiB prog", "sim time ms", "ratio");
+    printf("bench_wear: one OTA write session into a 1 MiB slot (ota_0 at 0x110000), NOR timing "
+           "model\n");
+    printf(
+        "images: 150 KiB = %zu bytes; 1020 KiB = %zu bytes (1 MiB - 4 KiB: the largest image that\n"
+        "leaves the slot's last sector unused; an image of exactly 1 MiB also fits)\n\n",
+        small.len, large.len);
+    printf("%-9s %-15s %-36s %8s %6s %10s %12s %9s\n", "image", "start", "method", "sectors",
+           "blocks", "KiB prog", "sim time ms", "ratio");
     printf("%-9s %-15s %-36s %8s %6s %10s %12s %9s\n", "---------", "---------------",
-           "------------------------------------", "--------", "------", "----------", "------------",
-           "---------");
+           "------------------------------------", "--------", "------", "----------",
+           "------------", "---------");
     for (int i = 0; i < 2; i++) {
         for (int s = 0; s < 2; s++) {
             const image_t *old = s == 0 ? NULL : olds[i];
@@ -211,27 +211,35 @@ int main(void)
             for (int m = 0; m < M_COUNT; m++) {
                 printf("%-9s %-15s %-36s %8llu %6llu %10.1f %12.1f %9.3f\n", images[i]->name, start,
                        method_name[m], (unsigned long long)r[m].st.sectors_erased,
-                       (unsigned long long)r[m].st.blocks_erased, (double)r[m].st.bytes_written / 1024.0,
-                       r[m].st.sim_time_us / 1000.0, base > 0 ? r[m].st.sim_time_us / base : 0.0);
+                       (unsigned long long)r[m].st.blocks_erased,
+                       (double)r[m].st.bytes_written / 1024.0, r[m].st.sim_time_us / 1000.0,
+                       base > 0 ? r[m].st.sim_time_us / base : 0.0);
             }
         }
     }
-    printf("\nlegend:\n"
-           "  sectors   4 KiB sectors erased (a 64 KiB block erase counts 16)\n"
-           "  blocks    64 KiB block erases among them (one erase call over an aligned 64 KiB range)\n"
-           "  KiB prog  bytes programmed / 1024 (the image, in 1024-byte chunks)\n"
-           "  sim time  NOR timing model: 45 ms per sector erase, 150 ms per block erase, 0.7 ms per\n"
-           "            256-byte page programmed, 0.05 us per byte read; includes the end-of-session\n"
-           "            image verification (reads the image) and, for otakit sequential, its blank checks\n"
-           "  ratio     sim time / sim time of the ESP-IDF default row for the same image and start\n"
-           "  otakit    otakit_update_begin with OTAKIT_OTA_SIZE_UNKNOWN / the exact size /\n"
-           "            OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, then otakit_update_write, otakit_update_end\n"
-           "  peer ESP-IDF default  esp_ota_begin(OTA_WITH_SEQUENTIAL_WRITES) as native_ota_example\n"
-           "            (v4.4+) and esp_https_ota without bulk_flash_erase use it: esp_ota_write erases\n"
-           "            each sector when first touched, one single-sector erase call each, no blank check\n"
-           "  peer ESP-IDF bulk     esp_https_ota with bulk_flash_erase / esp_ota_begin(OTA_SIZE_UNKNOWN):\n"
-           "            one esp_partition_erase_range over the whole slot (blocks where aligned)\n"
-           "  peers are emulated by issuing ESP-IDF's erase and write calls to the same emulated flash\n");
+    printf(
+        "\nlegend:\n"
+        "  sectors   4 KiB sectors erased (a 64 KiB block erase counts 16)\n"
+        "  blocks    64 KiB block erases among them (one erase call over an aligned 64 KiB range)\n"
+        "  KiB prog  bytes programmed / 1024 (the image, in 1024-byte chunks)\n"
+        "  sim time  NOR timing model: 45 ms per sector erase, 150 ms per block erase, 0.7 ms per\n"
+        "            256-byte page programmed, 0.05 us per byte read; includes the end-of-session\n"
+        "            image verification (reads the image) and, for otakit sequential, its blank "
+        "checks\n"
+        "  ratio     sim time / sim time of the ESP-IDF default row for the same image and start\n"
+        "  otakit    otakit_update_begin with OTAKIT_OTA_SIZE_UNKNOWN / the exact size /\n"
+        "            OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, then otakit_update_write, "
+        "otakit_update_end\n"
+        "  peer ESP-IDF default  esp_ota_begin(OTA_WITH_SEQUENTIAL_WRITES) as native_ota_example\n"
+        "            (v4.4+) and esp_https_ota without bulk_flash_erase use it: esp_ota_write "
+        "erases\n"
+        "            each sector when first touched, one single-sector erase call each, no blank "
+        "check\n"
+        "  peer ESP-IDF bulk     esp_https_ota with bulk_flash_erase / "
+        "esp_ota_begin(OTA_SIZE_UNKNOWN):\n"
+        "            one esp_partition_erase_range over the whole slot (blocks where aligned)\n"
+        "  peers are emulated by issuing ESP-IDF's erase and write calls to the same emulated "
+        "flash\n");
     free(small.img);
     free(large.img);
     free(old_small.img);

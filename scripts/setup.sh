@@ -13,7 +13,8 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libcjson-dev
   libsqlite3-dev libpq-dev postgresql
   python3 python3-kconfiglib
-  nginx-light wrk openssl tmux iproute2
+  nginx-light wrk openssl tmux iproute2 clang-format
+  chromium chromium-driver python3-selenium fonts-dejavu-core
 )
 
 check=0

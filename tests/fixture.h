@@ -45,7 +45,8 @@ static inline otakit_err_t fx_efuse_raise(void *ctx, uint32_t v)
     return OTAKIT_OK;
 }
 
-static inline void fx_log(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt, va_list ap)
+static inline void fx_log(void *ctx, otakit_log_level_t level, const char *tag, const char *fmt,
+                          va_list ap)
 {
     fx_dev_t *d = ctx;
     if (!d->verbose) {
@@ -56,7 +57,8 @@ static inline void fx_log(void *ctx, otakit_log_level_t level, const char *tag, 
     fputc('\n', stderr);
 }
 
-static inline void fx_part(otakit_part_t *p, const char *label, uint8_t type, uint8_t subtype, uint32_t off, uint32_t size)
+static inline void fx_part(otakit_part_t *p, const char *label, uint8_t type, uint8_t subtype,
+                           uint32_t off, uint32_t size)
 {
     memset(p, 0, sizeof(*p));
     snprintf(p->label, sizeof(p->label), "%s", label);
@@ -68,23 +70,29 @@ static inline void fx_part(otakit_part_t *p, const char *label, uint8_t type, ui
 
 /* Layout: nvs 0x9000/0x4000, otadata 0xd000/0x2000, phy 0xf000, [factory], ota_0.. each
  * slot_size, 64 KiB aligned from 0x10000. */
-static inline fx_dev_t *fx_dev_new(uint32_t flash_size, bool factory, unsigned slots, uint32_t slot_size)
+static inline fx_dev_t *fx_dev_new(uint32_t flash_size, bool factory, unsigned slots,
+                                   uint32_t slot_size)
 {
     fx_dev_t *d = calloc(1, sizeof(*d));
     otakit_part_t parts[24];
     size_t n = 0;
-    fx_part(&parts[n++], "nvs", OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_NVS, 0x9000, 0x4000);
-    fx_part(&parts[n++], "otadata", OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, 0xd000, 0x2000);
-    fx_part(&parts[n++], "phy_init", OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_PHY, 0xf000, 0x1000);
+    fx_part(&parts[n++], "nvs", OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_NVS, 0x9000,
+            0x4000);
+    fx_part(&parts[n++], "otadata", OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, 0xd000,
+            0x2000);
+    fx_part(&parts[n++], "phy_init", OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_PHY, 0xf000,
+            0x1000);
     uint32_t off = 0x10000;
     if (factory) {
-        fx_part(&parts[n++], "factory", OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, off, slot_size);
+        fx_part(&parts[n++], "factory", OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, off,
+                slot_size);
         off += slot_size;
     }
     for (unsigned i = 0; i < slots; i++) {
         char label[16];
         snprintf(label, sizeof(label), "ota_%u", i);
-        fx_part(&parts[n++], label, OTAKIT_PART_TYPE_APP, (uint8_t)(OTAKIT_PART_SUBTYPE_OTA_0 + i), off, slot_size);
+        fx_part(&parts[n++], label, OTAKIT_PART_TYPE_APP, (uint8_t)(OTAKIT_PART_SUBTYPE_OTA_0 + i),
+                off, slot_size);
         off += slot_size;
     }
     if (otakit_nor_open_mem(&d->nor, flash_size, OTAKIT_NOR_STRICT) != OTAKIT_OK) {
@@ -97,9 +105,12 @@ static inline fx_dev_t *fx_dev_new(uint32_t flash_size, bool factory, unsigned s
         otakit_ptable_load(&d->table, d->flash, OTAKIT_PTABLE_OFFSET_DEFAULT, NULL) != OTAKIT_OK) {
         abort();
     }
-    d->factory = otakit_ptable_find(&d->table, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, NULL);
-    d->otadata = otakit_ptable_find(&d->table, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
-    d->nvs = otakit_ptable_find(&d->table, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_NVS, NULL);
+    d->factory =
+        otakit_ptable_find(&d->table, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, NULL);
+    d->otadata =
+        otakit_ptable_find(&d->table, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_OTA, NULL);
+    d->nvs =
+        otakit_ptable_find(&d->table, OTAKIT_PART_TYPE_DATA, OTAKIT_PART_SUBTYPE_DATA_NVS, NULL);
     d->efuse_if.ctx = d;
     d->efuse_if.get = fx_efuse_get;
     d->efuse_if.raise = fx_efuse_raise;
@@ -125,8 +136,8 @@ static inline const otakit_part_t *fx_slot(fx_dev_t *d, unsigned i)
 }
 
 /* An image whose program is prog_len pseudo-random bytes from seed. Caller frees. */
-static inline uint8_t *fx_image(const char *project, const char *version, uint32_t secure_version, size_t prog_len,
-                         uint32_t seed, size_t *len)
+static inline uint8_t *fx_image(const char *project, const char *version, uint32_t secure_version,
+                                size_t prog_len, uint32_t seed, size_t *len)
 {
     uint8_t *prog = malloc(prog_len ? prog_len : 1);
     uint32_t x = seed * 2654435761u + 1u;
@@ -152,7 +163,8 @@ static inline uint8_t *fx_image(const char *project, const char *version, uint32
 }
 
 /* Write an image straight into a partition (as a flasher would). */
-static inline void fx_flash_image(fx_dev_t *d, const otakit_part_t *p, const uint8_t *img, size_t len)
+static inline void fx_flash_image(fx_dev_t *d, const otakit_part_t *p, const uint8_t *img,
+                                  size_t len)
 {
     uint32_t sz = (uint32_t)((len + 0xFFF) & ~(size_t)0xFFF);
     if (otakit_flash_erase(d->flash, p->offset, sz) != OTAKIT_OK ||
@@ -200,8 +212,8 @@ static inline otakit_err_t fx_boot(fx_dev_t *d, otakit_boot_pin_t pin)
 }
 
 /* The app side of an update: begin, write in chunks, end, set boot. */
-static inline otakit_err_t fx_update(fx_dev_t *d, const otakit_part_t *target, const uint8_t *img, size_t len,
-                              uint32_t size_arg, size_t chunk)
+static inline otakit_err_t fx_update(fx_dev_t *d, const otakit_part_t *target, const uint8_t *img,
+                                     size_t len, uint32_t size_arg, size_t chunk)
 {
     otakit_update_t u;
     otakit_err_t err = otakit_update_begin(&u, &d->ota, target, size_arg);
@@ -222,7 +234,8 @@ static inline otakit_err_t fx_update(fx_dev_t *d, const otakit_part_t *target, c
 /* Whether partition p holds exactly img. */
 static inline bool fx_holds(fx_dev_t *d, const otakit_part_t *p, const uint8_t *img, size_t len)
 {
-    return p != NULL && len <= p->size && memcmp(otakit_nor_data(d->nor) + p->offset, img, len) == 0;
+    return p != NULL && len <= p->size &&
+           memcmp(otakit_nor_data(d->nor) + p->offset, img, len) == 0;
 }
 
 #endif

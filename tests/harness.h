@@ -15,7 +15,8 @@ static const char *h_current;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, h_current, #cond); \
+            fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, h_current,        \
+                    #cond);                                                                        \
             h_test_failed = 1;                                                                     \
         }                                                                                          \
     } while (0)

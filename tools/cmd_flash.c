@@ -225,7 +225,8 @@ static cJSON *report_root(const char *path, uint32_t size, bool exists)
     return root;
 }
 
-static void add_stats(cJSON *root, const otakit_nor_t *nor)
+/* The JSON report's last fields (the flash operations), then print it. */
+static void report_json_end(cJSON *root, const otakit_nor_t *nor)
 {
     otakit_nor_stats_t st;
     otakit_nor_get_stats(nor, &st);
@@ -233,8 +234,20 @@ static void add_stats(cJSON *root, const otakit_nor_t *nor)
     cJSON_AddNumberToObject(root, "blocks_erased", (double)st.blocks_erased);
     cJSON_AddNumberToObject(root, "bytes_written", (double)st.bytes_written);
     cJSON_AddNumberToObject(root, "sim_time_ms", st.sim_time_us / 1000.0);
+    tool_print_json(root, true);
 }
 
+/* The text report's first line, when the flash file was created. */
+static void print_created(const char *path, uint32_t size, bool exists)
+{
+    if (!exists) {
+        printf("%s: created, ", path);
+        print_size(stdout, size);
+        printf(" of 0xFF\n");
+    }
+}
+
+/* The text report's last line (the flash operations). */
 static void print_stats_text(const otakit_nor_t *nor)
 {
     otakit_nor_stats_t st;
@@ -242,6 +255,16 @@ static void print_stats_text(const otakit_nor_t *nor)
     printf("erased %llu sectors, wrote %llu bytes (about %.1f ms on an ESP32 module)\n",
            (unsigned long long)st.sectors_erased, (unsigned long long)st.bytes_written,
            st.sim_time_us / 1000.0);
+}
+
+/* Make the changes durable; a message naming the file when they cannot be. */
+static int sync_flash(otakit_nor_t *nor, const char *path)
+{
+    if (otakit_nor_sync(nor) != OTAKIT_OK) {
+        tool_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int run_write(const struct opts *o)
@@ -338,8 +361,7 @@ static int run_write(const struct opts *o)
         }
     }
     tool_progress_end(&bar);
-    if (otakit_nor_sync(nor) != OTAKIT_OK) {
-        tool_error("%s: %s", path, strerror(errno));
+    if (sync_flash(nor, path) != 0) {
         goto out;
     }
     if (o->json) {
@@ -352,14 +374,9 @@ static int run_write(const struct opts *o)
             cJSON_AddNumberToObject(fo, "size", (double)p[i].len);
             cJSON_AddItemToArray(files, fo);
         }
-        add_stats(root, nor);
-        tool_print_json(root, true);
+        report_json_end(root, nor);
     } else {
-        if (!exists) {
-            printf("%s: created, ", path);
-            print_size(stdout, size);
-            printf(" of 0xFF\n");
-        }
+        print_created(path, size, exists);
         for (size_t i = 0; i < n; i++) {
             printf("wrote %zu bytes at 0x%08x (%s)\n", p[i].len, p[i].addr, p[i].file);
         }
@@ -476,22 +493,16 @@ static int run_erase(const struct opts *o)
         tool_error("%s: offset 0x%x: erase failed: %s", path, addr, otakit_err_name(err));
         goto out;
     }
-    if (otakit_nor_sync(nor) != OTAKIT_OK) {
-        tool_error("%s: %s", path, strerror(errno));
+    if (sync_flash(nor, path) != 0) {
         goto out;
     }
     if (o->json) {
         cJSON *root = report_root(path, size, exists);
         cJSON_AddNumberToObject(root, "offset", addr);
         cJSON_AddNumberToObject(root, "bytes_erased", len);
-        add_stats(root, nor);
-        tool_print_json(root, true);
+        report_json_end(root, nor);
     } else {
-        if (!exists) {
-            printf("%s: created, ", path);
-            print_size(stdout, size);
-            printf(" of 0xFF\n");
-        }
+        print_created(path, size, exists);
         printf("erased 0x%08x-0x%08x\n", addr, addr + len);
         print_stats_text(nor);
     }

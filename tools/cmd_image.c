@@ -1074,11 +1074,8 @@ static int run_extract(int argc, char **argv)
 int cmd_image(int argc, char **argv)
 {
     static const tool_verb_t VERBS[] = {
-        {"info", run_info},
-        {"verify", run_verify},
-        {"sign", run_sign},
-        {"create", run_create},
-        {"extract", run_extract},
+        {"info", run_info},     {"verify", run_verify},   {"sign", run_sign},
+        {"create", run_create}, {"extract", run_extract},
     };
     return tool_dispatch("image", USAGE, VERBS, sizeof(VERBS) / sizeof(VERBS[0]), argc, argv);
 }

@@ -44,6 +44,9 @@ static void usage(FILE *out)
         "  --quiet              no access log\n"
         "  --json               at exit print the summary as one JSON object on stdout\n"
         "                       (the start line and the access log go to stderr)\n"
+        "  --no-status          no status line (connections open, requests, bytes sent,\n"
+        "                       rate), which is drawn under the log when stdout and\n"
+        "                       stderr are terminals\n"
         "  -h, --help           this help\n"
         "\n"
         "The start line is \"serving DIR on URL\", one per listener, on stdout; the summary\n"
@@ -85,6 +88,7 @@ int cmd_serve(int argc, char **argv)
         OPT_IO,
         OPT_QUIET,
         OPT_JSON,
+        OPT_NO_STATUS,
     };
     static const struct option OPTS[] = {
         TOOL_OPT_HELP_ENTRY,
@@ -104,6 +108,7 @@ int cmd_serve(int argc, char **argv)
         {"io", required_argument, 0, OPT_IO},
         {"quiet", no_argument, 0, OPT_QUIET},
         {"json", no_argument, 0, OPT_JSON},
+        {"no-status", no_argument, 0, OPT_NO_STATUS},
         {0, 0, 0, 0},
     };
     tool_getopt_begin();
@@ -203,6 +208,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case OPT_JSON:
             o.json = true;
+            break;
+        case OPT_NO_STATUS:
+            o.status = false;
             break;
         default:
             return EXIT_USAGE;

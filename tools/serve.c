@@ -5,7 +5,8 @@
  * openat2(RESOLVE_BENEATH), so no path, encoded or through a symlink, leaves the served
  * directory. A reaper thread closes connections that take too long to send a request
  * head (slowloris); libmicrohttpd closes idle ones. SIGINT/SIGTERM stop accepting, let
- * in-flight requests finish until a deadline, then print a summary. */
+ * in-flight requests finish until a deadline, then print a summary. On a terminal, a
+ * status line under the log shows the connections, requests, bytes and rate. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,6 +59,7 @@ void serve_opts_default(serve_opts_t *o)
     o->drain_timeout = 10;
     o->max_header_size = 32 * 1024;
     o->access_log = "-";
+    o->status = true;
 }
 
 /* What the index shows of a regular file; cached by identity, size and mtime. */
@@ -112,6 +115,7 @@ struct server {
     pthread_mutex_t conn_lock;
     pthread_cond_t conn_cv;
     struct conn_track *conns;
+    unsigned nconns; /* open connections, under conn_lock */
     bool reaper_stop;
     pthread_t reaper;
     bool reaper_running;
@@ -119,6 +123,18 @@ struct server {
     atomic_ullong requests, bytes, errors, aborted, head_timeouts;
     atomic_int in_flight;
     atomic_bool draining;
+
+    /* The status line: drawn by the main thread from the counters above, on stderr,
+     * when stdout and stderr are terminals. Access-log lines to a terminal then start by
+     * erasing it; the next tick draws it again below them. */
+    bool status;
+    bool log_erases_status;
+    bool status_drawn;
+    unsigned long long shown_requests;
+    unsigned shown_conns;
+    long long rate_ns; /* when the rate was last computed */
+    unsigned long long rate_bytes;
+    double rate; /* bytes per second over the last interval */
 };
 
 /* One HTTP request, from the URI callback to the completion callback. */
@@ -1006,6 +1022,9 @@ static void access_log(struct server *s, const struct request *r, bool complete)
             return;
         }
     }
+    if (s->log_erases_status) {
+        log_puts(&l, "\r\033[K"); /* the status line goes; the main thread draws it again */
+    }
     log_puts(&l, r->client);
     log_puts(&l, " - - [");
     log_puts(&l, when);
@@ -1051,7 +1070,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (r->status == 0) {
         r->status = unanswered_status(toe); /* libmicrohttpd answered, or nobody did */
     }
-    atomic_fetch_add(&s->requests, 1);
+    access_log(s, r, complete);
+    /* Counted after the log line is out: a status line drawn for this count comes after
+     * the line (which erased the one before). */
     if (complete) {
         atomic_fetch_add(&s->bytes, r->body_len);
     }
@@ -1061,7 +1082,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (r->responded && !complete) {
         atomic_fetch_add(&s->aborted, 1); /* the client left during the response */
     }
-    access_log(s, r, complete);
+    atomic_fetch_add(&s->requests, 1);
     if (r->handled) {
         track_set(s, track_of(c), true); /* the next request head starts now */
         atomic_fetch_sub(&s->in_flight, 1);
@@ -1090,6 +1111,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             s->conns->prev = t;
         }
         s->conns = t;
+        s->nconns++;
         pthread_mutex_unlock(&s->conn_lock);
         *socket_context = t;
         return;
@@ -1109,6 +1131,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     if (t->next != NULL) {
         t->next->prev = t->prev;
     }
+    s->nconns--;
     pthread_mutex_unlock(&s->conn_lock);
     *socket_context = NULL;
     free(t);
@@ -1258,6 +1281,92 @@ static struct MHD_Daemon *start_daemon(struct server *s, unsigned port, bool tls
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_ARRAY, items, MHD_OPTION_END);
 }
 
+/* ---------------------------------------------------------------- status line */
+
+/* n bytes as "812 B", "181.2 KiB", "3.4 MiB", "1.2 GiB". */
+static void human_bytes(char *out, size_t cap, double n)
+{
+    static const char *const UNITS[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    size_t u = 0;
+    while (n >= 1024.0 && u + 1 < sizeof(UNITS) / sizeof(UNITS[0])) {
+        n /= 1024.0;
+        u++;
+    }
+    snprintf(out, cap, u == 0 ? "%.0f %s" : "%.1f %s", n, UNITS[u]);
+}
+
+/* Draw the status line again when a count changed, and at least once a second (the
+ * rate); force: draw now. Runs on the main thread only. */
+static void status_tick(struct server *s, bool force)
+{
+    long long now = monotonic_ns();
+    unsigned long long requests = atomic_load(&s->requests), bytes = atomic_load(&s->bytes);
+    pthread_mutex_lock(&s->conn_lock);
+    unsigned conns = s->nconns;
+    pthread_mutex_unlock(&s->conn_lock);
+    bool redraw =
+        force || !s->status_drawn || requests != s->shown_requests || conns != s->shown_conns;
+    if (now - s->rate_ns >= 1000000000LL) {
+        s->rate = (double)(bytes - s->rate_bytes) * 1e9 / (double)(now - s->rate_ns);
+        s->rate_bytes = bytes;
+        s->rate_ns = now;
+        redraw = true;
+    }
+    if (!redraw) {
+        return;
+    }
+    char sent[32], rate[32], line[256];
+    human_bytes(sent, sizeof(sent), (double)bytes);
+    human_bytes(rate, sizeof(rate), s->rate);
+    int n = snprintf(line, sizeof(line),
+                     "\r\033[K%u connection%s open | %llu request%s | %s sent | %s/s", conns,
+                     conns == 1 ? "" : "s", requests, requests == 1 ? "" : "s", sent, rate);
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (len >= sizeof(line)) {
+        len = sizeof(line) - 1;
+    }
+    /* Never wider than the terminal: a wrapped line could not be redrawn in place. */
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && len > 4u + ws.ws_col - 1) {
+        len = 4u + ws.ws_col - 1; /* "\r\033[K" is 4 bytes */
+    }
+    log_write(STDERR_FILENO, line, len);
+    s->status_drawn = true;
+    s->shown_requests = requests;
+    s->shown_conns = conns;
+}
+
+/* Erase the status line before other text goes to the terminal. */
+static void status_clear(struct server *s)
+{
+    if (s->status && s->status_drawn) {
+        log_write(STDERR_FILENO, "\r\033[K", 4);
+        s->status_drawn = false;
+    }
+}
+
+/* Wait for SIGINT or SIGTERM; on a terminal, tick the status line meanwhile. */
+static int wait_for_stop(struct server *s, const sigset_t *sigs)
+{
+    int sig = 0;
+    if (!s->status) {
+        while (sigwait(sigs, &sig) != 0) {
+        }
+        return sig;
+    }
+    s->rate_ns = monotonic_ns();
+    status_tick(s, true);
+    for (;;) {
+        struct timespec step = {0, 100 * 1000 * 1000};
+        sig = sigtimedwait(sigs, NULL, &step);
+        if (sig > 0) {
+            status_clear(s);
+            return sig;
+        }
+        status_tick(s, false);
+    }
+}
+
 static void print_url(struct server *s, FILE *out, struct MHD_Daemon *d, bool tls, char *url,
                       size_t cap)
 {
@@ -1360,6 +1469,10 @@ int serve_run(const serve_opts_t *o)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+    /* Set before any connection thread reads them. */
+    s->status = o->status && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+    s->log_erases_status = s->status && s->log != NULL && isatty(fileno(s->log));
+
     bool tls = cert != NULL;
     if (tls && o->tls_port >= 0) {
         s->daemons[s->ndaemons] = start_daemon(s, o->port, false, NULL, NULL);
@@ -1396,9 +1509,7 @@ int serve_run(const serve_opts_t *o)
         print_url(s, out_stream, s->daemons[i], is_tls, urls[i], sizeof(urls[i]));
     }
 
-    int sig = 0;
-    while (sigwait(&sigs, &sig) != 0) {
-    }
+    int sig = wait_for_stop(s, &sigs);
     atomic_store(&s->draining, true);
     for (size_t i = 0; i < s->ndaemons; i++) {
         MHD_socket lfd = MHD_quiesce_daemon(s->daemons[i]);

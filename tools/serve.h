@@ -24,6 +24,7 @@ typedef struct serve_opts {
     size_t max_header_size;  /**< memory per connection, which bounds the request head */
     const char *access_log;  /**< "-" = stdout (stderr with json), NULL = none, else a file */
     bool json;               /**< print the summary as one JSON object on stdout */
+    bool status; /**< a live status line on stderr when stdout and stderr are terminals */
 } serve_opts_t;
 
 #define SERVE_DEFAULT_PORT 8070u

@@ -48,7 +48,8 @@ esp_err_t esp_event_handler_register(esp_event_base_t event_base, int32_t event_
 esp_err_t esp_event_handler_unregister(esp_event_base_t event_base, int32_t event_id,
                                        esp_event_handler_t event_handler);
 esp_err_t esp_event_handler_instance_register(esp_event_base_t event_base, int32_t event_id,
-                                              esp_event_handler_t event_handler, void *event_handler_arg,
+                                              esp_event_handler_t event_handler,
+                                              void *event_handler_arg,
                                               esp_event_handler_instance_t *instance);
 esp_err_t esp_event_handler_instance_unregister(esp_event_base_t event_base, int32_t event_id,
                                                 esp_event_handler_instance_t instance);

@@ -40,8 +40,9 @@ typedef struct {
 #define esp_ip4_addr3_16(ipaddr) ((uint16_t)esp_ip4_addr_get_byte(ipaddr, 2))
 #define esp_ip4_addr4_16(ipaddr) ((uint16_t)esp_ip4_addr_get_byte(ipaddr, 3))
 #define IPSTR "%d.%d.%d.%d"
-#define IP2STR(ipaddr) esp_ip4_addr1_16(ipaddr), esp_ip4_addr2_16(ipaddr), esp_ip4_addr3_16(ipaddr), \
-                       esp_ip4_addr4_16(ipaddr)
+#define IP2STR(ipaddr)                                                                             \
+    esp_ip4_addr1_16(ipaddr), esp_ip4_addr2_16(ipaddr), esp_ip4_addr3_16(ipaddr),                  \
+        esp_ip4_addr4_16(ipaddr)
 
 /** IP_EVENT ids (esp_netif_types.h). */
 ESP_EVENT_DECLARE_BASE(IP_EVENT);

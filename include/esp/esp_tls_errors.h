@@ -19,45 +19,53 @@ extern "C" {
 #define ESP_ERR_ESP_TLS_BASE 0x8000 /**< Starting number of ESP-TLS error codes */
 
 /* generic esp-tls error codes */
-#define ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME                                                    \
-    (ESP_ERR_ESP_TLS_BASE + 0x01) /**< hostname not resolved */
-#define ESP_ERR_ESP_TLS_CANNOT_CREATE_SOCKET (ESP_ERR_ESP_TLS_BASE + 0x02) /**< no socket */
-#define ESP_ERR_ESP_TLS_UNSUPPORTED_PROTOCOL_FAMILY                                                \
-    (ESP_ERR_ESP_TLS_BASE + 0x03) /**< protocol family */
-#define ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST                                                     \
-    (ESP_ERR_ESP_TLS_BASE + 0x04) /**< TCP connect failed */
-#define ESP_ERR_ESP_TLS_SOCKET_SETOPT_FAILED (ESP_ERR_ESP_TLS_BASE + 0x05) /**< socket option */
-#define ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT (ESP_ERR_ESP_TLS_BASE + 0x06)   /**< connect timed out */
-#define ESP_ERR_ESP_TLS_SE_FAILED (ESP_ERR_ESP_TLS_BASE + 0x07)            /**< secure element */
-#define ESP_ERR_ESP_TLS_TCP_CLOSED_FIN (ESP_ERR_ESP_TLS_BASE + 0x08)       /**< peer closed (FIN) */
-#define ESP_ERR_ESP_TLS_SERVER_HANDSHAKE_TIMEOUT                                                   \
-    (ESP_ERR_ESP_TLS_BASE + 0x09) /**< handshake timed out */
+/** hostname not resolved */
+#define ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME (ESP_ERR_ESP_TLS_BASE + 0x01)
+/** no socket */
+#define ESP_ERR_ESP_TLS_CANNOT_CREATE_SOCKET (ESP_ERR_ESP_TLS_BASE + 0x02)
+/** protocol family */
+#define ESP_ERR_ESP_TLS_UNSUPPORTED_PROTOCOL_FAMILY (ESP_ERR_ESP_TLS_BASE + 0x03)
+/** TCP connect failed */
+#define ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST (ESP_ERR_ESP_TLS_BASE + 0x04)
+/** socket option */
+#define ESP_ERR_ESP_TLS_SOCKET_SETOPT_FAILED (ESP_ERR_ESP_TLS_BASE + 0x05)
+/** connect timed out */
+#define ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT (ESP_ERR_ESP_TLS_BASE + 0x06)
+/** secure element */
+#define ESP_ERR_ESP_TLS_SE_FAILED (ESP_ERR_ESP_TLS_BASE + 0x07)
+/** peer closed (FIN) */
+#define ESP_ERR_ESP_TLS_TCP_CLOSED_FIN (ESP_ERR_ESP_TLS_BASE + 0x08)
+/** handshake timed out */
+#define ESP_ERR_ESP_TLS_SERVER_HANDSHAKE_TIMEOUT (ESP_ERR_ESP_TLS_BASE + 0x09)
 /* mbedtls specific error codes */
-#define ESP_ERR_MBEDTLS_CERT_PARTLY_OK                                                             \
-    (ESP_ERR_ESP_TLS_BASE + 0x10) /**< some certificates parsed */
-#define ESP_ERR_MBEDTLS_CTR_DRBG_SEED_FAILED (ESP_ERR_ESP_TLS_BASE + 0x11) /**< mbedtls api error  \
-                                                                            */
-#define ESP_ERR_MBEDTLS_SSL_SET_HOSTNAME_FAILED                                                    \
-    (ESP_ERR_ESP_TLS_BASE + 0x12) /**< mbedtls api error */
-#define ESP_ERR_MBEDTLS_SSL_CONFIG_DEFAULTS_FAILED                                                 \
-    (ESP_ERR_ESP_TLS_BASE + 0x13) /**< mbedtls api error */
-#define ESP_ERR_MBEDTLS_SSL_CONF_ALPN_PROTOCOLS_FAILED                                             \
-    (ESP_ERR_ESP_TLS_BASE + 0x14) /**< mbedtls api error */
-#define ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED                                                      \
-    (ESP_ERR_ESP_TLS_BASE + 0x15) /**< CA certificate unreadable */
-#define ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED                                                   \
-    (ESP_ERR_ESP_TLS_BASE + 0x16)                                         /**< mbedtls api error */
-#define ESP_ERR_MBEDTLS_SSL_SETUP_FAILED (ESP_ERR_ESP_TLS_BASE + 0x17)    /**< mbedtls api error */
-#define ESP_ERR_MBEDTLS_SSL_WRITE_FAILED (ESP_ERR_ESP_TLS_BASE + 0x18)    /**< mbedtls api error */
-#define ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED (ESP_ERR_ESP_TLS_BASE + 0x19) /**< mbedtls api error   \
-                                                                           */
-#define ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED                                                       \
-    (ESP_ERR_ESP_TLS_BASE + 0x1A) /**< TLS handshake failed */
-#define ESP_ERR_MBEDTLS_SSL_CONF_PSK_FAILED (ESP_ERR_ESP_TLS_BASE + 0x1B) /**< mbedtls api error   \
-                                                                           */
-#define ESP_ERR_MBEDTLS_SSL_TICKET_SETUP_FAILED                                                    \
-    (ESP_ERR_ESP_TLS_BASE + 0x1C)                                     /**< mbedtls api error */
-#define ESP_ERR_MBEDTLS_SSL_READ_FAILED (ESP_ERR_ESP_TLS_BASE + 0x1D) /**< mbedtls api error */
+/** some certificates parsed */
+#define ESP_ERR_MBEDTLS_CERT_PARTLY_OK (ESP_ERR_ESP_TLS_BASE + 0x10)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_CTR_DRBG_SEED_FAILED (ESP_ERR_ESP_TLS_BASE + 0x11)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_SET_HOSTNAME_FAILED (ESP_ERR_ESP_TLS_BASE + 0x12)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_CONFIG_DEFAULTS_FAILED (ESP_ERR_ESP_TLS_BASE + 0x13)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_CONF_ALPN_PROTOCOLS_FAILED (ESP_ERR_ESP_TLS_BASE + 0x14)
+/** CA certificate unreadable */
+#define ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED (ESP_ERR_ESP_TLS_BASE + 0x15)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED (ESP_ERR_ESP_TLS_BASE + 0x16)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_SETUP_FAILED (ESP_ERR_ESP_TLS_BASE + 0x17)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_WRITE_FAILED (ESP_ERR_ESP_TLS_BASE + 0x18)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED (ESP_ERR_ESP_TLS_BASE + 0x19)
+/** TLS handshake failed */
+#define ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED (ESP_ERR_ESP_TLS_BASE + 0x1A)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_CONF_PSK_FAILED (ESP_ERR_ESP_TLS_BASE + 0x1B)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_TICKET_SETUP_FAILED (ESP_ERR_ESP_TLS_BASE + 0x1C)
+/** mbedtls api error */
+#define ESP_ERR_MBEDTLS_SSL_READ_FAILED (ESP_ERR_ESP_TLS_BASE + 0x1D)
 
 /* mbedTLS codes and certificate flags the client reports (mbedtls/x509.h, ssl.h) */
 #define ESP_TLS_MBEDTLS_ERR_X509_CERT_VERIFY_FAILED (-0x2700) /**< the peer's certificate chain */

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 typedef struct otakit_diag {
-    uint32_t offset;   /**< byte offset in the input the problem was found at */
-    const char *msg;   /**< what is wrong, e.g. "invalid magic byte"; NULL when OK */
+    uint32_t offset; /**< byte offset in the input the problem was found at */
+    const char *msg; /**< what is wrong, e.g. "invalid magic byte"; NULL when OK */
 } otakit_diag_t;
 
 /** Record a problem (diag may be NULL). Returns err, for `return otakit_diag_set(...)`. */

@@ -85,9 +85,9 @@ typedef struct otakit_app_desc {
 } otakit_app_desc_t;
 
 typedef struct otakit_image_opts {
-    int32_t chip_id;      /**< expected chip id, or OTAKIT_CHIP_ANY */
-    uint32_t max_size;    /**< partition size the image must fit in; 0 = no limit */
-    bool skip_hash;       /**< do not check the appended SHA-256 (bootloader images) */
+    int32_t chip_id;   /**< expected chip id, or OTAKIT_CHIP_ANY */
+    uint32_t max_size; /**< partition size the image must fit in; 0 = no limit */
+    bool skip_hash;    /**< do not check the appended SHA-256 (bootloader images) */
 } otakit_image_opts_t;
 
 /** What a verification found; filled as far as parsing got, also on failure. */
@@ -122,8 +122,8 @@ typedef struct otakit_image_verifier {
     uint32_t hashed_end;   /**< offset where hashing stops (checksum end) */
     uint8_t buf[OTAKIT_APP_DESC_SIZE]; /**< header / segment header / description bytes */
     uint8_t checksum;
-    uint8_t stage;         /**< internal state machine */
-    otakit_err_t err;      /**< sticky: the first error */
+    uint8_t stage;    /**< internal state machine */
+    otakit_err_t err; /**< sticky: the first error */
     otakit_diag_t diag;
 } otakit_image_verifier_t;
 
@@ -151,8 +151,9 @@ otakit_err_t otakit_image_verifier_finish(otakit_image_verifier_t *v, otakit_ima
                                           otakit_diag_t *diag);
 
 /** Whole-buffer verification, built on the streaming verifier. */
-otakit_err_t otakit_image_verify_buf(const uint8_t *buf, size_t len, const otakit_image_opts_t *opts,
-                                     otakit_image_info_t *info, otakit_diag_t *diag);
+otakit_err_t otakit_image_verify_buf(const uint8_t *buf, size_t len,
+                                     const otakit_image_opts_t *opts, otakit_image_info_t *info,
+                                     otakit_diag_t *diag);
 /**
  * @brief Verify the image stored at addr (reads at most opts->max_size bytes, or to the
  * end of flash). @return as finish; OTAKIT_ERR_IMAGE_FLASH_FAIL on a read error.

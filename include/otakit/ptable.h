@@ -43,7 +43,8 @@ extern "C" {
 #define OTAKIT_PART_FLAG_READONLY 0x2u
 
 /** Whether an app subtype is an OTA slot (0x10..0x1F). */
-#define OTAKIT_PART_IS_OTA(type, subtype) ((type) == OTAKIT_PART_TYPE_APP && ((subtype) & 0xF0) == 0x10)
+#define OTAKIT_PART_IS_OTA(type, subtype)                                                          \
+    ((type) == OTAKIT_PART_TYPE_APP && ((subtype)&0xF0) == 0x10)
 
 typedef struct otakit_part {
     uint8_t type;
@@ -108,7 +109,8 @@ unsigned otakit_ptable_ota_count_all(const otakit_ptable_t *t);
 /** The app partition of OTA slot i (subtype 0x10 + i), or NULL. */
 const otakit_part_t *otakit_ptable_ota_slot(const otakit_ptable_t *t, unsigned i);
 
-/** Names of types and subtypes as gen_esp32part.py spells them ("app", "ota_0", "nvs"); NULL if none. */
+/** Names of types and subtypes as gen_esp32part.py spells them ("app", "ota_0", "nvs"); NULL if
+ * none. */
 const char *otakit_ptable_type_name(uint8_t type);
 const char *otakit_ptable_subtype_name(uint8_t type, uint8_t subtype);
 

@@ -260,8 +260,8 @@ static otakit_err_t parse_header(otakit_image_verifier_t *v)
         return fail(v, 1, "too many segments", OTAKIT_ERR_IMAGE_INVALID);
     }
     v->info.hash_present = hash_appended(v);
-    uint32_t min_end = OTAKIT_IMAGE_HEADER_SIZE +
-                       (uint32_t)h->segment_count * OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
+    uint32_t min_end =
+        OTAKIT_IMAGE_HEADER_SIZE + (uint32_t)h->segment_count * OTAKIT_IMAGE_SEGMENT_HEADER_SIZE;
     if (check_fits(v, min_end, 0) != OTAKIT_OK) {
         return v->err;
     }
@@ -422,7 +422,8 @@ otakit_err_t otakit_image_verifier_feed(otakit_image_verifier_t *v, const void *
                 return fail(v, 0, "invalid magic byte", OTAKIT_ERR_IMAGE_INVALID);
             }
             if (v->field_pos == want) {
-                otakit_err_t err = v->stage == ST_HEADER ? parse_header(v) : parse_segment_header(v);
+                otakit_err_t err =
+                    v->stage == ST_HEADER ? parse_header(v) : parse_segment_header(v);
                 if (err != OTAKIT_OK) {
                     return err;
                 }
@@ -512,8 +513,9 @@ otakit_err_t otakit_image_verifier_finish(otakit_image_verifier_t *v, otakit_ima
     return v->err;
 }
 
-otakit_err_t otakit_image_verify_buf(const uint8_t *buf, size_t len, const otakit_image_opts_t *opts,
-                                     otakit_image_info_t *info, otakit_diag_t *diag)
+otakit_err_t otakit_image_verify_buf(const uint8_t *buf, size_t len,
+                                     const otakit_image_opts_t *opts, otakit_image_info_t *info,
+                                     otakit_diag_t *diag)
 {
     otakit_image_verifier_t v;
     otakit_image_verifier_init(&v, opts);

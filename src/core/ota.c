@@ -325,6 +325,23 @@ static int read_active(const otakit_ota_t *ota, const otakit_part_t **od,
     return otakit_otadata_active(e);
 }
 
+/* The otadata copy that is not the active one (it selected the app that ran before), the
+ * OTA slot it names, and its index; -1 when otadata cannot be read. The copy may be blank
+ * or invalid: the caller checks what it needs. */
+static int read_previous(const otakit_ota_t *ota, const otakit_part_t **od,
+                         otakit_otadata_entry_t *prev, const otakit_part_t **slot)
+{
+    unsigned n;
+    otakit_otadata_entry_t e[2];
+    int active = read_active(ota, od, e, &n);
+    if (active < 0) {
+        return -1;
+    }
+    *prev = e[1 - active];
+    *slot = otakit_ptable_ota_slot(ota->table, otakit_otadata_slot(prev->seq, n));
+    return 1 - active;
+}
+
 /* Rewrite the active copy in place with a new state (mark valid / invalid). */
 static otakit_err_t rewrite_active(const otakit_ota_t *ota, uint32_t state,
                                    const otakit_part_t **slot_part)
@@ -368,29 +385,18 @@ otakit_err_t otakit_ota_mark_valid(const otakit_ota_t *ota)
 
 bool otakit_ota_rollback_possible(const otakit_ota_t *ota)
 {
-    unsigned n;
-    const otakit_part_t *od;
-    otakit_otadata_entry_t e[2];
-    int active = read_active(ota, &od, e, &n);
-    if (active < 0) {
+    const otakit_part_t *od, *p;
+    otakit_otadata_entry_t prev;
+    if (read_previous(ota, &od, &prev, &p) < 0) {
         return false;
     }
-    int last = 1 - active;
-    if (!ota->anti_rollback && !otakit_otadata_is_valid(&e[last])) {
-        const otakit_part_t *f =
-            otakit_ptable_find(ota->table, OTAKIT_PART_TYPE_APP, OTAKIT_PART_SUBTYPE_FACTORY, NULL);
-        if (f && check_image(ota, f) == OTAKIT_OK) {
-            return true;
-        }
+    if (!otakit_otadata_is_valid(&prev)) {
+        /* No previous OTA app: the factory app, unless anti-rollback forbids going back. */
+        p = ota->anti_rollback ? NULL
+                               : otakit_ptable_find(ota->table, OTAKIT_PART_TYPE_APP,
+                                                    OTAKIT_PART_SUBTYPE_FACTORY, NULL);
     }
-    if (otakit_otadata_is_valid(&e[last])) {
-        const otakit_part_t *p =
-            otakit_ptable_ota_slot(ota->table, otakit_otadata_slot(e[last].seq, n));
-        if (p && check_image(ota, p) == OTAKIT_OK) {
-            return true;
-        }
-    }
-    return false;
+    return p != NULL && check_image(ota, p) == OTAKIT_OK;
 }
 
 otakit_err_t otakit_ota_mark_invalid(const otakit_ota_t *ota)
@@ -409,19 +415,12 @@ otakit_err_t otakit_ota_mark_invalid(const otakit_ota_t *ota)
 
 otakit_err_t otakit_ota_erase_last_boot_app(const otakit_ota_t *ota)
 {
-    unsigned n;
-    const otakit_part_t *od;
-    otakit_otadata_entry_t e[2];
-    int active = read_active(ota, &od, e, &n);
-    if (active < 0) {
+    const otakit_part_t *od, *p;
+    otakit_otadata_entry_t prev;
+    int last = read_previous(ota, &od, &prev, &p);
+    if (last < 0 || !otakit_otadata_crc_ok(&prev)) {
         return OTAKIT_FAIL;
     }
-    int last = 1 - active;
-    if (!otakit_otadata_crc_ok(&e[last])) {
-        return OTAKIT_FAIL;
-    }
-    const otakit_part_t *p =
-        otakit_ptable_ota_slot(ota->table, otakit_otadata_slot(e[last].seq, n));
     if (p == NULL || otakit_ota_same_part(p, ota->running)) {
         return OTAKIT_FAIL;
     }

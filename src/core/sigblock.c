@@ -135,7 +135,8 @@ otakit_err_t otakit_sig_block_parse(const uint8_t *buf, size_t len, otakit_sig_b
         return otakit_diag_set(diag, 0, "invalid signature block magic", OTAKIT_ERR_IMAGE_INVALID);
     }
     /* The CRC guards every other field, so it is checked before any of them is trusted. */
-    if (otakit_le32_get(buf + OTAKIT_SIG_CRC_OFFSET) != otakit_sig_crc32(buf, OTAKIT_SIG_CRC_OFFSET)) {
+    if (otakit_le32_get(buf + OTAKIT_SIG_CRC_OFFSET) !=
+        otakit_sig_crc32(buf, OTAKIT_SIG_CRC_OFFSET)) {
         return otakit_diag_set(diag, OTAKIT_SIG_CRC_OFFSET, "signature block CRC mismatch",
                                OTAKIT_ERR_IMAGE_INVALID);
     }

@@ -596,17 +596,30 @@ bool esp_https_ota_is_complete_data_received(esp_https_ota_handle_t https_ota_ha
 
 /* --- finish / abort ------------------------------------------------------------------ */
 
-esp_err_t esp_https_ota_finish(esp_https_ota_handle_t https_ota_handle)
+/* What a finish or an abort may end: ESP_ERR_INVALID_ARG without a handle, ESP_FAIL
+ * before esp_https_ota_begin has opened the write session. */
+static esp_err_t check_ending(const https_ota_t *h)
 {
-    https_ota_t *h = https_ota_handle;
     if (h == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    if (h->state < OTA_BEGIN) {
-        return ESP_FAIL;
+    return h->state < OTA_BEGIN ? ESP_FAIL : ESP_OK;
+}
+
+/* A write session is open (esp_ota_begin ran and nothing ended it). */
+static bool session_open(const https_ota_t *h)
+{
+    return h->state == OTA_SUCCESS || h->state == OTA_IN_PROGRESS;
+}
+
+esp_err_t esp_https_ota_finish(esp_https_ota_handle_t https_ota_handle)
+{
+    https_ota_t *h = https_ota_handle;
+    esp_err_t err = check_ending(h);
+    if (err != ESP_OK) {
+        return err;
     }
-    esp_err_t err = ESP_OK;
-    if (h->state == OTA_SUCCESS || h->state == OTA_IN_PROGRESS) {
+    if (session_open(h)) {
         /* esp_ota_end verifies the image: a truncated one fails here and is never booted. */
         err = esp_ota_end(h->update);
     }
@@ -629,14 +642,11 @@ esp_err_t esp_https_ota_abort(esp_https_ota_handle_t https_ota_handle)
 {
     post_event(ESP_HTTPS_OTA_ABORT, NULL, 0);
     https_ota_t *h = https_ota_handle;
-    if (h == NULL) {
-        return ESP_ERR_INVALID_ARG;
+    esp_err_t err = check_ending(h);
+    if (err != ESP_OK) {
+        return err;
     }
-    if (h->state < OTA_BEGIN) {
-        return ESP_FAIL;
-    }
-    esp_err_t err = ESP_OK;
-    if (h->state == OTA_SUCCESS || h->state == OTA_IN_PROGRESS) {
+    if (session_open(h)) {
         err = esp_ota_abort(h->update);
     }
     free_handle(h);

@@ -12,7 +12,7 @@ static const char *TAG = "gpio";
 typedef struct pin_state {
     unsigned mode; /* GPIO_MODE_DEF_* bits */
     bool pull_up, pull_down;
-    bool out;      /* output latch */
+    bool out; /* output latch */
 } pin_state_t;
 
 static pin_state_t pins[GPIO_PIN_COUNT];
@@ -63,8 +63,9 @@ esp_err_t gpio_config(const gpio_config_t *c)
         pins[n].pull_up = c->pull_up_en == GPIO_PULLUP_ENABLE;
         pins[n].pull_down = c->pull_down_en == GPIO_PULLDOWN_ENABLE;
         pthread_mutex_unlock(&lock);
-        ESP_LOGI(TAG, "GPIO[%d]| InputEn: %d| OutputEn: %d| OpenDrain: %d| Pullup: %d| Pulldown: %d| "
-                      "Intr:%d ",
+        ESP_LOGI(TAG,
+                 "GPIO[%d]| InputEn: %d| OutputEn: %d| OpenDrain: %d| Pullup: %d| Pulldown: %d| "
+                 "Intr:%d ",
                  n, !!(c->mode & GPIO_MODE_DEF_INPUT), !!(c->mode & GPIO_MODE_DEF_OUTPUT),
                  !!(c->mode & GPIO_MODE_DEF_OD), pins[n].pull_up, pins[n].pull_down,
                  (int)c->intr_type);
@@ -148,10 +149,22 @@ esp_err_t gpio_set_pull_mode(gpio_num_t n, gpio_pull_mode_t pull)
     return ESP_ERR_INVALID_ARG;
 }
 
-esp_err_t gpio_pullup_en(gpio_num_t n) { return set_pulls(n, 1, -1); }
-esp_err_t gpio_pullup_dis(gpio_num_t n) { return set_pulls(n, 0, -1); }
-esp_err_t gpio_pulldown_en(gpio_num_t n) { return set_pulls(n, -1, 1); }
-esp_err_t gpio_pulldown_dis(gpio_num_t n) { return set_pulls(n, -1, 0); }
+esp_err_t gpio_pullup_en(gpio_num_t n)
+{
+    return set_pulls(n, 1, -1);
+}
+esp_err_t gpio_pullup_dis(gpio_num_t n)
+{
+    return set_pulls(n, 0, -1);
+}
+esp_err_t gpio_pulldown_en(gpio_num_t n)
+{
+    return set_pulls(n, -1, 1);
+}
+esp_err_t gpio_pulldown_dis(gpio_num_t n)
+{
+    return set_pulls(n, -1, 0);
+}
 
 static esp_err_t change_mode(gpio_num_t n, unsigned set, unsigned clear)
 {
@@ -163,6 +176,15 @@ static esp_err_t change_mode(gpio_num_t n, unsigned set, unsigned clear)
     return set_mode(n, mode);
 }
 
-esp_err_t gpio_input_enable(gpio_num_t n) { return change_mode(n, GPIO_MODE_DEF_INPUT, 0); }
-esp_err_t gpio_output_enable(gpio_num_t n) { return change_mode(n, GPIO_MODE_DEF_OUTPUT, 0); }
-esp_err_t gpio_output_disable(gpio_num_t n) { return change_mode(n, 0, GPIO_MODE_DEF_OUTPUT | GPIO_MODE_DEF_OD); }
+esp_err_t gpio_input_enable(gpio_num_t n)
+{
+    return change_mode(n, GPIO_MODE_DEF_INPUT, 0);
+}
+esp_err_t gpio_output_enable(gpio_num_t n)
+{
+    return change_mode(n, GPIO_MODE_DEF_OUTPUT, 0);
+}
+esp_err_t gpio_output_disable(gpio_num_t n)
+{
+    return change_mode(n, 0, GPIO_MODE_DEF_OUTPUT | GPIO_MODE_DEF_OD);
+}

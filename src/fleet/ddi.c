@@ -1,5 +1,5 @@
 /* otakit fleet: DDI request bodies (ddi.h). */
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,18 +7,14 @@
 
 #include "ddi.h"
 
-static const char *const EXEC_NAMES[] = {"closed",   "proceeding", "canceled",   "scheduled",
-                                         "rejected", "resumed",    "downloaded", "download"};
-static const char *const RESULT_NAMES[] = {"none", "success", "failure"};
+/* The last problem of this thread's parse: the server answers it before its next one. */
+static _Thread_local otakit_ddi_error_t last_error;
 
-const char *ddi_exec_name(ddi_exec_t e)
+static int refuse(const char **why, const char *text)
 {
-    return (size_t)e < sizeof(EXEC_NAMES) / sizeof(EXEC_NAMES[0]) ? EXEC_NAMES[e] : "?";
-}
-
-const char *ddi_result_name(ddi_result_t r)
-{
-    return (size_t)r < sizeof(RESULT_NAMES) / sizeof(RESULT_NAMES[0]) ? RESULT_NAMES[r] : "?";
+    snprintf(last_error.what, sizeof(last_error.what), "%s", text);
+    *why = last_error.what;
+    return -1;
 }
 
 static int lookup(const char *s, const char *const *names, size_t n)
@@ -31,150 +27,70 @@ static int lookup(const char *s, const char *const *names, size_t n)
     return -1;
 }
 
-/* A JSON number that is a whole number in [0, 2^53]. */
-static bool whole(const cJSON *j, long long *out)
+static cJSON *parse_body(const char *buf, size_t len, const char **why)
 {
-    if (!cJSON_IsNumber(j)) {
-        return false;
-    }
-    double d = j->valuedouble;
-    if (!(d >= 0 && d <= 9007199254740992.0) || floor(d) != d) {
-        return false;
-    }
-    *out = (long long)d;
-    return true;
-}
-
-static cJSON *parse_object(const char *buf, size_t len, const char **why)
-{
-    if (buf == NULL || len == 0) {
-        *why = "empty body (a JSON object is expected)";
-        return NULL;
-    }
     if (len > DDI_BODY_MAX) {
-        *why = "body too large";
+        refuse(why, "body too large");
         return NULL;
     }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+    cJSON *root = otakit_ddi_parse_object(buf, len, &last_error);
     if (root == NULL) {
-        *why = "malformed JSON";
-        return NULL;
-    }
-    /* Only white space may follow the object. */
-    for (const char *p = end; p != NULL && p < buf + len; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '\0') {
-            cJSON_Delete(root);
-            *why = "malformed JSON (text after the object)";
-            return NULL;
-        }
-    }
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        *why = "the body is not a JSON object";
-        return NULL;
+        *why = last_error.what;
     }
     return root;
+}
+
+/* The server's bounds on status.details: all of them, whole, as a JSON array. */
+static int collect_detail(void *ctx, size_t index, const char *text, otakit_ddi_error_t *err)
+{
+    if (index >= DDI_DETAILS_MAX) {
+        snprintf(err->what, sizeof(err->what), "status.details: more than %d entries",
+                 DDI_DETAILS_MAX);
+        return -1;
+    }
+    if (strlen(text) > DDI_DETAIL_LEN_MAX) {
+        snprintf(err->what, sizeof(err->what), "status.details: an entry longer than %d characters",
+                 DDI_DETAIL_LEN_MAX);
+        return -1;
+    }
+    cJSON *item = cJSON_CreateString(text);
+    if (item == NULL || !cJSON_AddItemToArray(ctx, item)) {
+        cJSON_Delete(item);
+        snprintf(err->what, sizeof(err->what), "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 int ddi_feedback_parse(const char *buf, size_t len, ddi_feedback_t *out, const char **why)
 {
     memset(out, 0, sizeof(*out));
-    cJSON *root = parse_object(buf, len, why);
-    if (root == NULL) {
-        return -1;
+    if (len > DDI_BODY_MAX) {
+        return refuse(why, "body too large");
     }
-    int rc = -1;
-    cJSON *details = NULL;
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
-    if (!cJSON_IsObject(status)) {
-        *why = "status: missing or not an object";
-        goto out;
-    }
-    const cJSON *exec = cJSON_GetObjectItemCaseSensitive(status, "execution");
-    int e = cJSON_IsString(exec)
-                ? lookup(exec->valuestring, EXEC_NAMES, sizeof(EXEC_NAMES) / sizeof(EXEC_NAMES[0]))
-                : -1;
-    if (e < 0) {
-        *why = "status.execution: missing or not one of closed, proceeding, canceled, "
-               "scheduled, rejected, resumed, downloaded, download";
-        goto out;
-    }
-    out->execution = (ddi_exec_t)e;
-    const cJSON *result = cJSON_GetObjectItemCaseSensitive(status, "result");
-    if (!cJSON_IsObject(result)) {
-        *why = "status.result: missing or not an object";
-        goto out;
-    }
-    const cJSON *fin = cJSON_GetObjectItemCaseSensitive(result, "finished");
-    int f = cJSON_IsString(fin) ? lookup(fin->valuestring, RESULT_NAMES,
-                                         sizeof(RESULT_NAMES) / sizeof(RESULT_NAMES[0]))
-                                : -1;
-    if (f < 0) {
-        *why = "status.result.finished: missing or not one of success, failure, none";
-        goto out;
-    }
-    out->finished = (ddi_result_t)f;
-    const cJSON *prog = cJSON_GetObjectItemCaseSensitive(result, "progress");
-    if (prog != NULL && !cJSON_IsNull(prog)) {
-        const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(prog, "cnt");
-        const cJSON *of = cJSON_GetObjectItemCaseSensitive(prog, "of");
-        if (!cJSON_IsObject(prog) || !whole(cnt, &out->progress_cnt) ||
-            !whole(of, &out->progress_of)) {
-            *why = "status.result.progress: cnt and of must be whole numbers";
-            goto out;
-        }
-        out->has_progress = true;
-    }
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(status, "code");
-    if (code != NULL && !cJSON_IsNull(code)) {
-        if (!cJSON_IsNumber(code) || floor(code->valuedouble) != code->valuedouble ||
-            fabs(code->valuedouble) > 2147483647.0) {
-            *why = "status.code: not an integer";
-            goto out;
-        }
-        out->has_code = true;
-        out->code = (long long)code->valuedouble;
-    }
-    details = cJSON_CreateArray();
+    /* The details in the order given, kept whole (the parser checks each is a string). */
+    cJSON *details = cJSON_CreateArray();
     if (details == NULL) {
-        *why = "out of memory";
-        goto out;
+        return refuse(why, "out of memory");
     }
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(status, "details");
-    if (d != NULL && !cJSON_IsNull(d)) {
-        if (!cJSON_IsArray(d)) {
-            *why = "status.details: not an array of strings";
-            goto out;
+    otakit_ddi_feedback_t f;
+    int rc = otakit_ddi_parse_feedback_each(buf, len, &f, collect_detail, details, &last_error);
+    if (rc == 0) {
+        out->execution = f.execution;
+        out->finished = f.finished;
+        out->has_progress = f.has_progress;
+        out->progress_cnt = f.progress_cnt;
+        out->progress_of = f.progress_of;
+        out->has_code = f.has_code;
+        out->code = f.code;
+        out->details_json = cJSON_PrintUnformatted(details);
+        if (out->details_json == NULL) {
+            rc = refuse(why, "out of memory");
         }
-        size_t n = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, d)
-        {
-            if (!cJSON_IsString(it)) {
-                *why = "status.details: not an array of strings";
-                goto out;
-            }
-            if (++n > DDI_DETAILS_MAX) {
-                *why = "status.details: more than 32 entries";
-                goto out;
-            }
-            if (strlen(it->valuestring) > DDI_DETAIL_LEN_MAX) {
-                *why = "status.details: an entry longer than 512 characters";
-                goto out;
-            }
-            cJSON_AddItemToArray(details, cJSON_CreateString(it->valuestring));
-        }
+    } else {
+        *why = last_error.what;
     }
-    out->details_json = cJSON_PrintUnformatted(details);
-    if (out->details_json == NULL) {
-        *why = "out of memory";
-        goto out;
-    }
-    rc = 0;
-out:
     cJSON_Delete(details);
-    cJSON_Delete(root);
     return rc;
 }
 
@@ -188,7 +104,7 @@ int ddi_config_parse(const char *buf, size_t len, ddi_config_t *out, const char 
 {
     out->mode = DDI_MODE_MERGE;
     out->n = 0;
-    cJSON *root = parse_object(buf, len, why);
+    cJSON *root = parse_body(buf, len, why);
     if (root == NULL) {
         return -1;
     }

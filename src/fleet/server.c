@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "cmd.h"
+#include "dashboard.h"
 #include "db.h"
 #include "ddi.h"
 #include "http_file.h"
@@ -1303,6 +1304,23 @@ static enum MHD_Result rest_rollout_show(struct server *s, struct MHD_Connection
     return reply_json(c, MHD_HTTP_OK, o);
 }
 
+/* The dashboard's counts (dashboard.c). */
+static enum MHD_Result rest_summary(struct server *s, struct MHD_Connection *c, const char *sub)
+{
+    char why[256];
+    cJSON *j = NULL;
+    switch (fleet_dash_rest(s->db, c, sub, &j, why, sizeof(why))) {
+    case FLEET_DASH_OK:
+        return reply_json(c, MHD_HTTP_OK, j);
+    case FLEET_DASH_BAD:
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, E_PARAM, "%s", why);
+    case FLEET_DASH_NOTFOUND:
+        return reply_error(c, MHD_HTTP_NOT_FOUND, E_NOTFOUND, "%s", why);
+    default:
+        return reply_db_error(s, c);
+    }
+}
+
 static enum MHD_Result rest_route(struct server *s, struct MHD_Connection *c, const char *method,
                                   char **seg, size_t n, const struct request *rq)
 {
@@ -1339,6 +1357,8 @@ static enum MHD_Result rest_route(struct server *s, struct MHD_Connection *c, co
         if (n == 3 && post && strcmp(seg[2], "assign") == 0) {
             return rest_device_assign(s, c, seg[1], rq);
         }
+    } else if (strcmp(what, "summary") == 0 && get && n <= 2) {
+        return rest_summary(s, c, n == 2 ? seg[1] : NULL);
     } else if (strcmp(what, "rollouts") == 0) {
         static const char *const RL_KEYS[] = {"#id", "name", "#artifact", "status", "#created"};
         long long id;
@@ -1406,6 +1426,14 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
         return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, E_SIZE,
                            "request body larger than %zu bytes", rq->limit);
     }
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+        struct MHD_Response *page = fleet_dash_page(url);
+        if (page != NULL) {
+            enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, page);
+            MHD_destroy_response(page);
+            return r;
+        }
+    }
     char path[1024];
     if (strlen(url) >= sizeof(path)) {
         return reply_error(c, MHD_HTTP_URI_TOO_LONG, E_PARAM, "path too long");
@@ -1414,7 +1442,6 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, cons
     char *seg[12];
     int n = split(path, seg, 12);
     if (n <= 0) {
-        /* The dashboard's place: GET / will serve it. */
         return reply_error(c, MHD_HTTP_NOT_FOUND, E_NOTFOUND,
                            "otakit fleet: devices use /%s/controller/v1/, operators /rest/v1/",
                            s->o->tenant);

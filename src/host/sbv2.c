@@ -415,37 +415,40 @@ otakit_err_t otakit_sbv2_sign_block(const otakit_sbv2_key_t *key, const uint8_t 
     return OTAKIT_OK;
 }
 
+/* A public key of type ("RSA", "EC") from the parameters in bld, or NULL; for EC,
+ * OpenSSL decodes the point here and refuses one that is not on the curve. */
+static EVP_PKEY *public_key_from(const char *type, OSSL_PARAM_BLD *bld)
+{
+    EVP_PKEY *pkey = NULL;
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *fc = params != NULL ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
+    if (fc == NULL || EVP_PKEY_fromdata_init(fc) != 1 ||
+        EVP_PKEY_fromdata(fc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        pkey = NULL;
+    }
+    EVP_PKEY_CTX_free(fc);
+    OSSL_PARAM_free(params);
+    return pkey;
+}
+
 /* The public key a block holds, as an EVP_PKEY. For RSA the block's R^2 mod n and M'
  * must be the ones n gives: the ESP32's RSA peripheral computes with them, so a block
  * with other values would not verify on a device even though n, e and the signature agree. */
 static EVP_PKEY *block_rsa_key(const otakit_sig_block_t *blk)
 {
     EVP_PKEY *pkey = NULL;
-    EVP_PKEY_CTX *fc = NULL;
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    OSSL_PARAM *params = NULL;
     BIGNUM *n = BN_lebin2bn(blk->rsa_n, OTAKIT_SIG_RSA_LEN, NULL);
     BIGNUM *e = BN_new();
     uint8_t rinv[OTAKIT_SIG_RSA_LEN];
     uint32_t mdash;
-    if (bld == NULL || n == NULL || e == NULL || BN_num_bits(n) != RSA_BITS || !BN_is_odd(n) ||
-        !BN_set_word(e, blk->rsa_e) || rsa_montgomery(n, rinv, &mdash) != OTAKIT_OK ||
-        memcmp(rinv, blk->rsa_rinv, sizeof(rinv)) != 0 || mdash != blk->rsa_mdash) {
-        goto out;
+    if (bld != NULL && n != NULL && e != NULL && BN_num_bits(n) == RSA_BITS && BN_is_odd(n) &&
+        BN_set_word(e, blk->rsa_e) && rsa_montgomery(n, rinv, &mdash) == OTAKIT_OK &&
+        memcmp(rinv, blk->rsa_rinv, sizeof(rinv)) == 0 && mdash == blk->rsa_mdash &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1) {
+        pkey = public_key_from("RSA", bld);
     }
-    if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
-        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
-        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL) {
-        goto out;
-    }
-    fc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    if (fc == NULL || EVP_PKEY_fromdata_init(fc) != 1 ||
-        EVP_PKEY_fromdata(fc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        pkey = NULL;
-    }
-out:
-    EVP_PKEY_CTX_free(fc);
-    OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     BN_free(n);
     BN_free(e);
@@ -455,29 +458,17 @@ out:
 static EVP_PKEY *block_ec_key(const otakit_sig_block_t *blk, const struct curve *cv)
 {
     EVP_PKEY *pkey = NULL;
-    EVP_PKEY_CTX *fc = NULL;
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    OSSL_PARAM *params = NULL;
     uint8_t point[1 + 2 * 48]; /* uncompressed: 04 | X | Y, big-endian */
     size_t plen = 1 + 2 * cv->coord;
     point[0] = 0x04;
     reverse_copy(point + 1, blk->ec_xy, cv->coord);
     reverse_copy(point + 1 + cv->coord, blk->ec_xy + cv->coord, cv->coord);
-    if (bld == NULL ||
-        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, cv->group, 0) != 1 ||
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, plen) != 1 ||
-        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL) {
-        goto out;
+    if (bld != NULL &&
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, cv->group, 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, plen) == 1) {
+        pkey = public_key_from("EC", bld);
     }
-    /* fromdata decodes the point, which refuses one that is not on the curve */
-    fc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (fc == NULL || EVP_PKEY_fromdata_init(fc) != 1 ||
-        EVP_PKEY_fromdata(fc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        pkey = NULL;
-    }
-out:
-    EVP_PKEY_CTX_free(fc);
-    OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     return pkey;
 }

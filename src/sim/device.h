@@ -4,10 +4,10 @@
 #ifndef OTAKIT_SIM_DEVICE_H
 #define OTAKIT_SIM_DEVICE_H
 
+#include "sim_shared.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "sim_shared.h"
 
 #define OTAKIT_DEVICE_MAX_UNTIL 8
 /** At most this many Wi-Fi drops per run. */

@@ -11,6 +11,10 @@ commands=(
     "flash" "flash info" "flash write" "flash read" "flash erase"
     "boot" "serve" "device" "device run"
     "efuse" "efuse show" "efuse burn-key-digest" "efuse revoke" "efuse set-secure-version"
+    "image sign" "key" "key generate" "key digest" "key extract-public"
+    "nvs" "nvs show" "nvs get" "nvs set" "nvs erase" "nvs compile"
+    "fleet" "fleet serve" "fleet sim" "fleet upload" "fleet artifacts" "fleet devices"
+    "fleet device" "fleet rollouts" "fleet rollout"
 )
 for c in "${commands[@]}"; do
     read -r -a words <<<"$c"

@@ -19,11 +19,10 @@ command -v openssl >/dev/null || t_skip "no openssl to make the server's certifi
 NS_SRV=otakit-srv-$$-$RANDOM
 NS_DEV=otakit-dev-$$-$RANDOM
 netns_cleanup() {
-  _t_cleanup
   ip netns del "$NS_SRV" 2>/dev/null || true
   ip netns del "$NS_DEV" 2>/dev/null || true
 }
-trap netns_cleanup EXIT
+t_at_exit netns_cleanup
 trap 'exit 143' TERM INT HUP
 ip netns add "$NS_SRV" 2>/dev/null || t_skip "cannot create a network namespace (ip netns add)"
 ip netns add "$NS_DEV" || t_skip "cannot create a second network namespace"

@@ -24,7 +24,7 @@ _pg_stop() {
   "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$pgdir"
 }
-trap '_t_cleanup; _pg_stop' EXIT # the library's cleanup stops the servers first
+t_at_exit _pg_stop # after the library has stopped the servers that use the database
 
 if ! "${AS_PG[@]}" "$PGBIN/initdb" -D "$pgdir/data" -A trust -U otakit --no-sync \
   >"$pgdir/initdb.log" 2>&1; then

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # otakit fleet serve on PostgreSQL: two servers share one database (and one artifact
 # directory) behind no balancer; a device polls one and reports to the other. Then the
-# rollout scenario of rollout.sh on PostgreSQL, across both servers.
+# rollout scenario of rollout.sh on PostgreSQL, across both servers; the dashboard's
+# summary agrees with the API there.
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/pg.bash"
+source "$(dirname "$0")/summary.bash"
 
 start_fleet a --data-dir "$T/data" --db "$PGDB"
 URL_A=$FURL
@@ -53,4 +55,5 @@ fleet() {
 }
 FURL=$URL_B
 rollout_scenario
+summary_agrees PostgreSQL
 t_finish

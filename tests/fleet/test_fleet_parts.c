@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ddi.h"
 #include "ddi_device.h"
 #include "harness.h"
 #include "sflash.h"
@@ -279,6 +280,64 @@ static void test_ddi_render(void)
     CHECK(n > 0 && strcmp(json, "{\"mode\":\"merge\",\"data\":{\"a\\\"b\":\"v\"}}") == 0);
 }
 
+/* One feedback parser for both sides: the device's bounds (4 details, cut) and the
+ * server's (ddi.c: 32 details of 512 characters, refused past them). */
+static void test_ddi_feedback_both_sides(void)
+{
+    otakit_ddi_feedback_t fb;
+    otakit_ddi_error_t err;
+    const char *nulls = "{\"id\":null,\"status\":{\"execution\":\"proceeding\",\"result\":"
+                        "{\"finished\":\"none\",\"progress\":null},\"code\":null,"
+                        "\"details\":null}}";
+    CHECK(otakit_ddi_parse_feedback(nulls, strlen(nulls), &fb, &err) == 0);
+    CHECK(!fb.has_progress && !fb.has_code && fb.detail_count == 0 && fb.id[0] == '\0');
+    const char *trailing = "{\"status\":{\"execution\":\"closed\",\"result\":{\"finished\":"
+                           "\"success\"}}} x";
+    CHECK(otakit_ddi_parse_feedback(trailing, strlen(trailing), &fb, &err) == -1 &&
+          strstr(err.what, "text after the object") != NULL);
+    const char *big = "{\"status\":{\"execution\":\"closed\",\"result\":{\"finished\":"
+                      "\"failure\"},\"code\":1e300}}";
+    CHECK(otakit_ddi_parse_feedback(big, strlen(big), &fb, &err) == -1 &&
+          strstr(err.what, "status.code") != NULL);
+
+    /* six details: the device keeps four; the server keeps all six as JSON */
+    char json[4096];
+    int n = snprintf(json, sizeof(json),
+                     "{\"status\":{\"execution\":\"closed\",\"result\":{\"finished\":"
+                     "\"success\",\"progress\":{\"cnt\":2,\"of\":3}},\"code\":-5,\"details\":"
+                     "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\\\"\"]}}");
+    CHECK(otakit_ddi_parse_feedback(json, (size_t)n, &fb, &err) == 0 && fb.detail_count == 4 &&
+          strcmp(fb.details[3], "d") == 0);
+    ddi_feedback_t f;
+    const char *why = NULL;
+    CHECK(ddi_feedback_parse(json, (size_t)n, &f, &why) == 0);
+    CHECK(f.execution == DDI_EXEC_CLOSED && f.finished == DDI_RESULT_SUCCESS);
+    CHECK(f.has_progress && f.progress_cnt == 2 && f.progress_of == 3);
+    CHECK(f.has_code && f.code == -5);
+    CHECK(f.details_json != NULL &&
+          strcmp(f.details_json, "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\\\"\"]") == 0);
+    ddi_feedback_free(&f);
+
+    /* 33 details, or one of 513 characters: the server refuses, naming the limit */
+    size_t pos = (size_t)snprintf(json, sizeof(json),
+                                  "{\"status\":{\"execution\":\"closed\",\"result\":"
+                                  "{\"finished\":\"failure\"},\"details\":[");
+    for (int i = 0; i < 33; i++) {
+        pos += (size_t)snprintf(json + pos, sizeof(json) - pos, "%s\"%d\"", i ? "," : "", i);
+    }
+    pos += (size_t)snprintf(json + pos, sizeof(json) - pos, "]}}");
+    CHECK(ddi_feedback_parse(json, pos, &f, &why) == -1 && strstr(why, "more than 32") != NULL);
+    CHECK(otakit_ddi_parse_feedback(json, pos, &fb, &err) == 0 && fb.detail_count == 4);
+    pos = (size_t)snprintf(json, sizeof(json),
+                           "{\"status\":{\"execution\":\"closed\",\"result\":"
+                           "{\"finished\":\"failure\"},\"details\":[\"%0513d\"]}}",
+                           0);
+    CHECK(ddi_feedback_parse(json, pos, &f, &why) == -1 && strstr(why, "longer than 512") != NULL);
+    CHECK(otakit_ddi_parse_feedback(json, pos, &fb, &err) == 0 &&
+          strlen(fb.details[0]) == OTAKIT_DDI_DETAIL_MAX - 1);
+    CHECK(ddi_feedback_parse("", 0, &f, &why) == -1 && strstr(why, "empty body") != NULL);
+}
+
 static void test_faults_spec(void)
 {
     fleet_cfg_t c;
@@ -299,6 +358,7 @@ int main(void)
     RUN(test_cuts);
     RUN(test_ddi_parse);
     RUN(test_ddi_render);
+    RUN(test_ddi_feedback_both_sides);
     RUN(test_faults_spec);
     return harness_done();
 }

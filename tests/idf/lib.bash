@@ -1,14 +1,14 @@
 # shellcheck shell=bash
 # Shared by tests/idf/ota_*.sh (sourced, not run; ctest registers only *.sh): otakit's
 # export.sh, hello_world built with idf.py and served over HTTPS by `otakit serve`, and a
-# terminal (tmux) to drive idf.py's interactive actions with keys.
+# terminal (t_term_*) to drive idf.py's interactive actions with keys.
 # shellcheck source=tests/lib/testlib.bash
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/testlib.bash"
 : "${OTAKIT_SRC:?OTAKIT_SRC must name the source directory}"
 command -v openssl >/dev/null 2>&1 || { echo "openssl is missing (scripts/setup.sh installs it)"; exit 77; }
-command -v tmux >/dev/null 2>&1 || { echo "tmux is missing (scripts/setup.sh installs it)"; exit 77; }
+t_term_require
 
-unset IDF_PATH IDF_TARGET TMUX
+unset IDF_PATH IDF_TARGET
 pushd "$OTAKIT_SRC" >/dev/null
 # shellcheck source=export.sh
 . ./export.sh >/dev/null
@@ -21,10 +21,6 @@ HOST=()
 if [[ -n ${OTAKIT_BUILD:-} && -f $OTAKIT_BUILD/otakit-host-targets.cmake ]]; then
   HOST=(-D "OTAKIT_HOST_BUILD=$OTAKIT_BUILD")
 fi
-
-SOCK=$T/tmux.sock
-# the terminal goes first, then the library's cleanup (the server, $T)
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null || true; _t_cleanup' EXIT
 
 # serve_hello: examples/get-started/hello_world copied to $T/hello and built with idf.py
 # (IMG: its image), a certificate for 127.0.0.1 ($T/cert.pem, $T/key.pem), and
@@ -43,34 +39,4 @@ serve_hello() {
   [[ $base == https://127.0.0.1:* ]] || { echo "no server URL: $(cat "$T/serve.out" "$T/serve.err")" >&2; exit 1; }
   # shellcheck disable=SC2034
   URL=${base%/}/hello_world.bin
-}
-
-# term_start COMMAND: run COMMAND in a terminal (tmux, 160x40) in the current folder; its
-# exit code lands in $T/term.rc, and the window stays (read) until the cleanup.
-term_start() {
-  rm -f "$T/term.rc"
-  tmux -S "$SOCK" new-session -d -s term -x 160 -y 40 "$1; echo \$? >'$T/term.rc'; read -r _" ||
-    { echo "tmux cannot start a terminal" >&2; exit 1; }
-}
-# term_screen: what the terminal shows, with what scrolled away
-term_screen() { tmux -S "$SOCK" capture-pane -p -J -t term -S - 2>/dev/null; }
-# term_wait TEXT: wait (bounded, about 30 s) until the terminal shows TEXT
-term_wait() {
-  for _ in $(seq 1 600); do
-    [[ $(term_screen) == *"$1"* ]] && return 0
-    [[ -s $T/term.rc ]] && break
-    sleep 0.05
-  done
-  t_fail "the terminal never showed '$1'; it shows: $(term_screen | tail -n 20)"
-  return 1
-}
-# term_keys KEY...: type (tmux send-keys: "Enter", "C-]", or -l TEXT)
-term_keys() { tmux -S "$SOCK" send-keys -t term "$@"; }
-# term_end: wait (bounded) for the command to end; its exit code
-term_end() {
-  for _ in $(seq 1 1800); do
-    [[ -s $T/term.rc ]] && break
-    sleep 0.05
-  done
-  cat "$T/term.rc" 2>/dev/null || echo "none"
 }

@@ -25,29 +25,29 @@ t_expect_has "$T/out.txt" "Set Target to: esp32"
 
 # set_string SYMBOL PROMPT VALUE: in menuconfig, jump to the string option SYMBOL and type VALUE
 set_string() {
-  term_keys /
-  term_wait "Jump to symbol" || return 1
-  term_keys -l "$1"
-  term_wait "$1(=" || return 1
-  term_keys Enter
-  term_wait "()  $2" || return 1
-  term_keys Enter
-  term_wait "$2 (string)" || return 1
-  term_keys -l "$3"
-  term_keys Enter
-  term_wait "($3) $2"
+  t_term_keys /
+  t_term_wait "Jump to symbol" || return 1
+  t_term_keys -l "$1"
+  t_term_wait "$1(=" || return 1
+  t_term_keys Enter
+  t_term_wait "()  $2" || return 1
+  t_term_keys Enter
+  t_term_wait "$2 (string)" || return 1
+  t_term_keys -l "$3"
+  t_term_keys Enter
+  t_term_wait "($3) $2"
 }
-term_start "idf.py menuconfig"
-if term_wait "Example Configuration  --->" &&
+t_term_start "idf.py menuconfig"
+if t_term_wait "Example Configuration  --->" &&
   set_string EXAMPLE_FIRMWARE_UPG_URL "Firmware Upgrade URL" "$URL" &&
   set_string EXAMPLE_SERVER_CA_CERT "Server CA certificate (PEM file embedded in the app)" \
     server_certs/ca_cert.pem; then
-  term_keys Q
-  term_wait "Save configuration?" && term_keys y
+  t_term_keys Q
+  t_term_wait "Save configuration?" && t_term_keys y
 fi
-rc=$(term_end)
-[[ $rc == 0 ]] && t_ok || t_fail "idf.py menuconfig: exit $rc: $(term_screen)"
-term_screen >menuconfig.txt
+rc=$(t_term_end)
+[[ $rc == 0 ]] && t_ok || t_fail "idf.py menuconfig: exit $rc: $(t_term_screen)"
+t_term_screen >menuconfig.txt
 t_expect_has menuconfig.txt "Configuration saved to '$T/ota/sdkconfig'"
 t_expect_has sdkconfig "CONFIG_EXAMPLE_FIRMWARE_UPG_URL=\"$URL\""
 t_expect_has sdkconfig 'CONFIG_EXAMPLE_SERVER_CA_CERT="server_certs/ca_cert.pem"'

@@ -39,16 +39,16 @@ updated
 # ---- typed on the monitor's terminal
 t_expect_exit 0 idf.py -p build/typed.bin erase-flash flash
 unset OTAKIT_MONITOR_ARGS
-term_start "OTAKIT_MONITOR_ARGS='--timeout 60' idf.py -p build/typed.bin monitor"
-if term_wait "Quit: Ctrl+] | Reset: Ctrl+T followed by R" &&
-  term_wait "Type the firmware upgrade URL and press Enter"; then
-  term_keys -l "$URL"
-  term_keys Enter
-  term_wait "hello_world: Running partition ota_1" && term_keys C-]
+t_term_start "OTAKIT_MONITOR_ARGS='--timeout 60' idf.py -p build/typed.bin monitor"
+if t_term_wait "Quit: Ctrl+] | Reset: Ctrl+T followed by R" &&
+  t_term_wait "Type the firmware upgrade URL and press Enter"; then
+  t_term_keys -l "$URL"
+  t_term_keys Enter
+  t_term_wait "hello_world: Running partition ota_1" && t_term_keys C-]
 fi
-rc=$(term_end)
+rc=$(t_term_end)
 [[ $rc == 0 ]] && t_ok || t_fail "typed: idf.py monitor: exit $rc"
-term_screen >"$T/out.txt"
+t_term_screen >"$T/out.txt"
 updated
 t_expect_has "$T/out.txt" "--- exit"
 

@@ -6,6 +6,7 @@ T_SRC=${OTAKIT_SRC:-$(cd "$T_LIB/../.." && pwd)}
 T_VECTORS=${OTAKIT_VECTORS:-$T_SRC/tests/vectors/data}
 T=$(mktemp -d)
 T_PIDS=()
+T_AT_EXIT=()
 
 # t_stop_pid PID [SIGNAL]: signal PID, wait up to 5 s for it to go, then KILL it.
 t_stop_pid() {
@@ -17,10 +18,15 @@ t_stop_pid() {
   done
   kill -KILL "$pid" 2>/dev/null || true
 }
+# At exit: stop the tracked processes, run the t_at_exit commands (last added first), then
+# remove $T. A hook that fails does not stop the ones after it.
 _t_cleanup() {
-  local p
+  local p i
   for p in "${T_PIDS[@]}"; do
     t_stop_pid "$p"
+  done
+  for ((i = ${#T_AT_EXIT[@]} - 1; i >= 0; i--)); do
+    eval "${T_AT_EXIT[i]}" || true
   done
   wait 2>/dev/null || true
   cd /
@@ -30,6 +36,7 @@ trap _t_cleanup EXIT
 cd "$T"
 
 t_track_pid() { T_PIDS+=("$1"); }
+t_at_exit() { T_AT_EXIT+=("$1"); }
 # shellcheck disable=SC2059 # the bytes are a printf format on purpose
 t_patch() { printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc status=none; }
 t_quiet() { "$@" >/dev/null 2>&1; }

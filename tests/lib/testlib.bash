@@ -31,6 +31,9 @@
 #   t_count FILE TEXT (matching lines), t_json FILE PY (print PY over j), t_json_field FILE KEY
 # Processes and files (core.bash)
 #   t_track_pid PID             stop PID (TERM, bounded wait, KILL) when the test exits
+#   t_at_exit SHELL             run SHELL (eval) when the test exits: after the tracked
+#                               processes stop, before $T goes; the last added runs first.
+#                               A test never sets its own EXIT trap (it would drop the library's)
 #   t_quiet CMD...              run CMD with its output thrown away
 #   t_patch FILE OFFSET BYTES   overwrite FILE at OFFSET with BYTES (a printf format: '\x55')
 #   t_dump_log FILE             print FILE between markers (the console of a failed run)
@@ -83,6 +86,13 @@
 #   t_secure_build NAME CONFIG_LINES...  a signed build in $OTAKIT_BUILD/secure-NAME; sets
 #                               T_SB and T_SB_KEY (T_SB_PROJECTS: extra firmware projects)
 #   t_secure_otadata FLASH PY, t_tamper IN OUT payload|signature
+# A terminal (term.bash; tmux)
+#   t_term_require              skip the test (t_skip) without tmux
+#   t_term_start COMMAND        run COMMAND in a 160x40 terminal; exit code in $T/term.rc
+#   t_term_screen               what the terminal shows, with what scrolled away
+#   t_term_wait TEXT            bounded wait (~30 s) until it shows TEXT (t_fail if never)
+#   t_term_keys KEY...          type (tmux send-keys: Enter, C-], -l TEXT)
+#   t_term_end                  bounded wait for COMMAND to end; prints its exit code
 set -euo pipefail
 
 : "${OTAKIT:?OTAKIT must name the otakit binary}"
@@ -97,3 +107,5 @@ source "$T_LIB/serve.bash"
 source "$T_LIB/device.bash"
 # shellcheck source=tests/lib/secure.bash
 source "$T_LIB/secure.bash"
+# shellcheck source=tests/lib/term.bash
+source "$T_LIB/term.bash"

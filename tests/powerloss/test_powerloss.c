@@ -19,7 +19,18 @@
 #include "sbv2.h"
 #include "secure.h"
 
-enum { IMG_A, IMG_B, IMG_C, IMG_BAD, IMG_NOCONFIRM, IMG_D, IMG_SIGNED_A, IMG_SIGNED_C, IMG_SIGNED_D, IMG_COUNT };
+enum {
+    IMG_A,
+    IMG_B,
+    IMG_C,
+    IMG_BAD,
+    IMG_NOCONFIRM,
+    IMG_D,
+    IMG_SIGNED_A,
+    IMG_SIGNED_C,
+    IMG_SIGNED_D,
+    IMG_COUNT
+};
 enum { APP_GOOD, APP_SELFTEST_FAIL, APP_NOCONFIRM };
 #define BRICKED (-1)
 #define UNKNOWN_IMAGE (-2)
@@ -156,7 +167,8 @@ static otakit_err_t app_start(fx_dev_t *d)
         return OTAKIT_OK;
     }
     otakit_err_t err = otakit_ota_get_state(&d->ota, d->ota.running, &state);
-    if (err == OTAKIT_ERR_NOT_FOUND || (err == OTAKIT_OK && state != OTAKIT_OTA_IMG_PENDING_VERIFY)) {
+    if (err == OTAKIT_ERR_NOT_FOUND ||
+        (err == OTAKIT_OK && state != OTAKIT_OTA_IMG_PENDING_VERIFY)) {
         return OTAKIT_OK;
     }
     if (err != OTAKIT_OK) {
@@ -218,7 +230,7 @@ typedef struct scenario {
     bool plain_switch; /* outcome is old before set_boot's final op, new after */
     void (*prepare)(fx_dev_t *d);
     otakit_err_t (*run)(fx_dev_t *d, uint64_t *switch_op, tap_t *tap);
-    bool signed_apps; /* Secure Boot V2: the bootloader and the update check signatures */
+    bool signed_apps;  /* Secure Boot V2: the bootloader and the update check signatures */
     unsigned attempts; /* CONFIG_BOOTLOADER_APP_ROLLBACK_BOOT_ATTEMPTS (0 = 1) */
     /* run() sets its switch_op where the new app's first run starts: a cut from there to
      * the next flash change must boot the new app with attempts > 1, the old one with 1. */
@@ -252,7 +264,8 @@ static void prep_ota0(fx_dev_t *d)
         }                                                                                          \
     } while (0)
 
-static otakit_err_t update_to(fx_dev_t *d, int img, uint32_t size_arg, uint64_t *switch_op, tap_t *tap)
+static otakit_err_t update_to(fx_dev_t *d, int img, uint32_t size_arg, uint64_t *switch_op,
+                              tap_t *tap)
 {
     const otakit_part_t *target = otakit_ota_next_update(&d->ota, NULL);
     TRY(fx_update(d, target, G.img[img], G.len[img], size_arg, 1024));
@@ -378,13 +391,17 @@ static otakit_err_t run_signed_update(fx_dev_t *d, uint64_t *sw, tap_t *tap)
 }
 
 static const scenario_t SCENARIOS[] = {
-    {"1 update from factory and switch", false, IMG_A, IMG_B, true, prep_factory, run_factory_update, false, 0, false},
+    {"1 update from factory and switch", false, IMG_A, IMG_B, true, prep_factory,
+     run_factory_update, false, 0, false},
     {"2 ota_0 to ota_1", false, IMG_B, IMG_C, true, prep_ota0, run_ota0_to_ota1, false, 0, false},
     {"3 first boot with rollback, self-test, mark valid", true, IMG_B, IMG_C, false, prep_ota0,
      run_rollback_confirm, false, 1, true},
-    {"4a failed self-test rolls back", true, IMG_B, IMG_BAD, false, prep_ota0, run_rollback_selftest_fail, false, 0, false},
-    {"4b no confirmation rolls back", true, IMG_B, IMG_NOCONFIRM, false, prep_ota0, run_rollback_noconfirm, false, 0, false},
-    {"5 resume after a dropped link", false, IMG_B, IMG_C, true, prep_ota0, run_resume, false, 0, false},
+    {"4a failed self-test rolls back", true, IMG_B, IMG_BAD, false, prep_ota0,
+     run_rollback_selftest_fail, false, 0, false},
+    {"4b no confirmation rolls back", true, IMG_B, IMG_NOCONFIRM, false, prep_ota0,
+     run_rollback_noconfirm, false, 0, false},
+    {"5 resume after a dropped link", false, IMG_B, IMG_C, true, prep_ota0, run_resume, false, 0,
+     false},
     {"6 factory reset", false, IMG_B, IMG_A, false, prep_ota0, run_factory_reset, false, 0, false},
     {"7 signed update (Secure Boot V2)", true, IMG_SIGNED_A, IMG_SIGNED_C, false, prep_signed,
      run_signed_update, true, 0, false},
@@ -402,7 +419,7 @@ typedef struct {
     const uint8_t *live;
     bool rollback;
     unsigned attempts;
-    int *outcome; /* indexed by op number; filled forward */
+    int *outcome;     /* indexed by op number; filled forward */
     uint8_t *changed; /* indexed by op number: 1 where the op wrote or erased */
     uint64_t cap, last;
 } oracle_t;
@@ -459,7 +476,8 @@ static int parse_replay(const char *id, unsigned *scen, int *mode, uint64_t *k)
 
 /* One cut: returns 0 when every check holds, else prints why. */
 static int one_cut(rig_t *r, const scenario_t *s, unsigned si, int mode, uint64_t k, const int *E,
-                   const uint8_t *init, uint64_t switch_op, uint64_t run_end, int *bricked, int *wrong)
+                   const uint8_t *init, uint64_t switch_op, uint64_t run_end, int *bricked,
+                   int *wrong)
 {
     fx_dev_t *d = r->d;
     rig_restore(r, init);
@@ -470,8 +488,8 @@ static int one_cut(rig_t *r, const scenario_t *s, unsigned si, int mode, uint64_
     otakit_err_t err = s->run(d, &sw, &r->tap);
     int fail = 0;
     if (err == OTAKIT_OK || !otakit_nor_is_dead(d->nor)) {
-        fprintf(stderr, "scenario %s: the run did not stop at op %llu (%s)\n", s->name, (unsigned long long)k,
-                otakit_err_name(err));
+        fprintf(stderr, "scenario %s: the run did not stop at op %llu (%s)\n", s->name,
+                (unsigned long long)k, otakit_err_name(err));
         fail = 1;
     }
     int got = recover(d);
@@ -485,38 +503,47 @@ static int one_cut(rig_t *r, const scenario_t *s, unsigned si, int mode, uint64_
         fail = 1;
     } else if (!expected_ok(E, k, (otakit_nor_cut_mode_t)mode, got)) {
         (*wrong)++;
-        fprintf(stderr, "UNEXPECTED IMAGE (%d, clean recovery before/after gives %d/%d): ", got, E[k - 1], E[k]);
+        fprintf(stderr, "UNEXPECTED IMAGE (%d, clean recovery before/after gives %d/%d): ", got,
+                E[k - 1], E[k]);
         fail = 1;
     } else if (s->plain_switch &&
-               got != ((k < switch_op || (k == switch_op && mode != OTAKIT_NOR_CUT_AFTER)) ? s->old_img : s->new_img)) {
+               got != ((k < switch_op || (k == switch_op && mode != OTAKIT_NOR_CUT_AFTER))
+                           ? s->old_img
+                           : s->new_img)) {
         (*wrong)++;
-        fprintf(stderr, "SWITCH NOT ATOMIC (got %d, switch at op %llu): ", got, (unsigned long long)switch_op);
+        fprintf(stderr, "SWITCH NOT ATOMIC (got %d, switch at op %llu): ", got,
+                (unsigned long long)switch_op);
         fail = 1;
     } else if (s->first_run_check && k > switch_op && k < run_end &&
                got != (s->attempts > 1 ? s->new_img : s->old_img)) {
         (*wrong)++;
-        fprintf(stderr, "CUT IN THE FIRST RUN (ops %llu..%llu) GIVES %d: ", (unsigned long long)switch_op + 1,
-                (unsigned long long)run_end - 1, got);
+        fprintf(stderr, "CUT IN THE FIRST RUN (ops %llu..%llu) GIVES %d: ",
+                (unsigned long long)switch_op + 1, (unsigned long long)run_end - 1, got);
         fail = 1;
     }
     if (!fail && otakit_ota_get_boot(&d->ota) != d->ota.running) {
         fprintf(stderr, "OTADATA DISAGREES (selects %s, runs %s): ",
-                otakit_ota_get_boot(&d->ota) ? otakit_ota_get_boot(&d->ota)->label : "-", d->ota.running->label);
+                otakit_ota_get_boot(&d->ota) ? otakit_ota_get_boot(&d->ota)->label : "-",
+                d->ota.running->label);
         fail = 1;
     }
     if (!fail) {
         /* A following clean update succeeds and boots. */
         const otakit_part_t *next = otakit_ota_next_update(&d->ota, NULL);
         int follow = s->signed_apps ? IMG_SIGNED_D : IMG_D; /* Secure Boot boots signed apps only */
-        if (fx_update(d, next, G.img[follow], G.len[follow], OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, 4096) != OTAKIT_OK ||
-            power_on(d, OTAKIT_BOOT_PIN_NONE) != OTAKIT_OK || which_image(d, d->ota.running) != follow) {
+        if (fx_update(d, next, G.img[follow], G.len[follow], OTAKIT_OTA_WITH_SEQUENTIAL_WRITES,
+                      4096) != OTAKIT_OK ||
+            power_on(d, OTAKIT_BOOT_PIN_NONE) != OTAKIT_OK ||
+            which_image(d, d->ota.running) != follow) {
             fprintf(stderr, "FOLLOW-UP UPDATE FAILED: ");
             fail = 1;
         }
     }
     if (fail) {
-        fprintf(stderr, "scenario %s, cut %s at op %llu; replay: OTAKIT_POWERLOSS_REPLAY=%u:%s:%llu\n", s->name,
-                MODE_NAMES[mode], (unsigned long long)k, si, MODE_NAMES[mode], (unsigned long long)k);
+        fprintf(stderr,
+                "scenario %s, cut %s at op %llu; replay: OTAKIT_POWERLOSS_REPLAY=%u:%s:%llu\n",
+                s->name, MODE_NAMES[mode], (unsigned long long)k, si, MODE_NAMES[mode],
+                (unsigned long long)k);
     }
     return fail;
 }
@@ -588,11 +615,12 @@ static void sweep(unsigned si, const char *replay)
                 continue;
             }
             d->verbose = replay != NULL;
-            failed += one_cut(r, s, si, mode, k, o.outcome, r->init, switch_op, run_end, &bricked, &wrong);
+            failed += one_cut(r, s, si, mode, k, o.outcome, r->init, switch_op, run_end, &bricked,
+                              &wrong);
             cuts++;
         }
-        printf("scenario %-50s %-6s: %llu cuts, %d bricked, %d wrong image\n", s->name, MODE_NAMES[mode],
-               (unsigned long long)cuts, bricked, wrong);
+        printf("scenario %-50s %-6s: %llu cuts, %d bricked, %d wrong image\n", s->name,
+               MODE_NAMES[mode], (unsigned long long)cuts, bricked, wrong);
         CHECK_EQ(failed, 0);
     }
     free(o.outcome);
@@ -651,7 +679,8 @@ static void test_random_cuts(void)
             uint64_t k = 1 + x % 900;
             otakit_nor_cut_at(d->nor, k, (otakit_nor_cut_mode_t)(x % 3), x);
             if (power_on(d, OTAKIT_BOOT_PIN_NONE) == OTAKIT_OK) {
-                update_to(d, imgs[cut % 3], (x & 4) ? OTAKIT_OTA_WITH_SEQUENTIAL_WRITES : OTAKIT_OTA_SIZE_UNKNOWN,
+                update_to(d, imgs[cut % 3],
+                          (x & 4) ? OTAKIT_OTA_WITH_SEQUENTIAL_WRITES : OTAKIT_OTA_SIZE_UNKNOWN,
                           NULL, NULL);
                 power_on(d, OTAKIT_BOOT_PIN_NONE);
             }
@@ -661,13 +690,17 @@ static void test_random_cuts(void)
         bool ok = got >= 0 && otakit_ota_get_boot(&d->ota) == d->ota.running;
         if (ok) {
             const otakit_part_t *next = otakit_ota_next_update(&d->ota, NULL);
-            ok = fx_update(d, next, G.img[IMG_A], G.len[IMG_A], OTAKIT_OTA_SIZE_UNKNOWN, 1024) == OTAKIT_OK &&
-                 power_on(d, OTAKIT_BOOT_PIN_NONE) == OTAKIT_OK && which_image(d, d->ota.running) == IMG_A;
+            ok = fx_update(d, next, G.img[IMG_A], G.len[IMG_A], OTAKIT_OTA_SIZE_UNKNOWN, 1024) ==
+                     OTAKIT_OK &&
+                 power_on(d, OTAKIT_BOOT_PIN_NONE) == OTAKIT_OK &&
+                 which_image(d, d->ota.running) == IMG_A;
         }
         if (!ok) {
             bad++;
-            fprintf(stderr, "random cuts, seed %u: %s; replay: OTAKIT_POWERLOSS_REPLAY=seed:%u\n", seed,
-                    got < 0 ? "bricked or unknown image" : "otadata disagrees or no clean update", seed);
+            fprintf(stderr, "random cuts, seed %u: %s; replay: OTAKIT_POWERLOSS_REPLAY=seed:%u\n",
+                    seed,
+                    got < 0 ? "bricked or unknown image" : "otadata disagrees or no clean update",
+                    seed);
         }
     }
     printf("random: %u seeds x 5 cuts, %d failed\n", ran, bad);
@@ -715,8 +748,9 @@ static void test_fallback_then_update(void)
             }
         }
     }
-    printf("fallback then update: %llu cuts x 3 modes, %d bad, copy of the running app touched: %s\n",
-           (unsigned long long)n, bad, r->tap.guard_hit ? "YES" : "never");
+    printf(
+        "fallback then update: %llu cuts x 3 modes, %d bad, copy of the running app touched: %s\n",
+        (unsigned long long)n, bad, r->tap.guard_hit ? "YES" : "never");
     CHECK_EQ(bad, 0);
     CHECK(!r->tap.guard_hit);
     rig_free(r);
@@ -1144,10 +1178,11 @@ int main(void)
     size_t prog = lng ? 0x30000 : 0x6000;
     const char *proj[IMG_COUNT] = {"factory", "app", "app", "selftest-fail", "noconfirm", "app",
                                    "factory", "app", "app"};
-    const char *ver[IMG_COUNT] = {"1.0", "2.0", "3.0", "4.0-bad", "5.0-noconfirm", "6.0",
-                                  "1.0-signed", "3.0-signed", "6.0-signed"};
+    const char *ver[IMG_COUNT] = {"1.0", "2.0",        "3.0",        "4.0-bad",   "5.0-noconfirm",
+                                  "6.0", "1.0-signed", "3.0-signed", "6.0-signed"};
     for (int i = 0; i < IMG_COUNT; i++) {
-        G.img[i] = fx_image(proj[i], ver[i], 0, prog + (size_t)i * 1000, (uint32_t)i + 1, &G.len[i]);
+        G.img[i] =
+            fx_image(proj[i], ver[i], 0, prog + (size_t)i * 1000, (uint32_t)i + 1, &G.len[i]);
     }
     sign_images();
     RUN(test_sweep_0);

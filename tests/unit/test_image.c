@@ -252,7 +252,7 @@ static void test_desc_codec(void)
     CHECK_EQ(otakit_le16_get(buf + 176), 1);
     CHECK_EQ(otakit_le16_get(buf + 178), 99);
     CHECK_EQ(buf[180], 16);
-    CHECK_EQ(buf[8], 0);   /* reserved bytes written as zero */
+    CHECK_EQ(buf[8], 0); /* reserved bytes written as zero */
     CHECK_EQ(buf[255], 0);
     otakit_app_desc_decode(&e, buf);
     CHECK_EQ(e.magic, d.magic);
@@ -385,8 +385,9 @@ static void test_chunk_sizes_built(void)
     otakit_image_info_t ref, got;
     otakit_diag_t rd, gd;
     CHECK_EQ(verify(img, len, &ESP32_OPTS, &ref, &rd), OTAKIT_OK);
-    static const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 13, 24, 31, 32, 100, 255, 256, 257,
-                                   1000, 1024, 4096, 4099, 65536, 65537, 100000};
+    static const size_t sizes[] = {1,    2,    3,    4,     5,     7,     8,   13,
+                                   24,   31,   32,   100,   255,   256,   257, 1000,
+                                   1024, 4096, 4099, 65536, 65537, 100000};
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
         CHECK_EQ(verify_chunked(img, len, sizes[k], &ESP32_OPTS, &got, &gd), OTAKIT_OK);
         CHECK(same_info(&ref, &got));
@@ -831,7 +832,7 @@ static void test_build_refusals(void)
     o.version = "0123456789abcdef0123456789abcdef0"; /* 33 bytes */
     CHECK_EQ(otakit_image_build(&o, prog, 8, &img, &len), OTAKIT_ERR_INVALID_ARG);
     o.version = "0123456789abcdef0123456789abcdef"; /* 32 is fine */
-    o.date = "01234567890123456";                     /* 17 */
+    o.date = "01234567890123456";                   /* 17 */
     CHECK_EQ(otakit_image_build(&o, prog, 8, &img, &len), OTAKIT_ERR_INVALID_ARG);
     o.date = NULL;
     CHECK_EQ(otakit_image_build(&o, NULL, 8, &img, &len), OTAKIT_ERR_INVALID_ARG);

@@ -555,10 +555,10 @@ static void test_timing(void)
     static uint8_t buf[1024];
     memset(buf, 0, sizeof(buf));
     otakit_nor_reset_stats(n);
-    CHECK_EQ(otakit_flash_write(f, 0x0, buf, 256), OTAKIT_OK); /* 1 page */
+    CHECK_EQ(otakit_flash_write(f, 0x0, buf, 256), OTAKIT_OK);   /* 1 page */
     CHECK_EQ(otakit_flash_write(f, 0x380, buf, 256), OTAKIT_OK); /* 2 pages */
-    CHECK_EQ(otakit_flash_write(f, 0x5FF, buf, 2), OTAKIT_OK); /* 2 pages */
-    CHECK_EQ(otakit_flash_write(f, 0x700, buf, 1), OTAKIT_OK); /* 1 page */
+    CHECK_EQ(otakit_flash_write(f, 0x5FF, buf, 2), OTAKIT_OK);   /* 2 pages */
+    CHECK_EQ(otakit_flash_write(f, 0x700, buf, 1), OTAKIT_OK);   /* 1 page */
     otakit_nor_get_stats(n, &st);
     CHECK(st.sim_time_us > 6 * 700.0 - 1e-6 && st.sim_time_us < 6 * 700.0 + 1e-6);
     /* reads: 20 MB/s */

@@ -6,8 +6,8 @@ static void test_crc_table(void)
 {
     static const struct {
         uint32_t seq, crc;
-    } t[] = {{0, 0xFFFFFFFF}, {1, 0x4743989A}, {2, 0x55F63774}, {3, 0xED4A5011},
-             {4, 0x709D68A8}, {5, 0xC8210FCD}, {6, 0xDA94A023}, {7, 0x6228C746},
+    } t[] = {{0, 0xFFFFFFFF}, {1, 0x4743989A}, {2, 0x55F63774},  {3, 0xED4A5011},
+             {4, 0x709D68A8}, {5, 0xC8210FCD}, {6, 0xDA94A023},  {7, 0x6228C746},
              {8, 0x3A4BD710}, {9, 0x82F7B075}, {10, 0x90421F9B}, {0xFFFFFFFF, 0x2144DF1C}};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         CHECK_EQ(otakit_otadata_crc(t[i].seq), t[i].crc);

@@ -32,11 +32,14 @@ static void test_begin_errors(void)
 {
     fx_dev_t *d = factory_dev();
     otakit_update_t u;
-    CHECK_EQ(otakit_update_begin(&u, &d->ota, d->factory, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_ERR_INVALID_ARG);
-    CHECK_EQ(otakit_update_begin(&u, &d->ota, d->otadata, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_ERR_INVALID_ARG);
+    CHECK_EQ(otakit_update_begin(&u, &d->ota, d->factory, OTAKIT_OTA_SIZE_UNKNOWN),
+             OTAKIT_ERR_INVALID_ARG);
+    CHECK_EQ(otakit_update_begin(&u, &d->ota, d->otadata, OTAKIT_OTA_SIZE_UNKNOWN),
+             OTAKIT_ERR_INVALID_ARG);
     otakit_part_t ghost = *fx_slot(d, 0);
     ghost.offset += 0x1000;
-    CHECK_EQ(otakit_update_begin(&u, &d->ota, &ghost, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_ERR_NOT_FOUND);
+    CHECK_EQ(otakit_update_begin(&u, &d->ota, &ghost, OTAKIT_OTA_SIZE_UNKNOWN),
+             OTAKIT_ERR_NOT_FOUND);
     /* An image larger than the slot: 0x104 at begin when the size is known. */
     CHECK_EQ(otakit_update_begin(&u, &d->ota, fx_slot(d, 0), SLOT + 1), OTAKIT_ERR_INVALID_SIZE);
     CHECK_EQ(otakit_update_begin(&u, &d->ota, fx_slot(d, 0), SLOT), OTAKIT_OK);
@@ -82,7 +85,8 @@ static void test_write_errors(void)
     fx_dev_free(d);
 }
 
-static void erase_count_for(uint32_t size_arg, const uint8_t *img, size_t len, bool dirty, uint64_t want)
+static void erase_count_for(uint32_t size_arg, const uint8_t *img, size_t len, bool dirty,
+                            uint64_t want)
 {
     fx_dev_t *d = factory_dev();
     const otakit_part_t *s0 = fx_slot(d, 0);
@@ -97,7 +101,8 @@ static void erase_count_for(uint32_t size_arg, const uint8_t *img, size_t len, b
     otakit_update_t u;
     CHECK_EQ(otakit_update_begin(&u, &d->ota, s0, size_arg), OTAKIT_OK);
     for (size_t off = 0; off < len; off += 1000) {
-        CHECK_EQ(otakit_update_write(&u, img + off, len - off < 1000 ? len - off : 1000), OTAKIT_OK);
+        CHECK_EQ(otakit_update_write(&u, img + off, len - off < 1000 ? len - off : 1000),
+                 OTAKIT_OK);
     }
     CHECK_EQ(otakit_update_end(&u), OTAKIT_OK);
     otakit_nor_stats_t st;
@@ -141,7 +146,8 @@ static void test_resume(void)
     CHECK_EQ(otakit_update_end(&u), OTAKIT_OK);
     CHECK_EQ(first + u.sectors_erased, (len_b + 0xFFF) / 0x1000); /* nothing erased twice */
     CHECK(fx_holds(d, s0, img_b, len_b));
-    CHECK_EQ(otakit_update_resume(&u, &d->ota, s0, OTAKIT_ERASE_SEQUENTIAL, 0, SLOT + 1), OTAKIT_ERR_INVALID_ARG);
+    CHECK_EQ(otakit_update_resume(&u, &d->ota, s0, OTAKIT_ERASE_SEQUENTIAL, 0, SLOT + 1),
+             OTAKIT_ERR_INVALID_ARG);
     fx_dev_free(d);
 }
 
@@ -273,7 +279,9 @@ static void test_switch_progression(void)
     for (uint32_t k = 1; k <= 4; k++) {
         const otakit_part_t *next = otakit_ota_next_update(&d->ota, NULL);
         CHECK(next == fx_slot(d, (k - 1) % 2));
-        CHECK_EQ(fx_update(d, next, imgs[k % 2], lens[k % 2], OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, 4096), OTAKIT_OK);
+        CHECK_EQ(
+            fx_update(d, next, imgs[k % 2], lens[k % 2], OTAKIT_OTA_WITH_SEQUENTIAL_WRITES, 4096),
+            OTAKIT_OK);
         otakit_otadata_entry_t e[2];
         read_copies(d, e);
         int copy = (int)((k - 1) % 2);
@@ -328,7 +336,8 @@ static void test_rollback_cycle(void)
     CHECK_EQ(st, OTAKIT_OTA_IMG_PENDING_VERIFY);
     /* No update while the running app is unconfirmed. */
     otakit_update_t u;
-    CHECK_EQ(otakit_update_begin(&u, &d->ota, s1, OTAKIT_OTA_SIZE_UNKNOWN), OTAKIT_ERR_OTA_ROLLBACK_INVALID_STATE);
+    CHECK_EQ(otakit_update_begin(&u, &d->ota, s1, OTAKIT_OTA_SIZE_UNKNOWN),
+             OTAKIT_ERR_OTA_ROLLBACK_INVALID_STATE);
     CHECK(otakit_ota_rollback_possible(&d->ota)); /* factory verifies */
     CHECK_EQ(otakit_ota_mark_valid(&d->ota), OTAKIT_OK);
     CHECK_EQ(otakit_ota_get_state(&d->ota, s0, &st), OTAKIT_OK);
@@ -362,7 +371,8 @@ static void test_rollback_not_possible(void)
     fx_dev_t *d = fx_dev_new(FLASH, false, 2, SLOT);
     d->ota.rollback = true;
     fx_flash_image(d, fx_slot(d, 0), img_a, len_a);
-    CHECK_EQ(fx_boot(d, OTAKIT_BOOT_PIN_NONE), OTAKIT_OK); /* blank otadata, no factory: ota_0 + fix-up */
+    CHECK_EQ(fx_boot(d, OTAKIT_BOOT_PIN_NONE),
+             OTAKIT_OK); /* blank otadata, no factory: ota_0 + fix-up */
     CHECK(d->ota.running == fx_slot(d, 0));
     CHECK(!otakit_ota_rollback_possible(&d->ota));
     CHECK_EQ(otakit_ota_mark_invalid(&d->ota), OTAKIT_ERR_OTA_ROLLBACK_FAILED);

@@ -1,5 +1,5 @@
-/* Real ESP-IDF images (tests/vectors/data/image, provenance in tests/vectors/data/README.md): every one verifies
- * for its own chip with the checksum, hash and description esptool reports; images for
+/* Real ESP-IDF images (tests/vectors/data/image, provenance in tests/vectors/data/README.md): every
+ * one verifies for its own chip with the checksum, hash and description esptool reports; images for
  * other chips are refused on the chip id; the streaming verifier gives the same answer
  * in any chunking and from flash; corruptions are caught; the otakit command agrees. */
 #include <stdbool.h>
@@ -17,8 +17,8 @@ struct vec {
     uint8_t checksum;
     const char *hash_prefix; /* NULL: no hash appended */
     uint32_t image_len;
-    const char *project;     /* NULL: no app description */
-    const char *version;     /* NULL: not checked */
+    const char *project; /* NULL: no app description */
+    const char *version; /* NULL: not checked */
     uint32_t secure_version;
 };
 
@@ -29,8 +29,8 @@ static const struct vec VECS[] = {
      0},
     {"esptool-v4.11.0/bootloader_esp32_v5_2.bin", OTAKIT_CHIP_ESP32, 4, 0xbe, "10cec8cf", 0x6890,
      NULL, NULL, 0},
-    {"esptool-v4.11.0/esp_idf_blink_esp32s2.bin", OTAKIT_CHIP_ESP32S2, 6, 0x18, "10f48f4a",
-     0x2c860, "blink", "qa-test-v5.0-20220830-4-g4532e6", 0},
+    {"esptool-v4.11.0/esp_idf_blink_esp32s2.bin", OTAKIT_CHIP_ESP32S2, 6, 0x18, "10f48f4a", 0x2c860,
+     "blink", "qa-test-v5.0-20220830-4-g4532e6", 0},
     {"ota_test_firmawares/hello_world.bin", OTAKIT_CHIP_ESP32, 5, 0x03, "1ebc803b", 0x2c3b0,
      "hello_world", "v5.0.4-160-g3f55377ab4-dirty", 0},
     {"ota_test_firmawares/tls_1_3_test.bin", OTAKIT_CHIP_ESP32, 5, 0xff, "80b6d6f1", 0x2ad40,
@@ -234,9 +234,11 @@ static void test_corruption(void)
         }
         CHECK_EQ(caught, tried);
         /* truncated by one byte, and to half */
-        CHECK_EQ(otakit_image_verify_buf(buf, ilen - 1, &o, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
+        CHECK_EQ(otakit_image_verify_buf(buf, ilen - 1, &o, &info, &diag),
+                 OTAKIT_ERR_IMAGE_INVALID);
         CHECK_STR(diag.msg, "truncated image");
-        CHECK_EQ(otakit_image_verify_buf(buf, ilen / 2, &o, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);
+        CHECK_EQ(otakit_image_verify_buf(buf, ilen / 2, &o, &info, &diag),
+                 OTAKIT_ERR_IMAGE_INVALID);
         /* a partition one byte too small */
         o.max_size = ilen - 1;
         CHECK_EQ(otakit_image_verify_buf(buf, len, &o, &info, &diag), OTAKIT_ERR_IMAGE_INVALID);

@@ -63,8 +63,8 @@ esp_err_t example_connect(void)
 
     s_events = xEventGroupCreate();
     s_retry = 0;
-    ESP_ERROR_CHECK(esp_event_handler_register(WIFI_EVENT, WIFI_EVENT_STA_DISCONNECTED,
-                                               on_disconnected, NULL));
+    ESP_ERROR_CHECK(
+        esp_event_handler_register(WIFI_EVENT, WIFI_EVENT_STA_DISCONNECTED, on_disconnected, NULL));
     ESP_ERROR_CHECK(esp_event_handler_register(IP_EVENT, IP_EVENT_STA_GOT_IP, on_got_ip, NULL));
 
     wifi_config_t wc;
@@ -80,8 +80,8 @@ esp_err_t example_connect(void)
         return err;
     }
     ESP_LOGI(TAG, "Waiting for IP(s)");
-    EventBits_t bits = xEventGroupWaitBits(s_events, GOT_IP_BIT | GAVE_UP_BIT, pdFALSE, pdFALSE,
-                                           portMAX_DELAY);
+    EventBits_t bits =
+        xEventGroupWaitBits(s_events, GOT_IP_BIT | GAVE_UP_BIT, pdFALSE, pdFALSE, portMAX_DELAY);
     if (!(bits & GOT_IP_BIT)) {
         unregister_handlers();
         esp_wifi_stop();

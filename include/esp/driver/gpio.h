@@ -22,18 +22,51 @@ extern "C" {
 
 typedef enum {
     GPIO_NUM_NC = -1,
-    GPIO_NUM_0 = 0, GPIO_NUM_1, GPIO_NUM_2, GPIO_NUM_3, GPIO_NUM_4, GPIO_NUM_5, GPIO_NUM_6,
-    GPIO_NUM_7, GPIO_NUM_8, GPIO_NUM_9, GPIO_NUM_10, GPIO_NUM_11, GPIO_NUM_12, GPIO_NUM_13,
-    GPIO_NUM_14, GPIO_NUM_15, GPIO_NUM_16, GPIO_NUM_17, GPIO_NUM_18, GPIO_NUM_19, GPIO_NUM_20,
-    GPIO_NUM_21, GPIO_NUM_22, GPIO_NUM_23, GPIO_NUM_25 = 25, GPIO_NUM_26, GPIO_NUM_27,
-    GPIO_NUM_28, GPIO_NUM_29, GPIO_NUM_30, GPIO_NUM_31, GPIO_NUM_32, GPIO_NUM_33, GPIO_NUM_34,
-    GPIO_NUM_35, GPIO_NUM_36, GPIO_NUM_37, GPIO_NUM_38, GPIO_NUM_39,
+    GPIO_NUM_0 = 0,
+    GPIO_NUM_1,
+    GPIO_NUM_2,
+    GPIO_NUM_3,
+    GPIO_NUM_4,
+    GPIO_NUM_5,
+    GPIO_NUM_6,
+    GPIO_NUM_7,
+    GPIO_NUM_8,
+    GPIO_NUM_9,
+    GPIO_NUM_10,
+    GPIO_NUM_11,
+    GPIO_NUM_12,
+    GPIO_NUM_13,
+    GPIO_NUM_14,
+    GPIO_NUM_15,
+    GPIO_NUM_16,
+    GPIO_NUM_17,
+    GPIO_NUM_18,
+    GPIO_NUM_19,
+    GPIO_NUM_20,
+    GPIO_NUM_21,
+    GPIO_NUM_22,
+    GPIO_NUM_23,
+    GPIO_NUM_25 = 25,
+    GPIO_NUM_26,
+    GPIO_NUM_27,
+    GPIO_NUM_28,
+    GPIO_NUM_29,
+    GPIO_NUM_30,
+    GPIO_NUM_31,
+    GPIO_NUM_32,
+    GPIO_NUM_33,
+    GPIO_NUM_34,
+    GPIO_NUM_35,
+    GPIO_NUM_36,
+    GPIO_NUM_37,
+    GPIO_NUM_38,
+    GPIO_NUM_39,
     GPIO_NUM_MAX,
 } gpio_num_t;
 
 /** The ESP32's pads: 0-39 without 20, 24 and 28-31. */
 #define GPIO_PIN_COUNT 40
-#define GPIO_IS_VALID_GPIO(n) \
+#define GPIO_IS_VALID_GPIO(n)                                                                      \
     ((n) >= 0 && (n) < GPIO_PIN_COUNT && (n) != 20 && (n) != 24 && ((n) < 28 || (n) > 31))
 /** 34-39 are input only. */
 #define GPIO_IS_VALID_OUTPUT_GPIO(n) (GPIO_IS_VALID_GPIO(n) && (n) < 34)
@@ -73,11 +106,11 @@ typedef enum {
 } gpio_int_type_t;
 
 typedef struct {
-    uint64_t pin_bit_mask;        /**< the pins to set up, bit n = GPIO n */
+    uint64_t pin_bit_mask; /**< the pins to set up, bit n = GPIO n */
     gpio_mode_t mode;
     gpio_pullup_t pull_up_en;
     gpio_pulldown_t pull_down_en;
-    gpio_int_type_t intr_type;    /**< only GPIO_INTR_DISABLE is supported */
+    gpio_int_type_t intr_type; /**< only GPIO_INTR_DISABLE is supported */
 } gpio_config_t;
 
 /** Set up every pin of pin_bit_mask. ESP_ERR_INVALID_ARG for an invalid pin, an output mode

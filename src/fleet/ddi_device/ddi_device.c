@@ -128,30 +128,46 @@ static int get_link(const cJSON *links, const char *prefix, const char *name, ch
     return 0;
 }
 
-static cJSON *parse_object(const char *json, size_t len, otakit_ddi_error_t *err)
+cJSON *otakit_ddi_parse_object(const char *json, size_t len, otakit_ddi_error_t *err)
 {
-    if (json == NULL) {
-        fail(err, "no body");
+    if (json == NULL || len == 0) {
+        fail(err, "empty body (a JSON object is expected)");
         return NULL;
     }
-    cJSON *root = cJSON_ParseWithLength(json, len);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
     if (root == NULL) {
-        fail(err, "not JSON");
+        fail(err, "malformed JSON");
         return NULL;
+    }
+    /* Only white space (or the NUL of a C string) may follow the object. */
+    for (const char *p = end; p != NULL && p < json + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '\0') {
+            cJSON_Delete(root);
+            fail(err, "malformed JSON (text after the object)");
+            return NULL;
+        }
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        fail(err, "not a JSON object");
+        fail(err, "the body is not a JSON object");
         return NULL;
     }
     return root;
+}
+
+/* An optional member: NULL when absent or JSON null. */
+static const cJSON *optional(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNull(it) ? NULL : it;
 }
 
 int otakit_ddi_parse_base(const char *json, size_t len, otakit_ddi_base_t *out,
                           otakit_ddi_error_t *err)
 {
     memset(out, 0, sizeof(*out));
-    cJSON *root = parse_object(json, len, err);
+    cJSON *root = otakit_ddi_parse_object(json, len, err);
     if (root == NULL) {
         return -1;
     }
@@ -333,7 +349,7 @@ int otakit_ddi_parse_deployment(const char *json, size_t len, otakit_ddi_deploym
                                 otakit_ddi_error_t *err)
 {
     memset(out, 0, sizeof(*out));
-    cJSON *root = parse_object(json, len, err);
+    cJSON *root = otakit_ddi_parse_object(json, len, err);
     if (root == NULL) {
         return -1;
     }
@@ -442,7 +458,8 @@ static int get_u32(const cJSON *obj, const char *key, uint32_t *v, const char *w
                    otakit_ddi_error_t *err)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > (double)UINT32_MAX ||
+    if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) ||
+        !(it->valuedouble <= (double)UINT32_MAX) ||
         it->valuedouble != (double)(uint32_t)it->valuedouble) {
         return fail(err, "%s%s: not a count", where, key);
     }
@@ -450,71 +467,75 @@ static int get_u32(const cJSON *obj, const char *key, uint32_t *v, const char *w
     return 0;
 }
 
-int otakit_ddi_parse_feedback(const char *json, size_t len, otakit_ddi_feedback_t *out,
-                              otakit_ddi_error_t *err)
+int otakit_ddi_parse_feedback_each(const char *json, size_t len, otakit_ddi_feedback_t *out,
+                                   otakit_ddi_detail_fn on_detail, void *ctx,
+                                   otakit_ddi_error_t *err)
 {
     memset(out, 0, sizeof(*out));
-    cJSON *root = parse_object(json, len, err);
+    cJSON *root = otakit_ddi_parse_object(json, len, err);
     if (root == NULL) {
         return -1;
     }
     int rc = -1;
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+    const cJSON *id = optional(root, "id");
     if (cJSON_IsNumber(id)) { /* some clients send the id as a number */
         snprintf(out->id, sizeof(out->id), "%.0f", id->valuedouble);
-    } else if (get_str(root, "id", out->id, sizeof(out->id), false, "", err) != 0) {
+    } else if (id != NULL && get_str(root, "id", out->id, sizeof(out->id), false, "", err) != 0) {
         goto out;
     }
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
     if (!cJSON_IsObject(status)) {
-        fail(err, "status: missing");
+        fail(err, "status: missing or not an object");
         goto out;
     }
     const cJSON *exec = cJSON_GetObjectItemCaseSensitive(status, "execution");
     int e = cJSON_IsString(exec) ? lookup(exec->valuestring, EXEC_NAMES, 8) : -1;
     if (e < 0) {
-        fail(err, "status.execution: not one of closed, proceeding, canceled, scheduled, "
-                  "rejected, resumed, downloaded, download");
+        fail(err, "status.execution: missing or not one of closed, proceeding, canceled, "
+                  "scheduled, rejected, resumed, downloaded, download");
         goto out;
     }
     out->execution = (otakit_ddi_exec_t)e;
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(status, "result");
     if (!cJSON_IsObject(result)) {
-        fail(err, "status.result: missing");
+        fail(err, "status.result: missing or not an object");
         goto out;
     }
     const cJSON *fin = cJSON_GetObjectItemCaseSensitive(result, "finished");
     int f = cJSON_IsString(fin) ? lookup(fin->valuestring, FINISHED_NAMES, 3) : -1;
     if (f < 0) {
-        fail(err, "status.result.finished: not none, success or failure");
+        fail(err, "status.result.finished: missing or not one of none, success, failure");
         goto out;
     }
     out->finished = (otakit_ddi_finished_t)f;
-    const cJSON *prog = cJSON_GetObjectItemCaseSensitive(result, "progress");
+    const cJSON *prog = optional(result, "progress");
     if (prog != NULL) {
-        if (!cJSON_IsObject(prog) ||
-            get_u32(prog, "cnt", &out->progress_cnt, "status.result.progress.", err) != 0 ||
+        if (!cJSON_IsObject(prog)) {
+            fail(err, "status.result.progress: not an object");
+            goto out;
+        }
+        if (get_u32(prog, "cnt", &out->progress_cnt, "status.result.progress.", err) != 0 ||
             get_u32(prog, "of", &out->progress_of, "status.result.progress.", err) != 0) {
-            if (!cJSON_IsObject(prog)) {
-                fail(err, "status.result.progress: not an object");
-            }
             goto out;
         }
         out->has_progress = true;
     }
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(status, "code");
+    const cJSON *code = optional(status, "code");
     if (code != NULL) {
-        if (!cJSON_IsNumber(code) || code->valuedouble != (double)(int32_t)code->valuedouble) {
-            fail(err, "status.code: not an integer");
+        /* Range first: converting an out-of-range double to int32_t is undefined. */
+        if (!cJSON_IsNumber(code) || !(code->valuedouble >= -2147483648.0) ||
+            !(code->valuedouble <= 2147483647.0) ||
+            code->valuedouble != (double)(int32_t)code->valuedouble) {
+            fail(err, "status.code: not a 32-bit integer");
             goto out;
         }
         out->has_code = true;
         out->code = (int32_t)code->valuedouble;
     }
-    const cJSON *details = cJSON_GetObjectItemCaseSensitive(status, "details");
+    const cJSON *details = optional(status, "details");
     if (details != NULL) {
         if (!cJSON_IsArray(details)) {
-            fail(err, "status.details: not an array");
+            fail(err, "status.details: not an array of strings");
             goto out;
         }
         const cJSON *d;
@@ -525,10 +546,8 @@ int otakit_ddi_parse_feedback(const char *json, size_t len, otakit_ddi_feedback_
                 fail(err, "status.details[%zu]: not a string", i);
                 goto out;
             }
-            if (out->detail_count < OTAKIT_DDI_MAX_DETAILS) {
-                /* Details are free text for people: a long one is kept cut, not refused. */
-                snprintf(out->details[out->detail_count++], OTAKIT_DDI_DETAIL_MAX, "%s",
-                         d->valuestring);
+            if (on_detail(ctx, i, d->valuestring, err) != 0) {
+                goto out;
             }
             i++;
         }
@@ -539,10 +558,30 @@ out:
     return rc;
 }
 
+/* The device's bounds: the first details, each cut; a long one is free text for people,
+ * so it is kept cut rather than refused. */
+static int keep_detail(void *ctx, size_t index, const char *text, otakit_ddi_error_t *err)
+{
+    otakit_ddi_feedback_t *out = ctx;
+    (void)index;
+    (void)err;
+    if (out->detail_count < OTAKIT_DDI_MAX_DETAILS) {
+        snprintf(out->details[out->detail_count++], OTAKIT_DDI_DETAIL_MAX, "%s", text);
+    }
+    return 0;
+}
+
+int otakit_ddi_parse_feedback(const char *json, size_t len, otakit_ddi_feedback_t *out,
+                              otakit_ddi_error_t *err)
+{
+    /* keep_detail writes into out after the parse has cleared it. */
+    return otakit_ddi_parse_feedback_each(json, len, out, keep_detail, out, err);
+}
+
 int otakit_ddi_parse_cancel(const char *json, size_t len, uint64_t *stop_action,
                             otakit_ddi_error_t *err)
 {
-    cJSON *root = parse_object(json, len, err);
+    cJSON *root = otakit_ddi_parse_object(json, len, err);
     if (root == NULL) {
         return -1;
     }

@@ -19,9 +19,13 @@
  * {"mode":"merge","data":{"key":"value"}} |
  *
  * Every field is checked: a missing or mistyped required member is an error that names
- * it (otakit_ddi_error_t.what); unknown members are ignored, as DDI asks of clients.
- * Strings longer than their field are refused, never cut. Parsing uses cJSON; nothing
- * else is allocated.
+ * it (otakit_ddi_error_t.what); unknown members are ignored, as DDI asks of clients, and
+ * an optional member that is JSON null counts as absent (as hawkBit reads it). A body is
+ * one JSON object, with nothing but white space after it. Strings longer than their
+ * field are refused, never cut. Parsing uses cJSON; nothing else is allocated.
+ *
+ * otakit fleet serve reads the feedback through this same parser
+ * (otakit_ddi_parse_feedback_each, with its own bounds on the details; src/fleet/ddi.c).
  */
 #ifndef OTAKIT_DDI_DEVICE_H
 #define OTAKIT_DDI_DEVICE_H
@@ -149,9 +153,38 @@ int otakit_ddi_parse_base(const char *json, size_t len, otakit_ddi_base_t *out,
 /** @brief Parse a deploymentBase resource. @return 0, or -1 with err->what set. */
 int otakit_ddi_parse_deployment(const char *json, size_t len, otakit_ddi_deployment_t *out,
                                 otakit_ddi_error_t *err);
-/** @brief Parse an action feedback (a server reads it). @return 0, or -1 with err->what. */
+/**
+ * @brief Parse an action feedback (a server reads it): the first OTAKIT_DDI_MAX_DETAILS
+ * details are kept, each cut to OTAKIT_DDI_DETAIL_MAX - 1 bytes (free text for people).
+ * @return 0, or -1 with err->what set.
+ */
 int otakit_ddi_parse_feedback(const char *json, size_t len, otakit_ddi_feedback_t *out,
                               otakit_ddi_error_t *err);
+
+/**
+ * @brief Receives each status.details entry of a feedback, in order.
+ * @return 0 to go on, or -1 with err->what set to refuse the feedback.
+ */
+typedef int (*otakit_ddi_detail_fn)(void *ctx, size_t index, const char *text,
+                                    otakit_ddi_error_t *err);
+
+/**
+ * @brief Parse an action feedback, handing each status.details entry to on_detail instead
+ * of keeping it (out->detail_count stays 0): a reader with other bounds keeps them its way.
+ * @return 0, or -1 with err->what set (by the parser or by on_detail).
+ */
+int otakit_ddi_parse_feedback_each(const char *json, size_t len, otakit_ddi_feedback_t *out,
+                                   otakit_ddi_detail_fn on_detail, void *ctx,
+                                   otakit_ddi_error_t *err);
+
+struct cJSON;
+/**
+ * @brief The JSON object a DDI body holds, parsed with cJSON: refused when empty, not
+ * JSON, followed by anything but white space, or not an object. The caller frees it with
+ * cJSON_Delete().
+ * @return the object, or NULL with err->what set.
+ */
+struct cJSON *otakit_ddi_parse_object(const char *json, size_t len, otakit_ddi_error_t *err);
 /**
  * @brief A cancelAction resource: its cancelAction.stopId, the action to stop.
  * @return 0, or -1 with err->what set.

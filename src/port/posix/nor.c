@@ -173,6 +173,30 @@ static void program_torn(otakit_nor_t *nor, uint32_t addr, const uint8_t *src, s
     }
 }
 
+/* The start of a write or an erase whose range is checked: refused on a read-only or dead
+ * device, else counted (in *ops) and given its fate. Returns OTAKIT_OK to go on with
+ * *fate, or the error to return (a cut BEFORE the operation has already killed the
+ * device). */
+static otakit_err_t change_begin(otakit_nor_t *nor, uint64_t *ops, enum op_fate *fate)
+{
+    if (nor->readonly) {
+        return OTAKIT_ERR_NOT_ALLOWED;
+    }
+    if (nor->dead) {
+        return OTAKIT_ERR_FLASH_OP_FAIL;
+    }
+    (*ops)++;
+    nor->epoch++;
+    *fate = op_begin(nor);
+    if (*fate == OP_FAIL_ONLY) {
+        return OTAKIT_ERR_FLASH_OP_FAIL;
+    }
+    if (*fate == OP_CUT && nor->cut_mode == OTAKIT_NOR_CUT_BEFORE) {
+        return die(nor);
+    }
+    return OTAKIT_OK;
+}
+
 static otakit_err_t nor_write(void *ctx, uint32_t addr, const void *src, size_t len)
 {
     otakit_nor_t *nor = ctx;
@@ -182,20 +206,10 @@ static otakit_err_t nor_write(void *ctx, uint32_t addr, const void *src, size_t 
     if (!in_range(nor, addr, len)) {
         return OTAKIT_ERR_INVALID_SIZE;
     }
-    if (nor->readonly) {
-        return OTAKIT_ERR_NOT_ALLOWED;
-    }
-    if (nor->dead) {
-        return OTAKIT_ERR_FLASH_OP_FAIL;
-    }
-    nor->stats.writes++;
-    nor->epoch++;
-    enum op_fate fate = op_begin(nor);
-    if (fate == OP_FAIL_ONLY) {
-        return OTAKIT_ERR_FLASH_OP_FAIL;
-    }
-    if (fate == OP_CUT && nor->cut_mode == OTAKIT_NOR_CUT_BEFORE) {
-        return die(nor);
+    enum op_fate fate;
+    otakit_err_t err = change_begin(nor, &nor->stats.writes, &fate);
+    if (err != OTAKIT_OK) {
+        return err;
     }
     const uint8_t *s = src;
     if (nor->strict) {
@@ -290,20 +304,10 @@ static otakit_err_t nor_erase(void *ctx, uint32_t addr, size_t len)
     if (len % NOR_SECTOR || !in_range(nor, addr, len)) {
         return OTAKIT_ERR_INVALID_SIZE;
     }
-    if (nor->readonly) {
-        return OTAKIT_ERR_NOT_ALLOWED;
-    }
-    if (nor->dead) {
-        return OTAKIT_ERR_FLASH_OP_FAIL;
-    }
-    nor->stats.erases++;
-    nor->epoch++;
-    enum op_fate fate = op_begin(nor);
-    if (fate == OP_FAIL_ONLY) {
-        return OTAKIT_ERR_FLASH_OP_FAIL;
-    }
-    if (fate == OP_CUT && nor->cut_mode == OTAKIT_NOR_CUT_BEFORE) {
-        return die(nor);
+    enum op_fate fate;
+    otakit_err_t err = change_begin(nor, &nor->stats.erases, &fate);
+    if (err != OTAKIT_OK) {
+        return err;
     }
     if (fate == OP_CUT && nor->cut_mode == OTAKIT_NOR_CUT_TORN && len > 0) {
         erase_torn(nor, addr, len, nor->cut_seed);

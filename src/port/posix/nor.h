@@ -46,20 +46,20 @@ typedef enum {
 } otakit_nor_cut_mode_t;
 
 typedef struct otakit_nor_stats {
-    uint64_t reads, writes, erases;         /**< operations */
-    uint64_t bytes_read, bytes_written;     /**< bytes */
-    uint64_t sectors_erased;                /**< 4 KiB sectors erased (a block erase counts 16) */
-    uint64_t ops;                           /**< reads + writes + erases */
-    double sim_time_us;                     /**< simulated time on the timing model */
-    uint64_t blocks_erased;                 /**< 64 KiB block erases among sectors_erased */
+    uint64_t reads, writes, erases;     /**< operations */
+    uint64_t bytes_read, bytes_written; /**< bytes */
+    uint64_t sectors_erased;            /**< 4 KiB sectors erased (a block erase counts 16) */
+    uint64_t ops;                       /**< reads + writes + erases */
+    double sim_time_us;                 /**< simulated time on the timing model */
+    uint64_t blocks_erased;             /**< 64 KiB block erases among sectors_erased */
 } otakit_nor_stats_t;
 
 /** Per-operation costs, in microseconds. */
 typedef struct otakit_nor_timing {
-    double sector_erase_us;  /**< 4 KiB sector erase, default 45000 */
-    double block_erase_us;   /**< 64 KiB block erase, default 150000 */
-    double page_program_us;  /**< 256-byte page program, default 700 */
-    double read_byte_us;     /**< per byte read: 40 MHz QIO = 4 bits/clock -> 0.05 us/byte */
+    double sector_erase_us; /**< 4 KiB sector erase, default 45000 */
+    double block_erase_us;  /**< 64 KiB block erase, default 150000 */
+    double page_program_us; /**< 256-byte page program, default 700 */
+    double read_byte_us;    /**< per byte read: 40 MHz QIO = 4 bits/clock -> 0.05 us/byte */
 } otakit_nor_timing_t;
 
 /** ESP32 module defaults: 45 ms sector erase, 150 ms block erase, 0.7 ms page, 40 MHz QIO reads. */
