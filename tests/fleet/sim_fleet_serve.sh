@@ -31,5 +31,9 @@ t_expect_eq "server: a finished action per updated device" \
   "$(json 'sum(g["finished"] for g in j["groups"])' <<<"$show")" "$(json 'j["states"]["updated"]' <<<"$S")"
 t_expect_eq "server: an error per rollback" \
   "$(json 'sum(g["error"] for g in j["groups"])' <<<"$show")" "$(json 'j["states"]["rolled_back"]' <<<"$S")"
+rest GET "/rest/v1/summary/devices?state=upToDate&limit=500"
+t_expect_eq "server: each updated device reported the version it runs now (configData)" \
+  "$(json '[d["version"] for d in j["devices"]].count("2.0.0")' <<<"$BODY")" \
+  "$(json 'j["states"]["updated"]' <<<"$S")"
 t_expect_eq "server: nothing left open" "$(json 'sum(g["open"] for g in j["groups"])' <<<"$show")" 0
 t_finish

@@ -863,13 +863,15 @@ static void on_poll(sim_t *s, sdev_t *d, req_t *r)
         resend_final(s, d);
         return;
     }
-    if (d->confirm) {
-        stop(s, d, (fleet_final_t)d->final); /* the server took the last action */
-        return;
-    }
     if (base.has_config_data && !d->config_sent) {
+        /* Before stopping too: the server asks again once an action finishes, and the
+         * attributes then name the version now running. */
         d->config_sent = true;
         sched(s, d, d->t, ST_CONFIG);
+        return;
+    }
+    if (d->confirm) {
+        stop(s, d, (fleet_final_t)d->final); /* the server took the last action */
         return;
     }
     if (base.has_cancel) {
@@ -1137,6 +1139,7 @@ static void on_feedback(sim_t *s, sdev_t *d, req_t *r)
     if (d->fb_final == FLEET_UPDATED) {
         set_str(d->ver_old, sizeof(d->ver_old), d->ver_new);
     }
+    d->config_sent = false; /* the attributes changed: send them when asked */
     say(s, d, "action %llu closed: %s", (unsigned long long)d->action,
         otakit_ddi_finished_name((otakit_ddi_finished_t)d->fb_finished));
     if (d->closed >= s->cfg->actions) {
