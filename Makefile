@@ -14,7 +14,7 @@ endif
 # errors and the tree was configured without (`make demo` first, then `CI=true make test`).
 needs_configure = test ! -f $(1)/CMakeCache.txt $(if $(CI),|| grep -q '^OTAKIT_WERROR:BOOL=OFF' $(1)/CMakeCache.txt)
 
-.PHONY: all setup configure test test-asan test-quick demo bench clean powerloss-long fuzz-long fleet-scale fleet-screenshot
+.PHONY: all setup configure test test-asan test-quick demo bench clean powerloss-long fuzz-long fleet-scale fleet-scale-all fleet-screenshot
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -41,10 +41,19 @@ bench: all
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
-# A whole rollout to 10,000 virtual devices in one process (scripts/fleet-scale.sh; the
-# fleet ctest runs 200). DEVICES=N, FAULTS=cut=P,link=P,selftest=P.
+# A staged rollout (1 %, 10 %, the rest) to 10,000 virtual devices in one process
+# (scripts/fleet-scale.sh; the fleet ctests run 200). DEVICES=N,
+# FAULTS=cut=P,link=P,selftest=P, ROLLOUT_GROUPS=1%,10%,rest, DB=sqlite|postgres,
+# INSTANCES=N (servers on one PostgreSQL), BAD=1 (a bad image: the rollout must pause
+# after the first group). fleet-scale-all: SQLite; PostgreSQL with two servers; the bad
+# image.
 fleet-scale: all
 	scripts/fleet-scale.sh $(BUILD)
+
+fleet-scale-all: all
+	DB=sqlite INSTANCES=1 BAD=0 scripts/fleet-scale.sh $(BUILD)
+	DB=postgres INSTANCES=2 BAD=0 scripts/fleet-scale.sh $(BUILD)
+	DB=sqlite INSTANCES=1 BAD=1 scripts/fleet-scale.sh $(BUILD)
 
 # docs/fleet-dashboard.png: the fleet dashboard in headless Chromium with a rollout in
 # progress (scripts/fleet-screenshot.sh; 200 simulated devices, DEVICES=N).

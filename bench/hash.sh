@@ -76,4 +76,5 @@ for name, path in rows:
     m = med[name]
     ratio = m / med["openssl dgst -sha256"]
     print(f"{name:<22} {m:>10.1f} {min(v):>8.1f} {max(v):>8.1f} {size / m / 1000:>14.0f} {ratio:>10.2f}x")
+print("target: otakit image verify <= 1.25x the time of openssl dgst -sha256")
 EOF

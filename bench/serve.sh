@@ -17,13 +17,9 @@ ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-"1 16 64"}
 BASELINE=${OTAKIT_BASELINE:-}
 PY=/usr/bin/python3
-
-for tool in wrk nginx curl "$PY"; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "bench/serve: $tool is missing (scripts/setup.sh installs it); skipped" >&2
-    exit 0
-  fi
-done
+# shellcheck source=bench/lib.bash
+source "$(dirname "$0")/lib.bash"
+bench_require serve wrk nginx curl "$PY"
 NGINX=$(command -v nginx)
 
 tmp=$(mktemp -d)
@@ -64,15 +60,9 @@ wait_http() {
 
 # --- otakit serve: same defaults as a user gets, access log to a file, no per-address
 # limit (every wrk connection comes from 127.0.0.1).
-"$OTAKIT" serve "$tmp/www" --port 0 --max-per-ip 0 --access-log "$tmp/otakit-access.log" \
-  >"$tmp/otakit.out" 2>"$tmp/otakit.err" &
-pids+=($!)
-for i in $(seq 1 200); do
-  grep -q '^serving ' "$tmp/otakit.out" && break
-  sleep 0.05
-done
-otakit_url=$(sed -n 's/^serving .* on \(http[^ ]*\)$/\1/p' "$tmp/otakit.out" | head -n1)
-[[ -n $otakit_url ]] || { echo "bench/serve: otakit serve did not start" >&2; cat "$tmp/otakit.err" >&2; exit 1; }
+bench_serve serve "$OTAKIT" "$tmp/www" "$tmp/otakit" --max-per-ip 0 --access-log "$tmp/otakit-access.log"
+pids+=("$BENCH_SERVE_PID")
+otakit_url=$BENCH_SERVE_URL
 
 # --- nginx: Debian's, one worker per core, sendfile, access log to a file.
 nginx_port=$(free_port)
@@ -121,15 +111,9 @@ roots=("${pids[0]}" "${pids[1]}" "${pids[2]}")
 
 # --- another build's otakit serve (OTAKIT_BASELINE), same options, to measure a change
 if [[ -n $BASELINE ]]; then
-  "$BASELINE" serve "$tmp/www" --port 0 --max-per-ip 0 --access-log "$tmp/baseline-access.log" \
-    >"$tmp/baseline.out" 2>"$tmp/baseline.err" &
-  pids+=($!)
-  for i in $(seq 1 200); do
-    grep -q '^serving ' "$tmp/baseline.out" && break
-    sleep 0.05
-  done
-  base_url=$(sed -n 's/^serving .* on \(http[^ ]*\)$/\1/p' "$tmp/baseline.out" | head -n1)
-  [[ -n $base_url ]] || { echo "bench/serve: the baseline did not start" >&2; exit 1; }
+  bench_serve serve "$BASELINE" "$tmp/www" "$tmp/baseline" --max-per-ip 0 --access-log "$tmp/baseline-access.log"
+  pids+=("$BENCH_SERVE_PID")
+  base_url=$BENCH_SERVE_URL
   names+=("baseline serve")
   urls+=("$base_url")
   roots+=("${pids[3]}")
@@ -220,6 +204,7 @@ for c in $CLIENTS; do
       "$(printf '%.2f-%.2f' "$rmin" "$rmax")" "${CPU[$i,$c]}"
   done
 done
+echo "target: otakit serve >= 1.0x nginx's req/s at 1, 16 and 64 clients"
 echo "(req/s: median of the runs, with the lowest and highest; vs nginx: the median of the"
 echo " ratios to nginx's run of the same round, with the lowest and highest;"
 echo " MB/s: 10^6 bytes of response bodies per second; CPU ms/req: the server's user + system"

@@ -65,7 +65,8 @@ for line in open(sys.argv[1]):
     name, argv = line.rstrip("\n").split("|", 1)
     cmds.append({"name": name, "argv": argv.split()})
 print(json.dumps({"title": "bench/startup: exec to exit", "rounds": int(sys.argv[2]),
-                  "warmup": 3, "reference": "/bin/true", "commands": cmds}))
+                  "warmup": 3, "reference": "/bin/true", "commands": cmds,
+                  "target": "the format commands (--help, image, partition, otadata, flash, boot) <= 2x /bin/true"}))
 PYEOF
 "$PY" "$HERE/timing.py" "$tmp/spec.json"
 

@@ -5,7 +5,8 @@ bench/boot.sh, bench/tools.sh use it).
     timing.py SPEC.json
 
 SPEC: {"title": str, "rounds": int, "warmup": int, "reference": name,
-       "commands": [{"name": str, "argv": [...], "reference": name (optional)}, ...]}
+       "commands": [{"name": str, "argv": [...], "reference": name (optional)}, ...],
+       "target": str (optional, printed under the table)}
 
 Each round runs every command once, in order, so that a busy machine hurts them alike;
 one run is posix_spawn + wait4 of the command with its output discarded (it must exit
@@ -67,6 +68,8 @@ def main():
             ratio = f"{med[c['name']] / med[ref]:.2f}x {ref}"
         used = statistics.median(cpu[c["name"]])
         print(f"{c['name']:<{width}} {med[c['name']]:>10.2f} {min(v):>8.2f} {max(v):>8.2f} {used:>7.2f}  {ratio}")
+    if spec.get("target"):
+        print(f"target: {spec['target']}")
     print("(CPU ms: user + system time of the command and the children it waited for, median;")
     print(" on a busy machine wall time also holds the time spent waiting for a CPU)")
 

@@ -59,7 +59,8 @@ for line in open(sys.argv[1]):
         c["reference"] = ref
     cmds.append(c)
 print(json.dumps({"title": "bench/tools: otakit vs Espressif's tools", "rounds": int(sys.argv[2]),
-                  "warmup": 2, "commands": cmds}))
+                  "warmup": 2, "commands": cmds,
+                  "target": "otakit image info <= 0.05x esptool.py image_info; otakit partition compile <= 0.05x gen_esp32part.py"}))
 PYEOF
 "$PY" "$HERE/timing.py" "$tmp/spec.json"
 if [[ -n $GEN && -f $GEN ]]; then

@@ -31,7 +31,7 @@ static const char USAGE[] =
     "\n"
     "options:\n"
     "  --size SIZE  size of the flash file that write/erase create when it is missing:\n"
-    "               2MB, 4MB (default), 8MB, 16MB or a byte count (0x400000)\n"
+    "               2MB, 4MB (default), 8MB, 16MB, 32MB, 64MB, 128MB or a byte count (0x400000)\n"
     "  --json       print one JSON object on stdout\n"
     "  -h, --help   this help\n"
     "\n"
@@ -125,6 +125,10 @@ static int run_info(const struct opts *o)
     uint32_t size = otakit_nor_size(nor);
     const uint8_t *data = otakit_nor_data(nor);
     uint32_t sectors = size / SECTOR, blank = 0;
+    /* A sector is blank when it equals one of all 0xFF: libc's memcmp compares a vector
+     * at a time (a byte loop took most of this command's time on a 4 MB flash). */
+    static uint8_t erased[SECTOR];
+    memset(erased, 0xFF, sizeof(erased));
     cJSON *root = cJSON_CreateObject();
     cJSON *regions = cJSON_CreateArray();
     uint32_t run_start = 0;
@@ -132,10 +136,7 @@ static int run_info(const struct opts *o)
     for (uint32_t s = 0; s <= sectors; s++) {
         bool used = false;
         if (s < sectors) {
-            const uint8_t *p = data + (size_t)s * SECTOR;
-            for (uint32_t i = 0; i < SECTOR && !used; i++) {
-                used = p[i] != 0xFF;
-            }
+            used = memcmp(data + (size_t)s * SECTOR, erased, SECTOR) != 0;
             blank += used ? 0 : 1;
         }
         if (used && !in_run) {
@@ -540,7 +541,9 @@ int cmd_flash(int argc, char **argv)
             break;
         case OPT_SIZE:
             if (tool_parse_flash_size(optarg, &o.size) != 0) {
-                tool_error("--size '%s': not a flash size (2MB, 4MB, 8MB, 16MB, 0x400000)", optarg);
+                tool_error("--size '%s': not a flash size (2MB, 4MB, 8MB, 16MB, 32MB, 64MB, 128MB, "
+                           "0x400000)",
+                           optarg);
                 goto out;
             }
             o.have_size = true;

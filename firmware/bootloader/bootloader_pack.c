@@ -1,6 +1,6 @@
 /* Build-time tool: package the bootloader program as a second-stage bootloader image
  * (src/port/device/program.h). Usage: bootloader_pack PROGRAM OUT.bin MAX_SIZE FLASH_SIZE
- * (MAX_SIZE 0 = no limit; FLASH_SIZE 1MB..16MB goes into the image header, as esptool
+ * (MAX_SIZE 0 = no limit; FLASH_SIZE 1MB..128MB goes into the image header, as esptool
  * writes CONFIG_ESPTOOLPY_FLASHSIZE there). The description's date_time is the build
  * time as ESP-IDF writes it (__DATE__ " " __TIME__, "Dec  2 2026 06:56:00"); with
  * SOURCE_DATE_EPOCH set it is that time in UTC, so two builds give the same bytes. */
@@ -126,15 +126,19 @@ int main(int argc, char **argv)
         return 2;
     }
     unsigned long max = strtoul(argv[3], NULL, 0);
-    static const char *const sizes[] = {"1MB", "2MB", "4MB", "8MB", "16MB"};
+    /* the header's flash-size codes 0..7 (docs/spec/esp-idf-ota-formats.md) */
+    static const char *const sizes[] = {"1MB",  "2MB",  "4MB",  "8MB",
+                                        "16MB", "32MB", "64MB", "128MB"};
     int spi_size = -1;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < (int)(sizeof(sizes) / sizeof(sizes[0])); i++) {
         if (strcmp(argv[4], sizes[i]) == 0) {
             spi_size = i;
         }
     }
     if (spi_size < 0) {
-        fprintf(stderr, "bootloader_pack: flash size '%s': 1MB, 2MB, 4MB, 8MB or 16MB\n", argv[4]);
+        fprintf(stderr,
+                "bootloader_pack: flash size '%s': 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB\n",
+                argv[4]);
         return 2;
     }
     char date_time[64];

@@ -51,7 +51,7 @@ typedef struct otakit_image_header {
     uint8_t segment_count;
     uint8_t spi_mode;  /**< 0 QIO, 1 QOUT, 2 DIO, 3 DOUT, 4 FAST_READ, 5 SLOW_READ */
     uint8_t spi_speed; /**< low nibble of byte 3 */
-    uint8_t spi_size;  /**< high nibble of byte 3: 0 = 1MB ... 4 = 16MB */
+    uint8_t spi_size;  /**< high nibble of byte 3: 0 = 1MB ... 7 = 128MB */
     uint32_t entry_addr;
     uint8_t wp_pin;
     uint8_t spi_pin_drv[3];

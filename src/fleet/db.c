@@ -10,9 +10,23 @@
 
 #include "db.h"
 
+/* Prepared statements kept per SQL text (a request runs the same few dozen statements
+ * again and again; parsing and planning them was a good part of its CPU): SQLite's
+ * sqlite3_stmt, or PostgreSQL's named statement "otakit_N" on this connection. */
+#define STMT_CACHE 128
+
+struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *st;
+    unsigned long long used;
+    unsigned long long pg_name; /* "otakit_N": names are never reused */
+};
+
 struct fleet_db {
     sqlite3 *lite;
     PGconn *pg;
+    struct stmt_slot cache[STMT_CACHE];
+    unsigned long long tick, pg_names;
     char err[512];
 };
 
@@ -87,6 +101,10 @@ void fleet_db_close(fleet_db_t *db)
     }
     if (db->pg != NULL) {
         PQfinish(db->pg);
+    }
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(db->cache[i].st);
+        free(db->cache[i].sql);
     }
     if (db->lite != NULL) {
         sqlite3_close(db->lite);
@@ -167,17 +185,51 @@ static int lite_bind(sqlite3_stmt *st, size_t n, const char *const *params)
     return 0;
 }
 
+/* The prepared statement for sql, from the cache or prepared now (then cached, in place
+ * of the least recently used). NULL on error. */
+static sqlite3_stmt *lite_prepare(fleet_db_t *db, const char *sql)
+{
+    struct stmt_slot *victim = &db->cache[0];
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        struct stmt_slot *c = &db->cache[i];
+        if (c->sql != NULL && strcmp(c->sql, sql) == 0) {
+            c->used = ++db->tick;
+            return c->st;
+        }
+        if (c->used < victim->used) {
+            victim = c;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        set_err(db, sqlite3_errmsg(db->lite));
+        return NULL;
+    }
+    char *copy = strdup(sql);
+    if (copy == NULL) {
+        sqlite3_finalize(st);
+        set_err(db, "out of memory");
+        return NULL;
+    }
+    sqlite3_finalize(victim->st);
+    free(victim->sql);
+    victim->sql = copy;
+    victim->st = st;
+    victim->used = ++db->tick;
+    return st;
+}
+
 static fleet_rows_t *lite_query(fleet_db_t *db, const char *sql, size_t n,
                                 const char *const *params, long long *changed)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL) != SQLITE_OK) {
-        set_err(db, sqlite3_errmsg(db->lite));
+    sqlite3_stmt *st = lite_prepare(db, sql);
+    if (st == NULL) {
         return NULL;
     }
     if (lite_bind(st, n, params) != 0) {
         set_err(db, sqlite3_errmsg(db->lite));
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
         return NULL;
     }
     size_t cols = (size_t)sqlite3_column_count(st);
@@ -211,7 +263,8 @@ static fleet_rows_t *lite_query(fleet_db_t *db, const char *sql, size_t n,
             free(cells[i]);
         }
         free(cells);
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
         return NULL;
     }
     r->rows = rows;
@@ -220,14 +273,65 @@ static fleet_rows_t *lite_query(fleet_db_t *db, const char *sql, size_t n,
     if (changed != NULL) {
         *changed = sqlite3_changes(db->lite);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return r;
+}
+
+/* The name of sql's prepared statement on the PostgreSQL connection (prepared now on a
+ * miss, in place of the least recently used). -1 on error. */
+static int pg_prepare(fleet_db_t *db, const char *sql, size_t n, char name[24])
+{
+    struct stmt_slot *victim = &db->cache[0];
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        struct stmt_slot *c = &db->cache[i];
+        if (c->sql != NULL && strcmp(c->sql, sql) == 0) {
+            c->used = ++db->tick;
+            snprintf(name, 24, "otakit_%llu", c->pg_name);
+            return 0;
+        }
+        if (c->used < victim->used) {
+            victim = c;
+        }
+    }
+    if (victim->sql != NULL) {
+        /* Best effort: in a failed transaction it fails, and the old statement stays
+         * behind under its own name. */
+        char dealloc[48];
+        snprintf(dealloc, sizeof(dealloc), "DEALLOCATE otakit_%llu", victim->pg_name);
+        PQclear(PQexec(db->pg, dealloc));
+        free(victim->sql);
+        victim->sql = NULL;
+        victim->used = 0;
+    }
+    char *copy = strdup(sql);
+    if (copy == NULL) {
+        set_err(db, "out of memory");
+        return -1;
+    }
+    victim->pg_name = ++db->pg_names;
+    snprintf(name, 24, "otakit_%llu", victim->pg_name);
+    PGresult *res = PQprepare(db->pg, name, sql, (int)n, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        set_err(db, PQresultErrorMessage(res));
+        PQclear(res);
+        free(copy);
+        return -1;
+    }
+    PQclear(res);
+    victim->sql = copy;
+    victim->used = ++db->tick;
+    return 0;
 }
 
 static fleet_rows_t *pg_query(fleet_db_t *db, const char *sql, size_t n, const char *const *params,
                               long long *changed)
 {
-    PGresult *res = PQexecParams(db->pg, sql, (int)n, NULL, params, NULL, NULL, 0);
+    char name[24];
+    if (pg_prepare(db, sql, n, name) != 0) {
+        return NULL;
+    }
+    PGresult *res = PQexecPrepared(db->pg, name, (int)n, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         set_err(db, PQresultErrorMessage(res));

@@ -323,16 +323,16 @@ static enum MHD_Result ddi_poll(struct ddi_ctx *x)
 {
     struct server *s = x->s;
     char t[24];
-    if (fleet_db_exec(s->db, "UPDATE device SET last_poll = $2 WHERE id = $1",
-                      FLEET_P(x->dev_id, fleet_i64(t, now_s()))) < 0) {
-        return reply_db_error(s, x->c);
-    }
-    fleet_rows_t *a = fleet_db_query(s->db,
-                                     "SELECT id, status, updated FROM action WHERE device_id = $1"
-                                     " AND status IN " FLEET_ACTION_ACTIVE " ORDER BY id LIMIT 1",
-                                     FLEET_P(x->dev_id));
     fleet_rows_t *d =
-        fleet_db_query(s->db, "SELECT want_attrs FROM device WHERE id = $1", FLEET_P(x->dev_id));
+        fleet_db_query(s->db, "UPDATE device SET last_poll = $2 WHERE id = $1 RETURNING want_attrs",
+                       FLEET_P(x->dev_id, fleet_i64(t, now_s())));
+    fleet_rows_t *a = d == NULL || d->rows != 1
+                          ? NULL
+                          : fleet_db_query(s->db,
+                                           "SELECT id, status, updated FROM action WHERE"
+                                           " device_id = $1 AND status IN " FLEET_ACTION_ACTIVE
+                                           " ORDER BY id LIMIT 1",
+                                           FLEET_P(x->dev_id));
     if (a == NULL || d == NULL) {
         fleet_rows_free(a);
         fleet_rows_free(d);
@@ -496,12 +496,15 @@ static enum MHD_Result ddi_feedback(struct ddi_ctx *x, const char *aid, const st
     enum MHD_Result ret;
     char t[24], pc[24], po[24], code[24], rid[24];
     fleet_i64(t, now_s());
+    /* Only a feedback that may close the action changes a rollout's counts; the others
+     * (progress) neither lock the rollout nor re-evaluate it. */
+    bool closing = f.execution == DDI_EXEC_CLOSED || f.execution == DDI_EXEC_CANCELED;
     if (fleet_db_script(s->db, "BEGIN") != 0) {
         ddi_feedback_free(&f);
         return reply_db_error(s, x->c);
     }
     /* The rollout's row first, as every writer of a rollout takes it (store.c). */
-    if (rollout > 0 && fleet_db_is_pg(s->db)) {
+    if (closing && rollout > 0 && fleet_db_is_pg(s->db)) {
         fleet_rows_free(fleet_db_query(s->db, "SELECT id FROM rollout WHERE id = $1 FOR UPDATE",
                                        FLEET_P(fleet_i64(rid, rollout))));
     }
@@ -509,7 +512,8 @@ static enum MHD_Result ddi_feedback(struct ddi_ctx *x, const char *aid, const st
     if (r == NULL || r->rows != 1) {
         goto db_error;
     }
-    const char *cur = fleet_rows_get(r, 0, 0);
+    char cur[16]; /* the rows are freed below; next may be cur */
+    snprintf(cur, sizeof(cur), "%s", fleet_rows_get(r, 0, 0));
     if (!is_active(cur) || (cancel && strcmp(cur, "canceling") != 0)) {
         ret = reply_error(x->c, MHD_HTTP_GONE, E_GONE, "action %s is %s: no feedback taken", aid,
                           strcmp(cur, "running") == 0 ? "not being canceled" : cur);
@@ -529,6 +533,13 @@ static enum MHD_Result ddi_feedback(struct ddi_ctx *x, const char *aid, const st
                 f.has_progress ? fleet_i64(po, f.progress_of) : NULL));
     fleet_rows_free(r);
     r = NULL;
+    if (changed == 0) {
+        /* Another server changed the action (a cancel) between the read and the update. */
+        fleet_db_script(s->db, "ROLLBACK");
+        ddi_feedback_free(&f);
+        return reply_error(x->c, MHD_HTTP_CONFLICT, E_STATE,
+                           "action %s changed meanwhile: send the feedback again", aid);
+    }
     if (changed != 1 ||
         fleet_db_exec(s->db,
                       "INSERT INTO action_status (action_id, time, execution, result, code,"
@@ -537,12 +548,15 @@ static enum MHD_Result ddi_feedback(struct ddi_ctx *x, const char *aid, const st
                               f.has_code ? fleet_i64(code, f.code) : NULL, details)) != 1) {
         goto db_error;
     }
+    if (!is_active(next) && fleet_group_count_closed(s->db, aid, next) != 0) {
+        goto db_error;
+    }
     if (strcmp(next, "finished") == 0 &&
         fleet_db_exec(s->db, "UPDATE device SET want_attrs = 1 WHERE id = $1", FLEET_P(x->dev_id)) <
             0) {
         goto db_error;
     }
-    if (rollout > 0 && fleet_rollout_evaluate(s->db, rollout) != 0) {
+    if (closing && rollout > 0 && !is_active(next) && fleet_rollout_evaluate(s->db, rollout) != 0) {
         goto db_error;
     }
     if (fleet_db_script(s->db, "COMMIT") != 0) {

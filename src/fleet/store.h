@@ -9,7 +9,7 @@
 #include "db.h"
 
 /** The schema version this program writes (schema_version.version). */
-#define FLEET_SCHEMA_VERSION 1
+#define FLEET_SCHEMA_VERSION 2
 
 /** Bring the schema to FLEET_SCHEMA_VERSION. @return 0, or -1 with the reason in err. */
 int fleet_schema_migrate(fleet_db_t *db, char *err, size_t cap);
@@ -46,6 +46,11 @@ int fleet_rollout_create(fleet_db_t *db, const fleet_rollout_spec_t *spec, long 
  * state, unknown rollout: *notfound set) or -2 (database). */
 int fleet_rollout_control(fleet_db_t *db, long long id, const char *verb, const char **why,
                           int *notfound);
+
+/** Count an action that just closed (state: finished, error or canceled) in its group's
+ * counts (nothing when it has no group); in the transaction that closed it, once per
+ * closing. @return 0 or -1. */
+int fleet_group_count_closed(fleet_db_t *db, const char *action_id, const char *state);
 
 /** Re-evaluate a rollout after one of its actions changed: start the next group on the
  * success threshold, pause on the error threshold, finish when all is done. Safe to run

@@ -82,7 +82,8 @@ typedef struct otakit_bootloader_pack_opts {
     uint32_t version_num;  /**< esp_bootloader_desc_t.version */
     const char *idf_ver;   /**< <= 31 bytes; NULL = "otakit" */
     const char *date_time; /**< <= 23 bytes; NULL = empty */
-    uint8_t spi_size; /**< header flash-size field: 0 = 1MB, 1 = 2MB, 2 = 4MB, 3 = 8MB, 4 = 16MB */
+    uint8_t spi_size; /**< header flash-size field: 0 = 1MB, 1 = 2MB, 2 = 4MB, 3 = 8MB, 4 = 16MB ...
+                         7 = 128MB */
 } otakit_bootloader_pack_opts_t;
 
 /**

@@ -9,7 +9,13 @@ finished and progress, the configData it sent, and the request counts.
 
 usage: ddi_responder.py --artifact FILE --port-file F [--tenant T] [--sleep HH:MM:SS]
                         [--token TOKEN] [--no-range] [--version V] [--artifact-url URL]
-(--artifact-url: the deployment links to URL, e.g. `otakit serve`, for the bytes.)
+                        [--forget-closed | --drop-closed-reply]
+(--artifact-url: the deployment links to URL, e.g. `otakit serve`, for the bytes.
+--forget-closed: each controller's first closing feedback is answered 200 but not kept,
+so the action is still offered, as from a server that lost it. --drop-closed-reply: the
+first closing feedback is kept but the connection closes without a reply; a feedback to
+a closed action gets 410, as hawkBit's. STATE["closed_feedbacks"] counts the closing
+feedbacks taken per controller, STATE["gone"] the 410s.)
 """
 import argparse
 import hashlib
@@ -21,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 STATE = {"feedback": {}, "config": {}, "closed": {}, "requests": 0, "bad_auth": 0,
-         "downloads": 0, "range_requests": 0}
+         "downloads": 0, "range_requests": 0, "closed_feedbacks": {}, "gone": 0}
 
 
 def main():
@@ -34,6 +40,9 @@ def main():
     ap.add_argument("--no-range", action="store_true")
     ap.add_argument("--version", default="2.0.0")
     ap.add_argument("--artifact-url", help="serve the artifact from this URL instead")
+    lose = ap.add_mutually_exclusive_group()
+    lose.add_argument("--forget-closed", action="store_true")
+    lose.add_argument("--drop-closed-reply", action="store_true")
     args = ap.parse_args()
     blob = open(args.artifact, "rb").read()
     name = args.artifact.rsplit("/", 1)[-1]
@@ -144,10 +153,24 @@ def main():
             res = st.get("result", {})
             entry = {"execution": st.get("execution"), "finished": res.get("finished"),
                      "progress": res.get("progress"), "details": st.get("details")}
+            closing = entry["execution"] == "closed"
             with LOCK:
+                if args.drop_closed_reply and cid in STATE["closed"]:
+                    STATE["gone"] += 1
+                    self.reply(410, b'{"message":"action closed"}', "application/json")
+                    return
+                n = STATE["closed_feedbacks"].get(cid, 0) + (1 if closing else 0)
+                STATE["closed_feedbacks"][cid] = n
+                if closing and n == 1 and args.forget_closed:
+                    self.reply(200)
+                    return
                 STATE["feedback"].setdefault(cid, []).append(entry)
-                if entry["execution"] == "closed":
+                if closing:
                     STATE["closed"][cid] = entry["finished"]
+            if closing and n == 1 and args.drop_closed_reply:
+                self.close_connection = True
+                self.connection.shutdown(2)  # the reply is lost
+                return
             self.reply(200)
 
         def do_PUT(self):

@@ -12,7 +12,7 @@ URL_A=$FURL
 start_fleet b --data-dir "$T/data" --db "postgresql://otakit@/fleet?host=$pgdir"
 URL_B=$FURL
 t_check "A says PostgreSQL" grep -q 'database PostgreSQL' "$T/a.out"
-t_expect_eq "one schema, version 1" "$(psql_q 'SELECT version FROM schema_version')" 1
+t_expect_eq "one schema, version 2" "$(psql_q 'SELECT version FROM schema_version')" 2
 t_check "no SQLite file beside" test ! -e "$T/data/fleet.db"
 
 FURL=$URL_A
@@ -46,7 +46,7 @@ t_expect_eq "a second success to B: 410" "$CODE" 410
 t_serve_stop a
 start_fleet a --data-dir "$T/data" --db "$PGDB"
 URL_A=$FURL
-t_expect_eq "after a restart: still version 1" "$(psql_q 'SELECT version FROM schema_version')" 1
+t_expect_eq "after a restart: still version 2" "$(psql_q 'SELECT version FROM schema_version')" 2
 t_expect_eq "after a restart: the device" "$(fleet devices | json 'j[0]["controllerId"]')" dev1
 
 # the rollout scenario: operator on A, devices on B

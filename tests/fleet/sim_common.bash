@@ -42,3 +42,28 @@ start_files() {
   t_serve_start files "$1"
   FILES_URL=$T_URL
 }
+
+# start_fleet_sim N POLL_SECONDS: otakit fleet serve (SQLite, devices register on their
+# first poll with the gateway token in $T/gw.tok), and N devices registered by a short
+# simulator run ($T/register.json). Defines sim ARGS...: the simulator against it.
+start_fleet_sim() {
+  N=$1
+  printf 'gw-token-0123456789abcdef\n' >"$T/gw.tok"
+  start_fleet main --data-dir "$T/data" --auto-register --gateway-token-file "$T/gw.tok" \
+    --poll-seconds "$2"
+  sim() {
+    "$OTAKIT" fleet sim --devices "$N" --server "$FURL" --gateway-token "$T/gw.tok" "$@"
+  }
+  sim --first-poll 1 --duration 5 --json >"$T/register.json"
+}
+
+# expect_closed_agree WHAT STATE SIM: the responder's record (_state in STATE) has a
+# success per device the simulator (SIM, its JSON) counts updated, a failure per rollback
+expect_closed_agree() {
+  t_expect_eq "$1: a success per updated device" \
+    "$(t_json "$2" 'sum(v == "success" for v in j["closed"].values())')" \
+    "$(t_json "$3" 'j["states"]["updated"]')"
+  t_expect_eq "$1: a failure per rollback" \
+    "$(t_json "$2" 'sum(v == "failure" for v in j["closed"].values())')" \
+    "$(t_json "$3" 'j["states"]["rolled_back"]')"
+}

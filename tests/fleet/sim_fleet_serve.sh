@@ -6,15 +6,7 @@
 # updated device, an error per rollback.
 source "$(dirname "$0")/sim_common.bash"
 
-N=200
-printf 'gw-token-0123456789abcdef\n' >"$T/gw.tok"
-start_fleet main --data-dir "$T/data" --auto-register --gateway-token-file "$T/gw.tok" \
-  --poll-seconds 10
-sim() {
-  "$OTAKIT" fleet sim --devices "$N" --server "$FURL" --gateway-token "$T/gw.tok" "$@"
-}
-
-sim --first-poll 1 --duration 5 --json >"$T/register.json"
+start_fleet_sim 200 10
 t_expect_eq "every device registered on its first poll" "$(fleet devices | json 'len(j)')" "$N"
 t_expect_eq "nothing to do yet: all pending" "$(json 'j["states"]["pending"]' <"$T/register.json")" "$N"
 
@@ -39,5 +31,9 @@ t_expect_eq "server: a finished action per updated device" \
   "$(json 'sum(g["finished"] for g in j["groups"])' <<<"$show")" "$(json 'j["states"]["updated"]' <<<"$S")"
 t_expect_eq "server: an error per rollback" \
   "$(json 'sum(g["error"] for g in j["groups"])' <<<"$show")" "$(json 'j["states"]["rolled_back"]' <<<"$S")"
+rest GET "/rest/v1/summary/devices?state=upToDate&limit=500"
+t_expect_eq "server: each updated device reported the version it runs now (configData)" \
+  "$(json '[d["version"] for d in j["devices"]].count("2.0.0")' <<<"$BODY")" \
+  "$(json 'j["states"]["updated"]' <<<"$S")"
 t_expect_eq "server: nothing left open" "$(json 'sum(g["open"] for g in j["groups"])' <<<"$show")" 0
 t_finish

@@ -29,12 +29,7 @@ t_expect_eq "percentiles ordered" \
   "$(t_json "$T/sim.json" '0 < j["update_time_s"]["p50"] <= j["update_time_s"]["p90"] <= j["update_time_s"]["p99"]')" True
 t_expect_eq "Range requests resumed downloads" "$(t_json "$T/state.json" 'j["range_requests"] > 0')" True
 t_expect_eq "server: 200 actions closed" "$(t_json "$T/state.json" 'len(j["closed"])')" 200
-t_expect_eq "server: a success per updated device" \
-  "$(t_json "$T/state.json" 'sum(v == "success" for v in j["closed"].values())')" \
-  "$(t_json "$T/sim.json" 'j["states"]["updated"]')"
-t_expect_eq "server: a failure per rollback" \
-  "$(t_json "$T/state.json" 'sum(v == "failure" for v in j["closed"].values())')" \
-  "$(t_json "$T/sim.json" 'j["states"]["rolled_back"]')"
+expect_closed_agree server "$T/state.json" "$T/sim.json"
 t_expect_eq "server: progress reported before the result" \
   "$(t_json "$T/state.json" 'all(f[0]["execution"] == "proceeding" and f[0]["progress"] == {"cnt": 1, "of": 3} for f in j["feedback"].values())')" True
 t_expect_eq "server: a rollback is reported as one" \
@@ -73,6 +68,14 @@ else
 fi
 "$OTAKIT" fleet sim --devices 2 >/dev/null 2>"$T/u.err"
 t_expect_eq "no server: exit 2" "$?" 2
+"$OTAKIT" fleet sim --devices 2 --server "$DDI_URL" --bad-version '' >/dev/null 2>"$T/u.err"
+t_expect_eq "empty --bad-version: exit 2" "$?" 2
+t_check "empty --bad-version named" grep -q -- "--bad-version ''" "$T/u.err"
+# shellcheck disable=SC2046 # 17 words on purpose
+"$OTAKIT" fleet sim --devices 2 $(printf -- '--server %s ' $(seq -f "$DDI_URL/%g" 17)) \
+  >/dev/null 2>"$T/u.err"
+t_expect_eq "17 servers: exit 2" "$?" 2
+t_check "too many servers named" grep -q "at most 16 servers" "$T/u.err"
 "$OTAKIT" fleet bogus >/dev/null 2>"$T/u.err"
 t_expect_eq "unknown fleet verb: exit 2" "$?" 2
 set -e

@@ -28,7 +28,9 @@ static const char USAGE[] =
     "boot, self-test and back-off times are virtual seconds (--realtime: wall clock).\n"
     "\n"
     "  --devices N          devices (default 10)\n"
-    "  --server URL         the DDI server, e.g. http://127.0.0.1:8080 (required)\n"
+    "  --server URL         the DDI server, e.g. http://127.0.0.1:8080 (required); given\n"
+    "                       more than once (instances of one service), device i talks\n"
+    "                       to the (i mod count)-th\n"
     "  --tenant T           tenant (default DEFAULT)\n"
     "  --id-prefix P        controller id prefix (default sim-)\n"
     "  --token-file FILE    'Authorization: TargetToken': lines '<controllerId> <token>'\n"
@@ -38,6 +40,8 @@ static const char USAGE[] =
     "                       a power cut is armed at a random flash write or erase of the\n"
     "                       update to come; each download request's link drops at a\n"
     "                       random byte with probability P; each self-test fails with P\n"
+    "  --bad-version V      an app of version V fails its self-test on every device (a\n"
+    "                       bad release: each device that takes it rolls back)\n"
     "  --duration S         stop after S virtual seconds (default 3600)\n"
     "  --actions N          a device stops after closing N actions (default 1)\n"
     "  --rate BYTES         median link rate per device, bytes/s; k, M suffixes (default\n"
@@ -149,6 +153,10 @@ static void print_text(const fleet_result_t *r)
            (unsigned long long)r->power_cuts, (unsigned long long)r->link_drops,
            (unsigned long long)r->selftest_failures, (unsigned long long)r->boots,
            (unsigned long long)r->resumes);
+    if (r->feedback_resent > 0) {
+        printf("final feedbacks sent again (the server still offered a closed action): %llu\n",
+               (unsigned long long)r->feedback_resent);
+    }
     printf("requests: %llu (%.0f/s wall), %llu failed\n", (unsigned long long)r->requests,
            r->wall_s > 0 ? (double)r->requests / r->wall_s : 0.0,
            (unsigned long long)r->http_errors);
@@ -171,10 +179,10 @@ static void print_json(const fleet_result_t *r)
     printf("\"bytes_fetched\":%llu,\"bytes_refetched\":%llu,", (unsigned long long)r->bytes_fetched,
            (unsigned long long)r->bytes_refetched);
     printf("\"power_cuts\":%llu,\"link_drops\":%llu,\"selftest_failures\":%llu,\"boots\":%llu,"
-           "\"resumes\":%llu,",
+           "\"resumes\":%llu,\"feedback_resent\":%llu,",
            (unsigned long long)r->power_cuts, (unsigned long long)r->link_drops,
            (unsigned long long)r->selftest_failures, (unsigned long long)r->boots,
-           (unsigned long long)r->resumes);
+           (unsigned long long)r->resumes, (unsigned long long)r->feedback_resent);
     printf("\"requests\":%llu,\"requests_per_s\":%.1f,\"http_errors\":%llu,",
            (unsigned long long)r->requests, r->wall_s > 0 ? (double)r->requests / r->wall_s : 0.0,
            (unsigned long long)r->http_errors);
@@ -206,6 +214,7 @@ int main(int argc, char **argv)
         O_FACTORY,
         O_JSON,
         O_VERBOSE,
+        O_BAD,
     };
     static const struct option OPTS[] = {
         {"help", no_argument, 0, 'h'},
@@ -229,11 +238,14 @@ int main(int argc, char **argv)
         {"factory", required_argument, 0, O_FACTORY},
         {"json", no_argument, 0, O_JSON},
         {"verbose", no_argument, 0, O_VERBOSE},
+        {"bad-version", required_argument, 0, O_BAD},
         {0, 0, 0, 0},
     };
     fleet_cfg_t cfg;
     fleet_cfg_init(&cfg);
     bool json = false;
+    const char *servers[16];
+    size_t nservers = 0;
     const char *token_file = NULL, *gateway_file = NULL, *factory = NULL;
     char err[160];
     int c;
@@ -254,7 +266,19 @@ int main(int argc, char **argv)
             if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
                 return usage_error("--server '%s': want an http:// or https:// URL", optarg);
             }
-            cfg.server = optarg;
+            if (nservers == sizeof(servers) / sizeof(servers[0])) {
+                return usage_error("--server %s: at most 16 servers", optarg);
+            }
+            servers[nservers++] = optarg;
+            cfg.server = servers[0];
+            break;
+        case O_BAD:
+            if (*optarg == '\0' || strlen(optarg) >= 32) {
+                return usage_error("--bad-version '%s': want an app version (1 to 31 "
+                                   "characters)",
+                                   optarg);
+            }
+            cfg.bad_version = optarg;
             break;
         case O_TENANT:
             cfg.tenant = optarg;
@@ -385,6 +409,10 @@ int main(int argc, char **argv)
             goto out;
         }
         cfg.factory_app = factory_img;
+    }
+    if (nservers > 1) {
+        cfg.servers = servers;
+        cfg.server_count = nservers;
     }
     cfg.progress = !json && isatty(STDERR_FILENO) && !cfg.verbose;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -81,6 +81,9 @@ typedef struct dev {
     uint8_t ns;
     uint8_t state, final, phase;
     bool config_sent, nvs_ok, timed;
+    bool bad_app; /* runs the --bad-version app: its self-test fails */
+    bool confirm; /* its last action is closed: one more poll to see the server took it */
+    bool resend;  /* the final feedback in flight is sent again */
     uint32_t index;
     uint32_t rng;
     double t;    /* the device's clock, virtual seconds */
@@ -458,6 +461,7 @@ static void do_boot(sim_t *s, sdev_t *d)
         stop(s, d, FLEET_BRICKED);
         return;
     }
+    d->bad_app = s->cfg->bad_version != NULL && strcmp(ver, s->cfg->bad_version) == 0;
     d->ota.running = table_part(s, s->boot.part->offset);
     if (d->ota.running == NULL) {
         stop(s, d, FLEET_BRICKED);
@@ -520,7 +524,7 @@ static void do_boot(sim_t *s, sdev_t *d)
 static void do_selftest(sim_t *s, sdev_t *d)
 {
     otakit_err_t err;
-    if (s->cfg->p_selftest > 0 && rnd01(&d->rng) < s->cfg->p_selftest) {
+    if (d->bad_app || (s->cfg->p_selftest > 0 && rnd01(&d->rng) < s->cfg->p_selftest)) {
         s->res->selftest_failures++;
         say(s, d, "self-test failed: rolling back");
         /* NVS first: a cut before mark_invalid leaves the app PENDING_VERIFY, which the
@@ -632,13 +636,21 @@ static req_t *req_get(sim_t *s)
     return NULL;
 }
 
+/* The server a device talks to. */
+static const char *dev_server(const sim_t *s, const sdev_t *d)
+{
+    const fleet_cfg_t *c = s->cfg;
+    return c->server_count > 0 ? c->servers[d->index % c->server_count] : c->server;
+}
+
 static void url_base(sim_t *s, const sdev_t *d, char *out, size_t cap)
 {
-    size_t n = strlen(s->cfg->server);
-    while (n > 0 && s->cfg->server[n - 1] == '/') {
+    const char *srv = dev_server(s, d);
+    size_t n = strlen(srv);
+    while (n > 0 && srv[n - 1] == '/') {
         n--;
     }
-    snprintf(out, cap, "%.*s/%s/controller/v1/%s%05u", (int)n, s->cfg->server, s->cfg->tenant,
+    snprintf(out, cap, "%.*s/%s/controller/v1/%s%05u", (int)n, srv, s->cfg->tenant,
              s->cfg->id_prefix, (unsigned)d->index);
 }
 
@@ -810,6 +822,24 @@ static void dev_step(sim_t *s, sdev_t *d)
     }
 }
 
+/* Send the closing feedback of the action closed last (done_action) again, with the
+ * result kept in NVS. */
+static void resend_final(sim_t *s, sdev_t *d)
+{
+    uint8_t res = FLEET_FAILED;
+    (void)otakit_nvs_get(&d->nvs, d->ns, "dres", OTAKIT_NVS_U8, &res, 1);
+    s->res->feedback_resent++;
+    say(s, d, "action %llu closed here but still offered: its result again",
+        (unsigned long long)d->done_action);
+    d->action = d->done_action;
+    d->resend = true;
+    feedback(s, d, OTAKIT_DDI_EXEC_CLOSED,
+             res == FLEET_UPDATED ? OTAKIT_DDI_FINISHED_SUCCESS : OTAKIT_DDI_FINISHED_FAILURE, 3,
+             (fleet_final_t)res,
+             res == FLEET_UPDATED ? "updated: the new app passed its self-test and is confirmed"
+                                  : "closed with a failure (sent again)");
+}
+
 /* The base resource came back. */
 static void on_poll(sim_t *s, sdev_t *d, req_t *r)
 {
@@ -825,9 +855,23 @@ static void on_poll(sim_t *s, sdev_t *d, req_t *r)
     }
     d->errors = 0;
     d->sleep_s = base.sleep_s;
+    bool offers_done =
+        base.has_deployment && d->done_action != 0 && base.deployment_action == d->done_action;
+    if (offers_done) {
+        /* Closed here, but the server still offers it: the final feedback did not stick
+         * (a reply lost, a server that failed to store it). Send it again. */
+        resend_final(s, d);
+        return;
+    }
     if (base.has_config_data && !d->config_sent) {
+        /* Before stopping too: the server asks again once an action finishes, and the
+         * attributes then name the version now running. */
         d->config_sent = true;
         sched(s, d, d->t, ST_CONFIG);
+        return;
+    }
+    if (d->confirm) {
+        stop(s, d, (fleet_final_t)d->final); /* the server took the last action */
         return;
     }
     if (base.has_cancel) {
@@ -835,7 +879,9 @@ static void on_poll(sim_t *s, sdev_t *d, req_t *r)
             otakit_err_t e;
             dl_drop(d);
             d->action = base.cancel_action;
+            uint8_t res = FLEET_CANCELED;
             if ((e = nvs_put_u64(d, "done", d->action)) != OTAKIT_OK ||
+                (e = otakit_nvs_set(&d->nvs, d->ns, "dres", OTAKIT_NVS_U8, &res, 1)) != OTAKIT_OK ||
                 (e = set_phase(d, PH_IDLE)) != OTAKIT_OK) {
                 device_error(s, d, "cancel", e);
                 return;
@@ -847,11 +893,6 @@ static void on_poll(sim_t *s, sdev_t *d, req_t *r)
         /* Installed already: too late to cancel; the action closes as it ends. */
     }
     if (!base.has_deployment) {
-        next_poll(s, d);
-        return;
-    }
-    if (base.deployment_action == d->done_action) {
-        /* Closed here: the server has not taken the action back yet. */
         next_poll(s, d);
         return;
     }
@@ -913,7 +954,7 @@ static void on_deploy(sim_t *s, sdev_t *d, req_t *r)
     dl_t *dl = calloc(1, sizeof(*dl));
     char abs[OTAKIT_DDI_HREF_MAX + 256];
     if (strstr(a->href, "://") == NULL) {
-        snprintf(abs, sizeof(abs), "%s%s", s->cfg->server, a->href);
+        snprintf(abs, sizeof(abs), "%s%s", dev_server(s, d), a->href);
     } else {
         snprintf(abs, sizeof(abs), "%s", a->href);
     }
@@ -1058,12 +1099,20 @@ static void on_download(sim_t *s, sdev_t *d, req_t *r, CURLcode cc)
 
 static void on_feedback(sim_t *s, sdev_t *d, req_t *r)
 {
-    if (r->status < 200 || r->status > 299) {
+    /* 410 Gone to a closing feedback: the server has the action closed already (it took
+     * an earlier copy whose reply was lost). Nothing is left to tell it. */
+    bool gone = r->status == 410 && d->fb_exec == OTAKIT_DDI_EXEC_CLOSED;
+    if ((r->status < 200 || r->status > 299) && !gone) {
         s->res->http_errors++;
         retry_later(s, d, ST_FEEDBACK);
         return;
     }
     d->errors = 0;
+    if (d->resend) {
+        d->resend = false;
+        next_poll(s, d); /* and look again */
+        return;
+    }
     if (d->fb_exec != OTAKIT_DDI_EXEC_CLOSED) {
         if (d->fb_cnt == 1) {
             sched(s, d, d->t, ST_DOWNLOAD);
@@ -1073,7 +1122,9 @@ static void on_feedback(sim_t *s, sdev_t *d, req_t *r)
         return;
     }
     otakit_err_t e;
+    uint8_t res = d->fb_final;
     if ((e = nvs_put_u64(d, "done", d->action)) != OTAKIT_OK ||
+        (e = otakit_nvs_set(&d->nvs, d->ns, "dres", OTAKIT_NVS_U8, &res, 1)) != OTAKIT_OK ||
         (e = set_phase(d, PH_IDLE)) != OTAKIT_OK) {
         device_error(s, d, "nvs", e);
         return;
@@ -1088,11 +1139,11 @@ static void on_feedback(sim_t *s, sdev_t *d, req_t *r)
     if (d->fb_final == FLEET_UPDATED) {
         set_str(d->ver_old, sizeof(d->ver_old), d->ver_new);
     }
+    d->config_sent = false; /* the attributes changed: send them when asked */
     say(s, d, "action %llu closed: %s", (unsigned long long)d->action,
         otakit_ddi_finished_name((otakit_ddi_finished_t)d->fb_finished));
     if (d->closed >= s->cfg->actions) {
-        stop(s, d, (fleet_final_t)d->fb_final);
-        return;
+        d->confirm = true; /* stops on the next poll that no longer offers it */
     }
     next_poll(s, d);
 }

@@ -19,7 +19,11 @@
 
 typedef struct fleet_cfg {
     unsigned devices;
-    const char *server;    /**< http(s)://host:port[/prefix] */
+    const char *server; /**< http(s)://host:port[/prefix] */
+    /** Several servers (instances of one service): device i talks to servers[i %
+     * server_count]; server_count 0 = server alone. */
+    const char *const *servers;
+    size_t server_count;
     const char *tenant;    /**< "DEFAULT" */
     const char *id_prefix; /**< controller ids are <prefix><index, 5 digits> */
     /** "TargetToken" or "GatewayToken" tokens: one for all (token), or per controller
@@ -30,13 +34,16 @@ typedef struct fleet_cfg {
     const char *const *tokens;
     size_t token_count;
     double p_cut, p_link, p_selftest; /**< fault mix */
-    double duration;                  /**< virtual seconds to run at most */
-    unsigned actions;                 /**< a device stops after closing this many actions */
-    double rate;                      /**< median link rate, bytes per virtual second */
-    double boot_s, selftest_s;        /**< virtual seconds */
-    double jitter;                    /**< poll interval spread, fraction (0.2 = +-20 %) */
-    double first_poll_s;              /**< first polls spread over [0, this) */
-    unsigned concurrency;             /**< HTTP requests in flight at most */
+    /** An app of this version fails its self-test on every device (a bad release);
+     * NULL: none. */
+    const char *bad_version;
+    double duration;           /**< virtual seconds to run at most */
+    unsigned actions;          /**< a device stops after closing this many actions */
+    double rate;               /**< median link rate, bytes per virtual second */
+    double boot_s, selftest_s; /**< virtual seconds */
+    double jitter;             /**< poll interval spread, fraction (0.2 = +-20 %) */
+    double first_poll_s;       /**< first polls spread over [0, this) */
+    unsigned concurrency;      /**< HTTP requests in flight at most */
     bool realtime;
     uint32_t seed;
     const uint8_t *factory_app; /**< the app in the factory slot (NULL: built in) */
@@ -68,6 +75,8 @@ typedef struct fleet_result {
     uint64_t bytes_fetched;   /**< artifact bytes received */
     uint64_t bytes_refetched; /**< of which fetched before (resumes, restarts) */
     uint64_t power_cuts, link_drops, selftest_failures, boots, resumes;
+    uint64_t feedback_resent;   /**< final feedbacks sent again: the server still offered
+                                     an action the device had closed */
     unsigned updates_timed;     /**< devices that closed an action */
     double p50_s, p90_s, p99_s; /**< their update times (deployment seen to closed), virtual */
     uint64_t pool_sectors_peak; /**< distinct changed 4 KiB sectors held at most */

@@ -422,10 +422,10 @@ uint32_t otakit_hw_header_flash_size(void)
         return 0;
     }
     const uint8_t *hdr = otakit_nor_data(hw.nor) + 0x1000u;
-    if (hdr[0] != OTAKIT_IMAGE_MAGIC || (hdr[3] >> 4) > 4) {
+    if (hdr[0] != OTAKIT_IMAGE_MAGIC || (hdr[3] >> 4) > 7) {
         return 0;
     }
-    return 0x100000u << (hdr[3] >> 4); /* 0 = 1MB ... 4 = 16MB */
+    return 0x100000u << (hdr[3] >> 4); /* 0 = 1MB ... 7 = 128MB */
 }
 
 bool otakit_hw_color(void)

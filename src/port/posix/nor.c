@@ -37,7 +37,8 @@ struct otakit_nor {
 
     otakit_nor_stats_t stats;
     uint32_t epoch; /* writes and erases ever attempted, raw pointers handed out; never reset */
-    uint32_t *wear; /* erase count per sector */
+    uint32_t synced_epoch; /* epoch at the last msync (0 at open) */
+    uint32_t *wear;        /* erase count per sector */
 
     bool timing_on;
     otakit_nor_timing_t timing;
@@ -419,8 +420,10 @@ otakit_err_t otakit_nor_open(otakit_nor_t **out, const char *path, uint32_t size
     }
     bool ro = (flags & OTAKIT_NOR_READONLY) != 0;
     int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    bool created = false;
     if (fd < 0 && errno == ENOENT && (flags & OTAKIT_NOR_CREATE)) {
         fd = create_file(path, size);
+        created = fd >= 0;
         if (fd < 0 && errno == EEXIST) { /* someone else made it meanwhile */
             fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
         }
@@ -456,6 +459,9 @@ otakit_err_t otakit_nor_open(otakit_nor_t **out, const char *path, uint32_t size
     }
     nor->data = p;
     nor->fd = fd;
+    if (created) {
+        nor->epoch++; /* the new file's bytes are to be flushed at close, as written ones */
+    }
     *out = nor;
     return OTAKIT_OK;
 }
@@ -465,7 +471,18 @@ otakit_err_t otakit_nor_sync(otakit_nor_t *nor)
     if (nor == NULL || nor->fd < 0 || nor->readonly) {
         return OTAKIT_OK;
     }
-    return msync(nor->data, nor->size, MS_SYNC) == 0 ? OTAKIT_OK : OTAKIT_FAIL;
+    /* Nothing written through this handle since the last sync (no write, no erase, no
+     * raw pointer handed out): nothing of ours to flush. An msync(MS_SYNC) of an
+     * unchanged mapping still waits for the file system (a few ms on a virtual disk),
+     * which every open that only reads, such as a device's power-on, paid at close. */
+    if (nor->epoch == nor->synced_epoch) {
+        return OTAKIT_OK;
+    }
+    if (msync(nor->data, nor->size, MS_SYNC) != 0) {
+        return OTAKIT_FAIL;
+    }
+    nor->synced_epoch = nor->epoch;
+    return OTAKIT_OK;
 }
 
 void otakit_nor_close(otakit_nor_t *nor)

@@ -80,7 +80,8 @@ otakit_nor_timing_t otakit_nor_timing_default(void);
 otakit_err_t otakit_nor_open(otakit_nor_t **out, const char *path, uint32_t size, unsigned flags);
 /** A flash in memory, all 0xFF. */
 otakit_err_t otakit_nor_open_mem(otakit_nor_t **out, uint32_t size, unsigned flags);
-/** msync a file-backed flash (close does it too); no-op in memory. */
+/** msync a file-backed flash (close does it too) when this handle changed it (a write, an
+ * erase, a raw pointer handed out, the file created) since the last sync; no-op in memory. */
 otakit_err_t otakit_nor_sync(otakit_nor_t *nor);
 void otakit_nor_close(otakit_nor_t *nor);
 
