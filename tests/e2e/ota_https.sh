@@ -71,6 +71,7 @@ fi
 
 # The CA embedded in the app by the build (EMBED_TXTFILES' _binary_ca_cert_pem_start).
 if [[ -f $T_BUILD/ota_example_pinned.bin && -f $T_BUILD/test_certs/ca_key.pem ]]; then
+  t_serve_stop ota
   t_serve_start ota "$www" --access-log "$T/server.log" --tls-cert "$T_BUILD/test_certs/ca_cert.pem" --tls-key "$T_BUILD/test_certs/ca_key.pem"
   F=$T/flash-embedded.bin
   t_flash_make "$F" 4MB 0x10000 "$T_BUILD/ota_example_pinned.bin"
@@ -82,6 +83,7 @@ if [[ -f $T_BUILD/ota_example_pinned.bin && -f $T_BUILD/test_certs/ca_key.pem ]]
     "ota: Total Write binary data length : $(stat -c %s "$www/hello-world.bin")"
   t_dump_if_failed "$T_LOG"
   # and the embedded CA refuses a server with another certificate
+  t_serve_stop ota
   t_serve_start ota "$www" --access-log "$T/server.log" --tls-cert "$T/other.pem" --tls-key "$T/other.key"
   t_flash_make "$F" 4MB 0x10000 "$T_BUILD/ota_example_pinned.bin"
   OTAKIT_SERVER_URL=https://127.0.0.1:$T_PORT/hello-world.bin \

@@ -11,7 +11,11 @@ _t_urls() {
 t_spawn_server() {
   local name=$1 re=$2 i pid
   shift 2
-  "$@" >"$T/$name.out" 2>"$T/$name.err" &
+  # Emptied here, not by the child's redirection: that happens after the fork, so the
+  # wait below could read a previous server's lines under the same name.
+  : >"$T/$name.out"
+  : >"$T/$name.err"
+  "$@" >>"$T/$name.out" 2>>"$T/$name.err" &
   pid=$!
   T_SERVER_PID[$name]=$pid
   t_track_pid "$pid"
