@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# bench/test_cpu: where `make test`'s time goes, in CPU seconds per test, which depend far
+# scripts/test_cpu: where `make test`'s time goes, in CPU seconds per test, which depend far
 # less on the machine's other load than wall times do. Runs the ctest tests a selection
 # names one at a time (as ctest would: its command, environment, working directory and
 # skip code) and prints, costliest first, each test's user + system CPU (its process and
 # every child it waited for: servers a test starts and kills count only as far as they
 # were waited for), its wall time and its outcome, then the totals.
-#   bash bench/test_cpu.sh BUILD [CTEST SELECTION...]
-#   bash bench/test_cpu.sh build -L 'unit|vectors|cli'
-#   bash bench/test_cpu.sh build -R 'idf_|e2e_ota_secure'
+#   bash scripts/test_cpu.sh BUILD [CTEST SELECTION...]
+#   bash scripts/test_cpu.sh build -L 'unit|vectors|cli'
+#   bash scripts/test_cpu.sh build -R 'idf_|e2e_ota_secure'
 # The selection is ctest's own (-L, -R, -E, -LE); with none, every test of BUILD runs:
 # that is the whole suite, one test at a time, so name a selection unless you mean it.
 set -euo pipefail
 
 if [[ $# -lt 1 || ! -f $1/CTestTestfile.cmake ]]; then
-  echo "usage: bench/test_cpu.sh BUILD [CTEST SELECTION...] (BUILD: a configured build tree)" >&2
+  echo "usage: scripts/test_cpu.sh BUILD [CTEST SELECTION...] (BUILD: a configured build tree)" >&2
   exit 2
 fi
 B=$(realpath "$1")
@@ -28,7 +28,7 @@ import json, os, subprocess, sys, time
 doc = json.load(open(sys.argv[1]))
 tests = doc.get("tests", [])
 if not tests:
-    sys.exit("bench/test_cpu: the selection names no test")
+    sys.exit("scripts/test_cpu: the selection names no test")
 rows = []
 for t in tests:
     props = {p["name"]: p["value"] for p in t.get("properties", [])}
@@ -50,7 +50,7 @@ for t in tests:
           file=sys.stderr, flush=True)
 
 rows.sort(reverse=True)
-print(f"bench/test_cpu: {len(rows)} tests one at a time, {sys.argv[2]} CPUs, "
+print(f"scripts/test_cpu: {len(rows)} tests one at a time, {sys.argv[2]} CPUs, "
       f"load average at the start {sys.argv[3]}")
 print(f"{'test':<34} {'CPU s':>8} {'user':>8} {'sys':>8} {'wall s':>8}  outcome")
 for cpu, user, sys_, wall, name, outcome in rows:
