@@ -26,7 +26,10 @@ configure: setup
 	@if $(call needs_configure,$(BUILD)); then cmake -S . -B $(BUILD) $(CMAKE_FLAGS); fi
 
 test: all
+	@scripts/tree-state.sh >$(BUILD)/tree-before.txt
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@scripts/tree-state.sh | diff $(BUILD)/tree-before.txt - || \
+	  { echo "make test: the tests changed the source tree (the lines above)"; exit 1; }
 	$(MAKE) test-asan
 
 test-asan: setup

@@ -18,7 +18,7 @@ t_config_has 'CONFIG_PARTITION_TABLE_OFFSET=0x8000' ||
 py=$(sed -n 's/^OTAKIT_PYTHON:[A-Z]*=//p' "$T_BUILD/CMakeCache.txt")
 printf 'CONFIG_ESPTOOLPY_FLASHSIZE_32MB=y\n' >"$T/sdkconfig.in"
 (cd "$T_SRC" && srctree=$T_SRC KCONFIG_CONFIG=$T/sdkconfig.in "${py:-python3}" -m genconfig \
-  --config-out "$T/sdkconfig" Kconfig) >"$T/genconfig.log" 2>&1
+  --header-path "$T/config.h" --config-out "$T/sdkconfig" Kconfig) >"$T/genconfig.log" 2>&1
 t_check "CONFIG_ESPTOOLPY_FLASHSIZE_32MB gives CONFIG_ESPTOOLPY_FLASHSIZE=\"32MB\"" \
   t_has "$T/sdkconfig" 'CONFIG_ESPTOOLPY_FLASHSIZE="32MB"'
 size=$(sed -n 's/^CONFIG_ESPTOOLPY_FLASHSIZE="\(.*\)"$/\1/p' "$T/sdkconfig")
