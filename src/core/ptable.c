@@ -20,9 +20,8 @@ _Static_assert(sizeof(struct ptable_record_layout) == OTAKIT_PTABLE_ENTRY_SIZE,
                "partition record is 32 bytes");
 
 #define REC_MD5_DIGEST 16 /* ESP_PARTITION_MD5_OFFSET */
-#define MAX_RECORDS                                                                                \
-    (OTAKIT_PTABLE_MAX_LEN / OTAKIT_PTABLE_ENTRY_SIZE) /* 96, end marker included                  \
-                                                        */
+/* 96, the end marker included. */
+#define MAX_RECORDS (OTAKIT_PTABLE_MAX_LEN / OTAKIT_PTABLE_ENTRY_SIZE)
 
 void otakit_ptable_decode_entry(otakit_part_t *p, const uint8_t rec[32])
 {
